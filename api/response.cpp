@@ -1,0 +1,25 @@
+#include "api/response.hpp"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace vigil::api {
+
+Response params_error(int status, const std::vector<ParamError>& errors) {
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& e : errors) params[e.param].push_back(e.message);
+  nlohmann::json body = {{"errors", {{"params", params}}}};
+  return Response{status, body.dump(), "application/json", {}};
+}
+
+Response request_error(int status, const std::string& message) {
+  nlohmann::json body = {{"errors", {{"request", {message}}}}};
+  return Response{status, body.dump(), "application/json", {}};
+}
+
+Response system_error(int status, const std::string& message) {
+  nlohmann::json body = {{"errors", {{"system", {message}}}}};
+  return Response{status, body.dump(), "application/json", {}};
+}
+
+}  // namespace vigil::api
