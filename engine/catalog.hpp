@@ -24,3 +24,36 @@ struct MetricInfo {
 std::string metric_key(std::string_view name);
 
 }  // namespace vigil
+
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace vigil {
+
+class Storage;
+
+// The metrics known to the engine, in memory and in the `meta` column family.
+class Catalog {
+ public:
+  explicit Catalog(Storage& storage) : storage_(storage) {}
+
+  void load();
+  // Creates the metric of each measurement that does not exist yet, with the measurement's type,
+  // period and attributes; existing metrics are left as they are (Librato: properties in a POST
+  // apply only on create). Durable before it returns true.
+  bool ensure(const std::vector<Measurement>& ms, std::int64_t now, std::string& err);
+  // Creates or replaces a metric.
+  bool put(const MetricInfo& info, std::string& err);
+  std::optional<MetricInfo> get(std::string_view name) const;
+  // All metrics ordered by key.
+  std::vector<MetricInfo> list() const;
+  std::size_t size() const;
+
+ private:
+  Storage& storage_;
+  mutable std::mutex mu_;
+  std::map<std::string, MetricInfo, std::less<>> metrics_;  // by metric key
+};
+
+}  // namespace vigil

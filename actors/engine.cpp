@@ -1,0 +1,335 @@
+#include "actors/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <caf/all.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/encoding.hpp"
+#include "engine/shard_state.hpp"
+
+namespace vigil::actors {
+
+namespace {
+
+// One shard's part of an accepted batch, as written to the ingest log under `seq`.
+struct ShardWork {
+  std::uint64_t seq = 0;
+  std::vector<LogRecord> records;
+};
+using WorkPtr = std::shared_ptr<const ShardWork>;
+
+// Counts down as shards report back from a sync request.
+struct Latch {
+  std::mutex mu;
+  std::condition_variable cv;
+  int remaining;
+  bool ok = true;
+  explicit Latch(int n) : remaining(n) {}
+  void done(bool success) {
+    std::lock_guard lock(mu);
+    if (!success) ok = false;
+    if (--remaining == 0) cv.notify_all();
+  }
+  bool wait() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return remaining == 0; });
+    return ok;
+  }
+};
+using LatchPtr = std::shared_ptr<Latch>;
+
+}  // namespace
+}  // namespace vigil::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::WorkPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::LatchPtr)
+
+namespace vigil::actors {
+
+namespace {
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
+
+// What shard actors share with the engine: counters and the backpressure gate.
+struct Shared {
+  Storage* storage = nullptr;
+  std::chrono::milliseconds flush_interval{200};
+  std::size_t max_in_flight = 0;
+  std::atomic<std::size_t> in_flight{0};
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  std::atomic<std::uint64_t> applied_samples{0};
+  std::atomic<std::uint64_t> flushes{0};
+  std::atomic<std::uint64_t> flush_errors{0};
+
+  void release(std::size_t n) {
+    std::size_t before = in_flight.fetch_sub(n);
+    if (before >= max_in_flight && before - n < max_in_flight) {
+      std::lock_guard lock(gate_mu);
+      gate_cv.notify_all();
+    }
+  }
+};
+
+struct ShardActorState {
+  std::unique_ptr<ShardState> shard;
+  Shared* shared = nullptr;
+  bool tick_armed = false;
+  static inline const char* name = "vigil.shard";
+
+  bool flush() {
+    if (!shard->dirty()) return true;
+    std::string err;
+    if (!shard->flush(err)) {
+      shared->flush_errors.fetch_add(1);
+      spdlog::error("shard {} flush failed: {}", shard->shard(), err);
+      return false;
+    }
+    shared->flushes.fetch_add(1);
+    return true;
+  }
+};
+
+// Flushing early bounds the memory a shard holds between ticks.
+constexpr std::size_t kFlushPendingSamples = 200'000;
+
+caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint16_t index,
+                          Shared* shared) {
+  self->state.shared = shared;
+  self->state.shard = std::make_unique<ShardState>(index, *shared->storage);
+  return {
+      [=](const WorkPtr& w) {
+        auto& st = self->state;
+        st.shard->apply(w->seq, w->records);
+        shared->applied_samples.fetch_add(w->records.size());
+        shared->release(w->records.size());
+        if (st.shard->pending_samples() >= kFlushPendingSamples) {
+          st.flush();
+        } else if (!st.tick_armed) {
+          st.tick_armed = true;
+          self->delayed_send(self, shared->flush_interval, tick_atom::value);
+        }
+      },
+      [=](tick_atom) {
+        self->state.tick_armed = false;
+        if (!self->state.flush() && !self->state.tick_armed) {
+          self->state.tick_armed = true;  // retry later; the pending state is kept
+          self->delayed_send(self, shared->flush_interval, tick_atom::value);
+        }
+      },
+      [=](sync_atom, const LatchPtr& latch) { latch->done(self->state.flush()); },
+  };
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<Catalog> catalog;
+  std::unique_ptr<SeriesIndex> series;
+  Shared shared;
+  std::unique_ptr<caf::actor_system_config> cfg;
+  std::unique_ptr<caf::actor_system> system;
+  std::vector<caf::actor> shards;
+  std::vector<std::uint64_t> next_seq;  // per shard, guarded by log_mu
+  std::mutex log_mu;
+  std::atomic<bool> stopped{false};
+  std::atomic<std::uint64_t> ingested{0};
+  std::atomic<std::uint64_t> log_batches{0};
+  std::atomic<std::uint64_t> backpressure_waits{0};
+};
+
+Engine::Engine() : impl_(std::make_unique<Impl>()) {}
+
+Engine::~Engine() { shutdown(); }
+
+std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err) {
+  std::unique_ptr<Engine> e(new Engine());
+  auto& I = *e->impl_;
+  I.storage = Storage::open(opts.data_dir, opts.storage, err);
+  if (!I.storage) return nullptr;
+
+  std::unordered_map<std::uint16_t, std::uint64_t> last_seq;
+  if (!recover_log(*I.storage, last_seq, err)) return nullptr;
+
+  I.catalog = std::make_unique<Catalog>(*I.storage);
+  I.catalog->load();
+  I.series = std::make_unique<SeriesIndex>(*I.storage);
+  I.series->load();
+
+  int n = opts.shards > 0 ? opts.shards : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n > 1024) n = 1024;
+  I.shared.storage = I.storage.get();
+  I.shared.flush_interval = std::chrono::milliseconds(std::max(1, opts.flush_interval_ms));
+  I.shared.max_in_flight = std::max<std::size_t>(opts.max_in_flight, 1);
+
+  I.cfg = std::make_unique<caf::actor_system_config>();
+  I.cfg->set("scheduler.max-threads", static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
+  I.cfg->set("logger.console", caf::atom("none"));
+  I.system = std::make_unique<caf::actor_system>(*I.cfg);
+  I.next_seq.assign(static_cast<std::size_t>(n), 0);
+  for (int i = 0; i < n; ++i) {
+    auto idx = static_cast<std::uint16_t>(i);
+    auto it = last_seq.find(idx);
+    I.next_seq[static_cast<std::size_t>(i)] = it == last_seq.end() ? 0 : it->second;
+    // Detached: a shard blocks on RocksDB writes when it flushes, on its own thread.
+    I.shards.push_back(I.system->spawn<caf::detached>(shard_actor, idx, &I.shared));
+  }
+  spdlog::info("engine open: data_dir={} shards={} series={} metrics={}", opts.data_dir, n,
+               I.series->size(), I.catalog->size());
+  return e;
+}
+
+IngestResult Engine::ingest(const std::vector<Measurement>& ms, std::int64_t now,
+                            Storage::Batch* extra) {
+  auto& I = *impl_;
+  IngestResult res;
+  if (I.stopped.load()) {
+    res.ok = false;
+    res.error = "the engine is shutting down";
+    return res;
+  }
+  if (ms.empty() && extra == nullptr) return res;
+  if (!I.catalog->ensure(ms, now, res.error)) {
+    res.ok = false;
+    return res;
+  }
+  std::vector<std::string> keys;
+  keys.reserve(ms.size());
+  std::string mkey;
+  for (const auto& m : ms) {
+    mkey = metric_key(m.name);
+    keys.push_back(enc::series_key(mkey, m.tags));
+  }
+  std::vector<std::uint64_t> ids;
+  if (!I.series->resolve(keys, ids, res.error)) {
+    res.ok = false;
+    return res;
+  }
+  const std::size_t n = I.shards.size();
+  std::vector<std::shared_ptr<ShardWork>> work(n);
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    std::size_t s = ids[i] % n;
+    if (!work[s]) work[s] = std::make_shared<ShardWork>();
+    work[s]->records.push_back(LogRecord{ids[i], ms[i].time, ms[i].agg});
+  }
+  std::vector<std::string> entries(n);
+  for (std::size_t s = 0; s < n; ++s)
+    if (work[s]) encode_log_entry(work[s]->records, entries[s]);
+
+  // Backpressure: wait while the shards are too far behind.
+  if (I.shared.in_flight.load() >= I.shared.max_in_flight) {
+    I.backpressure_waits.fetch_add(1);
+    std::unique_lock lock(I.shared.gate_mu);
+    I.shared.gate_cv.wait_for(lock, std::chrono::seconds(30), [&] {
+      return I.shared.in_flight.load() < I.shared.max_in_flight || I.stopped.load();
+    });
+  }
+
+  // Sequence numbers, the log write and the hand-off happen under one lock so that each shard
+  // receives its entries in sequence order (its checkpoint is the highest applied sequence).
+  std::lock_guard lock(I.log_mu);
+  Storage::Batch batch = extra ? std::move(*extra) : Storage::Batch();
+  std::vector<std::uint64_t> seqs(n, 0);
+  for (std::size_t s = 0; s < n; ++s) {
+    if (!work[s]) continue;
+    seqs[s] = I.next_seq[s] + 1;
+    batch.put(Cf::log, enc::log_key(static_cast<std::uint16_t>(s), seqs[s]), entries[s]);
+  }
+  if (!I.storage->write(batch, res.error)) {
+    res.ok = false;
+    return res;
+  }
+  I.shared.in_flight.fetch_add(ms.size());
+  for (std::size_t s = 0; s < n; ++s) {
+    if (!work[s]) continue;
+    I.next_seq[s] = seqs[s];
+    work[s]->seq = seqs[s];
+    caf::anon_send(I.shards[s], WorkPtr(std::move(work[s])));
+  }
+  I.ingested.fetch_add(ms.size());
+  I.log_batches.fetch_add(1);
+  res.accepted = ms.size();
+  return res;
+}
+
+bool Engine::sync() {
+  auto& I = *impl_;
+  if (I.stopped.load()) return false;
+  auto latch = std::make_shared<Latch>(static_cast<int>(I.shards.size()));
+  for (auto& s : I.shards) caf::anon_send(s, sync_atom::value, latch);
+  return latch->wait();
+}
+
+void Engine::shutdown() {
+  auto& I = *impl_;
+  if (!I.system || I.stopped.exchange(true)) return;
+  {
+    std::lock_guard lock(I.shared.gate_mu);
+    I.shared.gate_cv.notify_all();
+  }
+  {
+    // Flush everything accepted, then stop the shards.
+    std::lock_guard lock(I.log_mu);
+    auto latch = std::make_shared<Latch>(static_cast<int>(I.shards.size()));
+    for (auto& s : I.shards) caf::anon_send(s, sync_atom::value, latch);
+    latch->wait();
+    for (auto& s : I.shards) caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+  }
+  I.shards.clear();
+  I.system.reset();
+  I.storage->flush();
+  spdlog::info("engine stopped: state flushed");
+}
+
+Storage& Engine::storage() { return *impl_->storage; }
+Catalog& Engine::catalog() { return *impl_->catalog; }
+SeriesIndex& Engine::series() { return *impl_->series; }
+int Engine::shard_count() const { return static_cast<int>(impl_->shards.size()); }
+
+std::string Engine::metrics_text() {
+  auto& I = *impl_;
+  std::string out;
+  auto line = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+    out += name;
+    out += ' ';
+    out += std::to_string(v);
+    out += '\n';
+  };
+  line("vigil_ingested_samples_total", "counter", "Samples accepted (durable in the ingest log).",
+       I.ingested.load());
+  line("vigil_applied_samples_total", "counter", "Samples applied by shard actors.",
+       I.shared.applied_samples.load());
+  line("vigil_ingest_log_batches_total", "counter", "Accepted batches written to the ingest log.",
+       I.log_batches.load());
+  line("vigil_shard_queue_samples", "gauge", "Samples accepted but not yet applied by shards.",
+       I.shared.in_flight.load());
+  line("vigil_backpressure_waits_total", "counter", "Ingest calls that waited for shards to catch up.",
+       I.backpressure_waits.load());
+  line("vigil_shard_flushes_total", "counter", "Shard flushes to storage.", I.shared.flushes.load());
+  line("vigil_shard_flush_errors_total", "counter", "Failed shard flushes (retried).",
+       I.shared.flush_errors.load());
+  line("vigil_series", "gauge", "Known series.", I.series->size());
+  line("vigil_metrics", "gauge", "Known metrics.", I.catalog->size());
+  line("vigil_shards", "gauge", "Shard actors.", I.shards.size());
+  out += I.storage->stats_text();
+  return out;
+}
+
+}  // namespace vigil::actors

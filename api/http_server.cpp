@@ -1,0 +1,192 @@
+#include "api/http_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <thread>
+
+namespace vigil::api {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr std::uint64_t kBodyLimit = 64ull << 20;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const Handler& handler)
+      : stream_(std::move(socket)), handler_(handler) {}
+
+  void run() { read(); }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kBodyLimit);
+    stream_.expires_after(std::chrono::seconds(120));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+      close();
+      return;
+    }
+    if (ec) {
+      // Malformed HTTP or a body over the limit: answer once, then close.
+      int status = ec == http::error::body_limit ? 413 : 400;
+      Response r = request_error(status, std::string("bad HTTP request: ") + ec.message());
+      write(make(r, 11, false));
+      return;
+    }
+    auto& msg = parser_->get();
+    Request req;
+    req.method = std::string(msg.method_string());
+    std::string_view target(msg.target().data(), msg.target().size());
+    auto q = target.find('?');
+    req.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
+    req.body = std::move(msg.body());
+    for (const auto& f : msg) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    Response r;
+    try {
+      r = handler_(req);
+    } catch (const std::exception& e) {
+      spdlog::error("handler failed on {} {}: {}", req.method, req.path, e.what());
+      r = system_error(500, "internal error");
+    }
+    write(make(r, msg.version(), msg.keep_alive()));
+  }
+
+  http::response<http::string_body> make(const Response& r, unsigned version, bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::server, "vigil");
+    if (!r.body.empty() || r.status != 204) res.set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    res.body() = r.body;
+    res.prepare_payload();
+    return res;
+  }
+
+  void write(http::response<http::string_body>&& res) {
+    auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
+    bool close_after = sp->need_eof();
+    http::async_write(stream_, *sp,
+                      [self = shared_from_this(), sp, close_after](beast::error_code ec, std::size_t) {
+                        if (ec || close_after) {
+                          self->close();
+                          return;
+                        }
+                        self->read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const Handler& handler_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  std::string host;
+  std::uint16_t port;
+  int threads;
+  Handler handler;
+  net::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> pool;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
+
+  void accept() {
+    acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+      if (ec == net::error::operation_aborted) return;
+      if (!ec) {
+        s.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(s), handler)->run();
+      }
+      if (acceptor && acceptor->is_open()) accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(std::string host, std::uint16_t port, int threads, Handler handler)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->host = std::move(host);
+  impl_->port = port;
+  impl_->threads = threads < 1 ? 1 : threads;
+  impl_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+bool HttpServer::start(std::string& err) {
+  auto& I = *impl_;
+  beast::error_code ec;
+  std::string host = I.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto addr = net::ip::make_address(host, ec);
+  if (ec) {
+    tcp::resolver resolver(I.ioc);
+    auto results = resolver.resolve(host, std::to_string(I.port), ec);
+    if (ec || results.empty()) {
+      err = "cannot resolve listen host '" + I.host + "': " + ec.message();
+      return false;
+    }
+    addr = results.begin()->endpoint().address();
+  }
+  tcp::endpoint ep(addr, I.port);
+  I.acceptor.emplace(I.ioc);
+  I.acceptor->open(ep.protocol(), ec);
+  if (!ec) I.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) I.acceptor->bind(ep, ec);
+  if (!ec) I.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    err = "cannot listen on " + I.host + ":" + std::to_string(I.port) + ": " + ec.message();
+    I.acceptor.reset();
+    return false;
+  }
+  I.port = I.acceptor->local_endpoint().port();
+  I.guard.emplace(I.ioc.get_executor());
+  I.accept();
+  for (int i = 0; i < I.threads; ++i) I.pool.emplace_back([this] { impl_->ioc.run(); });
+  return true;
+}
+
+void HttpServer::stop() {
+  auto& I = *impl_;
+  if (I.pool.empty()) return;
+  net::post(I.ioc, [this] {
+    beast::error_code ec;
+    if (impl_->acceptor) impl_->acceptor->close(ec);
+  });
+  I.guard.reset();
+  I.ioc.stop();
+  for (auto& t : I.pool) t.join();
+  I.pool.clear();
+}
+
+std::uint16_t HttpServer::port() const { return impl_->port; }
+
+}  // namespace vigil::api

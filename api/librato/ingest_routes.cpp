@@ -1,0 +1,157 @@
+#include "api/librato/ingest_routes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "actors/engine.hpp"
+#include "api/librato/query_api.hpp"
+#include "engine/ingest_parser.hpp"
+#include "engine/urlencoded.hpp"
+
+namespace vigil::api::librato {
+
+namespace {
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_json(std::string_view ct) {
+  auto semi = ct.find(';');
+  std::string_view base = ct.substr(0, semi);
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  std::string lower(base);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json";
+}
+
+bool is_form(std::string_view ct) {
+  std::string lower(ct.substr(0, ct.find(';')));
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/x-www-form-urlencoded" || lower.empty();
+}
+
+nlohmann::json summary(std::size_t total, std::size_t accepted, std::size_t failed) {
+  return {{"summary", {{"total", total}, {"accepted", accepted}, {"failed", failed}, {"filtered", 0}}}};
+}
+
+// Stores the valid part of a parsed body and builds the answer: `ok_status` when everything was
+// accepted; 400 with the Librato params error (and the summary) when some items were rejected.
+Response store(actors::Engine& engine, ParseOutcome& out, int ok_status, bool with_summary,
+               const RouterOptions& opts, RejectCounters& rejects, std::int64_t now) {
+  if (!out.request_error.empty()) {
+    rejects.bad_body.fetch_add(1);
+    return request_error(400, out.request_error);
+  }
+  std::size_t total = out.measurements.size() + out.errors.size();
+  if (total > opts.max_batch_samples) {
+    rejects.too_large.fetch_add(1);
+    return request_error(413, "too many measurements in one request: " + std::to_string(total) +
+                                  " (the limit is " + std::to_string(opts.max_batch_samples) + ")");
+  }
+  if (!out.measurements.empty()) {
+    auto res = engine.ingest(out.measurements, now);
+    if (!res.ok) {
+      spdlog::error("ingest failed: {}", res.error);
+      return system_error(503, "could not store the measurements: " + res.error);
+    }
+  }
+  if (!out.errors.empty()) {
+    rejects.invalid_items.fetch_add(out.errors.size());
+    Response r = params_error(400, out.errors);
+    auto body = nlohmann::json::parse(r.body);
+    body["measurements"] = summary(total, out.measurements.size(), out.errors.size());
+    r.body = body.dump();
+    return r;
+  }
+  if (!with_summary) return Response{ok_status, "{}", "application/json", {}};
+  nlohmann::json body = {{"measurements", summary(total, total, 0)}};
+  return Response{ok_status, body.dump(), "application/json", {}};
+}
+
+}  // namespace
+
+Response post_measurements(actors::Engine& engine, const Request& req, const RouterOptions& opts,
+                           RejectCounters& rejects) {
+  if (!is_json(req.header("content-type"))) {
+    rejects.bad_content_type.fetch_add(1);
+    return request_error(415, "Content-Type must be application/json");
+  }
+  auto now = now_seconds();
+  auto out = parse_measurements_json(req.body, now);
+  return store(engine, out, 202, true, opts, rejects, now);
+}
+
+Response post_metrics(actors::Engine& engine, const Request& req, const RouterOptions& opts,
+                      RejectCounters& rejects) {
+  auto ct = req.header("content-type");
+  auto now = now_seconds();
+  ParseOutcome out;
+  if (is_json(ct)) {
+    out = parse_legacy_json(req.body, now);
+  } else if (is_form(ct)) {
+    out = parse_legacy_form(req.body, now);
+  } else {
+    rejects.bad_content_type.fetch_add(1);
+    return request_error(415, "Content-Type must be application/json or application/x-www-form-urlencoded");
+  }
+  return store(engine, out, 200, false, opts, rejects, now);
+}
+
+Response list_metrics(actors::Engine& engine, const Request& req, RejectCounters& rejects) {
+  auto params = parse_urlencoded(req.query);
+  std::string name;
+  std::int64_t offset = 0, length = 100;
+  bool desc = false;
+  std::vector<ParamError> errors;
+  auto parse_int = [&](const std::string& key, const std::string& v, std::int64_t& out, std::int64_t lo,
+                       std::int64_t hi) {
+    try {
+      std::size_t pos = 0;
+      long long x = std::stoll(v, &pos);
+      if (pos != v.size() || x < lo || x > hi) throw std::out_of_range(key);
+      out = x;
+    } catch (const std::exception&) {
+      errors.push_back({key, "must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi)});
+    }
+  };
+  for (const auto& [k, v] : params) {
+    if (k == "name") name = v;
+    else if (k == "offset") parse_int(k, v, offset, 0, INT64_MAX);
+    else if (k == "length") parse_int(k, v, length, 1, 100);
+    else if (k == "orderby") {
+      if (v != "name") errors.push_back({k, "the only permissible value is name"});
+    } else if (k == "sort") {
+      if (v == "desc") desc = true;
+      else if (v != "asc") errors.push_back({k, "must be asc or desc"});
+    }
+  }
+  if (!errors.empty()) {
+    rejects.bad_query.fetch_add(1);
+    return params_error(400, errors);
+  }
+  auto all = engine.catalog().list();
+  std::string needle = metric_key(name);
+  std::vector<const MetricInfo*> found;
+  for (const auto& m : all)
+    if (needle.empty() || metric_key(m.name).find(needle) != std::string::npos) found.push_back(&m);
+  if (desc) std::reverse(found.begin(), found.end());
+  nlohmann::json metrics = nlohmann::json::array();
+  for (std::size_t i = static_cast<std::size_t>(offset);
+       i < found.size() && metrics.size() < static_cast<std::size_t>(length); ++i)
+    metrics.push_back(metric_json(*found[i]));
+  nlohmann::json body = {{"query",
+                          {{"found", found.size()},
+                           {"length", length},
+                           {"offset", offset},
+                           {"total", all.size()}}},
+                         {"metrics", metrics}};
+  return Response{200, body.dump(), "application/json", {}};
+}
+
+}  // namespace vigil::api::librato

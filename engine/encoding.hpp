@@ -1,0 +1,143 @@
+// Key and value encodings of the store. Keys are big-endian so that RocksDB's bytewise order is
+// numeric order: one series' time range is one ordered scan. Times are stored with the sign bit
+// flipped so that negative epoch seconds sort before positive ones.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "engine/model.hpp"
+
+namespace vigil::enc {
+
+inline void put_u64(std::string& out, std::uint64_t v) {
+  char b[8];
+  for (int i = 7; i >= 0; --i) {
+    b[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  out.append(b, 8);
+}
+
+inline std::uint64_t get_u64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+inline void put_u16(std::string& out, std::uint16_t v) {
+  out.push_back(static_cast<char>(v >> 8));
+  out.push_back(static_cast<char>(v & 0xff));
+}
+
+inline std::uint16_t get_u16(const char* p) {
+  return static_cast<std::uint16_t>((static_cast<unsigned char>(p[0]) << 8) |
+                                    static_cast<unsigned char>(p[1]));
+}
+
+// Order-preserving encoding of a signed time.
+inline void put_time(std::string& out, std::int64_t t) {
+  put_u64(out, static_cast<std::uint64_t>(t) ^ (std::uint64_t{1} << 63));
+}
+inline std::int64_t get_time(const char* p) {
+  return static_cast<std::int64_t>(get_u64(p) ^ (std::uint64_t{1} << 63));
+}
+
+inline void put_f64(std::string& out, double d) {
+  std::uint64_t v;
+  std::memcpy(&v, &d, 8);
+  out.append(reinterpret_cast<const char*>(&v), 8);  // host order: values are never compared
+}
+inline double get_f64(const char* p) {
+  double d;
+  std::memcpy(&d, p, 8);
+  return d;
+}
+
+// -- aggregates ---------------------------------------------------------------------------------
+
+inline constexpr std::size_t kAggSize = 56;
+
+inline void put_agg(std::string& out, const Agg& a) {
+  put_f64(out, a.count);
+  put_f64(out, a.sum);
+  put_f64(out, a.min);
+  put_f64(out, a.max);
+  put_f64(out, a.last);
+  put_time(out, a.last_time);
+  put_f64(out, a.sumsq);
+}
+
+inline bool get_agg(std::string_view in, Agg& a) {
+  if (in.size() != kAggSize) return false;
+  const char* p = in.data();
+  a.count = get_f64(p);
+  a.sum = get_f64(p + 8);
+  a.min = get_f64(p + 16);
+  a.max = get_f64(p + 24);
+  a.last = get_f64(p + 32);
+  a.last_time = get_time(p + 40);
+  a.sumsq = get_f64(p + 48);
+  return true;
+}
+
+// A raw sample is 8 bytes when it is a single value (the common case) and a full Agg otherwise.
+inline bool is_single_value(const Agg& a, std::int64_t t) {
+  return a.count == 1 && a.min == a.max && a.sum == a.min && a.last == a.min && a.last_time == t;
+}
+
+inline void put_sample_value(std::string& out, const Agg& a, std::int64_t t) {
+  if (is_single_value(a, t))
+    put_f64(out, a.sum);
+  else
+    put_agg(out, a);
+}
+
+inline bool get_sample_value(std::string_view in, std::int64_t t, Agg& a) {
+  if (in.size() == 8) {
+    a = Agg::of_value(get_f64(in.data()), t);
+    return true;
+  }
+  return get_agg(in, a);
+}
+
+// -- keys -----------------------------------------------------------------------------------------
+
+// rollup CF (one per resolution): series id | bucket start
+inline std::string rollup_key(std::uint64_t sid, std::int64_t bucket) {
+  std::string k;
+  k.reserve(16);
+  put_u64(k, sid);
+  put_time(k, bucket);
+  return k;
+}
+
+// raw CF: series id | time | uniq (uniq keeps samples with equal times apart; it is derived from
+// the ingest-log position, so replaying a log entry rewrites the same keys)
+inline std::string raw_key(std::uint64_t sid, std::int64_t t, std::uint64_t uniq) {
+  std::string k;
+  k.reserve(24);
+  put_u64(k, sid);
+  put_time(k, t);
+  put_u64(k, uniq);
+  return k;
+}
+
+// log CF: shard | sequence
+inline std::string log_key(std::uint16_t shard, std::uint64_t seq) {
+  std::string k;
+  k.reserve(10);
+  put_u16(k, shard);
+  put_u64(k, seq);
+  return k;
+}
+
+// The canonical series key: lower-cased metric, NUL, then sorted `name=value` pairs joined by
+// ','. Tag names and values cannot contain '=', ',' or NUL, so the key is unambiguous.
+std::string series_key(std::string_view metric_key, const Tags& tags);
+// Splits a canonical series key back into metric key and tags; false if malformed.
+bool parse_series_key(std::string_view key, std::string& metric_key, Tags& tags);
+
+}  // namespace vigil::enc

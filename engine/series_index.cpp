@@ -1,0 +1,106 @@
+#include "engine/series_index.hpp"
+
+#include <mutex>
+
+#include "engine/encoding.hpp"
+#include "engine/storage.hpp"
+
+namespace vigil {
+
+void SeriesIndex::load() {
+  std::unique_lock lock(mu_);
+  storage_.scan_prefix(Cf::series, "i", [&](std::string_view k, std::string_view v) {
+    if (k.size() != 9) return true;
+    std::uint64_t id = enc::get_u64(k.data() + 1);
+    std::string metric;
+    Tags tags;
+    if (!enc::parse_series_key(v, metric, tags)) return true;
+    std::string key(v);
+    ids_.emplace(key, id);
+    keys_.emplace(id, key);
+    by_metric_[metric].push_back(SeriesEntry{id, std::move(tags)});
+    if (id >= next_id_) next_id_ = id + 1;
+    return true;
+  });
+}
+
+bool SeriesIndex::lookup_locked(const std::string& key, std::uint64_t& id) const {
+  auto it = ids_.find(key);
+  if (it == ids_.end()) return false;
+  id = it->second;
+  return true;
+}
+
+bool SeriesIndex::resolve(const std::vector<std::string>& keys, std::vector<std::uint64_t>& ids,
+                          std::string& err) {
+  ids.assign(keys.size(), 0);
+  bool missing = false;
+  {
+    std::shared_lock lock(mu_);
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (!lookup_locked(keys[i], ids[i])) missing = true;
+  }
+  if (!missing) return true;
+
+  // Creation is rare (once per series): one exclusive section writes all new entries in one
+  // batch, so a series becomes visible only once its index entry is durable.
+  std::unique_lock lock(mu_);
+  Storage::Batch batch;
+  std::vector<std::pair<std::string, std::uint64_t>> created;
+  std::unordered_map<std::string, std::uint64_t> fresh;
+  std::uint64_t next = next_id_;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (ids[i] != 0) continue;
+    if (lookup_locked(keys[i], ids[i])) continue;
+    auto f = fresh.find(keys[i]);
+    if (f != fresh.end()) {
+      ids[i] = f->second;
+      continue;
+    }
+    std::uint64_t id = next++;
+    fresh.emplace(keys[i], id);
+    ids[i] = id;
+    std::string k = "k" + keys[i];
+    std::string idv;
+    enc::put_u64(idv, id);
+    batch.put(Cf::series, k, idv);
+    std::string ik = "i";
+    enc::put_u64(ik, id);
+    batch.put(Cf::series, ik, keys[i]);
+    created.emplace_back(keys[i], id);
+  }
+  if (!storage_.write(batch, err)) {
+    ids.clear();
+    return false;
+  }
+  next_id_ = next;
+  for (auto& [key, id] : created) {
+    std::string metric;
+    Tags tags;
+    enc::parse_series_key(key, metric, tags);
+    ids_.emplace(key, id);
+    keys_.emplace(id, key);
+    by_metric_[metric].push_back(SeriesEntry{id, std::move(tags)});
+  }
+  return true;
+}
+
+std::vector<SeriesEntry> SeriesIndex::series_of(std::string_view metric_key) const {
+  std::shared_lock lock(mu_);
+  auto it = by_metric_.find(std::string(metric_key));
+  if (it == by_metric_.end()) return {};
+  return it->second;
+}
+
+std::string SeriesIndex::key_of(std::uint64_t id) const {
+  std::shared_lock lock(mu_);
+  auto it = keys_.find(id);
+  return it == keys_.end() ? std::string() : it->second;
+}
+
+std::size_t SeriesIndex::size() const {
+  std::shared_lock lock(mu_);
+  return ids_.size();
+}
+
+}  // namespace vigil

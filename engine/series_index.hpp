@@ -1,0 +1,53 @@
+// The series index: canonical series key <-> stable numeric id, held in memory and persisted in
+// the `series` column family. A series id, once given, never changes and is never reused.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/model.hpp"
+
+namespace vigil {
+
+class Storage;
+
+struct SeriesEntry {
+  std::uint64_t id;
+  Tags tags;
+};
+
+class SeriesIndex {
+ public:
+  explicit SeriesIndex(Storage& storage) : storage_(storage) {}
+
+  // Loads every series from storage; call once before use.
+  void load();
+
+  // Ids of the given canonical keys (engine/encoding.hpp series_key), parallel to `keys`. Missing
+  // series are created, and their index entries are durable before this returns true.
+  bool resolve(const std::vector<std::string>& keys, std::vector<std::uint64_t>& ids,
+               std::string& err);
+
+  // Every series of a metric (lower-cased metric key), ordered by id.
+  std::vector<SeriesEntry> series_of(std::string_view metric_key) const;
+  // The canonical key of a series id, or empty.
+  std::string key_of(std::uint64_t id) const;
+  std::size_t size() const;
+
+ private:
+  bool lookup_locked(const std::string& key, std::uint64_t& id) const;
+
+  Storage& storage_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::uint64_t> ids_;
+  std::unordered_map<std::string, std::vector<SeriesEntry>> by_metric_;
+  std::unordered_map<std::uint64_t, std::string> keys_;
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace vigil

@@ -1,0 +1,152 @@
+#include "engine/shard_state.hpp"
+
+#include <map>
+
+#include "engine/encoding.hpp"
+#include "engine/storage.hpp"
+
+namespace vigil {
+
+// -- log entries ------------------------------------------------------------------------------
+// An entry is a sequence of records: sid u64 | time | kind u8 | 8-byte value or 56-byte Agg.
+
+void encode_log_entry(const std::vector<LogRecord>& records, std::string& out) {
+  out.clear();
+  out.reserve(records.size() * 25);
+  for (const auto& r : records) {
+    enc::put_u64(out, r.sid);
+    enc::put_time(out, r.time);
+    if (enc::is_single_value(r.agg, r.time)) {
+      out.push_back('\0');
+      enc::put_f64(out, r.agg.sum);
+    } else {
+      out.push_back('\1');
+      enc::put_agg(out, r.agg);
+    }
+  }
+}
+
+bool decode_log_entry(std::string_view in, std::vector<LogRecord>& out) {
+  out.clear();
+  const char* p = in.data();
+  const char* end = p + in.size();
+  while (p < end) {
+    if (end - p < 17) return false;
+    LogRecord r;
+    r.sid = enc::get_u64(p);
+    r.time = enc::get_time(p + 8);
+    char kind = p[16];
+    p += 17;
+    if (kind == '\0') {
+      if (end - p < 8) return false;
+      r.agg = Agg::of_value(enc::get_f64(p), r.time);
+      p += 8;
+    } else {
+      if (end - p < static_cast<std::ptrdiff_t>(enc::kAggSize)) return false;
+      if (!enc::get_agg(std::string_view(p, enc::kAggSize), r.agg)) return false;
+      p += enc::kAggSize;
+    }
+    out.push_back(r);
+  }
+  return true;
+}
+
+// -- shard state ------------------------------------------------------------------------------
+
+ShardState::ShardState(std::uint16_t shard, Storage& storage) : shard_(shard), storage_(storage) {
+  checkpoint_ = applied_seq_ = load_checkpoint(storage, shard);
+}
+
+std::string ShardState::checkpoint_key(std::uint16_t shard) {
+  std::string k = "ckpt/";
+  enc::put_u16(k, shard);
+  return k;
+}
+
+std::uint64_t ShardState::load_checkpoint(Storage& storage, std::uint16_t shard) {
+  std::string v;
+  if (!storage.get(Cf::meta, checkpoint_key(shard), v) || v.size() != 8) return 0;
+  return enc::get_u64(v.data());
+}
+
+void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records) {
+  // uniq = log position: replaying the same entry rewrites the same raw keys.
+  std::uint64_t idx = 0;
+  for (const auto& r : records) {
+    raw_.push_back(RawSample{r.sid, r.time, (seq << 20) | (idx++ & 0xfffff), r.agg});
+    for (int i = 0; i < kResolutionCount; ++i) {
+      BucketKey k{r.sid, floor_to(r.time, kResolutions[i])};
+      rollups_[i][k].merge(r.agg);
+    }
+  }
+  if (seq > applied_seq_) applied_seq_ = seq;
+}
+
+bool ShardState::flush(std::string& err) {
+  if (!dirty()) return true;
+  Storage::Batch batch;
+  std::string v;
+  for (const auto& s : raw_) {
+    v.clear();
+    enc::put_sample_value(v, s.agg, s.time);
+    batch.put(Cf::raw, enc::raw_key(s.sid, s.time, s.uniq), v);
+  }
+  for (int i = 0; i < kResolutionCount; ++i) {
+    for (const auto& [k, agg] : rollups_[i]) {
+      v.clear();
+      enc::put_agg(v, agg);
+      batch.merge(rollup_cf(i), enc::rollup_key(k.sid, k.bucket), v);
+    }
+  }
+  std::string ck;
+  enc::put_u64(ck, applied_seq_);
+  batch.put(Cf::meta, checkpoint_key(shard_), ck);
+  batch.delete_range(Cf::log, enc::log_key(shard_, 0), enc::log_key(shard_, applied_seq_ + 1));
+  if (!storage_.write(batch, err)) return false;
+  raw_.clear();
+  for (auto& m : rollups_) m.clear();
+  checkpoint_ = applied_seq_;
+  return true;
+}
+
+// -- recovery ---------------------------------------------------------------------------------
+
+bool recover_log(Storage& storage, std::unordered_map<std::uint16_t, std::uint64_t>& last_seq,
+                 std::string& err) {
+  std::map<std::uint16_t, std::unique_ptr<ShardState>> shards;
+  std::vector<LogRecord> records;
+  bool ok = true;
+  storage.scan(Cf::log, "", "", [&](std::string_view k, std::string_view v) {
+    if (k.size() != 10) return true;
+    std::uint16_t shard = enc::get_u16(k.data());
+    std::uint64_t seq = enc::get_u64(k.data() + 2);
+    auto& st = shards[shard];
+    if (!st) st = std::make_unique<ShardState>(shard, storage);
+    auto& last = last_seq[shard];
+    if (seq > last) last = seq;
+    if (seq <= st->checkpoint()) return true;  // already applied (deleted lazily)
+    if (!decode_log_entry(v, records)) {
+      err = "corrupt ingest-log entry";
+      ok = false;
+      return false;
+    }
+    st->apply(seq, records);
+    return true;
+  });
+  if (!ok) return false;
+  for (auto& [shard, st] : shards) {
+    if (!st->flush(err)) return false;
+  }
+  // Shards without log entries still have checkpoints: numbering continues after them.
+  storage.scan_prefix(Cf::meta, "ckpt/", [&](std::string_view k, std::string_view v) {
+    if (k.size() != 7 || v.size() != 8) return true;
+    std::uint16_t shard = enc::get_u16(k.data() + 5);
+    std::uint64_t ck = enc::get_u64(v.data());
+    auto& last = last_seq[shard];
+    if (ck > last) last = ck;
+    return true;
+  });
+  return true;
+}
+
+}  // namespace vigil

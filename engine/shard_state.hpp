@@ -1,0 +1,85 @@
+// The state one shard owns: the series routed to it (id % shard count), their pending raw
+// samples and rollup deltas since the last flush, and the position in its ingest log.
+//
+// Durability model: an accepted batch is first written to the ingest log (the `log` CF, one
+// entry per shard per batch) and acknowledged; the shard then applies it in memory and, every
+// flush interval, writes raw samples and rollup deltas together with its checkpoint (the last
+// applied log sequence) and the deletion of the applied log entries, in one atomic batch. On
+// start, log entries past the checkpoint are replayed. So every acknowledged sample is applied
+// exactly once, whatever moment the process dies at.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/model.hpp"
+
+namespace vigil {
+
+class Storage;
+
+struct LogRecord {
+  std::uint64_t sid;
+  std::int64_t time;
+  Agg agg;
+};
+
+void encode_log_entry(const std::vector<LogRecord>& records, std::string& out);
+bool decode_log_entry(std::string_view in, std::vector<LogRecord>& out);
+
+class ShardState {
+ public:
+  ShardState(std::uint16_t shard, Storage& storage);
+
+  std::uint16_t shard() const { return shard_; }
+
+  // Applies the records of log entry `seq` to the pending state. Entries arrive in sequence.
+  void apply(std::uint64_t seq, const std::vector<LogRecord>& records);
+  // Writes pending raw samples, rollup deltas and the checkpoint; false and `err` on failure
+  // (the pending state is kept, so a later flush retries).
+  bool flush(std::string& err);
+
+  std::uint64_t applied_seq() const { return applied_seq_; }
+  std::uint64_t checkpoint() const { return checkpoint_; }
+  std::size_t pending_samples() const { return raw_.size(); }
+  bool dirty() const { return applied_seq_ != checkpoint_; }
+
+  static std::uint64_t load_checkpoint(Storage& storage, std::uint16_t shard);
+  static std::string checkpoint_key(std::uint16_t shard);
+
+ private:
+  struct RawSample {
+    std::uint64_t sid;
+    std::int64_t time;
+    std::uint64_t uniq;
+    Agg agg;
+  };
+  struct BucketKey {
+    std::uint64_t sid;
+    std::int64_t bucket;
+    bool operator==(const BucketKey&) const = default;
+  };
+  struct BucketHash {
+    std::size_t operator()(const BucketKey& k) const noexcept {
+      return std::hash<std::uint64_t>()(k.sid * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(k.bucket));
+    }
+  };
+
+  std::uint16_t shard_;
+  Storage& storage_;
+  std::uint64_t applied_seq_ = 0;
+  std::uint64_t checkpoint_ = 0;
+  std::vector<RawSample> raw_;
+  std::unordered_map<BucketKey, Agg, BucketHash> rollups_[kResolutionCount];
+};
+
+// Replays every ingest-log entry past its shard's checkpoint and flushes the result, so that the
+// store is complete before shards start. Returns, per shard found in the log or checkpoints, the
+// last sequence in use (new log entries must be numbered after it).
+bool recover_log(Storage& storage, std::unordered_map<std::uint16_t, std::uint64_t>& last_seq,
+                 std::string& err);
+
+}  // namespace vigil

@@ -1,0 +1,252 @@
+#include "engine/storage.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
+#include <rocksdb/write_batch.h>
+
+#include <mutex>
+#include <vector>
+
+#include "engine/encoding.hpp"
+
+namespace vigil {
+
+namespace {
+
+// Folds rollup deltas: the value of a bucket is the merge of every aggregate written to it.
+class AggMergeOperator : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
+    Agg acc;
+    if (existing != nullptr) enc::get_agg(std::string_view(existing->data(), existing->size()), acc);
+    Agg delta;
+    if (!enc::get_agg(std::string_view(value.data(), value.size()), delta)) return false;
+    acc.merge(delta);
+    new_value->clear();
+    enc::put_agg(*new_value, acc);
+    return true;
+  }
+  const char* Name() const override { return "vigil.AggMerge"; }
+};
+
+const char* cf_name(int i) {
+  static const char* names[] = {"meta",       "series",      "log",         "raw",
+                                "rollup_60",  "rollup_300",  "rollup_900",  "rollup_3600",
+                                "rollup_7200", "rollup_21600", "rollup_86400"};
+  return names[i];
+}
+
+rocksdb::Slice sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+}  // namespace
+
+// -- batch ------------------------------------------------------------------------------------
+
+struct Storage::Batch::Impl {
+  struct Op {
+    int kind;  // 0 put, 1 merge, 2 del, 3 delete_range
+    Cf cf;
+    std::string a, b;
+  };
+  // Ops are recorded with their column family index and bound to handles at write time, so a
+  // Batch can be built without a Storage at hand.
+  std::vector<Op> ops;
+};
+
+Storage::Batch::Batch() : impl_(std::make_unique<Impl>()) {}
+Storage::Batch::~Batch() = default;
+Storage::Batch::Batch(Batch&&) noexcept = default;
+Storage::Batch& Storage::Batch::operator=(Batch&&) noexcept = default;
+
+void Storage::Batch::put(Cf cf, std::string_view key, std::string_view value) {
+  impl_->ops.push_back({0, cf, std::string(key), std::string(value)});
+}
+void Storage::Batch::merge(Cf cf, std::string_view key, std::string_view value) {
+  impl_->ops.push_back({1, cf, std::string(key), std::string(value)});
+}
+void Storage::Batch::del(Cf cf, std::string_view key) {
+  impl_->ops.push_back({2, cf, std::string(key), {}});
+}
+void Storage::Batch::delete_range(Cf cf, std::string_view begin, std::string_view end) {
+  impl_->ops.push_back({3, cf, std::string(begin), std::string(end)});
+}
+std::size_t Storage::Batch::count() const { return impl_->ops.size(); }
+
+// -- storage ----------------------------------------------------------------------------------
+
+struct Storage::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::WriteOptions wopts;
+
+  ~Impl() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    handles.clear();
+    if (db) db->Close();
+  }
+  rocksdb::ColumnFamilyHandle* h(Cf cf) { return handles[static_cast<std::size_t>(cf)]; }
+};
+
+Storage::Storage() : impl_(std::make_unique<Impl>()) {}
+Storage::~Storage() = default;
+
+std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOptions& opts,
+                                       std::string& err) {
+  rocksdb::Options db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  db_opts.IncreaseParallelism(2);
+  db_opts.max_background_jobs = 2;
+  db_opts.keep_log_file_num = 5;
+
+  auto cache = rocksdb::NewLRUCache(static_cast<std::size_t>(opts.block_cache_mb) << 20);
+  auto merge_op = std::make_shared<AggMergeOperator>();
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (int i = 0; i < kCfCount; ++i) {
+    rocksdb::ColumnFamilyOptions cf;
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+    cf.compression = rocksdb::kLZ4Compression;
+    cf.bottommost_compression = rocksdb::kZSTD;
+    if (i == static_cast<int>(Cf::raw) || i >= static_cast<int>(Cf::rollup_first)) {
+      // Per-series scans: the series id prefix selects the bloom filter.
+      cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
+      t.whole_key_filtering = false;
+    }
+    if (i >= static_cast<int>(Cf::rollup_first)) cf.merge_operator = merge_op;
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    cfs.emplace_back(i == 0 ? rocksdb::kDefaultColumnFamilyName : cf_name(i), cf);
+  }
+  // The default column family holds the metadata ("meta").
+  auto s = std::unique_ptr<Storage>(new Storage());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status st = rocksdb::DB::Open(db_opts, dir, cfs, &s->impl_->handles, &raw);
+  if (!st.ok()) {
+    err = st.ToString();
+    return nullptr;
+  }
+  s->impl_->db.reset(raw);
+  s->impl_->wopts.sync = opts.sync_writes;
+  return s;
+}
+
+bool Storage::write(Batch& batch, std::string& err) {
+  rocksdb::WriteBatch wb;
+  for (auto& op : batch.impl_->ops) {
+    auto* h = impl_->h(op.cf);
+    rocksdb::Status st;
+    switch (op.kind) {
+      case 0: st = wb.Put(h, op.a, op.b); break;
+      case 1: st = wb.Merge(h, op.a, op.b); break;
+      case 2: st = wb.Delete(h, op.a); break;
+      default: st = wb.DeleteRange(h, op.a, op.b); break;
+    }
+    if (!st.ok()) {
+      err = st.ToString();
+      return false;
+    }
+  }
+  rocksdb::Status st = impl_->db->Write(impl_->wopts, &wb);
+  if (!st.ok()) {
+    err = st.ToString();
+    return false;
+  }
+  return true;
+}
+
+bool Storage::get(Cf cf, std::string_view key, std::string& value) {
+  return impl_->db->Get(rocksdb::ReadOptions(), impl_->h(cf), sl(key), &value).ok();
+}
+
+void Storage::scan(Cf cf, std::string_view begin, std::string_view end,
+                   const std::function<bool(std::string_view, std::string_view)>& fn) {
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  rocksdb::Slice upper = sl(end);
+  if (!end.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->h(cf)));
+  for (it->Seek(sl(begin)); it->Valid(); it->Next()) {
+    auto k = it->key();
+    auto v = it->value();
+    if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
+  }
+}
+
+namespace {
+// The smallest key greater than every key starting with `prefix` ("" if there is none).
+std::string prefix_successor(std::string_view prefix) {
+  std::string s(prefix);
+  while (!s.empty()) {
+    auto c = static_cast<unsigned char>(s.back());
+    if (c != 0xff) {
+      s.back() = static_cast<char>(c + 1);
+      return s;
+    }
+    s.pop_back();
+  }
+  return s;
+}
+}  // namespace
+
+void Storage::scan_prefix(Cf cf, std::string_view prefix,
+                          const std::function<bool(std::string_view, std::string_view)>& fn) {
+  scan(cf, prefix, prefix_successor(prefix), fn);
+}
+
+bool Storage::last_key(Cf cf, std::string_view prefix, std::string& key) {
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->h(cf)));
+  std::string succ = prefix_successor(prefix);
+  if (succ.empty())
+    it->SeekToLast();
+  else
+    it->SeekForPrev(succ);
+  // SeekForPrev lands on a key <= succ; step back past succ itself if present.
+  while (it->Valid() && !succ.empty() && it->key().compare(sl(succ)) >= 0) it->Prev();
+  if (!it->Valid() || !it->key().starts_with(sl(prefix))) return false;
+  key.assign(it->key().data(), it->key().size());
+  return true;
+}
+
+std::string Storage::stats_text() {
+  std::string out;
+  auto prop = [&](const char* metric, const char* property, const char* help) {
+    out += "# HELP ";
+    out += metric;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += metric;
+    out += " gauge\n";
+    for (int i = 0; i < kCfCount; ++i) {
+      std::uint64_t v = 0;
+      impl_->db->GetIntProperty(impl_->handles[i], property, &v);
+      out += metric;
+      out += "{cf=\"";
+      out += cf_name(i);
+      out += "\"} ";
+      out += std::to_string(v);
+      out += '\n';
+    }
+  };
+  prop("vigil_rocksdb_estimated_keys", "rocksdb.estimate-num-keys", "Estimated keys per column family.");
+  prop("vigil_rocksdb_sst_bytes", "rocksdb.total-sst-files-size", "SST file bytes per column family.");
+  prop("vigil_rocksdb_memtable_bytes", "rocksdb.cur-size-all-mem-tables", "Memtable bytes per column family.");
+  return out;
+}
+
+void Storage::flush() {
+  rocksdb::FlushOptions fo;
+  impl_->db->Flush(fo, impl_->handles);
+}
+
+}  // namespace vigil

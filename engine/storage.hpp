@@ -1,0 +1,92 @@
+// The RocksDB store: one column family per kind of data, atomic write batches across them, and
+// ordered range reads. RocksDB stays behind this header (pimpl): nothing else includes it.
+//
+// Column families and their keys (see engine/encoding.hpp):
+//   meta       "metric/<key>" -> metric JSON; "ckpt/<shard u16>" -> applied log sequence (u64)
+//   series     "k<canonical key>" -> series id (u64); "i<series id u64>" -> canonical key
+//   log        <shard u16><seq u64> -> ingest-log entry (the samples of one accepted batch)
+//   raw        <series id u64><time><uniq u64> -> sample (8-byte value, or a 56-byte aggregate)
+//   rollup_<r> <series id u64><bucket time> -> aggregate (merge operator folds deltas)
+//
+// Contract: a Batch is applied atomically; once write() returns true it survives a crash of the
+// process (the WAL is always on; with sync_writes it also survives power loss). Reads may run
+// concurrently with writes from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/model.hpp"
+
+namespace vigil {
+
+enum class Cf : int {
+  meta = 0,
+  series = 1,
+  log = 2,
+  raw = 3,
+  rollup_first = 4,  // rollup CF of kResolutions[i] is rollup_first + i
+};
+inline Cf rollup_cf(int res_index) { return static_cast<Cf>(static_cast<int>(Cf::rollup_first) + res_index); }
+inline constexpr int kCfCount = 4 + kResolutionCount;
+
+struct StorageOptions {
+  bool sync_writes = false;
+  std::int64_t block_cache_mb = 256;
+};
+
+class Storage {
+ public:
+  // A group of writes applied atomically.
+  class Batch {
+   public:
+    Batch();
+    ~Batch();
+    Batch(Batch&&) noexcept;
+    Batch& operator=(Batch&&) noexcept;
+    void put(Cf cf, std::string_view key, std::string_view value);
+    void merge(Cf cf, std::string_view key, std::string_view value);
+    void del(Cf cf, std::string_view key);
+    void delete_range(Cf cf, std::string_view begin, std::string_view end);
+    std::size_t count() const;
+    bool empty() const { return count() == 0; }
+
+   private:
+    friend class Storage;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+
+  // Opens (creating if needed) the store in `dir`; nullptr and `err` on failure.
+  static std::unique_ptr<Storage> open(const std::string& dir, const StorageOptions& opts,
+                                       std::string& err);
+  ~Storage();
+
+  bool write(Batch& batch, std::string& err);
+
+  bool get(Cf cf, std::string_view key, std::string& value);
+  // Calls fn for each key in [begin, end) in order until fn returns false. An empty `end` means
+  // "to the end of the column family".
+  void scan(Cf cf, std::string_view begin, std::string_view end,
+            const std::function<bool(std::string_view key, std::string_view value)>& fn);
+  // Calls fn for each key starting with `prefix`.
+  void scan_prefix(Cf cf, std::string_view prefix,
+                   const std::function<bool(std::string_view key, std::string_view value)>& fn);
+  // The last key of a column family that starts with `prefix`; false if none.
+  bool last_key(Cf cf, std::string_view prefix, std::string& key);
+
+  // Prometheus-format lines with RocksDB figures (keys, sizes, memtables).
+  std::string stats_text();
+  // Flushes memtables to SST files (used at shutdown).
+  void flush();
+
+ private:
+  Storage();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil
