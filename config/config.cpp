@@ -1,1 +1,373 @@
 #include "config/config.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <sstream>
+#include <string_view>
+#include <thread>
+#include <toml++/toml.h>
+#include <variant>
+
+extern char** environ;
+
+namespace vigil::config {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Values. A setting has one of three kinds; file values and text values (env, flags) are
+// first converted to that kind, then the setting validates and stores the value.
+
+enum class Kind { integer, boolean, string };
+using Value = std::variant<std::int64_t, bool, std::string>;
+using Error = std::optional<std::string>;  // nullopt = ok, else what is wrong
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::integer: return "an integer";
+    case Kind::boolean: return "a boolean (true or false)";
+    case Kind::string: return "a string";
+  }
+  return "?";
+}
+
+const char* toml_type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::none: return "nothing";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+  }
+  return "?";
+}
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+  std::int64_t v = 0;
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, v);
+  if (s.empty() || ec != std::errc() || p != end) return std::nullopt;
+  return v;
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  std::string l(s);
+  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (l == "true" || l == "1" || l == "yes" || l == "on") return true;
+  if (l == "false" || l == "0" || l == "no" || l == "off") return false;
+  return std::nullopt;
+}
+
+// Text (environment variable or flag) -> value of the given kind.
+std::variant<Value, std::string> from_text(Kind kind, const std::string& text) {
+  switch (kind) {
+    case Kind::integer:
+      if (auto v = parse_int(text)) return Value{*v};
+      break;
+    case Kind::boolean:
+      if (auto v = parse_bool(text)) return Value{*v};
+      break;
+    case Kind::string: return Value{text};
+  }
+  return std::string("expected ") + kind_name(kind) + ", got " + quoted(text);
+}
+
+// TOML node -> value of the given kind. Types must match exactly (no "8" for 8).
+std::variant<Value, std::string> from_toml(Kind kind, const toml::node& node) {
+  switch (kind) {
+    case Kind::integer:
+      if (auto v = node.value_exact<std::int64_t>()) return Value{*v};
+      break;
+    case Kind::boolean:
+      if (auto v = node.value_exact<bool>()) return Value{*v};
+      break;
+    case Kind::string:
+      if (auto v = node.value_exact<std::string>()) return Value{*v};
+      break;
+  }
+  return std::string("expected ") + kind_name(kind) + ", got " + toml_type_name(node);
+}
+
+// ---------------------------------------------------------------------------------------
+// listen = HOST:PORT
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+std::variant<HostPort, std::string> parse_listen(std::string_view s) {
+  const std::string expected = "expected HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), got " + quoted(s);
+  HostPort hp;
+  std::string_view port;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string_view::npos) return "missing ']' in IPv6 address: " + quoted(s);
+    hp.host = std::string(s.substr(1, close - 1));
+    if (hp.host.empty() || hp.host.find(':') == std::string::npos ||
+        !std::all_of(hp.host.begin(), hp.host.end(),
+                     [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; }))
+      return "invalid IPv6 address in " + quoted(s);
+    if (close + 1 >= s.size() || s[close + 1] != ':') return expected;
+    port = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) return expected;
+    hp.host = std::string(s.substr(0, colon));
+    if (hp.host.find(':') != std::string::npos)
+      return "IPv6 addresses need brackets, e.g. [::1]:8080; got " + quoted(s);
+    if (hp.host.empty()) return "missing host in " + quoted(s) + " (use 0.0.0.0 to listen on all interfaces)";
+    if (!std::all_of(hp.host.begin(), hp.host.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-'; }))
+      return "invalid host in " + quoted(s);
+    port = s.substr(colon + 1);
+  }
+  if (port.empty() || !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return "invalid port in " + quoted(s) + ": expected a number 1..65535";
+  auto p = port.size() <= 5 ? parse_int(port) : std::nullopt;
+  if (!p || *p < 1 || *p > 65535) return "port out of range in " + quoted(s) + ": expected 1..65535";
+  hp.port = static_cast<std::uint16_t>(*p);
+  return hp;
+}
+
+// ---------------------------------------------------------------------------------------
+// The settings table. To add a setting: add the field to Config, a row here, and an entry
+// with its default and a comment to config/vigil.toml.
+
+struct Setting {
+  std::string key;    // "section.name"
+  std::string alias;  // short environment name, or empty
+  Kind kind;
+  std::function<Error(Config&, const Value&)> assign;  // validates and stores
+};
+
+using Check = std::function<Error(const std::string&)>;
+
+template <class T>
+Setting integer(std::string key, std::string alias, T Config::*field, std::int64_t lo, std::int64_t hi) {
+  return {std::move(key), std::move(alias), Kind::integer, [field, lo, hi](Config& c, const Value& v) -> Error {
+            auto n = std::get<std::int64_t>(v);
+            if (n < lo || n > hi)
+              return "out of range: " + std::to_string(n) + " (allowed " + std::to_string(lo) + ".." +
+                     std::to_string(hi) + ")";
+            c.*field = static_cast<T>(n);
+            return std::nullopt;
+          }};
+}
+
+Setting boolean(std::string key, std::string alias, bool Config::*field) {
+  return {std::move(key), std::move(alias), Kind::boolean, [field](Config& c, const Value& v) -> Error {
+            c.*field = std::get<bool>(v);
+            return std::nullopt;
+          }};
+}
+
+Setting text(std::string key, std::string alias, std::string Config::*field, Check check) {
+  return {std::move(key), std::move(alias), Kind::string,
+          [field, check = std::move(check)](Config& c, const Value& v) -> Error {
+            const auto& s = std::get<std::string>(v);
+            if (auto err = check(s)) return err;
+            c.*field = s;
+            return std::nullopt;
+          }};
+}
+
+Check non_empty() {
+  return [](const std::string& s) -> Error {
+    if (s.empty()) return "must not be empty";
+    return std::nullopt;
+  };
+}
+
+Check one_of(std::initializer_list<const char*> allowed) {
+  return [choices = std::vector<std::string>(allowed.begin(), allowed.end())](const std::string& s) -> Error {
+    if (std::find(choices.begin(), choices.end(), s) != choices.end()) return std::nullopt;
+    std::string list;
+    for (const auto& c : choices) list += (list.empty() ? "" : "|") + c;
+    return "invalid value " + quoted(s) + ": expected one of " + list;
+  };
+}
+
+Check listen_address() {
+  return [](const std::string& s) -> Error {
+    auto r = parse_listen(s);
+    if (auto* err = std::get_if<std::string>(&r)) return *err;
+    return std::nullopt;
+  };
+}
+
+const std::vector<Setting>& table() {
+  static const std::vector<Setting> t = {
+      text("server.data_dir", "VIGIL_DATA_DIR", &Config::data_dir, non_empty()),
+      text("server.listen", "VIGIL_LISTEN", &Config::listen, listen_address()),
+      integer("server.http_threads", "VIGIL_HTTP_THREADS", &Config::http_threads, 1, 256),
+      integer("engine.shards", "VIGIL_SHARDS", &Config::shards, 0, 1024),
+      integer("engine.flush_interval_ms", "", &Config::flush_interval_ms, 1, 60000),
+      integer("engine.max_batch_samples", "", &Config::max_batch_samples, 1, 100'000'000),
+      boolean("storage.sync_writes", "", &Config::sync_writes),
+      integer("storage.block_cache_mb", "", &Config::block_cache_mb, 1, 1'048'576),
+      integer("query.max_points", "", &Config::max_points, 1, 100'000'000),
+      text("log.level", "", &Config::log_level, one_of({"trace", "debug", "info", "warn", "error"})),
+      text("log.format", "", &Config::log_format, one_of({"text", "json"})),
+  };
+  return t;
+}
+
+const Setting* find_setting(std::string_view key) {
+  for (const auto& s : table())
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+bool is_section(std::string_view name) {
+  for (const auto& s : table())
+    if (std::string_view(s.key).substr(0, s.key.find('.')) == name) return true;
+  return false;
+}
+
+std::string env_name(const std::string& key) {
+  std::string e = "VIGIL_";
+  for (char c : key) e += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return e;
+}
+
+std::optional<ConfigError> apply_text(Config& c, const Setting& s, const std::string& value, const std::string& origin) {
+  auto parsed = from_text(s.kind, value);
+  Error err;
+  if (auto* msg = std::get_if<std::string>(&parsed))
+    err = *msg;
+  else
+    err = s.assign(c, std::get<Value>(parsed));
+  if (err) return ConfigError{s.key, *err + " (from " + origin + ")"};
+  return std::nullopt;
+}
+
+std::string where(const std::string& file, const toml::node& n) {
+  const auto& src = n.source();
+  return " (" + file + ":" + std::to_string(src.begin.line) + ")";
+}
+
+std::optional<ConfigError> load_file(Config& c, const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return ConfigError{file, "cannot open config file"};
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) return ConfigError{file, "cannot read config file"};
+
+  toml::table doc;
+  try {
+    doc = toml::parse(content.str(), file);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    return ConfigError{file, "line " + std::to_string(b.line) + ", column " + std::to_string(b.column) + ": " +
+                                 std::string(e.description())};
+  }
+
+  for (const auto& [section_key, section_node] : doc) {
+    std::string section(section_key.str());
+    const auto* tbl = section_node.as_table();
+    if (!is_section(section))
+      return ConfigError{section, (tbl ? "unknown section" : "unknown setting") + where(file, section_node)};
+    if (!tbl) return ConfigError{section, "expected a table ([" + section + "])" + where(file, section_node)};
+    for (const auto& [name, node] : *tbl) {
+      std::string key = section + "." + std::string(name.str());
+      const Setting* s = find_setting(key);
+      if (!s) return ConfigError{key, "unknown setting" + where(file, node)};
+      auto parsed = from_toml(s->kind, node);
+      Error err;
+      if (auto* msg = std::get_if<std::string>(&parsed))
+        err = *msg;
+      else
+        err = s->assign(c, std::get<Value>(parsed));
+      if (err) return ConfigError{key, *err + where(file, node)};
+    }
+  }
+  return std::nullopt;
+}
+
+const std::string* last_value(const KeyValues& env, const std::string& name) {
+  const std::string* found = nullptr;
+  for (const auto& [k, v] : env)
+    if (k == name) found = &v;
+  return found;
+}
+
+}  // namespace
+
+std::string Config::listen_host() const {
+  auto r = parse_listen(listen);
+  if (auto* hp = std::get_if<HostPort>(&r)) return hp->host;
+  return {};
+}
+
+std::uint16_t Config::listen_port() const {
+  auto r = parse_listen(listen);
+  if (auto* hp = std::get_if<HostPort>(&r)) return hp->port;
+  return 0;
+}
+
+int Config::effective_shards() const {
+  if (shards > 0) return shards;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+std::optional<ConfigError> load(Config& out, const std::string& file, const KeyValues& env,
+                                const KeyValues& overrides) {
+  Config c;
+  if (!file.empty())
+    if (auto err = load_file(c, file)) return err;
+
+  for (const auto& s : table()) {
+    std::string name = env_name(s.key);
+    const std::string* value = last_value(env, name);
+    if (!value && !s.alias.empty()) {
+      value = last_value(env, s.alias);
+      name = s.alias;
+    }
+    if (value)
+      if (auto err = apply_text(c, s, *value, "environment " + name)) return err;
+  }
+
+  for (const auto& [key, value] : overrides) {
+    const Setting* s = find_setting(key);
+    if (!s) return ConfigError{key, "unknown setting"};
+    if (auto err = apply_text(c, *s, value, "command line")) return err;
+  }
+
+  out = std::move(c);
+  return std::nullopt;
+}
+
+KeyValues environment() {
+  KeyValues env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace_back(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+const std::vector<SettingInfo>& settings() {
+  static const std::vector<SettingInfo> infos = [] {
+    std::vector<SettingInfo> v;
+    for (const auto& s : table()) v.push_back({s.key, env_name(s.key), s.alias});
+    return v;
+  }();
+  return infos;
+}
+
+}  // namespace vigil::config

@@ -1,12 +1,70 @@
 // Vigil's settings: defaults, then the TOML file, then VIGIL_* environment, then flags.
+//
+// Every setting has a dotted key ("server.listen") used in the file ([server] listen = ...)
+// and by flags, and an environment variable VIGIL_<SECTION>_<KEY> ("VIGIL_SERVER_LISTEN").
+// A few settings also have a short environment alias (VIGIL_LISTEN); when both are set the
+// long name wins. config/vigil.toml documents every setting with its default.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace vigil::config {
 
 struct Config {
-  std::string data_dir = "./data";
+  // [server]
+  std::string data_dir = "./data";        // where RocksDB and the ingest logs live
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT of the HTTP API; IPv6 as [::1]:8080
+  int http_threads = 4;                   // HTTP worker threads, 1..256
+  // [engine]
+  int shards = 0;                         // 0 = one per CPU core; 0..1024
+  int flush_interval_ms = 200;            // how often shards write rollups and raw blocks, 1..60000
+  std::int64_t max_batch_samples = 100000;  // largest accepted ingest request, in measurements
+  // [storage]
+  bool sync_writes = false;             // fsync the RocksDB WAL before acknowledging writes
+  std::int64_t block_cache_mb = 256;    // RocksDB block cache size
+  // [query]
+  std::int64_t max_points = 100000;     // points per response before pagination (links.next)
+  // [log]
+  std::string log_level = "info";       // trace|debug|info|warn|error
+  std::string log_format = "text";      // text|json
+
+  // Parts of `listen`: the host without IPv6 brackets, and the port. Empty / 0 when
+  // `listen` is not a valid HOST:PORT (load() never produces such a Config).
+  std::string listen_host() const;
+  std::uint16_t listen_port() const;
+  // `shards`, with 0 resolved to the number of CPU cores (at least 1).
+  int effective_shards() const;
+
+  bool operator==(const Config&) const = default;
 };
+
+struct ConfigError {
+  std::string key;      // dotted setting key ("server.listen"), or the file path for file errors
+  std::string message;  // what is wrong, and where the value came from
+};
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+// Builds `out` from defaults, then `file` (if non-empty; a missing file is an error), then
+// `env` (VIGIL_* variables that are not settings are ignored), then `overrides` (dotted key
+// -> value as text, e.g. from flags; unknown keys are errors). On error returns the first
+// problem found and leaves `out` unchanged.
+std::optional<ConfigError> load(Config& out, const std::string& file, const KeyValues& env,
+                                const KeyValues& overrides);
+
+// The process environment as (name, value) pairs.
+KeyValues environment();
+
+// One row of the settings table, for documentation and help output.
+struct SettingInfo {
+  std::string key;        // "server.http_threads"
+  std::string env;        // "VIGIL_SERVER_HTTP_THREADS"
+  std::string env_alias;  // "VIGIL_HTTP_THREADS", or empty
+};
+const std::vector<SettingInfo>& settings();
 
 }  // namespace vigil::config
