@@ -1,0 +1,993 @@
+#include "engine/ingest_parser.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <simdjson.h>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/urlencoded.hpp"
+#include "engine/validate.hpp"
+
+namespace vigil {
+
+namespace {
+
+constexpr std::string_view kDefaultTagName = "source";
+constexpr std::string_view kDefaultTagValue = "unassigned";
+
+// Largest double below 2^63: times at or above it do not fit an int64.
+constexpr double kMaxTimeDouble = 9.2e18;
+
+// Builds the param name of a field: "measurements[3].value", or just "value" for a single
+// measurement object (index < 0).
+std::string field_param(std::int64_t index, std::string_view field) {
+  std::string p;
+  if (index >= 0) {
+    p = "measurements[";
+    p += std::to_string(index);
+    p += "].";
+  }
+  p += field;
+  return p;
+}
+
+// Checks a time given as a double: finite, non-negative, within int64; floors it.
+bool time_from_double(double d, std::int64_t& out) {
+  if (!std::isfinite(d) || d < 0 || d >= kMaxTimeDouble) return false;
+  out = static_cast<std::int64_t>(std::floor(d));
+  return true;
+}
+
+// Checks a period given as a double: a positive integral value.
+bool period_from_double(double d, std::int64_t& out) {
+  if (!std::isfinite(d) || d < 1 || d >= kMaxTimeDouble || std::floor(d) != d) return false;
+  out = static_cast<std::int64_t>(d);
+  return true;
+}
+
+constexpr const char* kTimeError = "must be a non-negative integer (epoch seconds)";
+constexpr const char* kPeriodError = "must be a positive integer";
+
+// ===============================================================================================
+// POST /v1/measurements (simdjson DOM)
+// ===============================================================================================
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+// Bodies up to this size are parsed with per-thread reusable buffers; larger ones get temporary
+// buffers so a single huge request does not pin memory in every worker thread.
+constexpr std::size_t kReusableBufferLimit = 1 << 20;
+
+struct ThreadBuffers {
+  simdjson::dom::parser parser;
+  std::unique_ptr<char[]> padded;
+  std::size_t padded_capacity = 0;
+};
+
+ThreadBuffers& thread_buffers() {
+  thread_local ThreadBuffers b;
+  return b;
+}
+
+// The JSON text of a number or string tag value.
+bool tag_value_text(element e, std::string& out) {
+  char buf[64];
+  std::to_chars_result r{};
+  switch (e.type()) {
+    case element_type::STRING: {
+      std::string_view sv = e.get_string().value_unsafe();
+      out.assign(sv.data(), sv.size());
+      return true;
+    }
+    case element_type::INT64:
+      r = std::to_chars(buf, buf + sizeof buf, e.get_int64().value_unsafe());
+      break;
+    case element_type::UINT64:
+      r = std::to_chars(buf, buf + sizeof buf, e.get_uint64().value_unsafe());
+      break;
+    case element_type::DOUBLE:
+      r = std::to_chars(buf, buf + sizeof buf, e.get_double().value_unsafe());
+      break;
+    default: return false;
+  }
+  out.assign(buf, static_cast<std::size_t>(r.ptr - buf));
+  return true;
+}
+
+bool json_time(element e, std::int64_t& out) {
+  switch (e.type()) {
+    case element_type::INT64: {
+      std::int64_t v = e.get_int64().value_unsafe();
+      if (v < 0) return false;
+      out = v;
+      return true;
+    }
+    case element_type::UINT64: return false;  // above INT64_MAX
+    case element_type::DOUBLE: return time_from_double(e.get_double().value_unsafe(), out);
+    default: return false;
+  }
+}
+
+bool json_period(element e, std::int64_t& out) {
+  switch (e.type()) {
+    case element_type::INT64: {
+      std::int64_t v = e.get_int64().value_unsafe();
+      if (v <= 0) return false;
+      out = v;
+      return true;
+    }
+    case element_type::DOUBLE: return period_from_double(e.get_double().value_unsafe(), out);
+    default: return false;
+  }
+}
+
+// A per-measurement tag: a validated name and either a validated value or a removal (JSON null).
+struct TagOverride {
+  std::string name;
+  std::string value;
+  bool remove = false;
+  std::uint32_t order = 0;
+};
+
+// Scratch space reused across measurements (and requests) of one thread, so merging tags does
+// not allocate beyond the measurement's own tag vector.
+struct TagScratch {
+  std::vector<TagOverride> items;
+  std::vector<TagOverride*> sorted;
+  std::size_t n = 0;
+
+  TagOverride& next() {
+    if (n == items.size()) items.emplace_back();
+    TagOverride& t = items[n];
+    t.order = static_cast<std::uint32_t>(n);
+    t.remove = false;
+    ++n;
+    return t;
+  }
+};
+
+TagScratch& tag_scratch() {
+  thread_local TagScratch s;
+  return s;
+}
+
+// Parses one request (or a single measurement object) from a DOM root.
+class MeasurementsParser {
+ public:
+  MeasurementsParser(ParseOutcome& out, std::int64_t now) : out_(out), now_(now) {}
+
+  void run(element root) {
+    if (root.type() != element_type::OBJECT) {
+      out_.request_error = "the body must be a JSON object";
+      return;
+    }
+    object obj = root.get_object().value_unsafe();
+    element measurements;
+    bool has_measurements = false, has_name = false, has_tags = false;
+    element tags, time, period;
+    bool has_time = false, has_period = false;
+    for (auto field : obj) {
+      std::string_view k = field.key;
+      if (k == "measurements") {
+        measurements = field.value;
+        has_measurements = true;
+      } else if (k == "tags") {
+        tags = field.value;
+        has_tags = true;
+      } else if (k == "time") {
+        time = field.value;
+        has_time = true;
+      } else if (k == "period") {
+        period = field.value;
+        has_period = true;
+      } else if (k == "name") {
+        has_name = true;
+      }
+    }
+
+    if (!has_measurements) {
+      if (has_name) {  // a single measurement object
+        one(obj, -1);
+        return;
+      }
+      out_.request_error = "measurements: at least one measurement is required";
+      return;
+    }
+    if (measurements.type() != element_type::ARRAY) {
+      out_.request_error = "measurements: must be an array";
+      return;
+    }
+    simdjson::dom::array arr = measurements.get_array().value_unsafe();
+    std::size_t count = arr.size();
+    if (count == 0) {
+      out_.request_error = "measurements: at least one measurement is required";
+      return;
+    }
+
+    // Request-wide defaults, validated once. An invalid one rejects every measurement.
+    bool top_ok = true;
+    if (has_tags && !top_tags(tags)) top_ok = false;
+    if (has_time) {
+      std::int64_t t = 0;
+      if (json_time(time, t)) {
+        default_time_ = t;
+      } else {
+        out_.errors.push_back({"time", kTimeError});
+        top_ok = false;
+      }
+    }
+    if (has_period) {
+      std::int64_t p = 0;
+      if (json_period(period, p)) {
+        default_period_ = p;
+      } else {
+        out_.errors.push_back({"period", kPeriodError});
+        top_ok = false;
+      }
+    }
+    if (!top_ok) return;
+
+    out_.measurements.reserve(count);
+    std::int64_t i = 0;
+    for (element m : arr) {
+      if (m.type() != element_type::OBJECT) {
+        out_.errors.push_back({"measurements[" + std::to_string(i) + "]", "must be an object"});
+      } else {
+        one(m.get_object().value_unsafe(), i);
+      }
+      ++i;
+    }
+  }
+
+ private:
+  void error(std::int64_t index, std::string_view field, std::string message) {
+    out_.errors.push_back({field_param(index, field), std::move(message)});
+  }
+
+  // Validates the top-level tags into top_ (sorted, unique names). False on any error.
+  bool top_tags(element tags) {
+    if (tags.type() != element_type::OBJECT) {
+      out_.errors.push_back({"tags", "must be an object"});
+      return false;
+    }
+    bool ok = true;
+    std::string value;
+    object tag_obj = tags.get_object().value_unsafe();
+    for (auto field : tag_obj) {
+      if (field.value.type() == element_type::NULL_VALUE) continue;
+      std::string name;
+      std::string err = normalize_tag_name(field.key, name);
+      if (err.empty()) {
+        if (!tag_value_text(field.value, value))
+          err = "tag value must be a string or a number";
+        else
+          err = normalize_tag_value(value, value);
+      }
+      if (!err.empty()) {
+        out_.errors.push_back({"tags." + std::string(field.key), std::move(err)});
+        ok = false;
+        continue;
+      }
+      auto it = std::find_if(top_.begin(), top_.end(), [&](const Tag& t) { return t.first == name; });
+      if (it != top_.end())
+        it->second = value;  // "Region" and "region" collapse: the later one wins
+      else
+        top_.emplace_back(std::move(name), value);
+    }
+    if (!ok) return false;
+    std::sort(top_.begin(), top_.end());
+    std::string err = check_tag_count(top_.size());
+    if (!err.empty()) {
+      out_.errors.push_back({"tags", std::move(err)});
+      return false;
+    }
+    return true;
+  }
+
+  // Reads a float field, applying the float restrictions. False (with an error) if invalid.
+  bool number(element e, std::int64_t index, std::string_view field, double& out) {
+    auto r = e.get_double();
+    if (r.error()) {
+      error(index, field, "must be a number");
+      return false;
+    }
+    out = r.value_unsafe();
+    FloatCheck fc = check_float(out);
+    if (fc != FloatCheck::ok) {
+      if (fc == FloatCheck::too_large) out_.too_large_float = true;
+      error(index, field, float_error_message(fc));
+      return false;
+    }
+    return true;
+  }
+
+  // Merges the top-level tags with a measurement's `tags` object into `dst`.
+  bool merge_tags(element tags, std::int64_t index, Tags& dst) {
+    if (tags.type() != element_type::OBJECT) {
+      error(index, "tags", "must be an object");
+      return false;
+    }
+    TagScratch& s = tag_scratch();
+    s.n = 0;
+    bool ok = true;
+    object tag_obj = tags.get_object().value_unsafe();
+    for (auto field : tag_obj) {
+      TagOverride& t = s.next();
+      std::string err = normalize_tag_name(field.key, t.name);
+      if (err.empty()) {
+        if (field.value.type() == element_type::NULL_VALUE) {
+          t.remove = true;
+        } else if (!tag_value_text(field.value, t.value)) {
+          err = "tag value must be a string, a number or null";
+        } else {
+          err = normalize_tag_value(t.value, t.value);
+        }
+      }
+      if (!err.empty()) {
+        std::string f = "tags.";
+        f += field.key;
+        error(index, f, std::move(err));
+        ok = false;
+      }
+    }
+    if (!ok) return false;
+
+    s.sorted.clear();
+    for (std::size_t i = 0; i < s.n; ++i) s.sorted.push_back(&s.items[i]);
+    // Sorted by name, then input order, so the last of duplicate names wins below.
+    std::sort(s.sorted.begin(), s.sorted.end(), [](const TagOverride* a, const TagOverride* b) {
+      int c = a->name.compare(b->name);
+      return c != 0 ? c < 0 : a->order < b->order;
+    });
+
+    dst.clear();
+    dst.reserve(top_.size() + s.n);
+    std::size_t i = 0, j = 0;
+    const std::size_t n = s.sorted.size();
+    while (i < top_.size() || j < n) {
+      int c;
+      if (i == top_.size())
+        c = 1;
+      else if (j == n)
+        c = -1;
+      else
+        c = top_[i].first.compare(s.sorted[j]->name);
+      if (c < 0) {
+        dst.push_back(top_[i++]);
+        continue;
+      }
+      std::size_t last = j;
+      while (last + 1 < n && s.sorted[last + 1]->name == s.sorted[j]->name) ++last;
+      const TagOverride& t = *s.sorted[last];
+      if (!t.remove) dst.emplace_back(t.name, t.value);
+      if (c == 0) ++i;
+      j = last + 1;
+    }
+    return true;
+  }
+
+  // Validates one measurement object; appends it to the outcome when valid.
+  void one(object obj, std::int64_t index) {
+    enum : unsigned {
+      kName = 1u << 0, kValue = 1u << 1, kCount = 1u << 2, kSum = 1u << 3, kMin = 1u << 4,
+      kMax = 1u << 5, kLast = 1u << 6, kStddev = 1u << 7, kStddevM2 = 1u << 8, kTime = 1u << 9,
+      kPeriod = 1u << 10, kTags = 1u << 11, kAttributes = 1u << 12,
+    };
+    unsigned seen = 0;
+    element name, value, count, sum, min, max, last, stddev, stddev_m2, time, period, tags,
+        attributes;
+    for (auto field : obj) {
+      std::string_view k = field.key;
+      switch (k.size()) {
+        case 3:
+          if (k == "sum") sum = field.value, seen |= kSum;
+          else if (k == "min") min = field.value, seen |= kMin;
+          else if (k == "max") max = field.value, seen |= kMax;
+          break;
+        case 4:
+          if (k == "name") name = field.value, seen |= kName;
+          else if (k == "time") time = field.value, seen |= kTime;
+          else if (k == "tags") tags = field.value, seen |= kTags;
+          else if (k == "last") last = field.value, seen |= kLast;
+          break;
+        case 5:
+          if (k == "value") value = field.value, seen |= kValue;
+          else if (k == "count") count = field.value, seen |= kCount;
+          break;
+        case 6:
+          if (k == "period") period = field.value, seen |= kPeriod;
+          else if (k == "stddev") stddev = field.value, seen |= kStddev;
+          break;
+        case 9:
+          if (k == "stddev_m2") stddev_m2 = field.value, seen |= kStddevM2;
+          break;
+        case 10:
+          if (k == "attributes") attributes = field.value, seen |= kAttributes;
+          break;
+        default: break;
+      }
+    }
+
+    Measurement& m = out_.measurements.emplace_back();
+    bool ok = true;
+
+    // name
+    if (!(seen & kName)) {
+      error(index, "name", "is required");
+      ok = false;
+    } else if (name.type() != element_type::STRING) {
+      error(index, "name", "must be a string");
+      ok = false;
+    } else {
+      std::string_view sv = name.get_string().value_unsafe();
+      if (valid_metric_name(sv)) {
+        m.name.assign(sv.data(), sv.size());
+      } else {
+        error(index, "name", "must be 1-255 characters of A-Za-z0-9.:-_");
+        ok = false;
+      }
+    }
+
+    // time, period, attributes
+    m.time = default_time_ ? *default_time_ : now_;
+    if ((seen & kTime) && !json_time(time, m.time)) {
+      error(index, "time", kTimeError);
+      ok = false;
+    }
+    if (seen & kPeriod) {
+      std::int64_t p = 0;
+      if (json_period(period, p)) {
+        m.period = p;
+      } else {
+        error(index, "period", kPeriodError);
+        ok = false;
+      }
+    } else {
+      m.period = default_period_;
+    }
+    if (seen & kAttributes) {
+      if (attributes.type() == element_type::OBJECT) {
+        m.attributes_json = simdjson::minify(attributes);
+      } else {
+        error(index, "attributes", "must be an object");
+        ok = false;
+      }
+    }
+
+    // value or summary fields
+    if (seen & kValue) {
+      double v = 0;
+      if (seen & kCount) {
+        error(index, "count", "value and count are mutually exclusive");
+        ok = false;
+      } else if (number(value, index, "value", v)) {
+        m.agg = Agg::of_value(v, m.time);
+      } else {
+        ok = false;
+      }
+    } else if (seen & kCount) {
+      ok = summary(seen & kSum ? &sum : nullptr, count, seen & kMin ? &min : nullptr,
+                   seen & kMax ? &max : nullptr, seen & kLast ? &last : nullptr,
+                   seen & kStddev ? &stddev : nullptr, seen & kStddevM2 ? &stddev_m2 : nullptr,
+                   index, m) &&
+           ok;
+    } else {
+      error(index, "value", "is required (or count and sum)");
+      ok = false;
+    }
+
+    // tags
+    if (seen & kTags) {
+      ok = merge_tags(tags, index, m.tags) && ok;
+    } else {
+      m.tags = top_;
+    }
+    if (ok) {
+      std::string err = check_tag_count(m.tags.size());
+      if (!err.empty()) {
+        error(index, "tags", std::move(err));
+        ok = false;
+      } else if (m.tags.empty()) {
+        m.tags.emplace_back(kDefaultTagName, kDefaultTagValue);
+      }
+    }
+
+    if (!ok) out_.measurements.pop_back();
+  }
+
+  bool summary(const element* sum_e, element count_e, const element* min_e, const element* max_e,
+               const element* last_e, const element* stddev_e, const element* m2_e,
+               std::int64_t index, Measurement& m) {
+    bool ok = true;
+    double count = 0, sum = 0, min = 0, max = 0, last = 0, sd = 0, m2 = 0;
+    if (!number(count_e, index, "count", count)) {
+      ok = false;
+    } else if (count <= 0) {
+      error(index, "count", "must be greater than 0");
+      ok = false;
+    }
+    if (!sum_e) {
+      error(index, "sum", "is required with count");
+      ok = false;
+    } else if (!number(*sum_e, index, "sum", sum)) {
+      ok = false;
+    }
+    if (min_e && !number(*min_e, index, "min", min)) ok = false;
+    if (max_e && !number(*max_e, index, "max", max)) ok = false;
+    if (last_e && !number(*last_e, index, "last", last)) ok = false;
+    if (stddev_e && m2_e) {
+      error(index, "stddev_m2", "only one of stddev and stddev_m2 may be set");
+      ok = false;
+    } else if (stddev_e) {
+      if (!number(*stddev_e, index, "stddev", sd)) {
+        ok = false;
+      } else if (sd < 0) {
+        error(index, "stddev", "must not be negative");
+        ok = false;
+      }
+    } else if (m2_e) {
+      if (!number(*m2_e, index, "stddev_m2", m2)) {
+        ok = false;
+      } else if (m2 < 0) {
+        error(index, "stddev_m2", "must not be negative");
+        ok = false;
+      }
+    }
+    if (!ok) return false;
+    if (min_e && max_e && min > max) {
+      error(index, "min", "must not be greater than max");
+      return false;
+    }
+
+    double mean = sum / count;
+    Agg& a = m.agg;
+    a.count = count;
+    a.sum = sum;
+    a.min = min_e ? min : mean;
+    a.max = max_e ? max : mean;
+    a.last = last_e ? last : mean;
+    a.last_time = m.time;
+    if (stddev_e)
+      a.sumsq = count * (sd * sd + mean * mean);
+    else if (m2_e)
+      a.sumsq = m2 + sum * sum / count;
+    else
+      a.sumsq = count * mean * mean;
+    if (!std::isfinite(a.sumsq) || !std::isfinite(mean)) {
+      error(index, stddev_e ? "stddev" : m2_e ? "stddev_m2" : "sum",
+            "summary statistics out of range");
+      return false;
+    }
+    return true;
+  }
+
+  ParseOutcome& out_;
+  std::int64_t now_;
+  Tags top_;
+  std::optional<std::int64_t> default_time_;
+  std::optional<std::int64_t> default_period_;
+};
+
+void parse_dom(simdjson::dom::parser& parser, const char* buf, std::size_t len, ParseOutcome& out,
+               std::int64_t now) {
+  element root;
+  auto err = parser.parse(buf, len, false).get(root);
+  if (err) {
+    out.request_error = std::string("invalid JSON: ") + simdjson::error_message(err);
+    return;
+  }
+  MeasurementsParser(out, now).run(root);
+}
+
+// ===============================================================================================
+// POST /v1/metrics (legacy)
+// ===============================================================================================
+
+using ojson = nlohmann::ordered_json;
+
+// Parses a whole string as a double. Overflow gives the largest finite double and underflow
+// zero (or a denormal), so the float restrictions reject or truncate them like any other value.
+bool strict_double(std::string_view s, double& out) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (r.ptr != s.data() + s.size()) return false;
+  if (r.ec == std::errc::result_out_of_range) {
+    std::string copy(s);
+    out = std::strtod(copy.c_str(), nullptr);
+    if (std::isinf(out)) out = std::copysign(std::numeric_limits<double>::max(), out);
+    return true;
+  }
+  return r.ec == std::errc();
+}
+
+bool strict_int(std::string_view s, std::int64_t& out) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+// A legacy time: an integer or float (floored), as a JSON number or a string.
+bool legacy_time(const ojson& v, std::int64_t& out) {
+  if (v.is_number_integer()) {
+    if (v.is_number_unsigned()) {
+      auto u = v.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
+      out = static_cast<std::int64_t>(u);
+      return true;
+    }
+    out = v.get<std::int64_t>();
+    return out >= 0;
+  }
+  if (v.is_number_float()) return time_from_double(v.get<double>(), out);
+  if (v.is_string()) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (strict_int(s, out)) return out >= 0;
+    double d = 0;
+    return strict_double(s, d) && time_from_double(d, out);
+  }
+  return false;
+}
+
+bool legacy_period(const ojson& v, std::int64_t& out) {
+  if (v.is_number_integer()) {
+    if (v.is_number_unsigned()) {
+      auto u = v.get<std::uint64_t>();
+      if (u == 0 || u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return false;
+      out = static_cast<std::int64_t>(u);
+      return true;
+    }
+    out = v.get<std::int64_t>();
+    return out > 0;
+  }
+  if (v.is_number_float()) return period_from_double(v.get<double>(), out);
+  if (v.is_string()) return strict_int(v.get_ref<const std::string&>(), out) && out > 0;
+  return false;
+}
+
+class LegacyParser {
+ public:
+  LegacyParser(ParseOutcome& out, std::int64_t now) : out_(out), now_(now) {}
+
+  void run(const ojson& root) {
+    if (!root.is_object()) {
+      out_.request_error = "the body must be an object";
+      return;
+    }
+    const ojson* gauges = find(root, "gauges");
+    const ojson* counters = find(root, "counters");
+    for (auto [sec, label] : {std::pair{gauges, "gauges"}, std::pair{counters, "counters"}}) {
+      if (sec && !sec->is_array() && !sec->is_object() && !sec->is_null()) {
+        out_.request_error = std::string(label) + ": must be an array or an object";
+        return;
+      }
+    }
+    std::size_t total = (gauges && !gauges->is_null() ? gauges->size() : 0) +
+                        (counters && !counters->is_null() ? counters->size() : 0);
+    if (total == 0) {
+      out_.request_error = "at least one gauge or counter measurement is required";
+      return;
+    }
+
+    bool top_ok = true;
+    if (const ojson* s = find(root, "source"); s && !s->is_null()) {
+      std::string src;
+      std::string err = s->is_string() ? normalize_source(s->get_ref<const std::string&>(), src)
+                                       : std::string("must be a string");
+      if (err.empty()) {
+        source_ = std::move(src);
+      } else {
+        out_.errors.push_back({"source", std::move(err)});
+        top_ok = false;
+      }
+    }
+    if (const ojson* t = find(root, "measure_time"); t && !t->is_null()) {
+      std::int64_t v = 0;
+      if (legacy_time(*t, v)) {
+        time_ = v;
+      } else {
+        out_.errors.push_back({"measure_time", kTimeError});
+        top_ok = false;
+      }
+    }
+    if (!top_ok) return;
+
+    out_.measurements.reserve(total);
+    if (gauges && !gauges->is_null()) section(*gauges, "gauges", MetricType::gauge);
+    if (counters && !counters->is_null()) section(*counters, "counters", MetricType::counter);
+  }
+
+ private:
+  static const ojson* find(const ojson& obj, const char* key) {
+    auto it = obj.find(key);
+    return it == obj.end() ? nullptr : &*it;
+  }
+
+  void section(const ojson& sec, const char* label, MetricType type) {
+    if (sec.is_array()) {
+      for (std::size_t i = 0; i < sec.size(); ++i)
+        item(sec[i], std::string(label) + "[" + std::to_string(i) + "]", nullptr, type);
+    } else {
+      for (auto it = sec.begin(); it != sec.end(); ++it)
+        item(it.value(), std::string(label) + "[" + it.key() + "]", &it.key(), type);
+    }
+  }
+
+  void error(const std::string& prefix, std::string_view field, std::string message) {
+    std::string p = prefix;
+    if (!field.empty()) {
+      p += '.';
+      p += field;
+    }
+    out_.errors.push_back({std::move(p), std::move(message)});
+  }
+
+  // Reads a float (number or strictly parsed string) and applies the float restrictions.
+  bool number(const ojson& v, const std::string& prefix, std::string_view field, double& out) {
+    if (v.is_number()) {
+      out = v.get<double>();
+    } else if (!v.is_string() || !strict_double(v.get_ref<const std::string&>(), out)) {
+      error(prefix, field, "must be a number");
+      return false;
+    }
+    FloatCheck fc = check_float(out);
+    if (fc != FloatCheck::ok) {
+      if (fc == FloatCheck::too_large) out_.too_large_float = true;
+      error(prefix, field, float_error_message(fc));
+      return false;
+    }
+    return true;
+  }
+
+  void item(const ojson& it, const std::string& prefix, const std::string* key, MetricType type) {
+    if (!it.is_object()) {
+      error(prefix, "", "must be an object");
+      return;
+    }
+    Measurement m;
+    m.type = type;
+    bool ok = true;
+
+    if (const ojson* n = find(it, "name"); n && !n->is_null()) {
+      if (!n->is_string()) {
+        error(prefix, "name", "must be a string");
+        ok = false;
+      } else {
+        m.name = n->get<std::string>();
+      }
+    } else if (key) {
+      m.name = *key;
+    } else {
+      error(prefix, "name", "is required");
+      ok = false;
+    }
+    if (ok && !valid_metric_name(m.name)) {
+      error(prefix, "name", "must be 1-255 characters of A-Za-z0-9.:-_");
+      ok = false;
+    }
+
+    m.time = time_ ? *time_ : now_;
+    if (const ojson* t = find(it, "measure_time"); t && !t->is_null() && !legacy_time(*t, m.time)) {
+      error(prefix, "measure_time", kTimeError);
+      ok = false;
+    }
+
+    std::optional<std::string> source = source_;
+    if (const ojson* s = find(it, "source"); s && !s->is_null()) {
+      std::string src;
+      std::string err = s->is_string() ? normalize_source(s->get_ref<const std::string&>(), src)
+                                       : std::string("must be a string");
+      if (err.empty()) {
+        source = std::move(src);
+      } else {
+        error(prefix, "source", std::move(err));
+        ok = false;
+      }
+    }
+    m.tags.emplace_back(kDefaultTagName, source ? std::string_view(*source) : kDefaultTagValue);
+
+    if (const ojson* p = find(it, "period"); p && !p->is_null()) {
+      std::int64_t v = 0;
+      if (legacy_period(*p, v)) {
+        m.period = v;
+      } else {
+        error(prefix, "period", kPeriodError);
+        ok = false;
+      }
+    }
+    if (const ojson* a = find(it, "attributes"); a && !a->is_null()) {
+      if (a->is_object()) {
+        m.attributes_json = a->dump();
+      } else {
+        error(prefix, "attributes", "must be an object");
+        ok = false;
+      }
+    }
+
+    const ojson* value = find(it, "value");
+    const ojson* count = find(it, "count");
+    if (type == MetricType::counter) {
+      for (const char* f : {"count", "sum", "min", "max", "sum_squares"}) {
+        if (find(it, f)) {
+          error(prefix, f, "counters accept only value");
+          ok = false;
+        }
+      }
+    }
+    if (value && count) {
+      error(prefix, "count", "value and count are mutually exclusive");
+      ok = false;
+    } else if (value) {
+      double v = 0;
+      if (number(*value, prefix, "value", v))
+        m.agg = Agg::of_value(v, m.time);
+      else
+        ok = false;
+    } else if (count && type == MetricType::gauge) {
+      ok = summary(it, *count, prefix, m) && ok;
+    } else if (!count) {
+      error(prefix, "value", type == MetricType::gauge ? "is required (or count and sum)"
+                                                       : "is required");
+      ok = false;
+    }
+
+    if (ok) out_.measurements.push_back(std::move(m));
+  }
+
+  bool summary(const ojson& it, const ojson& count_v, const std::string& prefix, Measurement& m) {
+    bool ok = true;
+    double count = 0, sum = 0, min = 0, max = 0, sumsq = 0;
+    if (!number(count_v, prefix, "count", count)) {
+      ok = false;
+    } else if (count <= 0) {
+      error(prefix, "count", "must be greater than 0");
+      ok = false;
+    }
+    const ojson* sum_v = find(it, "sum");
+    if (!sum_v) {
+      error(prefix, "sum", "is required with count");
+      ok = false;
+    } else if (!number(*sum_v, prefix, "sum", sum)) {
+      ok = false;
+    }
+    const ojson* min_v = find(it, "min");
+    const ojson* max_v = find(it, "max");
+    const ojson* sq_v = find(it, "sum_squares");
+    if (min_v && !number(*min_v, prefix, "min", min)) ok = false;
+    if (max_v && !number(*max_v, prefix, "max", max)) ok = false;
+    if (sq_v) {
+      if (!number(*sq_v, prefix, "sum_squares", sumsq)) {
+        ok = false;
+      } else if (sumsq < 0) {
+        error(prefix, "sum_squares", "must not be negative");
+        ok = false;
+      }
+    }
+    if (!ok) return false;
+    if (min_v && max_v && min > max) {
+      error(prefix, "min", "must not be greater than max");
+      return false;
+    }
+    double mean = sum / count;
+    Agg& a = m.agg;
+    a.count = count;
+    a.sum = sum;
+    a.min = min_v ? min : mean;
+    a.max = max_v ? max : mean;
+    a.last = mean;
+    a.last_time = m.time;
+    a.sumsq = sq_v ? sumsq : count * mean * mean;
+    if (!std::isfinite(a.sumsq) || !std::isfinite(mean)) {
+      error(prefix, "sum", "summary statistics out of range");
+      return false;
+    }
+    return true;
+  }
+
+  ParseOutcome& out_;
+  std::int64_t now_;
+  std::optional<std::string> source_;
+  std::optional<std::int64_t> time_;
+};
+
+// Splits a form key like "gauges[0][name]" into {"gauges", "0", "name"}. False if malformed.
+bool split_form_key(std::string_view key, std::vector<std::string_view>& parts) {
+  parts.clear();
+  std::size_t open = key.find('[');
+  if (open == 0) return false;
+  parts.push_back(key.substr(0, open));
+  if (open == std::string_view::npos) return true;
+  std::size_t pos = open;
+  while (pos < key.size()) {
+    if (key[pos] != '[') return false;
+    std::size_t close = key.find(']', pos + 1);
+    if (close == std::string_view::npos || close == pos + 1) return false;
+    parts.push_back(key.substr(pos + 1, close - pos - 1));
+    pos = close + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now) {
+  ParseOutcome out;
+  if (body.size() > kReusableBufferLimit) {
+    simdjson::padded_string padded(body);
+    simdjson::dom::parser parser;
+    parse_dom(parser, padded.data(), padded.size(), out, now);
+  } else {
+    ThreadBuffers& b = thread_buffers();
+    std::size_t need = body.size() + simdjson::SIMDJSON_PADDING;
+    if (b.padded_capacity < need) {
+      std::size_t cap = std::max<std::size_t>(need, 4096);
+      b.padded = std::make_unique<char[]>(cap);
+      b.padded_capacity = cap;
+    }
+    if (!body.empty()) std::memcpy(b.padded.get(), body.data(), body.size());
+    std::memset(b.padded.get() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+    parse_dom(b.parser, b.padded.get(), body.size(), out, now);
+  }
+  if (!out.request_error.empty()) {
+    out.measurements.clear();
+    out.errors.clear();
+  }
+  return out;
+}
+
+ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now) {
+  ParseOutcome out;
+  ojson root = ojson::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) {
+    out.request_error = "invalid JSON";
+    return out;
+  }
+  LegacyParser(out, now).run(root);
+  if (!out.request_error.empty()) {
+    out.measurements.clear();
+    out.errors.clear();
+  }
+  return out;
+}
+
+ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now) {
+  ParseOutcome out;
+  ojson root = ojson::object();
+  std::vector<std::string_view> parts;
+  for (const auto& [key, value] : parse_urlencoded(body)) {
+    if (!split_form_key(key, parts)) {
+      out.request_error = "malformed parameter name: " + key;
+      return out;
+    }
+    ojson* node = &root;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (!node->is_object() && !node->is_null()) {
+        out.request_error = "conflicting parameter: " + key;
+        return out;
+      }
+      node = &(*node)[std::string(parts[i])];
+    }
+    if (node->is_object()) {
+      out.request_error = "conflicting parameter: " + key;
+      return out;
+    }
+    *node = value;  // a repeated scalar parameter: the last one wins
+  }
+  LegacyParser(out, now).run(root);
+  if (!out.request_error.empty()) {
+    out.measurements.clear();
+    out.errors.clear();
+  }
+  return out;
+}
+
+}  // namespace vigil

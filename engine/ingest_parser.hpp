@@ -1,0 +1,41 @@
+// Parsing and validation of measurement submissions: POST /v1/measurements (JSON), the legacy
+// POST /v1/metrics (JSON or form-encoded), and single measurement objects (Kafka messages).
+// The parsers only validate and normalise; storing is the caller's business.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/model.hpp"
+
+namespace vigil {
+
+struct ParseOutcome {
+  std::vector<Measurement> measurements;  // the valid ones, in input order
+  // One per rejected item or field; param like "measurements[3].name", "gauges[0].value" or
+  // "tags.Region".
+  std::vector<ParamError> errors;
+  // Non-empty when the body as a whole is unusable (bad JSON, not an object, no measurements);
+  // then `measurements` is empty.
+  std::string request_error;
+  bool too_large_float = false;  // an item was rejected for a magnitude above 1e126
+};
+
+// POST /v1/measurements body:
+//   {"tags": {..}, "time": T, "period": P, "measurements": [{...}, ...]}
+// Also accepts a single measurement object {"name": .., "value": .., "time": .., "tags": {..}};
+// errors for it name the fields directly ("value", "tags.Region").
+// `now` is the default time (epoch seconds).
+ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now);
+
+// POST /v1/metrics (legacy) JSON body: {"gauges": .., "counters": .., "source": S,
+// "measure_time": T}, each section an array of measurements or an object hashed by name.
+ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now);
+
+// POST /v1/metrics (legacy) application/x-www-form-urlencoded body:
+//   gauges[0][name]=cpu&gauges[0][value]=75&gauges[login-delay][value]=3.5&source=..
+ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now);
+
+}  // namespace vigil

@@ -1,0 +1,58 @@
+#include "engine/urlencoded.hpp"
+
+namespace vigil {
+
+namespace {
+
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string url_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%' && i + 2 < s.size()) {
+      int hi = hex_value(s[i + 1]);
+      int lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+      out.push_back(c);
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_view s) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    std::size_t amp = s.find('&', pos);
+    if (amp == std::string_view::npos) amp = s.size();
+    std::string_view seg = s.substr(pos, amp - pos);
+    if (!seg.empty()) {
+      std::size_t eq = seg.find('=');
+      if (eq == std::string_view::npos)
+        out.emplace_back(url_decode(seg), std::string());
+      else
+        out.emplace_back(url_decode(seg.substr(0, eq)), url_decode(seg.substr(eq + 1)));
+    }
+    pos = amp + 1;
+  }
+  return out;
+}
+
+}  // namespace vigil

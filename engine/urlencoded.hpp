@@ -1,0 +1,19 @@
+// application/x-www-form-urlencoded decoding, for query strings and form bodies.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vigil {
+
+// Decodes %XX escapes (and '+' as a space when `plus_is_space`). A '%' not followed by two hex
+// digits is kept literally.
+std::string url_decode(std::string_view s, bool plus_is_space = true);
+
+// Splits "a=1&b=2&a=3" into decoded (key, value) pairs, keeping order and duplicates. Empty
+// segments are skipped; a segment without '=' has an empty value.
+std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_view s);
+
+}  // namespace vigil
