@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/engine.hpp"
-#include "api/librato/query_api.hpp"
+#include "api/librato/metric_json.hpp"
 #include "engine/ingest_parser.hpp"
 #include "engine/urlencoded.hpp"
 
