@@ -1,0 +1,31 @@
+// The Librato read routes: GET /v1/measurements/:name and the legacy GET /v1/metrics/:name.
+// Request parsing and JSON rendering; the computation is engine/query.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/response.hpp"
+#include "engine/catalog.hpp"
+#include "engine/query.hpp"
+
+namespace vigil::api::librato {
+
+// Decoded query parameters, in order, duplicates kept.
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+// GET /v1/measurements/:name. `info` null → 404. At most `max_points` points are returned
+// (0 = unlimited); beyond that, links carries {"rel":"next","href":...} to resume from.
+Response get_measurements(std::string_view name, const Params& q, const MetricInfo* info,
+                          SeriesReader& reader, std::int64_t now, std::size_t max_points);
+
+// GET /v1/metrics/:name (legacy): the metadata, plus `resolution` and `measurements` keyed by
+// source when any of start_time, end_time, count, resolution or duration is given.
+Response get_metric(std::string_view name, const Params& q, const MetricInfo& info,
+                    SeriesReader& reader, std::int64_t now, std::size_t max_points);
+
+}  // namespace vigil::api::librato

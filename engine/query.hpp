@@ -1,0 +1,146 @@
+// Query computation over stored series: rollup choice, downsampling, summary functions,
+// group_by, series ordering and the point budget. Storage is reached only through SeriesReader.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/model.hpp"
+#include "engine/tag_filter.hpp"
+
+namespace vigil {
+
+struct SeriesRef {
+  std::uint64_t id;
+  Tags tags;
+};
+
+class SeriesReader {
+ public:
+  virtual ~SeriesReader() = default;
+  // All series of a metric.
+  virtual std::vector<SeriesRef> series_of(std::string_view metric_key) = 0;
+  // Buckets of one series at a stored rollup resolution, bucket_time in [from, to], ascending.
+  virtual void read_rollup(std::uint64_t id, std::int64_t res, std::int64_t from, std::int64_t to,
+                           const std::function<void(std::int64_t, const Agg&)>& fn) = 0;
+  // Raw samples (each an Agg, usually count 1) of one series, time in [from, to], ascending.
+  virtual void read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
+                        const std::function<void(std::int64_t, const Agg&)>& fn) = 0;
+};
+
+// -- functions --------------------------------------------------------------------------------
+
+enum class SummaryFunction : std::uint8_t { mean, sum, min, max, count, stddev, derivative, all };
+enum class GroupFunction : std::uint8_t { sum, min, max, mean };
+
+// Librato names; "average" is accepted as an alias of "mean".
+std::optional<SummaryFunction> parse_summary_function(std::string_view s);
+std::optional<GroupFunction> parse_group_function(std::string_view s);
+const char* to_string(SummaryFunction f);
+const char* to_string(GroupFunction f);
+
+// Derivative (per series): the point of bucket i is last(i) - last(previous non-empty bucket); the
+// first non-empty bucket of the range has no point; for counters a negative delta is a reset and
+// the point is last(i). stddev is the population standard deviation (Agg::stddev).
+// SummaryFunction::all keeps the whole bucket aggregate in Point::agg.
+
+// The value of one statistic of a bucket. Not for `derivative` (needs the previous bucket) nor
+// `all` (several values); both return the mean here.
+double summarize(const Agg& a, SummaryFunction f);
+
+// -- buckets ------------------------------------------------------------------------------------
+
+// The stored rollup resolution to read for a requested resolution: the largest r0 in kResolutions
+// with r0 <= res and res % r0 == 0; 0 when none qualifies (read raw samples and bucket them).
+std::int64_t choose_rollup(std::int64_t res);
+
+struct Bucket {
+  std::int64_t time;  // bucket start (floor_to(t, res)); for raw points the sample time
+  Agg agg;
+};
+
+// The buckets of one series at resolution `res`, ascending, empty buckets omitted. The query covers
+// whole buckets: every sample whose bucket floor_to(t, res) lies in
+// [floor_to(from, res), floor_to(to, res)] — reading from the rollup chosen by choose_rollup.
+std::vector<Bucket> read_buckets(SeriesReader& reader, std::uint64_t id, std::int64_t res,
+                                 std::int64_t from, std::int64_t to);
+
+// -- GET /v1/measurements -------------------------------------------------------------------------
+
+struct MeasurementQuery {
+  std::string metric_key;
+  std::int64_t start = 0;  // inclusive, see read_buckets for the bucket alignment
+  std::int64_t end = 0;    // inclusive
+  std::int64_t resolution = 60;
+  TagFilter filter;
+  SummaryFunction summary = SummaryFunction::mean;
+  bool counter = false;  // derivative: a negative delta is a counter reset
+  // group_by: tag names (lower-case); group_all = `group_by=*`. Grouped series must carry every
+  // group tag. Per bucket time, the group function is applied to the summary values of the
+  // group's series that have a point at that time (mean is unweighted across series).
+  // Not allowed with SummaryFunction::all (run_query throws std::invalid_argument).
+  std::vector<std::string> group_by;
+  bool group_all = false;
+  GroupFunction group_function = GroupFunction::mean;
+  std::size_t max_points = 0;  // 0 = unlimited
+};
+
+struct Point {
+  std::int64_t time;
+  double value;  // the summary (or group) value; the mean for SummaryFunction::all
+  Agg agg;       // the bucket aggregate (merged across the group when grouped)
+};
+
+struct SeriesResult {
+  Tags tags;  // the series tags, or only the group tags when grouped (empty for group_by=*)
+  std::vector<Point> points;
+};
+
+struct QueryResult {
+  std::vector<SeriesResult> series;        // sorted by tag pairs
+  std::optional<std::int64_t> next_start;  // set when cut by max_points: resume from here
+};
+
+QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q);
+
+// -- legacy GET /v1/metrics/:name -----------------------------------------------------------------
+
+struct LegacyQuery {
+  std::string metric_key;
+  std::int64_t start = 0;
+  std::int64_t end = 0;
+  std::int64_t resolution = 0;  // 0 = raw samples, as stored
+  SourceFilter sources;
+  // count: at most N points per series — the first N when from_start, else the last N.
+  std::optional<std::size_t> count;
+  bool from_start = true;
+  std::size_t max_points = 0;  // 0 = unlimited
+};
+
+struct LegacySeries {
+  Tags tags;
+  std::vector<Bucket> points;  // buckets, or raw samples when resolution == 0
+};
+
+struct LegacyResult {
+  std::vector<LegacySeries> series;  // sorted by tag pairs
+  std::optional<std::int64_t> next_time;
+};
+
+LegacyResult run_legacy_query(SeriesReader& reader, const LegacyQuery& q);
+
+// -- the point budget
+// -------------------------------------------------------------------------------
+
+// Given the point times of every series (each ascending), the time T to cut at so that keeping
+// only points with time < T leaves at most max_points points — while keeping at least the first
+// point time. nullopt when everything fits (or max_points == 0).
+std::optional<std::int64_t> budget_cut(const std::vector<std::vector<std::int64_t>>& times,
+                                       std::size_t max_points);
+
+}  // namespace vigil
