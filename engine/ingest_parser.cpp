@@ -52,6 +52,13 @@ bool period_from_double(double d, std::int64_t& out) {
   return true;
 }
 
+// Key comparison against a literal with a compile-time length, so it compiles to a few
+// integer compares instead of a memcmp call (keys are matched once per field on the hot path).
+template <std::size_t N>
+inline bool key_is(std::string_view k, const char (&lit)[N]) {
+  return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
+}
+
 constexpr const char* kTimeError = "must be a non-negative integer (epoch seconds)";
 constexpr const char* kPeriodError = "must be a positive integer";
 
@@ -389,29 +396,29 @@ class MeasurementsParser {
       std::string_view k = field.key;
       switch (k.size()) {
         case 3:
-          if (k == "sum") sum = field.value, seen |= kSum;
-          else if (k == "min") min = field.value, seen |= kMin;
-          else if (k == "max") max = field.value, seen |= kMax;
+          if (key_is(k, "sum")) sum = field.value, seen |= kSum;
+          else if (key_is(k, "min")) min = field.value, seen |= kMin;
+          else if (key_is(k, "max")) max = field.value, seen |= kMax;
           break;
         case 4:
-          if (k == "name") name = field.value, seen |= kName;
-          else if (k == "time") time = field.value, seen |= kTime;
-          else if (k == "tags") tags = field.value, seen |= kTags;
-          else if (k == "last") last = field.value, seen |= kLast;
+          if (key_is(k, "name")) name = field.value, seen |= kName;
+          else if (key_is(k, "time")) time = field.value, seen |= kTime;
+          else if (key_is(k, "tags")) tags = field.value, seen |= kTags;
+          else if (key_is(k, "last")) last = field.value, seen |= kLast;
           break;
         case 5:
-          if (k == "value") value = field.value, seen |= kValue;
-          else if (k == "count") count = field.value, seen |= kCount;
+          if (key_is(k, "value")) value = field.value, seen |= kValue;
+          else if (key_is(k, "count")) count = field.value, seen |= kCount;
           break;
         case 6:
-          if (k == "period") period = field.value, seen |= kPeriod;
-          else if (k == "stddev") stddev = field.value, seen |= kStddev;
+          if (key_is(k, "period")) period = field.value, seen |= kPeriod;
+          else if (key_is(k, "stddev")) stddev = field.value, seen |= kStddev;
           break;
         case 9:
-          if (k == "stddev_m2") stddev_m2 = field.value, seen |= kStddevM2;
+          if (key_is(k, "stddev_m2")) stddev_m2 = field.value, seen |= kStddevM2;
           break;
         case 10:
-          if (k == "attributes") attributes = field.value, seen |= kAttributes;
+          if (key_is(k, "attributes")) attributes = field.value, seen |= kAttributes;
           break;
         default: break;
       }
