@@ -135,9 +135,9 @@ std::variant<HostPort, std::string> parse_listen(std::string_view s) {
     port = s.substr(colon + 1);
   }
   if (port.empty() || !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }))
-    return "invalid port in " + quoted(s) + ": expected a number 1..65535";
+    return "invalid port in " + quoted(s) + ": expected a number 0..65535";
   auto p = port.size() <= 5 ? parse_int(port) : std::nullopt;
-  if (!p || *p < 1 || *p > 65535) return "port out of range in " + quoted(s) + ": expected 1..65535";
+  if (!p || *p < 0 || *p > 65535) return "port out of range in " + quoted(s) + ": expected 0..65535";
   hp.port = static_cast<std::uint16_t>(*p);
   return hp;
 }

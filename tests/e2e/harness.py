@@ -37,6 +37,7 @@ class Vigil:
     def start(self, timeout=30):
         self.log_path = os.path.join(self.data_dir, "..", os.path.basename(self.data_dir) + ".log")
         log = open(self.log_path, "ab")
+        offset = log.tell()
         env = dict(os.environ)
         if self.env:
             env.update(self.env)
@@ -47,7 +48,7 @@ class Vigil:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("vigil exited with %s:\n%s" % (self.proc.returncode, self.log()))
-            m = re.findall(r"listening on [^\s:]+:(\d+)", self.log())
+            m = re.findall(r"listening on [^\s:]+:(\d+)", self.log()[offset:])
             if m:
                 self.port = int(m[-1])
                 return self

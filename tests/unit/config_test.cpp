@@ -310,12 +310,18 @@ TEST_F(ConfigTest, listen_without_port_is_error) {
 
 TEST_F(ConfigTest, listen_port_out_of_range_is_error) {
   Config c;
-  for (const char* bad : {"127.0.0.1:70000", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:000000080"}) {
+  for (const char* bad : {"127.0.0.1:70000", "127.0.0.1:65536", "127.0.0.1:000000080"}) {
     auto err = load(c, "", {{"VIGIL_LISTEN", bad}}, {});
     ASSERT_TRUE(err.has_value()) << bad;
     EXPECT_EQ(err->key, "server.listen");
-    EXPECT_NE(err->message.find("1..65535"), std::string::npos) << err->message;
+    EXPECT_NE(err->message.find("0..65535"), std::string::npos) << err->message;
   }
+}
+
+TEST_F(ConfigTest, listen_port_zero_means_any_free_port) {
+  Config c;
+  ASSERT_EQ(load(c, "", {}, {{"server.listen", "127.0.0.1:0"}}), std::nullopt);
+  EXPECT_EQ(c.listen_port(), 0);
 }
 
 TEST_F(ConfigTest, listen_malformed_hosts_are_errors) {
