@@ -102,7 +102,7 @@ def partition_offsets(v, topic="measurements"):
 
 
 # Fast group membership changes in tests: a killed member leaves the group within seconds.
-GROUP_FLAGS = ["--set", "kafka.rdkafka.session.timeout.ms=6000", "--set", "kafka.rdkafka.heartbeat.interval.ms=500"]
+GROUP_FLAGS = ["--set", "kafka.rdkafka.session.timeout.ms=3000", "--set", "kafka.rdkafka.heartbeat.interval.ms=300"]
 
 
 def rollup_reference(samples, res):
