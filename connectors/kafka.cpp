@@ -63,7 +63,8 @@ struct RateLimitedLog {
 };
 
 struct PartState {
-  std::int64_t next = -1;  // next offset to consume; -1: from the beginning (no stored state)
+  std::int64_t next = -1;    // next offset to consume; -1: from the beginning (no stored state)
+  std::int64_t stored = -1;  // next offset as durably stored with the state
   bool assigned = false;
   bool touched = false;  // offset advanced in the current batch
 };
@@ -124,8 +125,10 @@ struct KafkaConsumer::Impl {
           st.assigned = true;
           st.touched = false;
           st.next = -1;
+          st.stored = -1;
           if (engine->storage().get(Cf::meta, offset_key(opts.group_id, tp.topic, tp.partition), value))
             st.next = std::strtoll(value.c_str(), nullptr, 10);
+          st.stored = st.next;
           tp.offset = st.next >= 0 ? st.next : RD_KAFKA_OFFSET_BEGINNING;
           spdlog::info("kafka: assigned {}[{}] from offset {}", tp.topic, tp.partition,
                        st.next >= 0 ? std::to_string(st.next) : std::string("beginning (no stored state)"));
@@ -274,8 +277,10 @@ struct KafkaConsumer::Impl {
           if (!st.assigned) continue;
           st.touched = false;
           st.next = -1;
+          st.stored = -1;
           if (engine->storage().get(Cf::meta, offset_key(opts.group_id, topic, p), value))
             st.next = std::strtoll(value.c_str(), nullptr, 10);
+          st.stored = st.next;
           rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
               st.next >= 0 ? st.next : RD_KAFKA_OFFSET_BEGINNING;
         }
@@ -348,7 +353,11 @@ struct KafkaConsumer::Impl {
     }
     lock.lock();
     for (auto& [topic, ps] : parts)
-      for (auto& [part, st] : ps) st.touched = false;
+      for (auto& [part, st] : ps)
+        if (st.touched) {
+          st.stored = st.next;
+          st.touched = false;
+        }
     lock.unlock();
     messages.fetch_add(consumed);
     samples.fetch_add(batch.size());
@@ -362,7 +371,8 @@ struct KafkaConsumer::Impl {
       std::lock_guard lock(mu);
       for (auto& [topic, ps] : parts)
         for (auto& [p, st] : ps)
-          if (st.assigned && st.next >= 0) rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = st.next;
+          if (st.assigned && st.stored >= 0)
+            rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = st.stored;
     }
     if (list->cnt > 0) rd_kafka_commit(rk, list, 1);
     rd_kafka_topic_partition_list_destroy(list);
@@ -566,7 +576,7 @@ std::string KafkaConsumer::metrics_text() {
     std::lock_guard lock(I.mu);
     for (const auto& [topic, ps] : I.parts)
       for (const auto& [p, st] : ps)
-        if (st.assigned) rows.push_back({topic, p, st.next});
+        if (st.assigned) rows.push_back({topic, p, st.stored});
     bad = I.bad_by_reason;
     paused = I.paused;
   }
@@ -575,7 +585,7 @@ std::string KafkaConsumer::metrics_text() {
     out += fmt::format("vigil_kafka_bad_messages_total{{reason=\"{}\"}} {}\n", r, bad.count(r) ? bad[r] : 0);
   one("vigil_kafka_assigned_partitions", "gauge", "Partitions assigned to this engine.", rows.size());
   one("vigil_kafka_paused_partitions", "gauge", "Partitions paused for backpressure.", paused ? rows.size() : 0);
-  head("vigil_kafka_partition_offset", "gauge", "Next offset to consume, per assigned partition.");
+  head("vigil_kafka_partition_offset", "gauge", "Next offset to consume as stored with the state, per assigned partition.");
   for (const auto& r : rows)
     out += fmt::format("vigil_kafka_partition_offset{{topic=\"{}\",partition=\"{}\"}} {}\n", r.topic, r.partition,
                        r.next < 0 ? 0 : r.next);
