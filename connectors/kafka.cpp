@@ -461,8 +461,9 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
       {"enable.auto.commit", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
-      // Bounds what librdkafka prefetches per partition (its default is 64 MiB).
+      // Bounds what librdkafka prefetches per partition (its defaults: 64 MiB, 100,000 messages).
       {"queued.max.messages.kbytes", "16384"},
+      {"queued.min.messages", "20000"},
   };
   for (const auto& [k, v] : defaults)
     if (!set_conf(conf, k, v, err)) {
