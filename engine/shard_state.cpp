@@ -1,6 +1,8 @@
 #include "engine/shard_state.hpp"
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "engine/encoding.hpp"
 #include "engine/storage.hpp"
@@ -86,15 +88,27 @@ bool ShardState::flush(std::string& err) {
   if (!dirty()) return true;
   Storage::Batch batch;
   std::string v;
+  // Writes go in key order: RocksDB's memtable insert reuses its position for neighbouring keys,
+  // which makes sorted inserts several times cheaper than random ones.
+  std::sort(raw_.begin(), raw_.end(), [](const RawSample& a, const RawSample& b) {
+    return std::tie(a.sid, a.time, a.uniq) < std::tie(b.sid, b.time, b.uniq);
+  });
   for (const auto& s : raw_) {
     v.clear();
     enc::put_sample_value(v, s.agg, s.time);
     batch.put(Cf::raw, enc::raw_key(s.sid, s.time, s.uniq), v);
   }
+  std::vector<std::pair<BucketKey, const Agg*>> buckets;
   for (int i = 0; i < kResolutionCount; ++i) {
-    for (const auto& [k, agg] : rollups_[i]) {
+    buckets.clear();
+    buckets.reserve(rollups_[i].size());
+    for (const auto& [k, agg] : rollups_[i]) buckets.emplace_back(k, &agg);
+    std::sort(buckets.begin(), buckets.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.first.sid, a.first.bucket) < std::tie(b.first.sid, b.first.bucket);
+    });
+    for (const auto& [k, agg] : buckets) {
       v.clear();
-      enc::put_agg(v, agg);
+      enc::put_agg(v, *agg);
       batch.merge(rollup_cf(i), enc::rollup_key(k.sid, k.bucket), v);
     }
   }
