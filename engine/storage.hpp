@@ -5,7 +5,7 @@
 //   meta       "metric/<key>" -> metric JSON; "ckpt/<shard u16>" -> applied log sequence (u64)
 //   series     "k<canonical key>" -> series id (u64); "i<series id u64>" -> canonical key
 //   log        <shard u16><seq u64> -> ingest-log entry (the samples of one accepted batch)
-//   raw        <series id u64><time><uniq u64> -> sample (8-byte value, or a 56-byte aggregate)
+//   raw        <series id u64><day><shard u16><flush seq u64> -> block of the series' samples
 //   rollup_<r> <series id u64><bucket time> -> aggregate (merge operator folds deltas)
 //
 // Contract: a Batch is applied atomically; once write() returns true it survives a crash of the

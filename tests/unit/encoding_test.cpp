@@ -58,8 +58,10 @@ TEST(Encoding, rollup_and_raw_keys_order_by_series_then_time) {
   auto sorted = keys;
   std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return std::get<2>(a) < std::get<2>(b); });
   EXPECT_EQ(sorted, keys);  // generated in (sid, time) order already
-  EXPECT_LT(enc::raw_key(1, 60, 99), enc::raw_key(1, 61, 0));
-  EXPECT_LT(enc::raw_key(1, 60, 1), enc::raw_key(1, 60, 2));
+  EXPECT_LT(enc::raw_block_key(1, 0, 5, 99), enc::raw_block_key(1, 86400, 0, 0));
+  EXPECT_LT(enc::raw_block_key(1, 0, 0, 1), enc::raw_block_key(1, 0, 0, 2));
+  EXPECT_LT(enc::raw_block_key(1, 86400, 9, 9), enc::raw_block_key(2, -86400, 0, 0));
+  EXPECT_EQ(enc::raw_block_key(1, 0, 0, 1).size(), enc::kRawKeySize);
   EXPECT_LT(enc::log_key(0, 255), enc::log_key(0, 256));
   EXPECT_LT(enc::log_key(0, UINT64_MAX), enc::log_key(1, 0));
 }
@@ -91,6 +93,33 @@ TEST(Encoding, aggregates_and_samples_round_trip) {
   enc::put_sample_value(v, a, 100);
   EXPECT_EQ(v.size(), enc::kAggSize) << "a summary keeps every field";
   EXPECT_FALSE(enc::get_agg("short", c));
+}
+
+TEST(Encoding, raw_blocks_hold_values_and_summaries_in_order) {
+  std::string block;
+  enc::put_raw_record(block, 100, Agg::of_value(1.5, 100));
+  Agg summary = Agg::of_value(2, 90);
+  summary.merge(Agg::of_value(4, 95));
+  enc::put_raw_record(block, 95, summary);
+  enc::put_raw_record(block, -5, Agg::of_value(-1, -5));
+  EXPECT_EQ(block.size(), 17u + 9u + enc::kAggSize + 17u);
+  const char* p = block.data();
+  const char* e = p + block.size();
+  std::int64_t t;
+  Agg a;
+  ASSERT_TRUE(enc::get_raw_record(p, e, t, a));
+  EXPECT_EQ(t, 100);
+  EXPECT_EQ(a.sum, 1.5);
+  ASSERT_TRUE(enc::get_raw_record(p, e, t, a));
+  EXPECT_EQ(t, 95);
+  EXPECT_EQ(a.count, 2);
+  EXPECT_EQ(a.max, 4);
+  ASSERT_TRUE(enc::get_raw_record(p, e, t, a));
+  EXPECT_EQ(t, -5);
+  EXPECT_EQ(a.sum, -1);
+  EXPECT_EQ(p, e);
+  const char* q = block.data();
+  EXPECT_FALSE(enc::get_raw_record(q, q + 12, t, a)) << "a truncated block is rejected";
 }
 
 }  // namespace vigil

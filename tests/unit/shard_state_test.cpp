@@ -7,7 +7,9 @@
 
 #include "engine/encoding.hpp"
 #include "engine/shard_state.hpp"
+#include "engine/series_index.hpp"
 #include "engine/storage.hpp"
+#include "engine/store_reader.hpp"
 
 namespace vigil {
 
@@ -47,12 +49,16 @@ class ShardStateTest : public ::testing::Test {
     if (storage_->get(rollup_cf(res_index), enc::rollup_key(sid, bucket), v)) enc::get_agg(v, a);
     return a;
   }
+  // Raw samples of a series, decoded from its blocks.
   std::size_t raw_count(std::uint64_t sid) {
     std::size_t n = 0;
     std::string p;
     enc::put_u64(p, sid);
-    storage_->scan_prefix(Cf::raw, p, [&](std::string_view, std::string_view) {
-      ++n;
+    storage_->scan_prefix(Cf::raw, p, [&](std::string_view, std::string_view v) {
+      const char* c = v.data();
+      std::int64_t t;
+      Agg a;
+      while (enc::get_raw_record(c, v.data() + v.size(), t, a)) ++n;
       return true;
     });
     return n;
@@ -164,6 +170,23 @@ TEST_F(ShardStateTest, out_of_order_samples_update_the_buckets_they_belong_to) {
   EXPECT_EQ(hour.count, 3);
   EXPECT_EQ(hour.sum, 4);
   EXPECT_EQ(hour.last, 1);
+}
+
+TEST_F(ShardStateTest, raw_reads_merge_blocks_of_several_flushes_in_time_order) {
+  ShardState st(0, *storage_);
+  std::string err;
+  st.apply(1, {{8, 200, Agg::of_value(2, 200)}, {8, 86400 + 5, Agg::of_value(9, 86400 + 5)}});
+  ASSERT_TRUE(st.flush(err));
+  st.apply(2, {{8, 100, Agg::of_value(1, 100)}, {8, 300, Agg::of_value(3, 300)}});
+  ASSERT_TRUE(st.flush(err));
+  SeriesIndex index(*storage_);
+  StoreReader reader(*storage_, index);
+  std::vector<std::pair<std::int64_t, double>> got;
+  reader.read_raw(8, 100, 300, [&](std::int64_t t, const Agg& a) { got.emplace_back(t, a.sum); });
+  EXPECT_EQ(got, (std::vector<std::pair<std::int64_t, double>>{{100, 1}, {200, 2}, {300, 3}}));
+  got.clear();
+  reader.read_raw(8, 150, 86400 + 5, [&](std::int64_t t, const Agg& a) { got.emplace_back(t, a.sum); });
+  EXPECT_EQ(got, (std::vector<std::pair<std::int64_t, double>>{{200, 2}, {300, 3}, {86405, 9}}));
 }
 
 }  // namespace vigil
