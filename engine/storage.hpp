@@ -78,6 +78,26 @@ class Storage {
   // The last key of a column family that starts with `prefix`; false if none.
   bool last_key(Cf cf, std::string_view prefix, std::string& key);
 
+  // A reusable ordered reader over one column family: one RocksDB iterator serves many seeks,
+  // which is far cheaper than an iterator per range when a query reads thousands of series.
+  class Cursor {
+   public:
+    ~Cursor();
+    Cursor(Cursor&&) noexcept;
+    void seek(std::string_view key);
+    bool valid() const;
+    void next();
+    std::string_view key() const;
+    std::string_view value() const;
+
+   private:
+    friend class Storage;
+    Cursor();
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+  Cursor cursor(Cf cf);
+
   // Prometheus-format lines with RocksDB figures (keys, sizes, memtables).
   std::string stats_text();
   // Flushes memtables to SST files (used at shutdown).
