@@ -10,6 +10,7 @@
 
 #include "actors/engine.hpp"
 #include "api/http_server.hpp"
+#include "api/librato/access.hpp"
 #include "api/router.hpp"
 #include "config/cli.hpp"
 #include "config/config.hpp"
@@ -54,7 +55,16 @@ int serve(const vigil::config::Config& cfg) {
     spdlog::error("cannot open the store in {}: {}", cfg.data_dir, err);
     return 1;
   }
+  vigil::TokenStore tokens(engine->storage());
+  tokens.load();
+  if (!vigil::api::librato::bootstrap_tokens(tokens, cfg.admin_user, cfg.admin_token, cfg.data_dir, err)) {
+    spdlog::error("cannot set up API tokens: {}", err);
+    return 1;
+  }
+  if (!cfg.auth_enabled) spdlog::warn("auth.enabled = false: every /v1 request is admitted as admin");
+  vigil::api::librato::Access access(tokens, {cfg.auth_enabled, cfg.rate_limit, 60});
   vigil::api::RouterOptions ro;
+  ro.access = &access;
   ro.max_points = static_cast<std::size_t>(cfg.max_points);
   ro.max_batch_samples = static_cast<std::size_t>(cfg.max_batch_samples);
   vigil::api::Router router(*engine, ro);

@@ -191,6 +191,10 @@ Check non_empty() {
   };
 }
 
+Check any_text() {
+  return [](const std::string&) -> Error { return std::nullopt; };
+}
+
 Check one_of(std::initializer_list<const char*> allowed) {
   return [choices = std::vector<std::string>(allowed.begin(), allowed.end())](const std::string& s) -> Error {
     if (std::find(choices.begin(), choices.end(), s) != choices.end()) return std::nullopt;
@@ -219,6 +223,10 @@ const std::vector<Setting>& table() {
       boolean("storage.sync_writes", "", &Config::sync_writes),
       integer("storage.block_cache_mb", "", &Config::block_cache_mb, 1, 1'048'576),
       integer("query.max_points", "", &Config::max_points, 1, 100'000'000),
+      boolean("auth.enabled", "", &Config::auth_enabled),
+      text("auth.admin_user", "VIGIL_ADMIN_USER", &Config::admin_user, any_text()),
+      text("auth.admin_token", "VIGIL_ADMIN_TOKEN", &Config::admin_token, any_text()),
+      integer("auth.rate_limit", "", &Config::rate_limit, 1, 1'000'000'000'000),
       text("log.level", "", &Config::log_level, one_of({"trace", "debug", "info", "warn", "error"})),
       text("log.format", "", &Config::log_format, one_of({"text", "json"})),
   };

@@ -28,6 +28,11 @@ struct Config {
   std::int64_t block_cache_mb = 256;    // RocksDB block cache size
   // [query]
   std::int64_t max_points = 100000;     // points per response before pagination (links.next)
+  // [auth]
+  bool auth_enabled = true;             // HTTP Basic with API tokens on every /v1 route
+  std::string admin_user;               // account email (the Basic user); empty: kept / admin@localhost
+  std::string admin_token;              // first admin token; empty: generated on first start
+  std::int64_t rate_limit = 1000000;    // requests per API token per minute
   // [log]
   std::string log_level = "info";       // trace|debug|info|warn|error
   std::string log_format = "text";      // text|json
