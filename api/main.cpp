@@ -11,6 +11,8 @@
 #include "actors/engine.hpp"
 #include "api/http_server.hpp"
 #include "api/librato/access.hpp"
+#include "api/librato/resources.hpp"
+#include "engine/jobs.hpp"
 #include "api/router.hpp"
 #include "config/cli.hpp"
 #include "config/config.hpp"
@@ -63,8 +65,11 @@ int serve(const vigil::config::Config& cfg) {
   }
   if (!cfg.auth_enabled) spdlog::warn("auth.enabled = false: every /v1 request is admitted as admin");
   vigil::api::librato::Access access(tokens, {cfg.auth_enabled, cfg.rate_limit, 60});
+  vigil::JobTable jobs(engine->storage());
+  jobs.start();
+  vigil::api::librato::Resources resources{access, jobs, cfg.job_threshold};
   vigil::api::RouterOptions ro;
-  ro.access = &access;
+  ro.librato = &resources;
   ro.max_points = static_cast<std::size_t>(cfg.max_points);
   ro.max_batch_samples = static_cast<std::size_t>(cfg.max_batch_samples);
   vigil::api::Router router(*engine, ro);
@@ -80,6 +85,7 @@ int serve(const vigil::config::Config& cfg) {
   sigwait(&sigs, &sig);
   spdlog::info("signal {} received: shutting down", sig);
   server.stop();
+  jobs.stop();
   engine->shutdown();
   return 0;
 }

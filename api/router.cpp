@@ -47,14 +47,14 @@ Response Router::handle(const Request& req) {
   const std::string& m = req.method;
   std::string name;
   librato::RateState rate;
-  if (opts_.access && !opts_.access->admit(req, r, rate)) {
+  if (opts_.librato && !opts_.librato->access.admit(req, r, rate)) {
     // refused: r holds the 401, 403 or 429 answer
   } else if (p == "/health") {
     r = m == "GET" || m == "HEAD" ? Response{200, R"({"status":"ok"})", "application/json", {}}
                                   : method_not_allowed("GET");
   } else if (p == "/metrics") {
     r = m == "GET" ? metrics_page() : method_not_allowed("GET");
-  } else if (opts_.access && librato::route_resources(engine_, *opts_.access, req, r)) {
+  } else if (opts_.librato && librato::route_resources(engine_, *opts_.librato, req, r)) {
     // tokens and the other Librato resources
   } else if (p == "/v1/measurements") {
     r = m == "POST" ? librato::post_measurements(engine_, req, opts_, rejects_) : method_not_allowed("POST");

@@ -14,13 +14,13 @@ class Engine;
 namespace vigil::api {
 
 namespace librato {
-class Access;
+struct Resources;
 }
 
 struct RouterOptions {
   std::size_t max_points = 100000;         // query.max_points
   std::size_t max_batch_samples = 100000;  // engine.max_batch_samples
-  librato::Access* access = nullptr;       // auth, roles, rate limits, resource routes of /v1
+  librato::Resources* librato = nullptr;   // auth, roles, rate limits, resource routes of /v1
 };
 
 // Counters of rejected input, by kind, exported on /metrics.

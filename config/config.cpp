@@ -227,6 +227,7 @@ const std::vector<Setting>& table() {
       text("auth.admin_user", "VIGIL_ADMIN_USER", &Config::admin_user, any_text()),
       text("auth.admin_token", "VIGIL_ADMIN_TOKEN", &Config::admin_token, any_text()),
       integer("auth.rate_limit", "", &Config::rate_limit, 1, 1'000'000'000'000),
+      integer("api.job_threshold", "", &Config::job_threshold, 0, 1'000'000'000),
       text("log.level", "", &Config::log_level, one_of({"trace", "debug", "info", "warn", "error"})),
       text("log.format", "", &Config::log_format, one_of({"text", "json"})),
   };

@@ -33,6 +33,8 @@ struct Config {
   std::string admin_user;               // account email (the Basic user); empty: kept / admin@localhost
   std::string admin_token;              // first admin token; empty: generated on first start
   std::int64_t rate_limit = 1000000;    // requests per API token per minute
+  // [api]
+  std::int64_t job_threshold = 100;     // batch metric updates/deletes above this many metrics run as jobs
   // [log]
   std::string log_level = "info";       // trace|debug|info|warn|error
   std::string log_format = "text";      // text|json

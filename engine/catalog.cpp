@@ -93,6 +93,14 @@ std::optional<MetricInfo> Catalog::get(std::string_view name) const {
   return it->second;
 }
 
+std::string Catalog::storage_key(std::string_view name) { return kPrefix + metric_key(name); }
+
+void Catalog::forget(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = metrics_.find(metric_key(name));
+  if (it != metrics_.end()) metrics_.erase(it);
+}
+
 std::vector<MetricInfo> Catalog::list() const {
   std::lock_guard lock(mu_);
   std::vector<MetricInfo> out;

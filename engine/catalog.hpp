@@ -46,6 +46,10 @@ class Catalog {
   // Creates or replaces a metric.
   bool put(const MetricInfo& info, std::string& err);
   std::optional<MetricInfo> get(std::string_view name) const;
+  // The storage key of a metric's metadata (meta column family), for deletes in a larger batch.
+  static std::string storage_key(std::string_view name);
+  // Drops a metric from memory once its storage key is deleted.
+  void forget(std::string_view name);
   // All metrics ordered by key.
   std::vector<MetricInfo> list() const;
   std::size_t size() const;

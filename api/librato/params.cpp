@@ -87,8 +87,17 @@ nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string
         continue;
       }
       if (!node->is_object()) *node = nlohmann::json::object();
-      if (last) (*node)[p] = value;
-      else node = &(*node)[p];
+      if (!last) {
+        node = &(*node)[p];
+      } else if (auto it = node->find(p); it == node->end()) {
+        (*node)[p] = value;
+      } else if (it->is_array()) {
+        it->push_back(value);
+      } else if (it->is_string()) {
+        *it = nlohmann::json::array({*it, value});
+      } else {
+        *it = value;
+      }
     }
   }
   arrays_from_indexes(root);

@@ -17,7 +17,8 @@ namespace vigil::api::librato {
 
 // Form pairs with bracket keys as a nested object: `a[b][c]=v` -> {"a":{"b":{"c":"v"}}},
 // `a[]=x&a[]=y` -> {"a":["x","y"]}; objects whose keys are all decimal indexes become arrays
-// ordered by index (`gauges[0][name]`). Values stay strings; a repeated plain key keeps the last.
+// ordered by index (`gauges[0][name]`). Values stay strings; a repeated key collects its values
+// into an array (`names=a&names=b` -> {"names":["a","b"]}).
 nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs);
 
 // The body as a JSON object: `application/json`, or `application/x-www-form-urlencoded` (also

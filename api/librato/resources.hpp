@@ -1,9 +1,15 @@
-// The Librato resource routes beyond ingest and queries: API tokens (and, as they come, metric
-// CRUD, jobs, sources, annotations, spaces and charts). One entry point for the router.
+// The Librato resource routes beyond ingest and queries: API tokens, metric create/update/delete
+// and batch jobs (and, as they come, sources, annotations, spaces and charts). One entry point for
+// the router.
 #pragma once
+
+#include <cstdint>
 
 #include "api/http_server.hpp"
 
+namespace vigil {
+class JobTable;
+}
 namespace vigil::actors {
 class Engine;
 }
@@ -12,11 +18,22 @@ namespace vigil::api::librato {
 
 class Access;
 
-// Handles the request if it is one of these routes (any method of their paths; other methods
-// answer 405): true with the answer in `out`, false if the path is not one of them.
-bool route_resources(actors::Engine& engine, Access& access, const Request& req, Response& out);
+struct Resources {
+  Access& access;
+  JobTable& jobs;
+  // Batch metric updates and deletes touching more metrics than this run as jobs (202).
+  std::int64_t job_threshold = 100;
+};
+
+// Handles the request if it is one of these routes: true with the answer in `out`; false if the
+// router's other routes should handle it.
+bool route_resources(actors::Engine& engine, Resources& res, const Request& req, Response& out);
 
 // The parts, one per file.
 bool route_tokens(Access& access, const Request& req, Response& out);
+bool route_metrics(actors::Engine& engine, Resources& res, const Request& req, Response& out);
+bool route_jobs(Resources& res, const Request& req, Response& out);
+
+Response method_not_allowed(const std::string& allow);
 
 }  // namespace vigil::api::librato

@@ -112,12 +112,6 @@ Response update(Access& access, const Request& req, std::uint64_t id) {
   return json_response(200, token_json(*t, req, nullptr));
 }
 
-Response method_not_allowed(const std::string& allow) {
-  Response r = request_error(405, "method not allowed; use " + allow);
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
-
 }  // namespace
 
 bool route_tokens(Access& access, const Request& req, Response& out) {

@@ -420,7 +420,7 @@ TEST_F(ConfigTest, shipped_config_file_documents_every_setting) {
   text << in.rdbuf();
   const std::string content = text.str();
   ASSERT_FALSE(content.empty());
-  ASSERT_EQ(settings().size(), 15u);
+  ASSERT_EQ(settings().size(), 16u);
   for (const auto& s : settings()) {
     auto dot = s.key.find('.');
     auto section = content.find("\n[" + s.key.substr(0, dot) + "]\n");
@@ -440,6 +440,7 @@ TEST_F(ConfigTest, auth_settings_and_admin_aliases) {
   EXPECT_EQ(c.admin_user, "");
   EXPECT_EQ(c.admin_token, "");
   EXPECT_EQ(c.rate_limit, 1000000);
+  EXPECT_EQ(c.job_threshold, 100);
   ASSERT_EQ(load(c, "", {{"VIGIL_ADMIN_USER", "ops@example.com"}, {"VIGIL_ADMIN_TOKEN", "s3cret"}},
                  {{"auth.enabled", "false"}, {"auth.rate_limit", "50"}}),
             std::nullopt);

@@ -27,6 +27,12 @@ TEST(FormToJson, brackets_nest_and_indexes_become_arrays) {
   EXPECT_EQ(j["links"][0]["rel"], "github");
 }
 
+TEST(FormToJson, repeated_keys_collect_values) {
+  auto j = form_to_json({{"names", "cpu"}, {"names", "servers"}, {"names", "reqs"}, {"one", "x"}});
+  EXPECT_EQ(j["names"], json({"cpu", "servers", "reqs"}));
+  EXPECT_EQ(j["one"], "x");
+}
+
 TEST(FormToJson, malformed_brackets_are_plain_keys) {
   auto j = form_to_json({{"a[b", "1"}, {"c]d", "2"}, {"[x]", "3"}});
   EXPECT_EQ(j["a[b"], "1");
