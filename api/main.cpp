@@ -12,6 +12,7 @@
 #include "api/http_server.hpp"
 #include "api/librato/access.hpp"
 #include "api/librato/resources.hpp"
+#include "engine/doc_store.hpp"
 #include "engine/jobs.hpp"
 #include "api/router.hpp"
 #include "config/cli.hpp"
@@ -67,7 +68,9 @@ int serve(const vigil::config::Config& cfg) {
   vigil::api::librato::Access access(tokens, {cfg.auth_enabled, cfg.rate_limit, 60});
   vigil::JobTable jobs(engine->storage());
   jobs.start();
-  vigil::api::librato::Resources resources{access, jobs, cfg.job_threshold};
+  vigil::DocStore docs(engine->storage());
+  docs.load();
+  vigil::api::librato::Resources resources{access, jobs, docs, cfg.job_threshold};
   vigil::api::RouterOptions ro;
   ro.librato = &resources;
   ro.max_points = static_cast<std::size_t>(cfg.max_points);

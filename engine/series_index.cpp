@@ -1,5 +1,6 @@
 #include "engine/series_index.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "engine/encoding.hpp"
@@ -122,6 +123,17 @@ bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& bat
   if (it != by_metric_.end()) by_metric_.erase(it);
   removed = entries.size();
   return true;
+}
+
+std::vector<std::string> SeriesIndex::tag_values(std::string_view tag) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [metric, entries] : by_metric_)
+    for (const auto& e : entries)
+      if (const std::string* v = find_tag(e.tags, tag)) out.push_back(*v);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::string SeriesIndex::key_of(std::uint64_t id) const {

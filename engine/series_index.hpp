@@ -39,6 +39,8 @@ class SeriesIndex {
   // metadata) in one atomic write. `removed` = the number of series. The ids are not reused.
   bool remove_metric(std::string_view metric_key, Storage::Batch& batch, std::size_t& removed,
                      std::string& err);
+  // The distinct values of a tag across all series (e.g. the legacy sources), sorted.
+  std::vector<std::string> tag_values(std::string_view tag) const;
   // The canonical key of a series id, or empty.
   std::string key_of(std::uint64_t id) const;
   std::size_t size() const;

@@ -105,8 +105,6 @@ void apply(MetricInfo& m, const Patch& p, std::int64_t now) {
   m.updated = now;
 }
 
-Response no_content() { return Response{204, "", "application/json", {}}; }
-
 bool delete_one(actors::Engine& engine, const std::string& name, std::string& err) {
   Storage::Batch batch;
   batch.del(Cf::meta, Catalog::storage_key(name));

@@ -4,11 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "api/http_server.hpp"
 
 namespace vigil {
 class JobTable;
+class DocStore;
 }
 namespace vigil::actors {
 class Engine;
@@ -21,6 +25,7 @@ class Access;
 struct Resources {
   Access& access;
   JobTable& jobs;
+  DocStore& docs;
   // Batch metric updates and deletes touching more metrics than this run as jobs (202).
   std::int64_t job_threshold = 100;
 };
@@ -33,6 +38,14 @@ bool route_resources(actors::Engine& engine, Resources& res, const Request& req,
 bool route_tokens(Access& access, const Request& req, Response& out);
 bool route_metrics(actors::Engine& engine, Resources& res, const Request& req, Response& out);
 bool route_jobs(Resources& res, const Request& req, Response& out);
+bool route_sources(actors::Engine& engine, Resources& res, const Request& req, Response& out);
+bool route_annotations(Resources& res, const Request& req, Response& out);
+
+// The decoded segments of `path` after `base` ("/v1/annotations/a/1" -> {"a", "1"}); false if
+// the path is not `base` or under it.
+bool path_segments(const std::string& path, const std::string& base, std::vector<std::string>& segs);
+Response no_content();
+Response json_answer(int status, const nlohmann::json& body);
 
 Response method_not_allowed(const std::string& allow);
 
