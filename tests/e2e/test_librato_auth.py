@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import ADMIN_TOKEN, ADMIN_USER, Vigil, args, check, eq, finish  # noqa: E402
 
 A = args()
+FORM = "application/x-www-form-urlencoded"
 RATE = ("X-Librato-RateLimit-Limit", "X-Librato-RateLimit-Remaining", "X-Librato-RateLimit-Reset")
 
 
@@ -127,17 +128,23 @@ try:
                                              "application/x-www-form-urlencoded", auth=a),
         "write": lambda a: v.request("PUT", "/v1/metrics/roles_probe", '{"display_name":"Probe"}', "application/json",
                                      auth=a),
+        "read spaces": lambda a: v.request("GET", "/v1/spaces", auth=a),
+        "read job": lambda a: v.request("GET", "/v1/jobs/1", auth=a),
+        "write annotation": lambda a: v.request("POST", "/v1/annotations/roles", "title=x", FORM, auth=a),
+        "write space": lambda a: v.request("POST", "/v1/spaces", "name=s%d" % len(a[1]), FORM, auth=a),
+        "delete metric": lambda a: v.request("DELETE", "/v1/metrics/no_such_metric", auth=a),
         "tokens read": lambda a: v.request("GET", "/v1/api_tokens", auth=a),
         "tokens write": lambda a: v.request("POST", "/v1/api_tokens", "name=t&role=viewer",
                                             "application/x-www-form-urlencoded", auth=a),
     }
-    allowed = {"admin": set(routes), "viewer": {"read", "read one"}, "recorder": {"submit", "submit legacy"}}
+    allowed = {"admin": set(routes), "viewer": {"read", "read one", "read spaces", "read job"},
+               "recorder": {"submit", "submit legacy"}}
     v.post_json("/v1/measurements", json.loads(sample))  # so that the metric exists for reads
     for role, cred in creds.items():
         for cls, call in routes.items():
             st, text, h = call(cred)
             if cls in allowed[role]:
-                check(st not in (401, 403) and st < 500, "%s may %s (got %d %s)" % (role, cls, st, text[:100]))
+                check(st not in (401, 403, 405) and st < 500, "%s may %s (got %d %s)" % (role, cls, st, text[:100]))
             else:
                 eq(st, 403, "%s may not %s" % (role, cls))
                 if st == 403:
