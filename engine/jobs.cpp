@@ -9,6 +9,8 @@ namespace vigil {
 namespace {
 
 const std::string kPrefix = "job/";
+const std::string kInterrupted = "interrupted by a restart";
+const std::string kFailed = "failed";
 
 std::string job_key(std::uint64_t id) {
   std::string k = kPrefix;
@@ -74,7 +76,7 @@ void JobTable::start() {
   for (auto& [id, j] : jobs_)
     if (j.state == JobState::queued || j.state == JobState::working) {
       j.state = JobState::failed;
-      j.errors["job"].push_back("interrupted by a restart");
+      j.errors["job"].push_back(kInterrupted);
       persist(j);
     }
   stopping_ = false;
@@ -166,7 +168,7 @@ void JobTable::run() {
       j.progress = 100;
     } else {
       j.state = JobState::failed;
-      if (j.errors.empty()) j.errors["job"].push_back("failed");
+      if (j.errors.empty()) j.errors["job"].push_back(kFailed);
     }
     persist(j);
   }
