@@ -235,9 +235,13 @@ Response get_measurements(std::string_view name, const Params& q, const MetricIn
       else
         mq.filter.add(tag, v);
     } else if (k == "tags_search") {
-      errors.push_back({k, "is not supported; use tags[name]=pattern"});
+      std::string err;
+      auto search = TagSearch::parse(v, err);
+      if (!search) errors.push_back({k, err});
+      else mq.search = std::make_shared<const TagSearch>(std::move(*search));
     }
   }
+  if (mq.search && !mq.filter.empty()) errors.push_back({"tags_search", "cannot be combined with tags"});
 
   if (const std::string* g = param(q, "group_by")) {
     std::string gs = trimmed(*g);
