@@ -44,6 +44,57 @@ try:
     st, r = search("region=us-west", **{"tags[db]": "*"})
     eq(st, 400, "tags_search together with tags -> 400")
     check("tags_search" in r["errors"]["params"], "the error names tags_search")
+
+    # -- legacy GET /v1/metrics/:name summarizing options ------------------------------------------------
+    B = T0 - T0 % 60
+    form = []
+    for i, (src, t, val) in enumerate([("s1", B, 10), ("s1", B + 60, 20), ("s2", B, 30), ("s2", B + 60, 50)]):
+        form += [("gauges[%d][name]" % i, "temp"), ("gauges[%d][value]" % i, str(val)),
+                 ("gauges[%d][source]" % i, src), ("gauges[%d][measure_time]" % i, str(t))]
+    for i, (t, val) in enumerate([(B, 5), (B + 60, 8), (B + 120, 2)]):
+        form += [("counters[%d][name]" % i, "reqs"), ("counters[%d][value]" % i, str(val)),
+                 ("counters[%d][source]" % i, "s1"), ("counters[%d][measure_time]" % i, str(t))]
+    st, text, _ = v.post_form("/v1/metrics", form)
+    eq(st, 200, "legacy gauges and counters")
+
+    def legacy(name, **extra):
+        params = {"start_time": B, "end_time": B + 180, "resolution": 60}
+        params.update(extra)
+        st, r = v.get_json("/v1/metrics/" + name, params)
+        if st != 200:
+            return st, r
+        return st, {src: [{k: p[k] for k in ("measure_time", "value", "count", "min", "max", "sum", "summarized") if k in p}
+                          for p in pts] for src, pts in r["measurements"].items()}
+
+    def rec(t, count, s, mn, mx, value=None, summarized=None):
+        d = {"measure_time": t, "value": s / count if value is None else value, "count": count, "min": mn, "max": mx, "sum": s}
+        if summarized is not None:
+            d["summarized"] = summarized
+        return d
+
+    eq(legacy("temp", summarize_time="true"),
+       (200, {"s1": [rec(B, 2, 30, 10, 20)], "s2": [rec(B, 2, 80, 30, 50)]}), "summarize_time: one record per source")
+    eq(legacy("temp", summarize_sources="true"),
+       (200, {"s1": [rec(B, 1, 10, 10, 10), rec(B + 60, 1, 20, 20, 20)],
+              "s2": [rec(B, 1, 30, 30, 30), rec(B + 60, 1, 50, 50, 50)],
+              "all": [rec(B, 2, 40, 10, 30, summarized=2), rec(B + 60, 2, 70, 20, 50, summarized=2)]}),
+       "summarize_sources adds the source all")
+    eq(legacy("temp", summarize_sources="true", breakout_sources="false"),
+       (200, {"all": [rec(B, 2, 40, 10, 30, summarized=2), rec(B + 60, 2, 70, 20, 50, summarized=2)]}),
+       "breakout_sources=false keeps only all")
+    eq(legacy("temp", summarize_sources="true", summarize_time="true"),
+       (200, {"s1": [rec(B, 2, 30, 10, 20)], "s2": [rec(B, 2, 80, 30, 50)], "all": [rec(B, 4, 110, 10, 50, summarized=2)]}),
+       "summarize_time with summarize_sources: all is one record")
+    eq(legacy("temp", group_by="max"),
+       (200, {"all": [rec(B, 2, 30, 30, 30, value=30, summarized=2), rec(B + 60, 2, 50, 50, 50, value=50, summarized=2)]}),
+       "group_by=max: the max of each statistic, count the total, only all")
+    eq(legacy("temp", group_by="sum", breakout_sources="true")[1]["all"][0],
+       rec(B, 2, 40, 40, 40, value=40, summarized=2), "group_by=sum")
+    check("s1" in legacy("temp", group_by="sum", breakout_sources="true")[1], "breakout_sources=true overrides group_by's default")
+    eq(legacy("reqs", summarize_time="true"), (200, {"s1": [rec(B + 60, 2, 5, 2, 3)]}),
+       "counters summarize their deltas (a reset counts its new value)")
+    eq(legacy("temp", group_by="median")[0], 400, "unknown group_by -> 400")
+    eq(legacy("temp", summarize_time="maybe")[0], 400, "non-boolean summarize_time -> 400")
 finally:
     v.cleanup()
 finish()
