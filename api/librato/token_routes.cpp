@@ -40,6 +40,17 @@ bool parse_id(const std::string& s, std::uint64_t& id) {
   return true;
 }
 
+// Whether removing admin rights from token `id` would leave no active admin token.
+bool last_admin(Access& access, std::uint64_t id) {
+  for (const auto& t : access.tokens().list())
+    if (t.id != id && t.active && t.role == Role::admin) return false;
+  return true;
+}
+
+Response last_admin_error() {
+  return request_error(400, "the last active admin token cannot be deleted, deactivated or given another role");
+}
+
 Response list(Access& access, const Request& req, const std::optional<std::string>& term) {
   auto q = query_json(req);
   Page page;
@@ -106,6 +117,10 @@ Response update(Access& access, const Request& req, std::uint64_t id) {
   }
   if (bad) errors.push_back({"role", "must be one of admin, recorder, viewer"});
   if (!errors.empty()) return params_error(400, errors);
+  auto before = access.tokens().get(id);
+  if (before && before->active && before->role == Role::admin && (!t->active || t->role != Role::admin) &&
+      last_admin(access, id))
+    return last_admin_error();
   t->updated = now_seconds();
   std::string e;
   if (!access.tokens().update(*t, e)) return system_error(503, "cannot store the token: " + e);
@@ -140,7 +155,9 @@ bool route_tokens(Access& access, const Request& req, Response& out) {
     out = numeric ? update(access, req, id) : request_error(404, "api token " + rest + " not found");
   } else if (m == "DELETE") {
     std::string e;
-    if (!numeric || !access.tokens().get(id)) out = request_error(404, "api token " + rest + " not found");
+    auto t = numeric ? access.tokens().get(id) : std::nullopt;
+    if (!t) out = request_error(404, "api token " + rest + " not found");
+    else if (t->active && t->role == Role::admin && last_admin(access, id)) out = last_admin_error();
     else if (!access.tokens().remove(id, e)) out = system_error(503, "cannot delete the token: " + e);
     else out = Response{204, "", "application/json", {}};
   } else {
