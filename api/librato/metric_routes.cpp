@@ -257,6 +257,10 @@ bool route_metrics(actors::Engine& engine, Resources& res, const Request& req, R
   const std::string& p = req.path;
   const std::string& m = req.method;
   if (p == kBase) {
+    if (m == "GET" && query_json(req).contains("compose")) {
+      out = get_composite(engine, res, req);
+      return true;
+    }
     if (m == "GET" || m == "POST") return false;  // list and legacy submit: the router's routes
     if (m == "PUT") out = put_metrics(engine, res, req);
     else if (m == "DELETE") out = delete_metrics(engine, res, req);

@@ -40,6 +40,7 @@ bool route_metrics(actors::Engine& engine, Resources& res, const Request& req, R
 bool route_jobs(Resources& res, const Request& req, Response& out);
 bool route_sources(actors::Engine& engine, Resources& res, const Request& req, Response& out);
 bool route_annotations(Resources& res, const Request& req, Response& out);
+Response get_composite(actors::Engine& engine, Resources& res, const Request& req);
 bool route_spaces(actors::Engine& engine, Resources& res, const Request& req, Response& out);
 
 // The decoded segments of `path` after `base` ("/v1/annotations/a/1" -> {"a", "1"}); false if

@@ -95,6 +95,32 @@ try:
        "counters summarize their deltas (a reset counts its new value)")
     eq(legacy("temp", group_by="median")[0], 400, "unknown group_by -> 400")
     eq(legacy("temp", summarize_time="maybe")[0], 400, "non-boolean summarize_time -> 400")
+
+    # -- composite queries: GET /v1/metrics?compose= ------------------------------------------------------
+    def compose(expr, **extra):
+        params = {"compose": expr, "start_time": B, "end_time": B + 120, "resolution": 60}
+        params.update(extra)
+        return v.get_json("/v1/metrics", params)
+
+    st, r = compose('sum(s("temp", "*"))')
+    eq(st, 200, "GET /v1/metrics?compose=sum(...)")
+    eq((r["compose"], r["resolution"], len(r["measurements"])), ('sum(s("temp", "*"))', 60, 1), "composite response shape")
+    m = r["measurements"][0]
+    eq(m["series"], [{"measure_time": B, "value": 40}, {"measure_time": B + 60, "value": 70}], "sum across sources")
+    eq((m["query"], m["metric"]["name"], m["source"]["name"]), ({"metric": "temp", "source": "*"}, "temp", "all"),
+       "query, metric and source of the result")
+    st, r = compose('divide([s("temp", "s2"), s("temp", "s1")])')
+    eq([p["value"] for p in r["measurements"][0]["series"]], [3, 2.5], "divide one source by another")
+    st, r = compose('derive(s("te*", "s1"))')
+    eq(([p["value"] for p in r["measurements"][0]["series"]], r["measurements"][0]["source"]["name"]), ([10], "s1"),
+       "derive over a metric pattern")
+    st, r = compose('sum(s("temp", "*")')
+    eq(st, 400, "malformed composite -> 400")
+    check("position 19" in str(r["errors"]["params"].get("compose")), "composite error gives the position: %s" % r)
+    st, r = compose('median(s("temp", "*"))')
+    eq(st, 400, "unknown function -> 400")
+    st, r = v.get_json("/v1/metrics", {"compose": 'sum(s("temp", "*"))', "resolution": 60})
+    eq(st, 400, "compose without start_time -> 400")
 finally:
     v.cleanup()
 finish()
