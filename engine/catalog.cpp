@@ -24,6 +24,7 @@ std::string encode(const MetricInfo& m) {
                       {"created", m.created},
                       {"updated", m.updated}};
   if (m.period) j["period"] = *m.period;
+  if (!m.composite.empty()) j["composite"] = m.composite;
   return j.dump();
 }
 
@@ -37,6 +38,7 @@ bool decode(std::string_view s, MetricInfo& m) {
   m.attributes_json = j.value("attributes", "{}");
   m.created = j.value("created", std::int64_t{0});
   m.updated = j.value("updated", std::int64_t{0});
+  m.composite = j.value("composite", "");
   if (j.contains("period") && j["period"].is_number_integer()) m.period = j["period"].get<std::int64_t>();
   return !m.name.empty();
 }

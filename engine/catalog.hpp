@@ -16,6 +16,7 @@ struct MetricInfo {
   std::string display_name;  // empty = null
   std::optional<std::int64_t> period;
   std::string attributes_json = "{}";  // a JSON object
+  std::string composite;               // the definition of a composite metric (type composite)
   std::int64_t created = 0;
   std::int64_t updated = 0;
 };

@@ -21,11 +21,11 @@ constexpr std::int64_t kMaxResolution = 604800;
 
 }  // namespace
 
-Response get_composite(actors::Engine& engine, Resources& res, const Request& req) {
+Response get_composite(actors::Engine& engine, Resources& res, const Request& req, const std::string* definition) {
   auto q = query_json(req);
   std::vector<ParamError> errors;
   bool bad = false;
-  auto compose = get_string(q, "compose", bad);
+  auto compose = definition ? std::optional<std::string>(*definition) : get_string(q, "compose", bad);
   auto start = get_int(q, "start_time", bad);
   auto end = get_int(q, "end_time", bad);
   auto resolution = get_int(q, "resolution", bad);

@@ -8,6 +8,7 @@
 #include "api/librato/metric_json.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
+#include "engine/composite.hpp"
 #include "engine/jobs.hpp"
 #include "engine/urlencoded.hpp"
 #include "engine/validate.hpp"
@@ -129,18 +130,31 @@ Response put_metric(actors::Engine& engine, const Request& req, const std::strin
   if (type_text) {
     if (*type_text == "gauge") type = MetricType::gauge;
     else if (*type_text == "counter") type = MetricType::counter;
-    else if (*type_text == "composite") errors.push_back({"type", "composite metrics are not supported yet"});
+    else if (*type_text == "composite") type = MetricType::composite;
     else bad = true;
   }
-  if (bad) errors.push_back({"type", "must be gauge or counter"});
+  if (bad) errors.push_back({"type", "must be gauge, counter or composite"});
   auto existing = engine.catalog().get(name);
   if (!existing && !type && errors.empty()) errors.push_back({"type", "is required to create a metric"});
   if (existing && type && *type != existing->type)
     errors.push_back({"type", std::string("cannot change the type of a ") + to_string(existing->type) + " metric"});
+  // A composite metric's definition: required on create, replaceable on update; parsed here so
+  // that a malformed expression is refused with its position.
+  bool composite = existing ? existing->type == MetricType::composite : type == MetricType::composite;
+  bad = false;
+  auto definition = get_string(body, "composite", bad);
+  if (bad) errors.push_back({"composite", "must be a composite expression"});
+  if (composite && !existing && !definition && !bad) errors.push_back({"composite", "is required for a composite metric"});
+  if (!composite && definition) errors.push_back({"composite", "only a composite metric has a definition"});
+  if (composite && definition) {
+    std::string perr;
+    if (!composite::parse(*definition, perr)) errors.push_back({"composite", perr});
+  }
   if (!errors.empty()) return params_error(400, errors);
   std::int64_t now = now_seconds();
   std::string e;
   if (existing) {
+    if (definition) existing->composite = *definition;
     apply(*existing, patch, now);
     if (!engine.catalog().put(*existing, e)) return system_error(503, "cannot store the metric: " + e);
     return no_content();
@@ -148,6 +162,7 @@ Response put_metric(actors::Engine& engine, const Request& req, const std::strin
   MetricInfo m;
   m.name = name;
   m.type = *type;
+  if (definition) m.composite = *definition;
   m.created = now;
   if (auto ua = req.header("user-agent"); !ua.empty() && !patch.attributes.contains("created_by_ua"))
     patch.attributes["created_by_ua"] = std::string(ua);
@@ -270,7 +285,15 @@ bool route_metrics(actors::Engine& engine, Resources& res, const Request& req, R
   if (p.size() <= kBase.size() + 1 || p.compare(0, kBase.size() + 1, kBase + "/") != 0) return false;
   std::string name = url_decode(std::string_view(p).substr(kBase.size() + 1), false);
   if (name.find('/') != std::string::npos) return false;
-  if (m == "GET") return false;
+  if (m == "GET") {
+    // A composite metric with a time interval: its definition is evaluated.
+    auto info = engine.catalog().get(name);
+    auto q = query_json(req);
+    if (!info || info->type != MetricType::composite || (!q.contains("start_time") && !q.contains("resolution")))
+      return false;
+    out = get_composite(engine, res, req, &info->composite);
+    return true;
+  }
   if (m == "PUT") out = put_metric(engine, req, name);
   else if (m == "DELETE") out = delete_metric(engine, name);
   else out = method_not_allowed("GET, PUT, DELETE");

@@ -206,6 +206,7 @@ json metric_json(const MetricInfo& info) {
   o["period"] = info.period ? json(*info.period) : json(nullptr);
   o["type"] = to_string(info.type);
   o["attributes"] = std::move(attrs);
+  if (info.type == MetricType::composite) o["composite"] = info.composite;
   return o;
 }
 

@@ -40,7 +40,10 @@ bool route_metrics(actors::Engine& engine, Resources& res, const Request& req, R
 bool route_jobs(Resources& res, const Request& req, Response& out);
 bool route_sources(actors::Engine& engine, Resources& res, const Request& req, Response& out);
 bool route_annotations(Resources& res, const Request& req, Response& out);
-Response get_composite(actors::Engine& engine, Resources& res, const Request& req);
+// GET /v1/metrics?compose=...; with `definition`, that expression instead of the `compose`
+// parameter (GET /v1/metrics/:name of a persisted composite).
+Response get_composite(actors::Engine& engine, Resources& res, const Request& req,
+                       const std::string* definition = nullptr);
 bool route_spaces(actors::Engine& engine, Resources& res, const Request& req, Response& out);
 
 // The decoded segments of `path` after `base` ("/v1/annotations/a/1" -> {"a", "1"}); false if

@@ -1,5 +1,6 @@
 """End to end: tags_search on GET /v1/measurements (and, or, not, parentheses, wildcards, !=),
 its exclusion with tags[...], and parse errors with their position."""
+import json
 import os
 import sys
 
@@ -121,6 +122,27 @@ try:
     eq(st, 400, "unknown function -> 400")
     st, r = v.get_json("/v1/metrics", {"compose": 'sum(s("temp", "*"))', "resolution": 60})
     eq(st, 400, "compose without start_time -> 400")
+
+    # -- persisted composites --------------------------------------------------------------------------
+    FORM = "application/x-www-form-urlencoded"
+    st, text, h = v.request("PUT", "/v1/metrics/temp.total", 'type=composite&composite=sum(s("temp", "*"))&display_name=Total', FORM)
+    eq(st, 201, "PUT a composite metric -> 201")
+    body = json.loads(text)
+    eq((body["type"], body["composite"], body["display_name"]), ("composite", 'sum(s("temp", "*"))', "Total"), "composite metric body")
+    st, r = v.get_json("/v1/metrics/temp.total")
+    eq((st, r["type"], r["composite"]), (200, "composite", 'sum(s("temp", "*"))'), "GET its metadata")
+    st, r = v.get_json("/v1/metrics/temp.total", {"start_time": B, "end_time": B + 120, "resolution": 60})
+    eq((st, [p["value"] for p in r["measurements"][0]["series"]]), (200, [40, 70]), "GET with an interval evaluates it")
+    st, _, _ = v.request("PUT", "/v1/metrics/temp.total", 'composite=max(s("temp", "*"))', FORM)
+    eq(st, 204, "update the definition")
+    st, r = v.get_json("/v1/metrics/temp.total", {"start_time": B, "end_time": B + 120, "resolution": 60})
+    eq([p["value"] for p in r["measurements"][0]["series"]], [30, 50], "the new definition applies")
+    st, text, _ = v.request("PUT", "/v1/metrics/bad.comp", 'type=composite&composite=sum(s("temp"', FORM)
+    eq(st, 400, "malformed definition -> 400")
+    check("position" in text, "with the position: " + text)
+    eq(v.request("PUT", "/v1/metrics/bad.comp", "type=composite", FORM)[0], 400, "composite without definition -> 400")
+    eq(v.request("PUT", "/v1/metrics/temp", 'composite=sum(s("a","*"))', FORM)[0], 400, "definition on a gauge -> 400")
+    eq(v.request("DELETE", "/v1/metrics/temp.total")[0], 204, "delete a composite metric")
 finally:
     v.cleanup()
 finish()
