@@ -21,6 +21,35 @@ constexpr std::int64_t kMaxResolution = 604800;
 
 }  // namespace
 
+composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
+                            const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution) {
+  StoreReader reader(engine.storage(), engine.series());
+  composite::Set out;
+  for (const auto& info : engine.catalog().list()) {
+    if (!wildcard_match(metric, info.name)) continue;
+    MeasurementQuery mq;
+    mq.metric_key = metric_key(info.name);
+    mq.start = start;
+    mq.end = stop;
+    mq.resolution = resolution;
+    if (source != "*") mq.filter.add("source", source);
+    mq.summary = *parse_summary_function(fn);
+    mq.counter = info.type == MetricType::counter;
+    for (auto& s : run_query(reader, mq).series) {
+      composite::Series cs;
+      cs.metric = info.name;
+      if (const std::string* src = find_tag(s.tags, "source")) {
+        cs.source = *src;
+      } else {
+        for (const auto& [k, v] : s.tags) cs.source += (cs.source.empty() ? "" : ",") + k + "=" + v;
+      }
+      for (const auto& p : s.points) cs.points.emplace_back(p.time, p.value);
+      out.push_back(std::move(cs));
+    }
+  }
+  return out;
+}
+
 Response get_composite(actors::Engine& engine, Resources& res, const Request& req, const std::string* definition) {
   auto q = query_json(req);
   std::vector<ParamError> errors;
@@ -41,32 +70,8 @@ Response get_composite(actors::Engine& engine, Resources& res, const Request& re
   if (!errors.empty()) return params_error(400, errors);
 
   engine.sync();
-  StoreReader reader(engine.storage(), engine.series());
   auto fetch = [&](const std::string& metric, const std::string& source, const std::string& fn) {
-    composite::Set out;
-    for (const auto& info : engine.catalog().list()) {
-      if (!wildcard_match(metric, info.name)) continue;
-      MeasurementQuery mq;
-      mq.metric_key = metric_key(info.name);
-      mq.start = *start;
-      mq.end = stop;
-      mq.resolution = *resolution;
-      if (source != "*") mq.filter.add("source", source);
-      mq.summary = *parse_summary_function(fn);
-      mq.counter = info.type == MetricType::counter;
-      for (auto& s : run_query(reader, mq).series) {
-        composite::Series cs;
-        cs.metric = info.name;
-        if (const std::string* src = find_tag(s.tags, "source")) {
-          cs.source = *src;
-        } else {
-          for (const auto& [k, v] : s.tags) cs.source += (cs.source.empty() ? "" : ",") + k + "=" + v;
-        }
-        for (const auto& p : s.points) cs.points.emplace_back(p.time, p.value);
-        out.push_back(std::move(cs));
-      }
-    }
-    return out;
+    return fetch_series(engine, metric, source, fn, *start, stop, *resolution);
   };
   composite::Set result;
   try {

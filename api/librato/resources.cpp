@@ -7,7 +7,7 @@ namespace vigil::api::librato {
 bool route_resources(actors::Engine& engine, Resources& res, const Request& req, Response& out) {
   return route_tokens(res.access, req, out) || route_metrics(engine, res, req, out) || route_jobs(res, req, out) ||
          route_sources(engine, res, req, out) || route_annotations(res, req, out) ||
-         route_spaces(engine, res, req, out);
+         route_spaces(engine, res, req, out) || route_snapshots(engine, res, req, out);
 }
 
 Response method_not_allowed(const std::string& allow) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/http_server.hpp"
+#include "engine/composite.hpp"
 
 namespace vigil {
 class JobTable;
@@ -44,6 +45,11 @@ bool route_annotations(Resources& res, const Request& req, Response& out);
 // parameter (GET /v1/metrics/:name of a persisted composite).
 Response get_composite(actors::Engine& engine, Resources& res, const Request& req,
                        const std::string* definition = nullptr);
+// The series of metrics matching `metric` (wildcards) whose source matches `source`, summarized
+// by `fn` (mean, sum, min, max, count) at `resolution` over [start, stop]; the store is not synced.
+composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
+                            const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution);
+bool route_snapshots(actors::Engine& engine, Resources& res, const Request& req, Response& out);
 bool route_spaces(actors::Engine& engine, Resources& res, const Request& req, Response& out);
 
 // The decoded segments of `path` after `base` ("/v1/annotations/a/1" -> {"a", "1"}); false if
