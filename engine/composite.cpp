@@ -192,7 +192,8 @@ bool bool_option(const Node* opts, const std::string& key) {
 
 class Evaluator {
  public:
-  Evaluator(const Fetch& fetch, const Interval& iv) : fetch_(fetch), iv_(iv) {}
+  Evaluator(const Fetch& fetch, const Interval& iv, const Sources& sources)
+      : fetch_(fetch), iv_(iv), sources_(sources) {}
 
   Set eval(const Node& n) {
     if (n.kind == Node::list) {
@@ -206,6 +207,7 @@ class Evaluator {
     if (n.kind != Node::call) error(n, "expected a series set");
     const std::string& f = n.text;
     if (f == "s" || f == "series") return fetch_series(n);
+    if (f == "map") return map(n);
     if (n.args.empty()) error(n, f + "() needs a series set");
     const Node* opts = n.args.size() > 1 && n.args.back().kind == Node::map ? &n.args.back() : nullptr;
     if (f == "sum" || f == "mean" || f == "min" || f == "max") return {aggregate(one_set(n), f)};
@@ -278,6 +280,26 @@ class Evaluator {
       }
       return set;
     }
+    if (f == "window") {
+      double size = number_option(opts, "size", 0);
+      if (size < 1) error(n, "window() needs {size: seconds}");
+      std::string fn = string_option(opts, "function", "mean");
+      if (fn == "average") fn = "mean";
+      if (fn != "mean" && fn != "sum" && fn != "min" && fn != "max") error(n, "function must be mean, sum, min or max");
+      auto w = static_cast<std::int64_t>(size);
+      for (auto& s : set) {
+        Set one;
+        for (const auto& [t, v] : s.points) {
+          std::int64_t b = t - ((t % w) + w) % w;
+          if (one.empty() || one.back().points.front().first != b) one.push_back(Series{s.metric, s.source, {{b, v}}});
+          else one.back().points.push_back({b, v});
+        }
+        std::vector<std::pair<std::int64_t, double>> out;
+        for (const auto& g : one) out.push_back(reduce(g.points, fn));
+        s.points = std::move(out);
+      }
+      return set;
+    }
     if (f == "top" || f == "bottom") {
       std::string fn = string_option(opts, "function", "mean");
       if (fn != "mean" && fn != "sum" && fn != "min" && fn != "max") error(n, "function must be mean, sum, min or max");
@@ -309,6 +331,45 @@ class Evaluator {
 
  private:
   Set one_set(const Node& n) { return eval(n.args.front()); }
+
+  // One window's points (same bucket time) reduced by fn.
+  static std::pair<std::int64_t, double> reduce(const std::vector<std::pair<std::int64_t, double>>& pts, const std::string& fn) {
+    double v = pts.front().second;
+    if (fn == "sum" || fn == "mean") {
+      v = 0;
+      for (const auto& p : pts) v += p.second;
+      if (fn == "mean") v /= static_cast<double>(pts.size());
+    } else {
+      for (const auto& p : pts) v = fn == "min" ? std::min(v, p.second) : std::max(v, p.second);
+    }
+    return {pts.front().first, v};
+  }
+
+  static void substitute(Node& n, const std::string& source) {
+    if (n.kind == Node::string) {
+      std::string out;
+      for (char c : n.text) out += c == '&' ? source : std::string(1, c);
+      n.text = out;
+    }
+    for (auto& a : n.args) substitute(a, source);
+    for (auto& [k, v] : n.entries) substitute(v, source);
+  }
+
+  Set map(const Node& n) {
+    if (n.args.size() != 2 || n.args[0].kind != Node::map) error(n, "map() takes ({source: pattern}, expression)");
+    std::string pattern = string_option(&n.args[0], "source", "");
+    if (pattern.empty()) error(n.args[0], "map() needs {source: pattern}");
+    if (!sources_) error(n, "map() is not available here");
+    Set out;
+    for (const auto& src : sources_(pattern)) {
+      Node body = n.args[1];
+      substitute(body, src);
+      Set s = eval(body);
+      for (auto& one : s) one.source = src;
+      out.insert(out.end(), s.begin(), s.end());
+    }
+    return out;
+  }
 
   Set fetch_series(const Node& n) {
     if (n.args.size() < 2 || n.args.size() > 3 || n.args[0].kind != Node::string || n.args[1].kind != Node::string ||
@@ -388,6 +449,7 @@ class Evaluator {
 
   const Fetch& fetch_;
   Interval iv_;
+  const Sources& sources_;
 };
 
 void find_first(const Node& n, std::pair<std::string, std::string>& out, bool& found) {
@@ -411,8 +473,8 @@ std::optional<Node> parse(const std::string& text, std::string& err) {
   return n;
 }
 
-Set evaluate(const Node& expr, const Fetch& fetch, const Interval& interval) {
-  Evaluator e(fetch, interval);
+Set evaluate(const Node& expr, const Fetch& fetch, const Interval& interval, const Sources& sources) {
+  Evaluator e(fetch, interval, sources);
   return e.eval(expr);
 }
 

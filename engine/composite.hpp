@@ -13,6 +13,9 @@
 //   moving_average(set, {window: n})                mean of the last n points
 //   zero_fill(set)                                  missing buckets of the interval become 0
 //   top(set, {function, limit}), bottom(...)        series ranked by mean (sum, min, max)
+//   window(set, {size, function})                   points grouped into windows of `size` seconds
+//   map({source: pattern}, expr)                    expr once per matching source, "&" in its
+//                                                   strings replaced by the source name
 #pragma once
 
 #include <cstdint>
@@ -53,9 +56,12 @@ struct Interval {
   std::int64_t start = 0, end = 0, resolution = 60;
 };
 
+// The source names matching a wildcard pattern (for map()).
+using Sources = std::function<std::vector<std::string>(const std::string& pattern)>;
+
 // Evaluates; throws std::invalid_argument("<what> at position N") for semantic errors (unknown
 // function, wrong arguments).
-Set evaluate(const Node& expr, const Fetch& fetch, const Interval& interval);
+Set evaluate(const Node& expr, const Fetch& fetch, const Interval& interval, const Sources& sources = {});
 
 // The `query` block of a response: the metric and source of the first s() call, if any.
 std::pair<std::string, std::string> first_query(const Node& expr);

@@ -75,7 +75,13 @@ Response get_composite(actors::Engine& engine, Resources& res, const Request& re
   };
   composite::Set result;
   try {
-    result = composite::evaluate(*expr, fetch, composite::Interval{*start, stop, *resolution});
+    auto sources = [&](const std::string& pattern) {
+      std::vector<std::string> out;
+      for (auto& src : engine.series().tag_values("source"))
+        if (wildcard_match(pattern, src)) out.push_back(src);
+      return out;
+    };
+    result = composite::evaluate(*expr, fetch, composite::Interval{*start, stop, *resolution}, sources);
   } catch (const std::invalid_argument& e) {
     return params_error(400, {{"compose", e.what()}});
   }

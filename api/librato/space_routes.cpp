@@ -86,6 +86,8 @@ bool parse_stream(actors::Engine& engine, DocStore& docs, const json& in, json& 
   if (composite) {
     if (metric || source || in.contains("group_function"))
       errors.push_back({at + ".composite", "cannot be combined with metric, source or group_function"});
+    std::string perr;
+    if (!composite::parse(*composite, perr)) errors.push_back({at + ".composite", perr});
     s["composite"] = *composite;
     s["type"] = "composite";
   } else if (metric && !metric->empty()) {

@@ -115,6 +115,11 @@ try:
     st, r = compose('derive(s("te*", "s1"))')
     eq(([p["value"] for p in r["measurements"][0]["series"]], r["measurements"][0]["source"]["name"]), ([10], "s1"),
        "derive over a metric pattern")
+    st, r = compose('map({source: "s*"}, derive(s("temp", "&")))')
+    eq(sorted((m["source"]["name"], [p["value"] for p in m["series"]]) for m in r["measurements"]),
+       [("s1", [10]), ("s2", [20])], "map over sources with & in the expression")
+    st, r = compose('window(s("temp", "*"), {size: 120, function: "sum"})')
+    eq(sorted([p["value"] for p in m["series"]] for m in r["measurements"]), [[30], [80]], "window of 120 s")
     st, r = compose('sum(s("temp", "*")')
     eq(st, 400, "malformed composite -> 400")
     check("position 19" in str(r["errors"]["params"].get("compose")), "composite error gives the position: %s" % r)

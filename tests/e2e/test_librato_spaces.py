@@ -90,6 +90,7 @@ try:
                        ("bad type", {"name": "x", "type": "pie", "streams": [{"metric": "reqs"}]}),
                        ("stream without metric", {"name": "x", "streams": [{"source": "*"}]}),
                        ("composite with metric", {"name": "x", "streams": [{"composite": "s(\"a\",\"*\")", "metric": "a"}]}),
+                       ("malformed composite", {"name": "x", "streams": [{"composite": "sum(s(\"a\", \"*\")"}]}),
                        ("bad group_function", {"name": "x", "streams": [{"metric": "a", "group_function": "median"}]}),
                        ("bad summary_function", {"name": "x", "streams": [{"metric": "a", "summary_function": "p99"}]}),
                        ("bad color", {"name": "x", "streams": [{"metric": "a", "color": "red"}]}),

@@ -79,6 +79,22 @@ TEST(Composite, top_and_bottom) {
   EXPECT_EQ(run("top(s(\"*\",\"*\"))").size(), 5u);
 }
 
+TEST(Composite, window_and_map) {
+  EXPECT_EQ(pts("window(s(\"ctr\",\"*\"), {size: 120, function: \"sum\"})"), (Points{{0, 25}, {120, 12}}));
+  EXPECT_EQ(pts("window(s(\"ctr\",\"*\"), {size: 120})"), (Points{{0, 12.5}, {120, 6}}));
+  EXPECT_EQ(pts("window(s(\"ctr\",\"*\"), {size: 120, function: \"max\"})"), (Points{{0, 15}, {120, 9}}));
+  std::string err;
+  auto n = parse("map({source: \"web*\"}, divide([s(\"cpu\", \"&\"), s(\"mem\", \"web-1\")]))", err);
+  ASSERT_TRUE(n) << err;
+  Sources sources = [](const std::string&) { return std::vector<std::string>{"web-1", "web-2"}; };
+  auto set = evaluate(*n, fetch, Interval{0, 180, 60}, sources);
+  ASSERT_EQ(set.size(), 2u);
+  EXPECT_EQ(set[0].source, "web-1");
+  EXPECT_EQ(set[0].points, (Points{{0, 0.5}, {120, 1}}));
+  EXPECT_EQ(set[1].source, "web-2");
+  EXPECT_EQ(set[1].points, (Points{{0, 1.5}, {120, 1.25}}));
+}
+
 std::string parse_error(const std::string& expr) {
   std::string err;
   EXPECT_FALSE(parse(expr, err)) << expr;
@@ -118,6 +134,8 @@ TEST(Composite, evaluation_errors_give_the_position) {
   EXPECT_EQ(eval_error("divide([s(\"cpu\",\"*\"), s(\"cpu\",\"*\"), s(\"mem\",\"*\")])"),
             "divide() takes a list of two series sets: divide([a, b]) at position 1");
   EXPECT_EQ(eval_error("s(\"cpu\", \"*\", {function: \"p99\"})"), "function must be mean, sum, min, max or count at position 1");
+  EXPECT_EQ(eval_error("window(s(\"cpu\",\"*\"))"), "window() needs {size: seconds} at position 1");
+  EXPECT_EQ(eval_error("map(s(\"cpu\",\"*\"), sum(s(\"cpu\",\"&\")))"), "map() takes ({source: pattern}, expression) at position 1");
 }
 
 }  // namespace
