@@ -14,6 +14,10 @@
 
 #include "actors/engine.hpp"
 #include "api/http_server.hpp"
+#include "api/librato/access.hpp"
+#include "api/librato/resources.hpp"
+#include "engine/doc_store.hpp"
+#include "engine/jobs.hpp"
 #include "api/router.hpp"
 #include "config/cli.hpp"
 #include "config/config.hpp"
@@ -132,7 +136,21 @@ int serve(const vigil::config::Config& cfg) {
   }
   std::unique_ptr<vigil::connectors::MockCluster> kafka_mock;
   std::unique_ptr<vigil::connectors::KafkaConsumer> kafka;
+  vigil::TokenStore tokens(engine->storage());
+  tokens.load();
+  if (!vigil::api::librato::bootstrap_tokens(tokens, cfg.admin_user, cfg.admin_token, cfg.data_dir, err)) {
+    spdlog::error("cannot set up API tokens: {}", err);
+    return 1;
+  }
+  if (!cfg.auth_enabled) spdlog::warn("auth.enabled = false: every /v1 request is admitted as admin");
+  vigil::api::librato::Access access(tokens, {cfg.auth_enabled, cfg.rate_limit, 60});
+  vigil::JobTable jobs(engine->storage());
+  jobs.start();
+  vigil::DocStore docs(engine->storage());
+  docs.load();
+  vigil::api::librato::Resources resources{access, jobs, docs, cfg.job_threshold};
   vigil::api::RouterOptions ro;
+  ro.librato = &resources;
   ro.max_points = static_cast<std::size_t>(cfg.max_points);
   ro.max_batch_samples = static_cast<std::size_t>(cfg.max_batch_samples);
   ro.extra_metrics = [&kafka] { return kafka ? kafka->metrics_text() : std::string(); };
@@ -155,6 +173,7 @@ int serve(const vigil::config::Config& cfg) {
   spdlog::info("signal {} received: shutting down", sig);
   server.stop();
   if (kafka) kafka->stop();
+  jobs.stop();
   engine->shutdown();
   kafka.reset();
   kafka_mock.reset();

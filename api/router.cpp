@@ -3,8 +3,10 @@
 #include <chrono>
 
 #include "actors/engine.hpp"
+#include "api/librato/access.hpp"
 #include "api/librato/ingest_routes.hpp"
 #include "api/librato/query_api.hpp"
+#include "api/librato/resources.hpp"
 #include "engine/store_reader.hpp"
 #include "engine/urlencoded.hpp"
 
@@ -44,11 +46,16 @@ Response Router::handle(const Request& req) {
   const std::string& p = req.path;
   const std::string& m = req.method;
   std::string name;
-  if (p == "/health") {
+  librato::RateState rate;
+  if (opts_.librato && !opts_.librato->access.admit(req, r, rate)) {
+    // refused: r holds the 401, 403 or 429 answer
+  } else if (p == "/health") {
     r = m == "GET" || m == "HEAD" ? Response{200, R"({"status":"ok"})", "application/json", {}}
                                   : method_not_allowed("GET");
   } else if (p == "/metrics") {
     r = m == "GET" ? metrics_page() : method_not_allowed("GET");
+  } else if (opts_.librato && librato::route_resources(engine_, *opts_.librato, req, r)) {
+    // tokens and the other Librato resources
   } else if (p == "/v1/measurements") {
     r = m == "POST" ? librato::post_measurements(engine_, req, opts_, rejects_) : method_not_allowed("POST");
   } else if (match_name(p, "/v1/measurements/", name)) {
@@ -84,6 +91,7 @@ Response Router::handle(const Request& req) {
   } else {
     r = request_error(404, "no route for " + p);
   }
+  librato::Access::add_headers(rate, r);
   if (r.status < 300) responses_2xx_.fetch_add(1);
   else if (r.status < 500) responses_4xx_.fetch_add(1);
   else responses_5xx_.fetch_add(1);

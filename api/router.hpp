@@ -14,10 +14,15 @@ class Engine;
 
 namespace vigil::api {
 
+namespace librato {
+struct Resources;
+}
+
 struct RouterOptions {
   std::size_t max_points = 100000;         // query.max_points
   std::size_t max_batch_samples = 100000;  // engine.max_batch_samples
   std::function<std::string()> extra_metrics;  // appended to /metrics (e.g. the Kafka consumer's)
+  librato::Resources* librato = nullptr;   // auth, roles, rate limits, resource routes of /v1
 };
 
 // Counters of rejected input, by kind, exported on /metrics.

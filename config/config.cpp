@@ -199,6 +199,10 @@ Check non_empty() {
   };
 }
 
+Check any_text() {
+  return [](const std::string&) -> Error { return std::nullopt; };
+}
+
 Check one_of(std::initializer_list<const char*> allowed) {
   return [choices = std::vector<std::string>(allowed.begin(), allowed.end())](const std::string& s) -> Error {
     if (std::find(choices.begin(), choices.end(), s) != choices.end()) return std::nullopt;
@@ -305,6 +309,11 @@ const std::vector<Setting>& table() {
       integer("kafka.max_sample_age_s", "", &Config::kafka_max_sample_age_s, 0, 100LL * 365 * 86400),
       boolean("kafka.embedded", "", &Config::kafka_embedded),
       integer("kafka.embedded_partitions", "", &Config::kafka_embedded_partitions, 1, 1024),
+      boolean("auth.enabled", "", &Config::auth_enabled),
+      text("auth.admin_user", "VIGIL_ADMIN_USER", &Config::admin_user, any_text()),
+      text("auth.admin_token", "VIGIL_ADMIN_TOKEN", &Config::admin_token, any_text()),
+      integer("auth.rate_limit", "", &Config::rate_limit, 1, 1'000'000'000'000),
+      integer("api.job_threshold", "", &Config::job_threshold, 0, 1'000'000'000),
       text("log.level", "", &Config::log_level, one_of({"trace", "debug", "info", "warn", "error"})),
       text("log.format", "", &Config::log_format, one_of({"text", "json"})),
   };

@@ -43,6 +43,13 @@ struct Config {
   std::int64_t kafka_embedded_partitions = 4;       // partitions per topic of the embedded cluster
   // [kafka.rdkafka]: librdkafka properties passed through as they are ("session.timeout.ms" -> "6000")
   std::vector<std::pair<std::string, std::string>> kafka_rdkafka;
+  // [auth]
+  bool auth_enabled = true;             // HTTP Basic with API tokens on every /v1 route
+  std::string admin_user;               // account email (the Basic user); empty: kept / admin@localhost
+  std::string admin_token;              // first admin token; empty: generated on first start
+  std::int64_t rate_limit = 1000000;    // requests per API token per minute
+  // [api]
+  std::int64_t job_threshold = 100;     // batch metric updates/deletes above this many metrics run as jobs
   // [log]
   std::string log_level = "info";       // trace|debug|info|warn|error
   std::string log_format = "text";      // text|json

@@ -24,6 +24,7 @@ std::string encode(const MetricInfo& m) {
                       {"created", m.created},
                       {"updated", m.updated}};
   if (m.period) j["period"] = *m.period;
+  if (!m.composite.empty()) j["composite"] = m.composite;
   return j.dump();
 }
 
@@ -37,6 +38,7 @@ bool decode(std::string_view s, MetricInfo& m) {
   m.attributes_json = j.value("attributes", "{}");
   m.created = j.value("created", std::int64_t{0});
   m.updated = j.value("updated", std::int64_t{0});
+  m.composite = j.value("composite", "");
   if (j.contains("period") && j["period"].is_number_integer()) m.period = j["period"].get<std::int64_t>();
   return !m.name.empty();
 }
@@ -91,6 +93,14 @@ std::optional<MetricInfo> Catalog::get(std::string_view name) const {
   auto it = metrics_.find(metric_key(name));
   if (it == metrics_.end()) return std::nullopt;
   return it->second;
+}
+
+std::string Catalog::storage_key(std::string_view name) { return kPrefix + metric_key(name); }
+
+void Catalog::forget(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = metrics_.find(metric_key(name));
+  if (it != metrics_.end()) metrics_.erase(it);
 }
 
 std::vector<MetricInfo> Catalog::list() const {

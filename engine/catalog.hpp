@@ -16,6 +16,7 @@ struct MetricInfo {
   std::string display_name;  // empty = null
   std::optional<std::int64_t> period;
   std::string attributes_json = "{}";  // a JSON object
+  std::string composite;               // the definition of a composite metric (type composite)
   std::int64_t created = 0;
   std::int64_t updated = 0;
 };
@@ -46,6 +47,10 @@ class Catalog {
   // Creates or replaces a metric.
   bool put(const MetricInfo& info, std::string& err);
   std::optional<MetricInfo> get(std::string_view name) const;
+  // The storage key of a metric's metadata (meta column family), for deletes in a larger batch.
+  static std::string storage_key(std::string_view name);
+  // Drops a metric from memory once its storage key is deleted.
+  void forget(std::string_view name);
   // All metrics ordered by key.
   std::vector<MetricInfo> list() const;
   std::size_t size() const;

@@ -269,6 +269,7 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
   std::vector<SeriesResult> series;
   for (auto& ref : reader.series_of(q.metric_key)) {
     if (!filter.matches(ref.tags)) continue;
+    if (q.search && !q.search->matches(ref.tags)) continue;
     auto buckets = read_buckets(reader, ref.id, q.resolution, q.start, q.end);
     auto points = summarize_series(buckets, q.summary, q.counter);
     if (points.empty()) continue;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "engine/model.hpp"
 #include "engine/tag_filter.hpp"
+#include "engine/tag_search.hpp"
 
 namespace vigil {
 
@@ -78,6 +80,7 @@ struct MeasurementQuery {
   std::int64_t end = 0;    // inclusive
   std::int64_t resolution = 60;
   TagFilter filter;
+  std::shared_ptr<const TagSearch> search;  // tags_search, exclusive with `filter`; null = none
   SummaryFunction summary = SummaryFunction::mean;
   bool counter = false;  // derivative: a negative delta is a counter reset
   // group_by: tag names (lower-case); group_all = `group_by=*`. Grouped series must carry every

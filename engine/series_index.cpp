@@ -1,5 +1,6 @@
 #include "engine/series_index.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "engine/encoding.hpp"
@@ -90,6 +91,49 @@ std::vector<SeriesEntry> SeriesIndex::series_of(std::string_view metric_key) con
   auto it = by_metric_.find(std::string(metric_key));
   if (it == by_metric_.end()) return {};
   return it->second;
+}
+
+bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& batch, std::size_t& removed,
+                                std::string& err) {
+  std::unique_lock lock(mu_);
+  removed = 0;
+  auto it = by_metric_.find(std::string(metric_key));
+  std::vector<SeriesEntry> entries;
+  if (it != by_metric_.end()) entries = it->second;
+  for (const auto& e : entries) {
+    auto k = keys_.find(e.id);
+    if (k != keys_.end()) batch.del(Cf::series, "k" + k->second);
+    std::string ik = "i";
+    enc::put_u64(ik, e.id);
+    batch.del(Cf::series, ik);
+    std::string begin, end;
+    enc::put_u64(begin, e.id);
+    enc::put_u64(end, e.id + 1);
+    batch.delete_range(Cf::raw, begin, end);
+    for (int r = 0; r < kResolutionCount; ++r) batch.delete_range(rollup_cf(r), begin, end);
+  }
+  if (!storage_.write(batch, err)) return false;
+  for (const auto& e : entries) {
+    auto k = keys_.find(e.id);
+    if (k != keys_.end()) {
+      ids_.erase(k->second);
+      keys_.erase(k);
+    }
+  }
+  if (it != by_metric_.end()) by_metric_.erase(it);
+  removed = entries.size();
+  return true;
+}
+
+std::vector<std::string> SeriesIndex::tag_values(std::string_view tag) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [metric, entries] : by_metric_)
+    for (const auto& e : entries)
+      if (const std::string* v = find_tag(e.tags, tag)) out.push_back(*v);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::string SeriesIndex::key_of(std::uint64_t id) const {

@@ -11,10 +11,9 @@
 #include <vector>
 
 #include "engine/model.hpp"
+#include "engine/storage.hpp"
 
 namespace vigil {
-
-class Storage;
 
 struct SeriesEntry {
   std::uint64_t id;
@@ -35,6 +34,13 @@ class SeriesIndex {
 
   // Every series of a metric (lower-cased metric key), ordered by id.
   std::vector<SeriesEntry> series_of(std::string_view metric_key) const;
+  // Removes every series of a metric (lower-cased metric key): their index entries, raw samples
+  // and rollups are deleted together with the writes already in `batch` (e.g. the metric's
+  // metadata) in one atomic write. `removed` = the number of series. The ids are not reused.
+  bool remove_metric(std::string_view metric_key, Storage::Batch& batch, std::size_t& removed,
+                     std::string& err);
+  // The distinct values of a tag across all series (e.g. the legacy sources), sorted.
+  std::vector<std::string> tag_values(std::string_view tag) const;
   // The canonical key of a series id, or empty.
   std::string key_of(std::uint64_t id) const;
   std::size_t size() const;

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "api/librato/metric_json.hpp"
+#include "engine/legacy_summary.hpp"
 
 namespace vigil::api::librato {
 
@@ -205,6 +206,7 @@ json metric_json(const MetricInfo& info) {
   o["period"] = info.period ? json(*info.period) : json(nullptr);
   o["type"] = to_string(info.type);
   o["attributes"] = std::move(attrs);
+  if (info.type == MetricType::composite) o["composite"] = info.composite;
   return o;
 }
 
@@ -235,9 +237,13 @@ Response get_measurements(std::string_view name, const Params& q, const MetricIn
       else
         mq.filter.add(tag, v);
     } else if (k == "tags_search") {
-      errors.push_back({k, "is not supported; use tags[name]=pattern"});
+      std::string err;
+      auto search = TagSearch::parse(v, err);
+      if (!search) errors.push_back({k, err});
+      else mq.search = std::make_shared<const TagSearch>(std::move(*search));
     }
   }
+  if (mq.search && !mq.filter.empty()) errors.push_back({"tags_search", "cannot be combined with tags"});
 
   if (const std::string* g = param(q, "group_by")) {
     std::string gs = trimmed(*g);
@@ -349,6 +355,32 @@ Response get_metric(std::string_view /*name*/, const Params& q, const MetricInfo
   if (count) lq.count = static_cast<std::size_t>(*count);
   lq.from_start = window->has_start;
   lq.max_points = max_points;
+  LegacySummary summary;
+  summary.counter = info.type == MetricType::counter;
+  auto flag = [&](const char* key, bool& out) {
+    if (const std::string* v = param(q, key)) {
+      std::string l = lowered(*v);
+      if (l == "true" || l == "1") out = true;
+      else if (l == "false" || l == "0") out = false;
+      else errors.push_back({key, "must be true or false"});
+      return true;
+    }
+    return false;
+  };
+  flag("summarize_time", summary.summarize_time);
+  flag("summarize_sources", summary.summarize_sources);
+  if (const std::string* g = param(q, "group_by")) {
+    auto f = parse_legacy_group(lowered(*g));
+    if (!f) {
+      errors.push_back({"group_by", "must be one of min, max, mean, sum, count"});
+    } else {
+      summary.group = *f;
+      summary.summarize_sources = true;
+      summary.breakout_sources = false;
+    }
+  }
+  flag("breakout_sources", summary.breakout_sources);
+  if (!errors.empty()) return params_error(400, errors);
   if (const std::string* s = param(q, "source")) lq.sources.set_pattern(*s);
   for (const auto& [k, v] : q)
     if (k == "sources[]" || k == "sources") lq.sources.add_source(v);
@@ -370,18 +402,24 @@ Response get_metric(std::string_view /*name*/, const Params& q, const MetricInfo
     auto& list = by_source[key];
     for (const auto& p : s.points) list.push_back(&p);
   }
-  json measurements = json::object();
+  std::map<std::string, std::vector<LegacyRecord>> records;
   for (auto& [key, list] : by_source) {
     std::stable_sort(list.begin(), list.end(),
                      [](const Bucket* a, const Bucket* b) { return a->time < b->time; });
-    json arr = json::array();
+    auto& rs = records[key];
     for (const Bucket* p : list)
-      arr.push_back({{"measure_time", p->time},
-                     {"value", p->agg.mean()},
-                     {"count", number(p->agg.count)},
-                     {"min", p->agg.min},
-                     {"max", p->agg.max},
-                     {"sum", p->agg.sum}});
+      rs.push_back(LegacyRecord{p->time, p->agg.count, p->agg.sum, p->agg.min, p->agg.max, p->agg.mean(), 0});
+  }
+  summarize_legacy(records, summary);
+  json measurements = json::object();
+  for (auto& [key, rs] : records) {
+    json arr = json::array();
+    for (const auto& p : rs) {
+      json m = {{"measure_time", p.time}, {"value", p.value}, {"count", number(p.count)},
+                {"min", p.min},          {"max", p.max},     {"sum", p.sum}};
+      if (p.summarized) m["summarized"] = p.summarized;
+      arr.push_back(std::move(m));
+    }
     measurements[key] = std::move(arr);
   }
   body["resolution"] = lq.resolution > 0 ? lq.resolution : 1;

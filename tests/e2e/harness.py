@@ -15,6 +15,17 @@ import urllib.parse
 import urllib.request
 
 
+# Credentials every Vigil started by the harness accepts (an admin token), and what request()
+# sends by default.
+ADMIN_USER = "test@example.com"
+ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef0123456789abcdef"
+
+
+def basic(user, token):
+    """The Authorization header value for HTTP Basic user:token."""
+    return "Basic " + base64.b64encode(("%s:%s" % (user, token)).encode()).decode()
+
+
 def args():
     p = argparse.ArgumentParser()
     p.add_argument("--vigil", required=True)
@@ -39,6 +50,8 @@ class Vigil:
         log = open(self.log_path, "ab")
         offset = log.tell()
         env = dict(os.environ)
+        env["VIGIL_ADMIN_USER"] = ADMIN_USER
+        env["VIGIL_ADMIN_TOKEN"] = ADMIN_TOKEN
         if self.env:
             env.update(self.env)
         self.proc = subprocess.Popen(
@@ -78,10 +91,16 @@ class Vigil:
 
     # -- HTTP --------------------------------------------------------------------------------
 
-    def request(self, method, path, body=None, content_type=None, headers=None):
+    def request(self, method, path, body=None, content_type=None, headers=None, auth=True):
+        """auth: True = the harness admin credentials, None/False = no Authorization header,
+        (user, token) = those credentials."""
         url = "http://127.0.0.1:%d%s" % (self.port, path)
         data = body.encode() if isinstance(body, str) else body
         req = urllib.request.Request(url, data=data, method=method)
+        if auth is True:
+            req.add_header("Authorization", basic(ADMIN_USER, ADMIN_TOKEN))
+        elif auth:
+            req.add_header("Authorization", basic(auth[0], auth[1]))
         if content_type:
             req.add_header("Content-Type", content_type)
         for k, v in (headers or {}).items():
@@ -92,16 +111,17 @@ class Vigil:
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode(), dict(e.headers)
 
-    def post_json(self, path, obj):
-        return self.request("POST", path, json.dumps(obj), "application/json")
+    def post_json(self, path, obj, auth=True):
+        return self.request("POST", path, json.dumps(obj), "application/json", auth=auth)
 
-    def post_form(self, path, pairs):
-        return self.request("POST", path, urllib.parse.urlencode(pairs), "application/x-www-form-urlencoded")
+    def post_form(self, path, pairs, auth=True):
+        return self.request("POST", path, urllib.parse.urlencode(pairs), "application/x-www-form-urlencoded",
+                            auth=auth)
 
-    def get_json(self, path, params=None):
+    def get_json(self, path, params=None, auth=True):
         if params:
             path = path + "?" + urllib.parse.urlencode(params)
-        st, body, _ = self.request("GET", path)
+        st, body, _ = self.request("GET", path, auth=auth)
         return st, (json.loads(body) if body else None)
 
 

@@ -178,7 +178,7 @@ TEST_F(ConfigTest, later_override_of_same_key_wins) {
 
 TEST_F(ConfigTest, unrelated_vigil_env_vars_are_ignored) {
   Config c;
-  ASSERT_EQ(load(c, "", {{"VIGIL_ADMIN_USER", "root"}, {"VIGIL_SOMETHING", "x"}, {"PATH", "/bin"}}, {}),
+  ASSERT_EQ(load(c, "", {{"VIGIL_OPERATOR_NAME", "root"}, {"VIGIL_SOMETHING", "x"}, {"PATH", "/bin"}}, {}),
             std::nullopt);
   EXPECT_EQ(c, Config{});
 }
@@ -420,7 +420,7 @@ TEST_F(ConfigTest, shipped_config_file_documents_every_setting) {
   text << in.rdbuf();
   const std::string content = text.str();
   ASSERT_FALSE(content.empty());
-  ASSERT_EQ(settings().size(), 23u);
+  ASSERT_EQ(settings().size(), 28u);
   for (const auto& s : settings()) {
     auto dot = s.key.find('.');
     auto section = content.find("\n[" + s.key.substr(0, dot) + "]\n");
@@ -431,6 +431,26 @@ TEST_F(ConfigTest, shipped_config_file_documents_every_setting) {
     EXPECT_LT(entry, next_section) << s.key << " is not in its section";
     EXPECT_EQ(content.substr(content.rfind('\n', entry - 1) + 1, 2), "# ") << s.key << " has no comment";
   }
+}
+
+TEST_F(ConfigTest, auth_settings_and_admin_aliases) {
+  Config c;
+  ASSERT_EQ(load(c, "", {}, {}), std::nullopt);
+  EXPECT_TRUE(c.auth_enabled);
+  EXPECT_EQ(c.admin_user, "");
+  EXPECT_EQ(c.admin_token, "");
+  EXPECT_EQ(c.rate_limit, 1000000);
+  EXPECT_EQ(c.job_threshold, 100);
+  ASSERT_EQ(load(c, "", {{"VIGIL_ADMIN_USER", "ops@example.com"}, {"VIGIL_ADMIN_TOKEN", "s3cret"}},
+                 {{"auth.enabled", "false"}, {"auth.rate_limit", "50"}}),
+            std::nullopt);
+  EXPECT_EQ(c.admin_user, "ops@example.com");
+  EXPECT_EQ(c.admin_token, "s3cret");
+  EXPECT_FALSE(c.auth_enabled);
+  EXPECT_EQ(c.rate_limit, 50);
+  auto err = load(c, "", {}, {{"auth.rate_limit", "0"}});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->key, "auth.rate_limit");
 }
 
 TEST(ConfigSettings, table_lists_env_names_and_aliases) {

@@ -1,0 +1,287 @@
+// /v1/annotations: annotation streams (`annstream/<name>`) and their events
+// (`annevent/<stream>/<padded id>`), with the links sub-resource of an event.
+#include <algorithm>
+#include <map>
+
+#include "api/librato/params.hpp"
+#include "api/librato/resources.hpp"
+#include "engine/doc_store.hpp"
+#include "engine/validate.hpp"
+
+namespace vigil::api::librato {
+
+namespace {
+
+using nlohmann::json;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string stream_key(const std::string& name) { return "annstream/" + lower(name); }
+std::string event_key(const std::string& name, std::uint64_t id) {
+  return "annevent/" + lower(name) + "/" + DocStore::pad(id);
+}
+
+bool parse_u64(const std::string& s, std::uint64_t& id) {
+  if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return false;
+  id = std::stoull(s);
+  return id > 0;
+}
+
+// A link {rel, href, label}: rel and href required.
+bool parse_link(const json& in, json& link, std::vector<ParamError>& errors, const std::string& where) {
+  bool bad = false;
+  auto rel = in.is_object() ? get_string(in, "rel", bad) : std::nullopt;
+  auto href = in.is_object() ? get_string(in, "href", bad) : std::nullopt;
+  auto label = in.is_object() ? get_string(in, "label", bad) : std::nullopt;
+  if (!rel || rel->empty()) errors.push_back({where + "rel", "is required"});
+  if (!href || href->empty()) errors.push_back({where + "href", "is required"});
+  if (!rel || !href || rel->empty() || href->empty()) return false;
+  link = {{"rel", *rel}, {"href", *href}};
+  if (label) link["label"] = *label;
+  return true;
+}
+
+// links given as an array (JSON or links[0][rel]=...); rel unique.
+bool parse_links(const json& body, json& links, std::vector<ParamError>& errors) {
+  links = json::array();
+  if (!body.contains("links") || body["links"].is_null()) return true;
+  const json& in = body["links"];
+  if (!in.is_array()) {
+    errors.push_back({"links", "must be a list of {rel, href, label}"});
+    return false;
+  }
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    json link;
+    if (!parse_link(in[i], link, errors, "links[" + std::to_string(i) + "].")) continue;
+    for (const auto& l : links)
+      if (l["rel"] == link["rel"]) errors.push_back({"links", "rel '" + link["rel"].get<std::string>() + "' is not unique"});
+    links.push_back(link);
+  }
+  return true;
+}
+
+// Fields of an event from a body: title, source, description, start_time, end_time, links.
+void parse_event(const json& body, json& ev, bool create, std::vector<ParamError>& errors) {
+  bool bad = false;
+  auto title = get_string(body, "title", bad);
+  if (bad || (create && (!title || title->empty())) || (title && title->empty())) errors.push_back({"title", "is required"});
+  else if (title) ev["title"] = *title;
+  for (const char* k : {"description", "source"}) {
+    bad = false;
+    if (!body.contains(k)) continue;
+    auto v = get_string(body, k, bad);
+    if (bad) errors.push_back({k, "must be a string"});
+    else ev[k] = v ? json(*v) : json(nullptr);
+  }
+  for (const char* k : {"start_time", "end_time"}) {
+    if (!body.contains(k)) continue;
+    bad = false;
+    auto v = get_int(body, k, bad);
+    if (bad || (v && *v < 0)) errors.push_back({k, "must be a unix time in seconds"});
+    else ev[k] = v ? json(*v) : json(nullptr);
+  }
+  if (ev["start_time"].is_null()) errors.push_back({"start_time", "must be a unix time in seconds"});
+  if (ev["end_time"].is_number() && ev["start_time"].is_number() &&
+      ev["end_time"].get<std::int64_t>() < ev["start_time"].get<std::int64_t>())
+    errors.push_back({"end_time", "must not be before start_time"});
+  if (body.contains("links")) {
+    json links;
+    if (parse_links(body, links, errors)) ev["links"] = links;
+  }
+}
+
+Response not_found(const std::string& what) { return request_error(404, what + " not found"); }
+
+Response list_streams(DocStore& docs, const Request& req) {
+  auto q = query_json(req);
+  Page page;
+  Response err;
+  if (!parse_page(q, {"name"}, page, err)) return err;
+  bool bad = false;
+  auto name = get_string(q, "name", bad);
+  if (bad) return params_error(400, {{"name", "must be a string"}});
+  auto all = docs.list("annstream/");
+  std::vector<json> found;
+  std::string pattern = name ? search_pattern(*name) : "";
+  for (auto& [k, doc] : all)
+    if (!name || wildcard_match(pattern, doc["name"].get<std::string>())) found.push_back(doc);
+  auto query = paginate(found, page, all.size());
+  return json_answer(200, {{"query", query}, {"annotations", found}});
+}
+
+Response get_stream(DocStore& docs, const Request& req, const std::string& name) {
+  auto stream = docs.get(stream_key(name));
+  if (!stream) return not_found("annotation stream '" + name + "'");
+  auto q = query_json(req);
+  bool bad = false;
+  auto start = get_int(q, "start_time", bad);
+  auto end = get_int(q, "end_time", bad);
+  auto sources = get_strings(q, "sources", bad);
+  if (bad) return params_error(400, {{"start_time", "start_time and end_time must be unix times; sources a list"}});
+  std::vector<json> events;
+  for (auto& [k, ev] : docs.list("annevent/" + lower(name) + "/")) {
+    std::int64_t t = ev["start_time"].get<std::int64_t>();
+    if ((start && t < *start) || (end && t > *end)) continue;
+    std::string src = ev["source"].is_string() ? ev["source"].get<std::string>() : "unassigned";
+    if (sources && !std::any_of(sources->begin(), sources->end(), [&](const std::string& p) { return wildcard_match(p, src); }))
+      continue;
+    events.push_back(ev);
+  }
+  std::stable_sort(events.begin(), events.end(), [](const json& a, const json& b) {
+    return a["start_time"].get<std::int64_t>() < b["start_time"].get<std::int64_t>();
+  });
+  json by_source = json::object();
+  for (auto& ev : events) {
+    std::string src = ev["source"].is_string() ? ev["source"].get<std::string>() : "unassigned";
+    by_source[src].push_back(ev);
+  }
+  json out = *stream;
+  out["events"] = json::array({by_source});
+  return json_answer(200, out);
+}
+
+Response post_event(DocStore& docs, const Request& req, const std::string& name) {
+  if (!valid_metric_name(name))
+    return params_error(400, {{"name", "annotation stream names are 1-255 characters of A-Za-z0-9.:-_"}});
+  json body;
+  Response err;
+  if (!parse_body(req, body, err)) return err;
+  json ev = {{"id", 0},          {"title", nullptr},   {"description", nullptr}, {"source", nullptr},
+             {"start_time", now_seconds()}, {"end_time", nullptr}, {"links", json::array()}};
+  std::vector<ParamError> errors;
+  parse_event(body, ev, true, errors);
+  if (!errors.empty()) return params_error(400, errors);
+  std::string e;
+  if (!docs.get(stream_key(name)) && !docs.put(stream_key(name), {{"name", name}, {"display_name", nullptr}}, e))
+    return system_error(503, "cannot store the stream: " + e);
+  std::uint64_t id = docs.allocate_id("annotation", e);
+  if (id == 0) return system_error(503, "cannot store the annotation: " + e);
+  ev["id"] = id;
+  if (!docs.put(event_key(name, id), ev, e)) return system_error(503, "cannot store the annotation: " + e);
+  Response r = json_answer(201, ev);
+  r.headers.emplace_back("Location", "/v1/annotations/" + name + "/" + std::to_string(id));
+  return r;
+}
+
+Response put_stream(DocStore& docs, const Request& req, const std::string& name) {
+  auto stream = docs.get(stream_key(name));
+  if (!stream) return not_found("annotation stream '" + name + "'");
+  json body;
+  Response err;
+  if (!parse_body(req, body, err)) return err;
+  bool bad = false;
+  auto display = get_string(body, "display_name", bad);
+  if (bad || (display && display->size() > 255)) return params_error(400, {{"display_name", "must be a string"}});
+  if (body.contains("display_name")) (*stream)["display_name"] = display ? json(*display) : json(nullptr);
+  std::string e;
+  if (!docs.put(stream_key(name), *stream, e)) return system_error(503, "cannot store the stream: " + e);
+  return no_content();
+}
+
+Response delete_stream(DocStore& docs, const std::string& name) {
+  std::string e;
+  if (!docs.remove(stream_key(name), e)) return e.empty() ? not_found("annotation stream '" + name + "'") : system_error(503, e);
+  docs.remove("annevent/" + lower(name), e);
+  return no_content();
+}
+
+}  // namespace
+
+bool route_annotations(Resources& res, const Request& req, Response& out) {
+  std::vector<std::string> segs;
+  if (!path_segments(req.path, "/v1/annotations", segs) || segs.size() > 5) return false;
+  DocStore& docs = res.docs;
+  const std::string& m = req.method;
+  if (segs.empty()) {
+    out = m == "GET" ? list_streams(docs, req) : method_not_allowed("GET");
+    return true;
+  }
+  const std::string& name = segs[0];
+  if (segs.size() == 1) {
+    if (m == "GET") out = get_stream(docs, req, name);
+    else if (m == "POST") out = post_event(docs, req, name);
+    else if (m == "PUT") out = put_stream(docs, req, name);
+    else if (m == "DELETE") out = delete_stream(docs, name);
+    else out = method_not_allowed("GET, POST, PUT, DELETE");
+    return true;
+  }
+  std::uint64_t id = 0;
+  std::optional<json> ev;
+  if (parse_u64(segs[1], id)) ev = docs.get(event_key(name, id));
+  if (!ev) {
+    out = not_found("annotation " + segs[1] + " in stream '" + name + "'");
+    return true;
+  }
+  std::string e;
+  if (segs.size() == 2) {
+    if (m == "GET") {
+      out = json_answer(200, *ev);
+    } else if (m == "PUT") {
+      json body;
+      if (!parse_body(req, body, out)) return true;
+      std::vector<ParamError> errors;
+      json updated = *ev;
+      parse_event(body, updated, false, errors);
+      if (!errors.empty()) out = params_error(400, errors);
+      else out = docs.put(event_key(name, id), updated, e) ? no_content() : system_error(503, e);
+    } else if (m == "DELETE") {
+      out = docs.remove(event_key(name, id), e) ? no_content() : system_error(503, e);
+    } else {
+      out = method_not_allowed("GET, PUT, DELETE");
+    }
+    return true;
+  }
+  if (segs[2] != "links") {
+    out = request_error(404, "no route for " + req.path);
+    return true;
+  }
+  json& links = (*ev)["links"];
+  if (segs.size() == 3) {
+    if (m != "POST") {
+      out = method_not_allowed("POST");
+      return true;
+    }
+    json body;
+    if (!parse_body(req, body, out)) return true;
+    std::vector<ParamError> errors;
+    json link;
+    if (!parse_link(body, link, errors, "")) {
+      out = params_error(400, errors);
+      return true;
+    }
+    for (const auto& l : links)
+      if (l["rel"] == link["rel"]) {
+        out = request_error(422, "the annotation already has a link with rel '" + link["rel"].get<std::string>() + "'");
+        return true;
+      }
+    links.push_back(link);
+    if (!docs.put(event_key(name, id), *ev, e)) {
+      out = system_error(503, e);
+      return true;
+    }
+    out = json_answer(201, link);
+    out.headers.emplace_back("Location", "/v1/annotations/" + name + "/" + segs[1] + "/links/" + link["rel"].get<std::string>());
+    return true;
+  }
+  if (segs.size() == 4) {
+    auto it = std::find_if(links.begin(), links.end(), [&](const json& l) { return l["rel"] == segs[3]; });
+    if (it == links.end()) {
+      out = not_found("link '" + segs[3] + "'");
+    } else if (m == "GET") {
+      out = json_answer(200, *it);
+    } else if (m == "DELETE") {
+      links.erase(it);
+      out = docs.put(event_key(name, id), *ev, e) ? no_content() : system_error(503, e);
+    } else {
+      out = method_not_allowed("GET, DELETE");
+    }
+    return true;
+  }
+  return false;
+}
+
+}  // namespace vigil::api::librato

@@ -1,0 +1,107 @@
+// GET /v1/metrics?compose=...: a composite metric query (engine/composite) over the series of the
+// store, answered in Librato's composite response shape.
+#include <stdexcept>
+
+#include "actors/engine.hpp"
+#include "api/librato/metric_json.hpp"
+#include "api/librato/params.hpp"
+#include "api/librato/resources.hpp"
+#include "engine/composite.hpp"
+#include "engine/doc_store.hpp"
+#include "engine/query.hpp"
+#include "engine/store_reader.hpp"
+
+namespace vigil::api::librato {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kMaxResolution = 604800;
+
+}  // namespace
+
+composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
+                            const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution) {
+  StoreReader reader(engine.storage(), engine.series());
+  composite::Set out;
+  for (const auto& info : engine.catalog().list()) {
+    if (!wildcard_match(metric, info.name)) continue;
+    MeasurementQuery mq;
+    mq.metric_key = metric_key(info.name);
+    mq.start = start;
+    mq.end = stop;
+    mq.resolution = resolution;
+    if (source != "*") mq.filter.add("source", source);
+    mq.summary = *parse_summary_function(fn);
+    mq.counter = info.type == MetricType::counter;
+    for (auto& s : run_query(reader, mq).series) {
+      composite::Series cs;
+      cs.metric = info.name;
+      if (const std::string* src = find_tag(s.tags, "source")) {
+        cs.source = *src;
+      } else {
+        for (const auto& [k, v] : s.tags) cs.source += (cs.source.empty() ? "" : ",") + k + "=" + v;
+      }
+      for (const auto& p : s.points) cs.points.emplace_back(p.time, p.value);
+      out.push_back(std::move(cs));
+    }
+  }
+  return out;
+}
+
+Response get_composite(actors::Engine& engine, Resources& res, const Request& req, const std::string* definition) {
+  auto q = query_json(req);
+  std::vector<ParamError> errors;
+  bool bad = false;
+  auto compose = definition ? std::optional<std::string>(*definition) : get_string(q, "compose", bad);
+  auto start = get_int(q, "start_time", bad);
+  auto end = get_int(q, "end_time", bad);
+  auto resolution = get_int(q, "resolution", bad);
+  if (bad) errors.push_back({"compose", "compose must be text; start_time, end_time and resolution integers"});
+  if (!start) errors.push_back({"start_time", "is required with compose"});
+  if (!resolution || *resolution < 1 || *resolution > kMaxResolution)
+    errors.push_back({"resolution", "is required with compose, 1..604800"});
+  std::int64_t stop = end.value_or(now_seconds());
+  if (start && stop < *start) errors.push_back({"end_time", "must not be before start_time"});
+  std::string perr;
+  auto expr = compose ? composite::parse(*compose, perr) : std::nullopt;
+  if (compose && !expr) errors.push_back({"compose", perr});
+  if (!errors.empty()) return params_error(400, errors);
+
+  engine.sync();
+  auto fetch = [&](const std::string& metric, const std::string& source, const std::string& fn) {
+    return fetch_series(engine, metric, source, fn, *start, stop, *resolution);
+  };
+  composite::Set result;
+  try {
+    auto sources = [&](const std::string& pattern) {
+      std::vector<std::string> out;
+      for (auto& src : engine.series().tag_values("source"))
+        if (wildcard_match(pattern, src)) out.push_back(src);
+      return out;
+    };
+    result = composite::evaluate(*expr, fetch, composite::Interval{*start, stop, *resolution}, sources);
+  } catch (const std::invalid_argument& e) {
+    return params_error(400, {{"compose", e.what()}});
+  }
+  auto [qmetric, qsource] = composite::first_query(*expr);
+  json measurements = json::array();
+  for (const auto& s : result) {
+    auto info = engine.catalog().get(s.metric);
+    json m;
+    m["metric"] = info ? metric_json(*info) : json{{"name", s.metric}, {"type", "composite"}};
+    m["period"] = info && info->period ? json(*info->period) : json(nullptr);
+    m["query"] = {{"metric", qmetric}, {"source", qsource}};
+    json series = json::array();
+    for (const auto& [t, v] : s.points) series.push_back({{"measure_time", t}, {"value", v}});
+    m["series"] = std::move(series);
+    auto doc = res.docs.get("source/" + s.source);
+    m["source"] = {{"name", s.source},
+                   {"display_name", doc && doc->contains("display_name") ? (*doc)["display_name"] : json(nullptr)}};
+    measurements.push_back(std::move(m));
+  }
+  return json_answer(200, {{"compose", *compose}, {"measurements", measurements}, {"resolution", *resolution}});
+}
+
+}  // namespace vigil::api::librato

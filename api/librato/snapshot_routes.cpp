@@ -1,0 +1,246 @@
+// /v1/snapshots: a PNG of a chart over an interval, rendered server-side by a job from the chart's
+// streams. The snapshot is the document `snapshot/<id>`; the image is stored in the meta column
+// family under `snapimg/<id>` and served at /v1/snapshots/:id/image.png.
+#include <algorithm>
+#include <ctime>
+#include <limits>
+
+#include "actors/engine.hpp"
+#include "api/librato/params.hpp"
+#include "api/librato/resources.hpp"
+#include "engine/doc_store.hpp"
+#include "engine/jobs.hpp"
+#include "engine/png.hpp"
+#include "engine/storage.hpp"
+
+namespace vigil::api::librato {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kWidth = 600, kHeight = 300;
+constexpr int kLeft = 40, kRight = 10, kTop = 10, kBottom = 20;
+const Rgb kWhite{255, 255, 255}, kAxis{160, 160, 160};
+const Rgb kPalette[] = {{0x1f, 0x77, 0xb4}, {0xff, 0x7f, 0x0e}, {0x2c, 0xa0, 0x2c},
+                        {0xd6, 0x27, 0x28}, {0x94, 0x67, 0xbd}, {0x8c, 0x56, 0x4b}};
+
+std::string iso_time(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string snap_key(std::uint64_t id) { return "snapshot/" + DocStore::pad(id); }
+std::string image_key(std::uint64_t id) { return "snapimg/" + DocStore::pad(id); }
+
+// The chart with this id in any space.
+std::optional<json> find_chart(DocStore& docs, std::int64_t id) {
+  if (id <= 0) return std::nullopt;
+  std::string suffix = "/chart/" + DocStore::pad(static_cast<std::uint64_t>(id));
+  for (auto& [k, doc] : docs.list("space/"))
+    if (k.size() > suffix.size() && k.compare(k.size() - suffix.size(), suffix.size(), suffix) == 0) return doc;
+  return std::nullopt;
+}
+
+struct Line {
+  Rgb color;
+  composite::Series series;
+};
+
+// The lines of a chart's streams over [start, end]: metric streams (one line per series with
+// group_function breakout, else the streams' series combined by the group function, average by
+// default) and composite streams.
+std::vector<Line> chart_lines(actors::Engine& engine, const json& chart, const std::string& source, std::int64_t start,
+                              std::int64_t end, std::int64_t res) {
+  std::vector<Line> lines;
+  std::size_t n = 0;
+  for (const auto& st : chart.value("streams", json::array())) {
+    Rgb color = kPalette[n++ % std::size(kPalette)];
+    if (st.contains("color")) parse_color(st["color"].get<std::string>(), color);
+    auto fetch = [&](const std::string& m, const std::string& s, const std::string& fn) {
+      return fetch_series(engine, m, s, fn, start, end, res);
+    };
+    composite::Set set;
+    if (st.contains("composite")) {
+      std::string err;
+      auto expr = composite::parse(st["composite"].get<std::string>(), err);
+      if (!expr) continue;
+      try {
+        set = composite::evaluate(*expr, fetch, composite::Interval{start, end, res});
+      } catch (const std::exception&) {
+        continue;
+      }
+    } else {
+      std::string src = st.value("source", std::string("*"));
+      if (src == "%" || src.empty()) src = source;
+      std::string fn = st.value("summary_function", std::string("mean"));
+      if (fn == "average" || fn == "derivative") fn = "mean";
+      set = fetch(st["metric"].get<std::string>(), src, fn);
+      std::string group = st.value("group_function", std::string("average"));
+      if (group != "breakout" && set.size() > 1) {
+        std::string f = group == "average" ? "mean" : group;
+        std::string err;
+        auto expr = composite::parse(f + "(s(\"x\", \"*\"))", err);
+        set = composite::evaluate(*expr, [&](const std::string&, const std::string&, const std::string&) { return set; },
+                                  composite::Interval{start, end, res});
+      }
+    }
+    for (auto& s : set) lines.push_back(Line{color, std::move(s)});
+  }
+  return lines;
+}
+
+Raster render(actors::Engine& engine, const json& chart, const std::string& source, const std::string& type,
+              std::int64_t start, std::int64_t end) {
+  std::int64_t res = std::max<std::int64_t>(60, (end - start) / (kWidth - kLeft - kRight) / 60 * 60);
+  auto lines = chart_lines(engine, chart, source, start, end, res);
+  if (type == "stacked") {  // each line adds to the ones drawn before it
+    std::map<std::int64_t, double> acc;
+    for (auto& l : lines)
+      for (auto& [t, v] : l.series.points) v = acc[t] += v;
+  }
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const auto& l : lines)
+    for (const auto& [t, v] : l.series.points) lo = std::min(lo, v), hi = std::max(hi, v);
+  if (chart.contains("min") && chart["min"].is_number()) lo = chart["min"].get<double>();
+  if (chart.contains("max") && chart["max"].is_number()) hi = chart["max"].get<double>();
+  if (!(lo < hi)) {  // no data, or flat
+    lo = std::isfinite(lo) ? lo - 1 : 0;
+    hi = lo + 2;
+  }
+  Raster img(kWidth, kHeight, kWhite);
+  int x0 = kLeft, x1 = kWidth - kRight - 1, y0 = kTop, y1 = kHeight - kBottom - 1;
+  img.line(x0, y0, x0, y1, kAxis);
+  img.line(x0, y1, x1, y1, kAxis);
+  auto px = [&](std::int64_t t) {
+    return x0 + static_cast<int>(std::lround(static_cast<double>(t - start) * (x1 - x0) / static_cast<double>(end - start)));
+  };
+  auto py = [&](double v) { return y1 - static_cast<int>(std::lround((v - lo) * (y1 - y0) / (hi - lo))); };
+  for (const auto& l : lines) {
+    const auto& pts = l.series.points;
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      int x = std::clamp(px(pts[i].first), x0, x1), y = std::clamp(py(pts[i].second), y0, y1);
+      if (i == 0) img.fill_rect(x - 1, y - 1, x + 1, y + 1, l.color);
+      else img.line(std::clamp(px(pts[i - 1].first), x0, x1), std::clamp(py(pts[i - 1].second), y0, y1), x, y, l.color);
+    }
+  }
+  return img;
+}
+
+Response create(actors::Engine& engine, Resources& res, const Request& req) {
+  json body;
+  Response err;
+  if (!parse_body(req, body, err)) return err;
+  const json* chart_in = nullptr;
+  if (body.contains("subject") && body["subject"].is_object() && body["subject"].contains("chart") &&
+      body["subject"]["chart"].is_object())
+    chart_in = &body["subject"]["chart"];
+  if (!chart_in) return params_error(400, {{"subject", "is required: {\"chart\": {\"id\", \"source\", \"type\"}}"}});
+  bool bad = false;
+  auto chart_id = get_int(*chart_in, "id", bad);
+  std::optional<json> chart = chart_id && !bad ? find_chart(res.docs, *chart_id) : std::nullopt;
+  if (!chart) return params_error(400, {{"subject.chart.id", "must be the id of a chart"}});
+  std::vector<ParamError> errors;
+  auto source = get_string(*chart_in, "source", bad);
+  auto type = get_string(*chart_in, "type", bad);
+  if (type && *type != "line" && *type != "stacked" && *type != "bignumber")
+    errors.push_back({"subject.chart.type", "must be line, stacked or bignumber"});
+  bad = false;
+  auto duration = get_int(body, "duration", bad);
+  if (bad || (duration && (*duration < 60 || *duration > 31 * 86400)))
+    errors.push_back({"duration", "must be 60..2678400 seconds"});
+  bad = false;
+  auto end = get_int(body, "end_time", bad);
+  if (bad) errors.push_back({"end_time", "must be a unix time"});
+  if (!errors.empty()) return params_error(400, errors);
+
+  std::int64_t now = now_seconds();
+  std::string e;
+  std::uint64_t id = res.docs.allocate_id("snapshot", e);
+  if (id == 0) return system_error(503, e);
+  std::string src = source.value_or("*");
+  std::string kind = type.value_or((*chart)["type"].get<std::string>());
+  std::int64_t stop = end.value_or(now), dur = duration.value_or(3600);
+  json snap = {{"id", id},
+               {"href", base_url(req) + "/v1/snapshots/" + std::to_string(id)},
+               {"job_href", nullptr},
+               {"image_href", nullptr},
+               {"duration", dur},
+               {"end_time", iso_time(stop)},
+               {"created_at", iso_time(now)},
+               {"updated_at", iso_time(now)},
+               {"subject", {{"chart", {{"id", *chart_id}, {"sources", json::array({src})}, {"type", kind}}}}}};
+  std::string base = base_url(req);
+  auto job = res.jobs.submit(
+      [&engine, &res, id, chart = *chart, src, kind, stop, dur, base](JobTable::Context&) {
+        engine.sync();  // samples accepted before the snapshot was requested are drawn
+        Raster img = render(engine, chart, src, kind, stop - dur, stop);
+        std::string err;
+        Storage::Batch batch;
+        batch.put(Cf::meta, image_key(id), img.png());
+        if (!engine.storage().write(batch, err)) return false;
+        auto doc = res.docs.get(snap_key(id));
+        if (!doc) return false;
+        (*doc)["image_href"] = base + "/v1/snapshots/" + std::to_string(id) + "/image.png";
+        (*doc)["updated_at"] = iso_time(now_seconds());
+        return res.docs.put(snap_key(id), *doc, err);
+      },
+      now, e);
+  if (job == 0) return system_error(503, e);
+  snap["job_href"] = base + "/v1/jobs/" + std::to_string(job);
+  if (!res.docs.put(snap_key(id), snap, e)) return system_error(503, e);
+  // The job may have finished already: answer with the stored state.
+  auto stored = res.docs.get(snap_key(id));
+  json answer = stored && !(*stored)["image_href"].is_null() ? *stored : snap;
+  answer.erase("id");
+  Response r = json_answer(202, answer);
+  r.headers.emplace_back("Location", "/v1/snapshots/" + std::to_string(id));
+  return r;
+}
+
+}  // namespace
+
+bool route_snapshots(actors::Engine& engine, Resources& res, const Request& req, Response& out) {
+  std::vector<std::string> segs;
+  if (!path_segments(req.path, "/v1/snapshots", segs) || segs.size() > 2) return false;
+  const std::string& m = req.method;
+  if (segs.empty()) {
+    out = m == "POST" ? create(engine, res, req) : method_not_allowed("POST");
+    return true;
+  }
+  std::uint64_t id = 0;
+  try {
+    std::size_t pos = 0;
+    id = std::stoull(segs[0], &pos);
+    if (pos != segs[0].size()) id = 0;
+  } catch (const std::exception&) {
+    id = 0;
+  }
+  auto snap = id ? res.docs.get(snap_key(id)) : std::nullopt;
+  if (!snap || (segs.size() == 2 && segs[1] != "image.png")) {
+    out = request_error(404, "snapshot " + segs[0] + " not found");
+    return true;
+  }
+  if (m != "GET") {
+    out = method_not_allowed("GET");
+    return true;
+  }
+  if (segs.size() == 1) {
+    snap->erase("id");
+    out = json_answer(200, *snap);
+    return true;
+  }
+  std::string png;
+  if (!engine.storage().get(Cf::meta, image_key(id), png)) {
+    out = request_error(404, "the image of snapshot " + segs[0] + " is not rendered yet");
+    return true;
+  }
+  out = Response{200, std::move(png), "image/png", {}};
+  return true;
+}
+
+}  // namespace vigil::api::librato
