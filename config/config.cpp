@@ -212,10 +212,6 @@ Check one_of(std::initializer_list<const char*> allowed) {
   };
 }
 
-Check any_text() {
-  return [](const std::string&) -> Error { return std::nullopt; };
-}
-
 std::vector<std::string> split_topics(const std::string& s) {
   std::vector<std::string> out;
   std::size_t pos = 0;
