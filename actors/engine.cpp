@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "actors/alerts.hpp"
 #include "engine/encoding.hpp"
 #include "engine/shard_state.hpp"
 
@@ -56,10 +57,12 @@ namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sync_atom = caf::atom_constant<caf::atom("sync")>;
+using alert_tick_atom = caf::atom_constant<caf::atom("alerttick")>;
 
 // What shard actors share with the engine: counters and the backpressure gate.
 struct Shared {
   Storage* storage = nullptr;
+  AlertHub* alerts = nullptr;
   std::chrono::milliseconds flush_interval{200};
   std::size_t max_in_flight = 0;
   std::atomic<std::size_t> in_flight{0};
@@ -82,6 +85,8 @@ struct ShardActorState {
   std::unique_ptr<ShardState> shard;
   Shared* shared = nullptr;
   bool tick_armed = false;
+  std::unique_ptr<ShardAlerts> alerts;  // condition trackers of this shard's series
+  std::int64_t alert_timer_at = 0;      // wall-clock ms of the armed absent timer, 0 if none
   static inline const char* name = "vigil.shard";
 
   bool flush() {
@@ -104,10 +109,20 @@ caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint1
                           Shared* shared) {
   self->state.shared = shared;
   self->state.shard = std::make_unique<ShardState>(index, *shared->storage);
+  self->state.alerts = std::make_unique<ShardAlerts>(*shared->alerts, index);
+  // Arms one delayed message for the earliest absent deadline.
+  auto arm_alerts = [self](std::int64_t at) {
+    auto& st = self->state;
+    if (at <= 0 || (st.alert_timer_at != 0 && st.alert_timer_at <= at)) return;
+    st.alert_timer_at = at;
+    self->delayed_send(self, std::chrono::milliseconds(std::max<std::int64_t>(0, at - wall_ms())),
+                       alert_tick_atom::value);
+  };
   return {
       [=](const WorkPtr& w) {
         auto& st = self->state;
         st.shard->apply(w->seq, w->records);
+        arm_alerts(st.alerts->on_apply(w->records));
         shared->applied_samples.fetch_add(w->records.size());
         shared->release(w->records.size());
         if (st.shard->pending_samples() >= kFlushPendingSamples) {
@@ -125,6 +140,10 @@ caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint1
         }
       },
       [=](sync_atom, const LatchPtr& latch) { latch->done(self->state.flush()); },
+      [=](alert_tick_atom) {
+        self->state.alert_timer_at = 0;
+        arm_alerts(self->state.alerts->on_timer());
+      },
   };
 }
 
@@ -134,6 +153,7 @@ struct Engine::Impl {
   std::unique_ptr<Storage> storage;
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<SeriesIndex> series;
+  std::unique_ptr<AlertHub> alerts;
   Shared shared;
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> system;
@@ -163,10 +183,13 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
   I.catalog->load();
   I.series = std::make_unique<SeriesIndex>(*I.storage);
   I.series->load();
+  I.alerts = std::make_unique<AlertHub>(*I.storage, *I.series, *I.catalog);
+  if (!I.alerts->load(err)) return nullptr;
 
   int n = opts.shards > 0 ? opts.shards : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (n > 1024) n = 1024;
   I.shared.storage = I.storage.get();
+  I.shared.alerts = I.alerts.get();
   I.shared.flush_interval = std::chrono::milliseconds(std::max(1, opts.flush_interval_ms));
   I.shared.max_in_flight = std::max<std::size_t>(opts.max_in_flight, 1);
 
@@ -292,6 +315,7 @@ void Engine::shutdown() {
 Storage& Engine::storage() { return *impl_->storage; }
 Catalog& Engine::catalog() { return *impl_->catalog; }
 SeriesIndex& Engine::series() { return *impl_->series; }
+AlertHub& Engine::alerts() { return *impl_->alerts; }
 int Engine::shard_count() const { return static_cast<int>(impl_->shards.size()); }
 
 std::string Engine::metrics_text() {

@@ -13,6 +13,7 @@
 #include "api/router.hpp"
 #include "config/cli.hpp"
 #include "config/config.hpp"
+#include "connectors/notifier.hpp"
 
 namespace {
 
@@ -54,6 +55,13 @@ int serve(const vigil::config::Config& cfg) {
     spdlog::error("cannot open the store in {}: {}", cfg.data_dir, err);
     return 1;
   }
+  vigil::connectors::NotifierOptions no;
+  no.delivery_timeout_ms = cfg.alerts_delivery_timeout_ms;
+  no.max_attempts = cfg.alerts_max_attempts;
+  no.backoff_initial_ms = cfg.alerts_backoff_initial_ms;
+  no.backoff_max_ms = cfg.alerts_backoff_max_ms;
+  vigil::connectors::Notifier notifier(engine->alerts(), no);
+  notifier.start();
   vigil::api::RouterOptions ro;
   ro.max_points = static_cast<std::size_t>(cfg.max_points);
   ro.max_batch_samples = static_cast<std::size_t>(cfg.max_batch_samples);
@@ -70,6 +78,7 @@ int serve(const vigil::config::Config& cfg) {
   sigwait(&sigs, &sig);
   spdlog::info("signal {} received: shutting down", sig);
   server.stop();
+  notifier.stop();
   engine->shutdown();
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "actors/engine.hpp"
+#include "api/librato/alerting_routes.hpp"
 #include "api/librato/ingest_routes.hpp"
 #include "api/librato/query_api.hpp"
 #include "engine/store_reader.hpp"
@@ -81,6 +82,10 @@ Response Router::handle(const Request& req) {
                               opts_.max_points);
       if (r.status == 400) rejects_.bad_query.fetch_add(1);
     }
+  } else if (auto ar = librato::alerts_routes(engine_, req)) {
+    r = std::move(*ar);
+  } else if (auto sr = librato::services_routes(engine_, req)) {
+    r = std::move(*sr);
   } else {
     r = request_error(404, "no route for " + p);
   }

@@ -219,6 +219,10 @@ const std::vector<Setting>& table() {
       boolean("storage.sync_writes", "", &Config::sync_writes),
       integer("storage.block_cache_mb", "", &Config::block_cache_mb, 1, 1'048'576),
       integer("query.max_points", "", &Config::max_points, 1, 100'000'000),
+      integer("alerts.delivery_timeout_ms", "", &Config::alerts_delivery_timeout_ms, 1, 600'000),
+      integer("alerts.max_attempts", "", &Config::alerts_max_attempts, 1, 1000),
+      integer("alerts.backoff_initial_ms", "", &Config::alerts_backoff_initial_ms, 1, 3'600'000),
+      integer("alerts.backoff_max_ms", "", &Config::alerts_backoff_max_ms, 1, 86'400'000),
       text("log.level", "", &Config::log_level, one_of({"trace", "debug", "info", "warn", "error"})),
       text("log.format", "", &Config::log_format, one_of({"text", "json"})),
   };
