@@ -7,11 +7,12 @@ import time
 
 
 class Receiver:
-    def __init__(self):
+    def __init__(self, tls_cert=None):
         self.lock = threading.Lock()
         self.requests = []      # dicts: t, path, headers, body (parsed JSON or text), status
         self.status = 200       # answer for new requests
         self.hang = 0.0         # seconds to wait before answering
+        self.path_status = {}   # path -> status, overriding `status`
         self.cond = threading.Condition(self.lock)
         outer = self
 
@@ -23,7 +24,7 @@ class Receiver:
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n)
                 with outer.lock:
-                    status, hang = outer.status, outer.hang
+                    status, hang = outer.path_status.get(self.path, outer.status), outer.hang
                 if hang:
                     time.sleep(hang)
                 try:
@@ -51,12 +52,18 @@ class Receiver:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls_cert:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(tls_cert[0], tls_cert[1])
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.scheme = "https" if tls_cert else "http"
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path="/hook"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
 
     def set(self, status=200, hang=0.0):
         with self.lock:
