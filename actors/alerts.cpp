@@ -106,6 +106,7 @@ struct AlertHub::Impl {
   std::atomic<std::uint64_t> version{1};
   Listener listener;
   std::mutex listener_mu;
+  std::atomic<std::uint64_t> triggers{0}, clears{0}, queued{0}, delivered{0}, retries{0}, failed{0};
 
   // Rebuilds the shards' view of the alerts (under mu).
   void publish() {
@@ -178,6 +179,7 @@ struct AlertHub::Impl {
       if (ai == alerts.end()) continue;
       const Alert& a = ai->second;
       bool trigger = e.kind == AlertEvent::Kind::trigger;
+      (trigger ? triggers : clears).fetch_add(1);
       json values = json::array();
       for (double v : e.values) values.push_back(num(v));
       json h = {{"seq", next_seq},
@@ -222,6 +224,7 @@ struct AlertHub::Impl {
                   {"state", "pending"},
                   {"last_error", ""}};
         std::string text = r.dump();
+        queued.fetch_add(1);
         batch.put(Cf::meta, outbox_key(seq), text);
         records.push_back(std::move(text));
       }
@@ -594,6 +597,7 @@ void AlertHub::set_listener(Listener l) {
 }
 
 bool AlertHub::outbox_update(const std::string& record) {
+  impl_->retries.fetch_add(1);
   auto j = json::parse(record, nullptr, false);
   if (!j.is_object()) return false;
   Storage::Batch batch;
@@ -603,6 +607,7 @@ bool AlertHub::outbox_update(const std::string& record) {
 }
 
 bool AlertHub::outbox_delivered(const std::string& record, int http_status) {
+  impl_->delivered.fetch_add(1);
   auto j = json::parse(record, nullptr, false);
   if (!j.is_object()) return false;
   std::uint64_t seq = j.value("id", std::uint64_t{0});
@@ -640,6 +645,7 @@ bool AlertHub::outbox_delivered(const std::string& record, int http_status) {
 }
 
 bool AlertHub::outbox_failed(const std::string& record) {
+  impl_->failed.fetch_add(1);
   auto j = json::parse(record, nullptr, false);
   if (!j.is_object()) return false;
   std::uint64_t seq = j.value("id", std::uint64_t{0});
@@ -670,6 +676,28 @@ bool AlertHub::outbox_failed(const std::string& record) {
   }
   std::string err;
   return storage_.write(batch, err);
+}
+
+std::string AlertHub::metrics_text() const {
+  auto& I = *impl_;
+  std::string out;
+  auto line = [&](const char* name, const char* help, std::uint64_t v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+           std::to_string(v) + "\n";
+  };
+  line("vigil_alert_triggers_total", "Alert streams that started firing.", I.triggers.load());
+  line("vigil_alert_clears_total", "Alert streams that cleared.", I.clears.load());
+  line("vigil_notifications_queued_total", "Notifications written to the outbox.", I.queued.load());
+  line("vigil_notifications_delivered_total", "Notifications delivered (2xx).", I.delivered.load());
+  line("vigil_notification_retries_total", "Failed delivery attempts that were retried.", I.retries.load());
+  line("vigil_notifications_failed_total", "Notifications given up and kept as failed.", I.failed.load());
+  std::size_t alerts;
+  {
+    std::lock_guard lock(I.mu);
+    alerts = I.alerts.size();
+  }
+  out += "# HELP vigil_alerts Defined alerts.\n# TYPE vigil_alerts gauge\nvigil_alerts " + std::to_string(alerts) + "\n";
+  return out;
 }
 
 // -- shard side -----------------------------------------------------------------------------------

@@ -103,6 +103,9 @@ class AlertHub {
   // Given up: the record stays in the outbox as failed; a `delivery_failed` event records it.
   bool outbox_failed(const std::string& record);
 
+  // Prometheus text lines: alert events and notification deliveries.
+  std::string metrics_text() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "actors/alerts.hpp"
 #include "actors/engine.hpp"
 #include "api/librato/alerting_routes.hpp"
 #include "api/librato/ingest_routes.hpp"
@@ -97,6 +98,7 @@ Response Router::handle(const Request& req) {
 
 Response Router::metrics_page() {
   std::string out = engine_.metrics_text();
+  out += engine_.alerts().metrics_text();
   auto counter = [&](const char* name, const char* help, const char* label,
                      std::initializer_list<std::pair<const char*, std::uint64_t>> values) {
     out += "# HELP ";

@@ -52,7 +52,15 @@ const char* toml_type_name(const toml::node& n) {
   return "?";
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+// Built by appends: GCC 12 at -O3 reports a false -Wrestrict for "'" + std::string(s) + "'".
+std::string quoted(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '\'';
+  out += s;
+  out += '\'';
+  return out;
+}
 
 std::optional<std::int64_t> parse_int(std::string_view s) {
   std::int64_t v = 0;

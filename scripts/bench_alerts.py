@@ -81,7 +81,7 @@ def main():
     ap.add_argument("--load", type=int, default=120000, help="background samples/s")
     ap.add_argument("--writers", type=int, default=3)
     ap.add_argument("--batch", type=int, default=5000)
-    ap.add_argument("--series", type=int, default=100000, help="background series per writer")
+    ap.add_argument("--series", type=int, default=10000, help="background series per writer")
     ap.add_argument("--warmup", type=float, default=3.0)
     a = ap.parse_args()
 

@@ -52,7 +52,8 @@ try:
     if len(got) == 2:
         eq(got[1]["body"]["event"], "resolve", "resolve after the stream came back")
     m = v.request("GET", "/metrics")[1]
-    check("vigil_" in m, "metrics page served")
+    check("vigil_alert_triggers_total 1" in m and "vigil_notifications_delivered_total 2" in m,
+          "/metrics counts the trigger and the two deliveries")
 finally:
     v.cleanup()
     rc.close()
