@@ -25,7 +25,7 @@ class AlertHub;
 struct EngineOptions {
   std::string data_dir = "./data";
   int shards = 0;  // 0: one per CPU core
-  int flush_interval_ms = 200;
+  int flush_interval_ms = 1000;
   StorageOptions storage;
   // Backpressure: ingest waits while more samples than this are accepted but not yet applied.
   std::size_t max_in_flight = 2'000'000;

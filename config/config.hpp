@@ -21,7 +21,7 @@ struct Config {
   int http_threads = 4;                   // HTTP worker threads, 1..256
   // [engine]
   int shards = 0;                         // 0 = one per CPU core; 0..1024
-  int flush_interval_ms = 200;            // how often shards write rollups and raw blocks, 1..60000
+  int flush_interval_ms = 1000;           // how often shards write rollups and raw blocks, 1..60000
   std::int64_t max_batch_samples = 100000;  // largest accepted ingest request, in measurements
   // [storage]
   bool sync_writes = false;             // fsync the RocksDB WAL before acknowledging writes

@@ -114,15 +114,44 @@ inline std::string rollup_key(std::uint64_t sid, std::int64_t bucket) {
   return k;
 }
 
-// raw CF: series id | time | uniq (uniq keeps samples with equal times apart; it is derived from
-// the ingest-log position, so replaying a log entry rewrites the same keys)
-inline std::string raw_key(std::uint64_t sid, std::int64_t t, std::uint64_t uniq) {
+// raw CF: series id | UTC day | shard u16 | flush sequence -> a block of records
+// (put_raw_record). The shard's applied log position grows with every flush, so (shard, sequence)
+// keeps the blocks of different flushes apart, even if the shard count changes between runs.
+inline constexpr std::size_t kRawKeySize = 26;
+inline std::string raw_block_key(std::uint64_t sid, std::int64_t day, std::uint16_t shard,
+                                 std::uint64_t flush_seq) {
   std::string k;
-  k.reserve(24);
+  k.reserve(kRawKeySize);
   put_u64(k, sid);
-  put_time(k, t);
-  put_u64(k, uniq);
+  put_time(k, day);
+  put_u16(k, shard);
+  put_u64(k, flush_seq);
   return k;
+}
+
+// One raw record: time | kind u8 (0: single value, 1: aggregate) | f64 value or Agg.
+inline void put_raw_record(std::string& out, std::int64_t t, const Agg& a) {
+  put_time(out, t);
+  if (is_single_value(a, t)) {
+    out.push_back('\0');
+    put_f64(out, a.sum);
+  } else {
+    out.push_back('\1');
+    put_agg(out, a);
+  }
+}
+
+// Reads the record at `p` (advancing it); false if the block is malformed.
+inline bool get_raw_record(const char*& p, const char* end, std::int64_t& t, Agg& a) {
+  if (end - p < 9) return false;
+  t = get_time(p);
+  char kind = p[8];
+  p += 9;
+  std::size_t n = kind == '\0' ? 8 : kAggSize;
+  if (static_cast<std::size_t>(end - p) < n) return false;
+  if (!get_sample_value(std::string_view(p, n), t, a)) return false;
+  p += n;
+  return true;
 }
 
 // log CF: shard | sequence

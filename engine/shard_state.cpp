@@ -1,6 +1,8 @@
 #include "engine/shard_state.hpp"
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "engine/encoding.hpp"
 #include "engine/storage.hpp"
@@ -70,32 +72,61 @@ std::uint64_t ShardState::load_checkpoint(Storage& storage, std::uint16_t shard)
 }
 
 void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records) {
-  // uniq = log position: replaying the same entry rewrites the same raw keys.
-  std::uint64_t idx = 0;
   for (const auto& r : records) {
-    raw_.push_back(RawSample{r.sid, r.time, (seq << 20) | (idx++ & 0xfffff), r.agg});
+    auto [it, fresh] = series_.try_emplace(r.sid);
+    Pending& p = it->second;
+    p.raw.emplace_back(r.time, r.agg);
     for (int i = 0; i < kResolutionCount; ++i) {
-      BucketKey k{r.sid, floor_to(r.time, kResolutions[i])};
-      rollups_[i][k].merge(r.agg);
+      std::int64_t b = floor_to(r.time, kResolutions[i]);
+      if (fresh) p.bucket[i] = b;
+      if (p.bucket[i] == b)
+        p.agg[i].merge(r.agg);
+      else
+        spill_[i][BucketKey{r.sid, b}].merge(r.agg);
     }
   }
+  pending_samples_ += records.size();
   if (seq > applied_seq_) applied_seq_ = seq;
 }
 
 bool ShardState::flush(std::string& err) {
   if (!dirty()) return true;
   Storage::Batch batch;
+  // Writes go in key order: RocksDB's memtable insert is cheaper for neighbouring keys.
+  std::vector<std::pair<std::uint64_t, Pending*>> order;
+  order.reserve(series_.size());
+  for (auto& [sid, p] : series_) order.emplace_back(sid, &p);
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+
   std::string v;
-  for (const auto& s : raw_) {
-    v.clear();
-    enc::put_sample_value(v, s.agg, s.time);
-    batch.put(Cf::raw, enc::raw_key(s.sid, s.time, s.uniq), v);
-  }
-  for (int i = 0; i < kResolutionCount; ++i) {
-    for (const auto& [k, agg] : rollups_[i]) {
+  for (auto& [sid, p] : order) {
+    auto& raw = p->raw;
+    std::stable_sort(raw.begin(), raw.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    // One block per UTC day: reads of a time range only open the days it covers.
+    std::size_t i = 0;
+    while (i < raw.size()) {
+      std::int64_t day = floor_to(raw[i].first, 86400);
       v.clear();
-      enc::put_agg(v, agg);
-      batch.merge(rollup_cf(i), enc::rollup_key(k.sid, k.bucket), v);
+      for (; i < raw.size() && floor_to(raw[i].first, 86400) == day; ++i)
+        enc::put_raw_record(v, raw[i].first, raw[i].second);
+      batch.put(Cf::raw, enc::raw_block_key(sid, day, shard_, applied_seq_), v);
+    }
+  }
+  std::vector<std::pair<BucketKey, const Agg*>> buckets;
+  for (int r = 0; r < kResolutionCount; ++r) {
+    buckets.clear();
+    buckets.reserve(order.size() + spill_[r].size());
+    for (auto& [sid, p] : order) buckets.emplace_back(BucketKey{sid, p->bucket[r]}, &p->agg[r]);
+    for (const auto& [k, agg] : spill_[r]) buckets.emplace_back(k, &agg);
+    std::sort(buckets.begin(), buckets.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.first.sid, a.first.bucket) < std::tie(b.first.sid, b.first.bucket);
+    });
+    for (const auto& [k, agg] : buckets) {
+      v.clear();
+      enc::put_agg(v, *agg);
+      batch.merge(rollup_cf(r), enc::rollup_key(k.sid, k.bucket), v);
     }
   }
   std::string ck;
@@ -103,8 +134,9 @@ bool ShardState::flush(std::string& err) {
   batch.put(Cf::meta, checkpoint_key(shard_), ck);
   batch.delete_range(Cf::log, enc::log_key(shard_, 0), enc::log_key(shard_, applied_seq_ + 1));
   if (!storage_.write(batch, err)) return false;
-  raw_.clear();
-  for (auto& m : rollups_) m.clear();
+  series_.clear();
+  for (auto& m : spill_) m.clear();
+  pending_samples_ = 0;
   checkpoint_ = applied_seq_;
   return true;
 }

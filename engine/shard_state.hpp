@@ -7,6 +7,10 @@
 // applied log sequence) and the deletion of the applied log entries, in one atomic batch. On
 // start, log entries past the checkpoint are replayed. So every acknowledged sample is applied
 // exactly once, whatever moment the process dies at.
+//
+// Raw samples are written as blocks: one key per series, UTC day and flush
+// (enc::raw_block_key), holding that flush's samples of the series for that day
+// (enc::put_raw_record). A flush costs one raw write per series touched, not one per sample.
 #pragma once
 
 #include <cstdint>
@@ -44,18 +48,20 @@ class ShardState {
 
   std::uint64_t applied_seq() const { return applied_seq_; }
   std::uint64_t checkpoint() const { return checkpoint_; }
-  std::size_t pending_samples() const { return raw_.size(); }
+  std::size_t pending_samples() const { return pending_samples_; }
   bool dirty() const { return applied_seq_ != checkpoint_; }
 
   static std::uint64_t load_checkpoint(Storage& storage, std::uint16_t shard);
   static std::string checkpoint_key(std::uint16_t shard);
 
  private:
-  struct RawSample {
-    std::uint64_t sid;
-    std::int64_t time;
-    std::uint64_t uniq;
-    Agg agg;
+  // A series' pending state since the last flush: its raw samples, and for each resolution the
+  // bucket most samples fall in (one hash look-up per sample updates all seven). Samples for
+  // other buckets of that resolution (late or out-of-order data) go to `spill_`.
+  struct Pending {
+    std::vector<std::pair<std::int64_t, Agg>> raw;
+    std::int64_t bucket[kResolutionCount];
+    Agg agg[kResolutionCount];
   };
   struct BucketKey {
     std::uint64_t sid;
@@ -72,8 +78,9 @@ class ShardState {
   Storage& storage_;
   std::uint64_t applied_seq_ = 0;
   std::uint64_t checkpoint_ = 0;
-  std::vector<RawSample> raw_;
-  std::unordered_map<BucketKey, Agg, BucketHash> rollups_[kResolutionCount];
+  std::size_t pending_samples_ = 0;
+  std::unordered_map<std::uint64_t, Pending> series_;
+  std::unordered_map<BucketKey, Agg, BucketHash> spill_[kResolutionCount];
 };
 
 // Replays every ingest-log entry past its shard's checkpoint and flushes the result, so that the

@@ -217,6 +217,33 @@ bool Storage::last_key(Cf cf, std::string_view prefix, std::string& key) {
   return true;
 }
 
+struct Storage::Cursor::Impl {
+  std::unique_ptr<rocksdb::Iterator> it;
+};
+
+Storage::Cursor::Cursor() : impl_(std::make_unique<Impl>()) {}
+Storage::Cursor::~Cursor() = default;
+Storage::Cursor::Cursor(Cursor&&) noexcept = default;
+void Storage::Cursor::seek(std::string_view key) { impl_->it->Seek(sl(key)); }
+bool Storage::Cursor::valid() const { return impl_->it->Valid(); }
+void Storage::Cursor::next() { impl_->it->Next(); }
+std::string_view Storage::Cursor::key() const {
+  auto k = impl_->it->key();
+  return {k.data(), k.size()};
+}
+std::string_view Storage::Cursor::value() const {
+  auto v = impl_->it->value();
+  return {v.data(), v.size()};
+}
+
+Storage::Cursor Storage::cursor(Cf cf) {
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  Cursor c;
+  c.impl_->it.reset(impl_->db->NewIterator(ro, impl_->h(cf)));
+  return c;
+}
+
 std::string Storage::stats_text() {
   std::string out;
   auto prop = [&](const char* metric, const char* property, const char* help) {

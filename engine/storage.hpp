@@ -5,7 +5,7 @@
 //   meta       "metric/<key>" -> metric JSON; "ckpt/<shard u16>" -> applied log sequence (u64)
 //   series     "k<canonical key>" -> series id (u64); "i<series id u64>" -> canonical key
 //   log        <shard u16><seq u64> -> ingest-log entry (the samples of one accepted batch)
-//   raw        <series id u64><time><uniq u64> -> sample (8-byte value, or a 56-byte aggregate)
+//   raw        <series id u64><day><shard u16><flush seq u64> -> block of the series' samples
 //   rollup_<r> <series id u64><bucket time> -> aggregate (merge operator folds deltas)
 //
 // Contract: a Batch is applied atomically; once write() returns true it survives a crash of the
@@ -77,6 +77,26 @@ class Storage {
                    const std::function<bool(std::string_view key, std::string_view value)>& fn);
   // The last key of a column family that starts with `prefix`; false if none.
   bool last_key(Cf cf, std::string_view prefix, std::string& key);
+
+  // A reusable ordered reader over one column family: one RocksDB iterator serves many seeks,
+  // which is far cheaper than an iterator per range when a query reads thousands of series.
+  class Cursor {
+   public:
+    ~Cursor();
+    Cursor(Cursor&&) noexcept;
+    void seek(std::string_view key);
+    bool valid() const;
+    void next();
+    std::string_view key() const;
+    std::string_view value() const;
+
+   private:
+    friend class Storage;
+    Cursor();
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+  Cursor cursor(Cf cf);
 
   // Prometheus-format lines with RocksDB figures (keys, sizes, memtables).
   std::string stats_text();

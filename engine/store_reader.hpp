@@ -1,12 +1,16 @@
 // The query layer's view of the store: series of a metric from the index, buckets and raw
-// samples from their column families.
+// samples from their column families. One reader serves one query on one thread: it keeps a
+// cursor per column family and reuses it for every series it reads.
 #pragma once
 
+#include <memory>
+#include <optional>
+
 #include "engine/query.hpp"
+#include "engine/storage.hpp"
 
 namespace vigil {
 
-class Storage;
 class SeriesIndex;
 
 class StoreReader : public SeriesReader {
@@ -20,8 +24,11 @@ class StoreReader : public SeriesReader {
                 const std::function<void(std::int64_t, const Agg&)>& fn) override;
 
  private:
+  Storage::Cursor& cursor(Cf cf);
+
   Storage& storage_;
   SeriesIndex& index_;
+  std::optional<Storage::Cursor> cursors_[kCfCount];
 };
 
 }  // namespace vigil

@@ -84,7 +84,7 @@ Response post_measurements(actors::Engine& engine, const Request& req, const Rou
   }
   auto now = now_seconds();
   auto out = parse_measurements_json(req.body, now);
-  return store(engine, out, 202, true, opts, rejects, now);
+  return store(engine, out, 200, true, opts, rejects, now);
 }
 
 Response post_metrics(actors::Engine& engine, const Request& req, const RouterOptions& opts,
