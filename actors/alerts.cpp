@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <caf/all.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -104,6 +106,7 @@ struct AlertHub::Impl {
   std::uint64_t next_alert = 1, next_service = 1, next_cond = 1, next_seq = 1, next_generation = 1;
   std::shared_ptr<const AlertSnapshot> snap = std::make_shared<AlertSnapshot>();
   std::atomic<std::uint64_t> version{1};
+  std::atomic<bool> active{false};
   Listener listener;
   std::mutex listener_mu;
   std::atomic<std::uint64_t> triggers{0}, clears{0}, queued{0}, delivered{0}, retries{0}, failed{0};
@@ -127,6 +130,7 @@ struct AlertHub::Impl {
         s->by_metric[metric_key(c.metric_name)].push_back(std::move(ref));
       }
     }
+    active.store(!s->by_metric.empty());
     snap = s;
     version.store(s->version);
   }
@@ -573,6 +577,7 @@ std::shared_ptr<const AlertSnapshot> AlertHub::snapshot() const {
 }
 
 std::uint64_t AlertHub::version() const { return impl_->version.load(std::memory_order_acquire); }
+bool AlertHub::has_active_alerts() const { return impl_->active.load(std::memory_order_acquire); }
 
 void AlertHub::submit(const std::vector<Transition>& ts) {
   auto& I = *impl_;
@@ -873,6 +878,72 @@ std::int64_t ShardAlerts::on_timer() {
   }
   I.flush();
   return I.next_deadline();
+}
+
+// -- evaluator actors -----------------------------------------------------------------------------
+
+using RecordsPtr = std::shared_ptr<const std::vector<LogRecord>>;
+
+}  // namespace vigil::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::RecordsPtr)
+
+namespace vigil::actors {
+
+namespace {
+
+using eval_tick_atom = caf::atom_constant<caf::atom("evaltick")>;
+
+struct EvaluatorState {
+  std::unique_ptr<ShardAlerts> alerts;
+  std::int64_t timer_at = 0;  // wall-clock ms of the armed absent timer, 0 if none
+  static inline const char* name = "vigil.alerts";
+};
+
+caf::behavior evaluator_actor(caf::stateful_actor<EvaluatorState>* self, std::uint16_t shard, AlertHub* hub) {
+  self->state.alerts = std::make_unique<ShardAlerts>(*hub, shard);
+  // One delayed message for the earliest absent deadline.
+  auto arm = [self](std::int64_t at) {
+    auto& st = self->state;
+    if (at <= 0 || (st.timer_at != 0 && st.timer_at <= at)) return;
+    st.timer_at = at;
+    self->delayed_send(self, std::chrono::milliseconds(std::max<std::int64_t>(0, at - wall_ms())),
+                       eval_tick_atom::value);
+  };
+  return {
+      [=](const RecordsPtr& records) { arm(self->state.alerts->on_apply(*records)); },
+      [=](eval_tick_atom) {
+        self->state.timer_at = 0;
+        arm(self->state.alerts->on_timer());
+      },
+  };
+}
+
+}  // namespace
+
+struct AlertEvaluators::Impl {
+  AlertHub& hub;
+  std::vector<caf::actor> actors;
+  explicit Impl(AlertHub& h) : hub(h) {}
+};
+
+AlertEvaluators::AlertEvaluators(caf::actor_system& system, AlertHub& hub, int shards)
+    : impl_(std::make_unique<Impl>(hub)) {
+  for (int i = 0; i < shards; ++i)
+    // Detached: it writes to RocksDB (rarely: on verdict changes) and must never wait behind
+    // other actors' work.
+    impl_->actors.push_back(system.spawn<caf::detached>(evaluator_actor, static_cast<std::uint16_t>(i), &hub));
+}
+
+AlertEvaluators::~AlertEvaluators() {
+  for (auto& a : impl_->actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+void AlertEvaluators::post(std::size_t shard, RecordsPtr records) {
+  // Absent trackers need every sample of a watched series, so evaluation runs whenever an
+  // active alert exists; with none, nothing is sent.
+  if (!impl_->hub.has_active_alerts() || shard >= impl_->actors.size()) return;
+  caf::anon_send(impl_->actors[shard], std::move(records));
 }
 
 }  // namespace vigil::actors

@@ -11,9 +11,9 @@
 // a notification exists durably before anyone tries to deliver it, and a restart neither loses a
 // firing stream nor notifies it again.
 //
-// ShardAlerts lives inside a shard actor: it keeps the condition trackers of the shard's series
-// (a series' trackers are only touched by its shard), evaluates every applied sample, keeps the
-// absent deadlines in a timer heap (the shard actor arms one delayed message for the earliest),
+// ShardAlerts lives in the evaluator actor beside each shard actor: it keeps the condition trackers of the shard's series
+// (a series' trackers are only touched by its shard's evaluator), evaluates every applied sample, keeps the
+// absent deadlines in a timer heap (the evaluator arms one delayed message for the earliest),
 // and reports verdict changes to the hub. Alert definitions reach shards as an immutable
 // snapshot, swapped when alerts change.
 #pragma once
@@ -29,6 +29,10 @@
 #include "engine/alert_eval.hpp"
 #include "engine/alert_model.hpp"
 #include "engine/shard_state.hpp"
+
+namespace caf {
+class actor_system;
+}
 
 namespace vigil {
 class Storage;
@@ -88,6 +92,7 @@ class AlertHub {
   // -- shards
   std::shared_ptr<const AlertSnapshot> snapshot() const;
   std::uint64_t version() const;
+  bool has_active_alerts() const;  // an active alert with conditions exists
   void submit(const std::vector<alerting::Transition>& ts);
   SeriesIndex& series() { return series_; }
   Catalog& catalog() { return catalog_; }
@@ -122,6 +127,22 @@ class ShardAlerts {
   std::int64_t on_apply(const std::vector<LogRecord>& records);
   // Fires due absent deadlines. Returns the next deadline, 0 if none.
   std::int64_t on_timer();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One evaluator actor per shard, beside the shard actor: it receives the same records (shared,
+// not copied), owns the ShardAlerts of that shard's series and arms its absent timer. Evaluation
+// therefore never waits for a shard's apply or flush (a RocksDB write), which keeps the
+// sample-to-notification latency independent of storage work. With no active alert, post()
+// is one atomic load.
+class AlertEvaluators {
+ public:
+  AlertEvaluators(caf::actor_system& system, AlertHub& hub, int shards);
+  ~AlertEvaluators();  // stops the actors
+  void post(std::size_t shard, std::shared_ptr<const std::vector<LogRecord>> records);
 
  private:
   struct Impl;

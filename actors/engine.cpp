@@ -57,12 +57,10 @@ namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sync_atom = caf::atom_constant<caf::atom("sync")>;
-using alert_tick_atom = caf::atom_constant<caf::atom("alerttick")>;
 
 // What shard actors share with the engine: counters and the backpressure gate.
 struct Shared {
   Storage* storage = nullptr;
-  AlertHub* alerts = nullptr;
   std::chrono::milliseconds flush_interval{200};
   std::size_t max_in_flight = 0;
   std::atomic<std::size_t> in_flight{0};
@@ -85,8 +83,6 @@ struct ShardActorState {
   std::unique_ptr<ShardState> shard;
   Shared* shared = nullptr;
   bool tick_armed = false;
-  std::unique_ptr<ShardAlerts> alerts;  // condition trackers of this shard's series
-  std::int64_t alert_timer_at = 0;      // wall-clock ms of the armed absent timer, 0 if none
   static inline const char* name = "vigil.shard";
 
   bool flush() {
@@ -109,20 +105,10 @@ caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint1
                           Shared* shared) {
   self->state.shared = shared;
   self->state.shard = std::make_unique<ShardState>(index, *shared->storage);
-  self->state.alerts = std::make_unique<ShardAlerts>(*shared->alerts, index);
-  // Arms one delayed message for the earliest absent deadline.
-  auto arm_alerts = [self](std::int64_t at) {
-    auto& st = self->state;
-    if (at <= 0 || (st.alert_timer_at != 0 && st.alert_timer_at <= at)) return;
-    st.alert_timer_at = at;
-    self->delayed_send(self, std::chrono::milliseconds(std::max<std::int64_t>(0, at - wall_ms())),
-                       alert_tick_atom::value);
-  };
   return {
       [=](const WorkPtr& w) {
         auto& st = self->state;
         st.shard->apply(w->seq, w->records);
-        arm_alerts(st.alerts->on_apply(w->records));
         shared->applied_samples.fetch_add(w->records.size());
         shared->release(w->records.size());
         if (st.shard->pending_samples() >= kFlushPendingSamples) {
@@ -140,10 +126,6 @@ caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint1
         }
       },
       [=](sync_atom, const LatchPtr& latch) { latch->done(self->state.flush()); },
-      [=](alert_tick_atom) {
-        self->state.alert_timer_at = 0;
-        arm_alerts(self->state.alerts->on_timer());
-      },
   };
 }
 
@@ -154,6 +136,7 @@ struct Engine::Impl {
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<SeriesIndex> series;
   std::unique_ptr<AlertHub> alerts;
+  std::unique_ptr<AlertEvaluators> evaluators;  // alert evaluation beside the shard actors
   Shared shared;
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> system;
@@ -189,7 +172,6 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
   int n = opts.shards > 0 ? opts.shards : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (n > 1024) n = 1024;
   I.shared.storage = I.storage.get();
-  I.shared.alerts = I.alerts.get();
   I.shared.flush_interval = std::chrono::milliseconds(std::max(1, opts.flush_interval_ms));
   I.shared.max_in_flight = std::max<std::size_t>(opts.max_in_flight, 1);
 
@@ -205,6 +187,7 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
     // Detached: a shard blocks on RocksDB writes when it flushes, on its own thread.
     I.shards.push_back(I.system->spawn<caf::detached>(shard_actor, idx, &I.shared));
   }
+  I.evaluators = std::make_unique<AlertEvaluators>(*I.system, *I.alerts, n);
   spdlog::info("engine open: data_dir={} shards={} series={} metrics={}", opts.data_dir, n,
                I.series->size(), I.catalog->size());
   return e;
@@ -275,6 +258,7 @@ IngestResult Engine::ingest(const std::vector<Measurement>& ms, std::int64_t now
     if (!work[s]) continue;
     I.next_seq[s] = seqs[s];
     work[s]->seq = seqs[s];
+    I.evaluators->post(s, std::shared_ptr<const std::vector<LogRecord>>(work[s], &work[s]->records));
     caf::anon_send(I.shards[s], WorkPtr(std::move(work[s])));
   }
   I.ingested.fetch_add(ms.size());
@@ -307,6 +291,7 @@ void Engine::shutdown() {
     for (auto& s : I.shards) caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
   }
   I.shards.clear();
+  I.evaluators.reset();
   I.system.reset();
   I.storage->flush();
   spdlog::info("engine stopped: state flushed");

@@ -40,7 +40,7 @@ def send(metric, value, tags, t=None, **fields):
     else:
         m["value"] = value
     st, text, _ = v.post_json("/v1/measurements", {"measurements": [m]})
-    if st != 202:
+    if st not in (200, 202):
         check(False, "POST measurement -> %s %s" % (st, text))
 
 
