@@ -715,6 +715,7 @@ struct TrackerEntry {
   std::uint32_t cond = 0;
   const Condition* c = nullptr;  // owned by the snapshot held by the shard
   MetricType type = MetricType::gauge;
+  std::int64_t rearm_ms = 0;
   Tracker t;
   bool in_heap = false;
 };
@@ -762,6 +763,7 @@ struct ShardAlerts::Impl {
       te.cond = ref.cond;
       te.c = &ref.alert->conditions[ref.cond];
       te.type = type;
+      te.rearm_ms = ref.alert->rearm_seconds * 1000;
       for (auto& o : old)
         if (o.alert_id == te.alert_id && o.generation == te.generation && o.cond == te.cond) {
           te.t = o.t;
@@ -843,8 +845,14 @@ std::int64_t ShardAlerts::on_apply(const std::vector<LogRecord>& records) {
       }
       double v = 0;
       auto verdict = observe(*te.c, te.type, te.t, r.agg, r.time, v);
-      if (verdict && static_cast<std::int8_t>(*verdict) != te.t.verdict) {
+      if (!verdict) continue;
+      bool changed = static_cast<std::int8_t>(*verdict) != te.t.verdict;
+      // A condition that keeps holding is reported again once per rearm period, so that a
+      // stream still firing when rearm_seconds elapse is notified again.
+      bool reassert = !changed && *verdict && te.rearm_ms > 0 && now - te.t.reported_ms >= te.rearm_ms;
+      if (changed || reassert) {
         te.t.verdict = *verdict ? 1 : 0;
+        if (*verdict) te.t.reported_ms = now;
         I.emit(te, sa, *verdict, v, r.time);
       }
     }

@@ -132,6 +132,20 @@ std::vector<AlertEvent> AlertBook::apply(const std::vector<Transition>& ts, std:
       st.notified = rearmed;
       if (rearmed) st.notified_at = now_ms;
       events.push_back(std::move(e));
+    } else if (st.firing && all && t.holds && info.rearm_seconds > 0 &&
+               now_ms - st.notified_at >= info.rearm_seconds * 1000) {
+      AlertEvent e;
+      e.kind = AlertEvent::Kind::trigger;
+      e.alert_id = t.alert_id;
+      e.stream = t.stream;
+      e.values = st.values;
+      e.time_ms = now_ms;
+      e.triggered_at_ms = st.triggered_at;
+      e.notify = true;
+      e.reason = "still firing after rearm_seconds";
+      st.notified = true;
+      st.notified_at = now_ms;
+      events.push_back(std::move(e));
     } else if (st.firing && any_false) {
       AlertEvent e;
       e.kind = AlertEvent::Kind::clear;

@@ -33,6 +33,7 @@ struct Tracker {
   std::int64_t prev_time = kNoTime;
   std::int64_t last_seen_ms = 0;           // absent: wall-clock arrival of the last sample
   std::int64_t deadline_ms = 0;            // absent: when the condition will hold if nothing arrives
+  std::int64_t reported_ms = 0;            // when a true verdict was last reported (rearm re-assertion)
 };
 
 // The value a condition looks at for one sample (summary function over the sample's aggregate;
@@ -98,7 +99,9 @@ class AlertBook {
   void remove(std::uint64_t id);
   const AlertInfo* info(std::uint64_t id) const;
 
-  // Applies transitions; returns trigger / clear events; `dirty` collects changed streams.
+  // Applies transitions; returns trigger / clear events; `dirty` collects changed streams. A
+  // true verdict for a stream already firing re-notifies its trigger when the last trigger
+  // notification is at least rearm_seconds old (rearm_seconds 0: never while it keeps firing).
   std::vector<AlertEvent> apply(const std::vector<Transition>& ts, std::int64_t now_ms, Dirty& dirty);
   // Clears every firing stream of an alert (resolve notified when its trigger was), and resets
   // the verdicts of all its streams.

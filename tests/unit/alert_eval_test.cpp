@@ -141,6 +141,23 @@ TEST(AlertBookTest, rearm_suppresses_repeated_triggers) {
   EXPECT_TRUE(ev[0].notify);
 }
 
+TEST(AlertBookTest, a_stream_still_firing_is_notified_again_after_rearm) {
+  AlertBook book;
+  book.define(1, {1, 1, 600, true});
+  AlertBook::Dirty d;
+  EXPECT_TRUE(book.apply({tr(1, 0, "s", true)}, 1000, d)[0].notify);
+  EXPECT_TRUE(book.apply({tr(1, 0, "s", true)}, 300'000, d).empty());  // within rearm
+  auto ev = book.apply({tr(1, 0, "s", true)}, 601'000, d);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, AlertEvent::Kind::trigger);
+  EXPECT_TRUE(ev[0].notify);
+  EXPECT_EQ(ev[0].triggered_at_ms, 1000);  // the same episode
+  EXPECT_TRUE(book.apply({tr(1, 0, "s", true)}, 700'000, d).empty());
+  book.define(2, {1, 1, 0, true});  // rearm 0: never re-notified while firing
+  book.apply({tr(2, 0, "s", true)}, 1, d);
+  EXPECT_TRUE(book.apply({tr(2, 0, "s", true)}, 10'000'000, d).empty());
+}
+
 TEST(AlertBookTest, inactive_and_stale_generations_are_ignored) {
   AlertBook book;
   book.define(1, {1, 1, 0, false});
