@@ -386,10 +386,9 @@ AlertHub::Result AlertHub::delete_alert(std::uint64_t id, std::string& err) {
   if (!I.alerts.count(id)) return Result::not_found;
   Storage::Batch batch;
   batch.del(Cf::meta, alert_key(id));
-  std::string p = state_prefix(id);
-  std::string end = p;
-  end.back() = static_cast<char>(end.back() + 1);  // ids never reach 2^64-1
-  batch.delete_range(Cf::meta, p, end);
+  // Keys of alert id+1 bound those of alert id (big-endian ids).
+  batch.delete_range(Cf::meta, state_prefix(id), state_prefix(id + 1));
+  batch.delete_range(Cf::meta, history_prefix(id), history_prefix(id + 1));
   if (!storage_.write(batch, err)) return Result::storage_error;
   I.alerts.erase(id);
   I.book.remove(id);
