@@ -63,6 +63,7 @@ struct Shared {
   Storage* storage = nullptr;
   std::chrono::milliseconds flush_interval{200};
   std::size_t max_in_flight = 0;
+  std::chrono::microseconds apply_delay{0};
   std::atomic<std::size_t> in_flight{0};
   std::mutex gate_mu;
   std::condition_variable gate_cv;
@@ -108,6 +109,7 @@ caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint1
   return {
       [=](const WorkPtr& w) {
         auto& st = self->state;
+        if (shared->apply_delay.count() > 0) std::this_thread::sleep_for(shared->apply_delay);
         st.shard->apply(w->seq, w->records);
         shared->applied_samples.fetch_add(w->records.size());
         shared->release(w->records.size());
@@ -174,6 +176,7 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
   I.shared.storage = I.storage.get();
   I.shared.flush_interval = std::chrono::milliseconds(std::max(1, opts.flush_interval_ms));
   I.shared.max_in_flight = std::max<std::size_t>(opts.max_in_flight, 1);
+  I.shared.apply_delay = std::chrono::microseconds(std::max<std::int64_t>(0, opts.apply_delay_us));
 
   I.cfg = std::make_unique<caf::actor_system_config>();
   I.cfg->set("scheduler.max-threads", static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
@@ -302,6 +305,7 @@ Catalog& Engine::catalog() { return *impl_->catalog; }
 SeriesIndex& Engine::series() { return *impl_->series; }
 AlertHub& Engine::alerts() { return *impl_->alerts; }
 int Engine::shard_count() const { return static_cast<int>(impl_->shards.size()); }
+std::size_t Engine::queue_depth() const { return impl_->shared.in_flight.load(); }
 
 std::string Engine::metrics_text() {
   auto& I = *impl_;

@@ -29,6 +29,8 @@ struct EngineOptions {
   StorageOptions storage;
   // Backpressure: ingest waits while more samples than this are accepted but not yet applied.
   std::size_t max_in_flight = 2'000'000;
+  // Fault injection for tests: each shard sleeps this long before applying a batch.
+  std::int64_t apply_delay_us = 0;
 };
 
 struct IngestResult {
@@ -60,6 +62,10 @@ class Engine {
   SeriesIndex& series();
   AlertHub& alerts();  // alert definitions, state and the notification outbox
   int shard_count() const;
+
+  // Samples accepted (durable) but not yet applied by the shards: the backlog that consumers
+  // watch to pause and resume their input.
+  std::size_t queue_depth() const;
 
   // Prometheus text lines for the engine's own figures.
   std::string metrics_text();

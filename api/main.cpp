@@ -2,9 +2,13 @@
 // shuts down gracefully on SIGTERM / SIGINT (every accepted sample is flushed first).
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <memory>
+#include <vector>
 #include <filesystem>
 #include <iostream>
 
@@ -14,6 +18,7 @@
 #include "config/cli.hpp"
 #include "config/config.hpp"
 #include "connectors/notifier.hpp"
+#include "connectors/kafka.hpp"
 
 namespace {
 
@@ -27,15 +32,85 @@ void setup_logging(const vigil::config::Config& cfg) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
 }
 
-int serve(const vigil::config::Config& cfg) {
-  setup_logging(cfg);
-  // Signals are taken by sigwait below: block them before any thread starts.
+// Blocks SIGINT and SIGTERM (taken by sigwait) before any thread starts.
+sigset_t block_stop_signals() {
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  return sigs;
+}
+
+// `vigil kafka-mock`: the mock cluster alone, until SIGTERM / SIGINT.
+int kafka_mock(const vigil::config::Command& cmd) {
+  vigil::config::Config cfg;
+  setup_logging(cfg);
+  sigset_t sigs = block_stop_signals();
+  const std::vector<std::string>& topics = cmd.mock_topics;
+  const std::string dlq = "measurements.dlq";
+  std::string err;
+  auto mock = vigil::connectors::MockCluster::start(topics, cmd.mock_partitions, err);
+  if (mock && std::find(topics.begin(), topics.end(), dlq) == topics.end()) mock->create_topic(dlq, 1, err);
+  if (!mock || !err.empty()) {
+    spdlog::error("{}", err);
+    return 1;
+  }
+  std::cout << "bootstrap: " << mock->bootstrap() << std::endl;
+  spdlog::info("kafka mock cluster on {}: topics {} with {} partition(s)", mock->bootstrap(),
+               fmt::join(topics, ","), cmd.mock_partitions);
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  spdlog::info("signal {} received: stopping the mock cluster", sig);
+  mock.reset();
+  return 0;
+}
+
+// The Kafka consumer, when kafka.bootstrap_servers is set or kafka.embedded is on (then the mock
+// cluster starts first, in-process, and its address is printed as "bootstrap: HOST:PORT").
+bool start_kafka(const vigil::config::Config& cfg, vigil::actors::Engine& engine,
+                 std::unique_ptr<vigil::connectors::MockCluster>& mock,
+                 std::unique_ptr<vigil::connectors::KafkaConsumer>& consumer) {
+  std::string bootstrap = cfg.kafka_bootstrap_servers;
+  std::string err;
+  if (cfg.kafka_embedded) {
+    std::vector<std::string> topics = cfg.kafka_topic_list();
+    mock = vigil::connectors::MockCluster::start(topics, static_cast<int>(cfg.kafka_embedded_partitions), err);
+    if (mock && !cfg.kafka_dead_letter_topic.empty() &&
+        std::find(topics.begin(), topics.end(), cfg.kafka_dead_letter_topic) == topics.end())
+      mock->create_topic(cfg.kafka_dead_letter_topic, 1, err);
+    if (!mock || !err.empty()) {
+      spdlog::error("embedded kafka: {}", err);
+      return false;
+    }
+    if (bootstrap.empty()) bootstrap = mock->bootstrap();
+    spdlog::info("embedded kafka: bootstrap: {}", mock->bootstrap());
+    std::cout << "bootstrap: " << mock->bootstrap() << std::endl;
+  }
+  if (bootstrap.empty()) return true;
+  vigil::connectors::KafkaOptions ko;
+  ko.bootstrap_servers = bootstrap;
+  ko.topics = cfg.kafka_topic_list();
+  ko.group_id = cfg.kafka_group_id;
+  ko.dead_letter_topic = cfg.kafka_dead_letter_topic;
+  ko.timestamp_precision = cfg.kafka_timestamp_precision;
+  ko.batch_size = static_cast<std::size_t>(cfg.kafka_batch_size);
+  ko.pause_high_water = static_cast<std::size_t>(cfg.kafka_pause_high_water);
+  ko.resume_low_water = static_cast<std::size_t>(cfg.kafka_resume_low_water);
+  ko.max_sample_age_s = cfg.kafka_max_sample_age_s;
+  ko.rdkafka = cfg.kafka_rdkafka;
+  consumer = vigil::connectors::KafkaConsumer::start(engine, ko, err);
+  if (!consumer) {
+    spdlog::error("kafka: {}", err);
+    return false;
+  }
+  return true;
+}
+
+int serve(const vigil::config::Config& cfg) {
+  setup_logging(cfg);
+  sigset_t sigs = block_stop_signals();
 
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
@@ -49,6 +124,7 @@ int serve(const vigil::config::Config& cfg) {
   eo.flush_interval_ms = cfg.flush_interval_ms;
   eo.storage.sync_writes = cfg.sync_writes;
   eo.storage.block_cache_mb = cfg.block_cache_mb;
+  eo.apply_delay_us = cfg.apply_delay_us;
   std::string err;
   auto engine = vigil::actors::Engine::open(eo, err);
   if (!engine) {
@@ -62,9 +138,12 @@ int serve(const vigil::config::Config& cfg) {
   no.backoff_max_ms = cfg.alerts_backoff_max_ms;
   vigil::connectors::Notifier notifier(engine->alerts(), no);
   notifier.start();
+  std::unique_ptr<vigil::connectors::MockCluster> kafka_mock;
+  std::unique_ptr<vigil::connectors::KafkaConsumer> kafka;
   vigil::api::RouterOptions ro;
   ro.max_points = static_cast<std::size_t>(cfg.max_points);
   ro.max_batch_samples = static_cast<std::size_t>(cfg.max_batch_samples);
+  ro.extra_metrics = [&kafka] { return kafka ? kafka->metrics_text() : std::string(); };
   vigil::api::Router router(*engine, ro);
   vigil::api::HttpServer server(cfg.listen_host(), cfg.listen_port(), cfg.http_threads,
                                 [&router](const vigil::api::Request& r) { return router.handle(r); });
@@ -73,13 +152,21 @@ int serve(const vigil::config::Config& cfg) {
     return 1;
   }
   spdlog::info("listening on {}:{}", cfg.listen_host(), server.port());
+  if (!start_kafka(cfg, *engine, kafka_mock, kafka)) {
+    server.stop();
+    engine->shutdown();
+    return 1;
+  }
 
   int sig = 0;
   sigwait(&sigs, &sig);
   spdlog::info("signal {} received: shutting down", sig);
   server.stop();
+  if (kafka) kafka->stop();
   notifier.stop();
   engine->shutdown();
+  kafka.reset();
+  kafka_mock.reset();
   return 0;
 }
 
@@ -95,6 +182,8 @@ int main(int argc, char** argv) {
     case vigil::config::Command::error:
       std::cerr << cmd.message << std::endl;
       return cmd.exit_code;
+    case vigil::config::Command::kafka_mock:
+      return kafka_mock(cmd);
     case vigil::config::Command::serve:
       break;
   }

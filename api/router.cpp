@@ -127,6 +127,7 @@ Response Router::metrics_page() {
            {"bad_query", rejects_.bad_query.load()}});
   counter("vigil_http_responses_total", "HTTP responses by status class.", "class",
           {{"2xx", responses_2xx_.load()}, {"4xx", responses_4xx_.load()}, {"5xx", responses_5xx_.load()}});
+  if (opts_.extra_metrics) out += opts_.extra_metrics();
   return Response{200, out, "text/plain; version=0.0.4", {}};
 }
 

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "api/http_server.hpp"
@@ -16,6 +17,7 @@ namespace vigil::api {
 struct RouterOptions {
   std::size_t max_points = 100000;         // query.max_points
   std::size_t max_batch_samples = 100000;  // engine.max_batch_samples
+  std::function<std::string()> extra_metrics;  // appended to /metrics (e.g. the Kafka consumer's)
 };
 
 // Counters of rejected input, by kind, exported on /metrics.

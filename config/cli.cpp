@@ -28,6 +28,7 @@ constexpr SettingFlag kServeFlags[] = {
     {"--http-threads", "server.http_threads", "N", "HTTP worker threads (1..256)"},
     {"--shards", "engine.shards", "N", "Engine shards (0 = one per CPU core)"},
     {"--log-level", "log.level", "LEVEL", "trace|debug|info|warn|error"},
+    {"--kafka-bootstrap", "kafka.bootstrap_servers", "HOST:PORT", "Kafka brokers to consume measurements from"},
 };
 
 std::string settings_footer() {
@@ -91,7 +92,20 @@ Command parse_cli(int argc, const char* const* argv) {
   std::vector<std::string> sets;
   serve->add_option("--set", sets, "Set any setting, e.g. --set storage.sync_writes=true (repeatable)")
       ->type_name("KEY=VALUE");
+  bool embedded_kafka = false;
+  serve->add_flag("--embedded-kafka", embedded_kafka,
+                  "Run an in-process mock Kafka cluster and consume from it (prints 'bootstrap: HOST:PORT')");
   serve->footer(settings_footer());
+
+  // kafka-mock
+  CLI::App* mock = app.add_subcommand(
+      "kafka-mock", "Run librdkafka's mock Kafka cluster alone; prints 'bootstrap: HOST:PORT' first, runs until SIGTERM");
+  int mock_partitions = 4;
+  std::string mock_topics = "measurements";
+  mock->add_option("--partitions", mock_partitions, "Partitions per topic (1..1024)")->type_name("N");
+  mock->add_option("--topics", mock_topics, "Topics to create, comma-separated (the dead-letter topic "
+                                             "measurements.dlq is always created)")
+      ->type_name("a,b");
 
   // help
   CLI::App* help = app.add_subcommand("help", "Show help for vigil or for a command");
@@ -135,6 +149,25 @@ Command parse_cli(int argc, const char* const* argv) {
     // Dedicated flags apply after --set, so they win over it.
     for (std::size_t i = 0; i < kFlagCount; ++i)
       if (flag_options[i]->count() > 0) c.overrides.emplace_back(kServeFlags[i].key, flag_values[i]);
+    if (embedded_kafka) c.overrides.emplace_back("kafka.embedded", "true");
+    return c;
+  }
+
+  if (mock->parsed()) {
+    if (mock_partitions < 1 || mock_partitions > 1024) return usage_error("--partitions expects 1..1024");
+    Command c = make(Command::kafka_mock, "", 0);
+    c.mock_partitions = mock_partitions;
+    std::size_t pos = 0;
+    while (pos <= mock_topics.size()) {
+      auto comma = mock_topics.find(',', pos);
+      if (comma == std::string::npos) comma = mock_topics.size();
+      std::string t = mock_topics.substr(pos, comma - pos);
+      t.erase(0, t.find_first_not_of(' '));
+      t.erase(t.find_last_not_of(' ') + 1);
+      if (!t.empty()) c.mock_topics.push_back(t);
+      pos = comma + 1;
+    }
+    if (c.mock_topics.empty()) return usage_error("--topics expects a comma-separated list of topics");
     return c;
   }
 

@@ -2,6 +2,8 @@
 //
 //   vigil serve [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--shards N]
 //               [--http-threads N] [--log-level L] [--set KEY=VALUE]...
+//               [--kafka-bootstrap HOST:PORT] [--embedded-kafka]
+//   vigil kafka-mock [--partitions N] [--topics a,b]
 //   vigil help [COMMAND] | vigil --help | vigil --version
 //
 // Flags of `serve` become setting overrides (dotted key -> text); they are validated when
@@ -21,11 +23,14 @@ namespace vigil::config {
 std::string_view version();
 
 struct Command {
-  enum Kind { serve, help, version, error } kind = error;
+  enum Kind { serve, help, version, error, kafka_mock } kind = error;
   std::string config_file;  // --config, empty when not given
   KeyValues overrides;      // dotted key -> value, in the order they apply
   std::string message;      // help text, version line, or error text (for help/version/error)
   int exit_code = 0;        // for help/version/error: what the process should exit with
+  // kafka-mock: partitions per topic and the topics to create.
+  int mock_partitions = 4;
+  std::vector<std::string> mock_topics;
 };
 
 // Never throws on bad input: unknown flags or commands give kind == error, exit_code 2.

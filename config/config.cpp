@@ -52,14 +52,14 @@ const char* toml_type_name(const toml::node& n) {
   return "?";
 }
 
-// Built by appends: GCC 12 at -O3 reports a false -Wrestrict for "'" + std::string(s) + "'".
+// Appends instead of operator+: GCC 12 reports a false -Wrestrict for "'" + std::string at -O3.
 std::string quoted(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '\'';
-  out += s;
-  out += '\'';
-  return out;
+  std::string r;
+  r.reserve(s.size() + 2);
+  r += '\'';
+  r += s;
+  r += '\'';
+  return r;
 }
 
 std::optional<std::int64_t> parse_int(std::string_view s) {
@@ -208,6 +208,72 @@ Check one_of(std::initializer_list<const char*> allowed) {
   };
 }
 
+Check any_text() {
+  return [](const std::string&) -> Error { return std::nullopt; };
+}
+
+std::vector<std::string> split_topics(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    auto comma = s.find(',', pos);
+    if (comma == std::string::npos) comma = s.size();
+    auto b = s.find_first_not_of(" \t", pos);
+    std::string item;
+    if (b != std::string::npos && b < comma) {
+      auto e = s.find_last_not_of(" \t", comma - 1);
+      item = s.substr(b, e - b + 1);
+    }
+    if (!item.empty()) out.push_back(item);
+    pos = comma + 1;
+  }
+  return out;
+}
+
+Check topic_list() {
+  return [](const std::string& s) -> Error {
+    if (split_topics(s).empty()) return "expected a comma-separated list of topics, got " + quoted(s);
+    return std::nullopt;
+  };
+}
+
+constexpr std::string_view kRdkafkaPrefix = "kafka.rdkafka.";
+
+// Sets (or replaces) one pass-through librdkafka property.
+void set_rdkafka(Config& c, const std::string& name, const std::string& value) {
+  for (auto& [k, v] : c.kafka_rdkafka)
+    if (k == name) {
+      v = value;
+      return;
+    }
+  c.kafka_rdkafka.emplace_back(name, value);
+}
+
+// [kafka.rdkafka] entries: strings, integers, booleans and floats as text; nested tables (from
+// unquoted dotted keys such as session.timeout.ms = 6000) are flattened with dots.
+Error load_rdkafka(Config& c, const toml::table& tbl, const std::string& prefix) {
+  for (const auto& [name, node] : tbl) {
+    std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    if (const auto* sub = node.as_table()) {
+      if (auto err = load_rdkafka(c, *sub, key)) return err;
+    } else if (auto s = node.value_exact<std::string>()) {
+      set_rdkafka(c, key, *s);
+    } else if (auto i = node.value_exact<std::int64_t>()) {
+      set_rdkafka(c, key, std::to_string(*i));
+    } else if (auto b = node.value_exact<bool>()) {
+      set_rdkafka(c, key, *b ? "true" : "false");
+    } else if (auto d = node.value_exact<double>()) {
+      std::ostringstream o;
+      o << *d;
+      set_rdkafka(c, key, o.str());
+    } else {
+      return "kafka.rdkafka." + key + ": expected a string, integer, float or boolean, got " +
+             toml_type_name(node);
+    }
+  }
+  return std::nullopt;
+}
+
 Check listen_address() {
   return [](const std::string& s) -> Error {
     auto r = parse_listen(s);
@@ -224,6 +290,7 @@ const std::vector<Setting>& table() {
       integer("engine.shards", "VIGIL_SHARDS", &Config::shards, 0, 1024),
       integer("engine.flush_interval_ms", "", &Config::flush_interval_ms, 1, 60000),
       integer("engine.max_batch_samples", "", &Config::max_batch_samples, 1, 100'000'000),
+      integer("engine.apply_delay_us", "", &Config::apply_delay_us, 0, 10'000'000),
       boolean("storage.sync_writes", "", &Config::sync_writes),
       integer("storage.block_cache_mb", "", &Config::block_cache_mb, 1, 1'048'576),
       integer("query.max_points", "", &Config::max_points, 1, 100'000'000),
@@ -231,6 +298,17 @@ const std::vector<Setting>& table() {
       integer("alerts.max_attempts", "", &Config::alerts_max_attempts, 1, 1000),
       integer("alerts.backoff_initial_ms", "", &Config::alerts_backoff_initial_ms, 1, 3'600'000),
       integer("alerts.backoff_max_ms", "", &Config::alerts_backoff_max_ms, 1, 86'400'000),
+      text("kafka.bootstrap_servers", "VIGIL_KAFKA_BOOTSTRAP", &Config::kafka_bootstrap_servers, any_text()),
+      text("kafka.topics", "", &Config::kafka_topics, topic_list()),
+      text("kafka.group_id", "", &Config::kafka_group_id, non_empty()),
+      text("kafka.dead_letter_topic", "", &Config::kafka_dead_letter_topic, any_text()),
+      text("kafka.timestamp_precision", "", &Config::kafka_timestamp_precision, one_of({"ns", "us", "ms", "s"})),
+      integer("kafka.batch_size", "", &Config::kafka_batch_size, 1, 1'000'000),
+      integer("kafka.pause_high_water", "", &Config::kafka_pause_high_water, 1, 100'000'000),
+      integer("kafka.resume_low_water", "", &Config::kafka_resume_low_water, 0, 100'000'000),
+      integer("kafka.max_sample_age_s", "", &Config::kafka_max_sample_age_s, 0, 100LL * 365 * 86400),
+      boolean("kafka.embedded", "", &Config::kafka_embedded),
+      integer("kafka.embedded_partitions", "", &Config::kafka_embedded_partitions, 1, 1024),
       text("log.level", "", &Config::log_level, one_of({"trace", "debug", "info", "warn", "error"})),
       text("log.format", "", &Config::log_format, one_of({"text", "json"})),
   };
@@ -295,6 +373,12 @@ std::optional<ConfigError> load_file(Config& c, const std::string& file) {
     if (!tbl) return ConfigError{section, "expected a table ([" + section + "])" + where(file, section_node)};
     for (const auto& [name, node] : *tbl) {
       std::string key = section + "." + std::string(name.str());
+      if (key == "kafka.rdkafka") {
+        const auto* props = node.as_table();
+        if (!props) return ConfigError{key, "expected a table ([kafka.rdkafka])" + where(file, node)};
+        if (auto err = load_rdkafka(c, *props, "")) return ConfigError{key, *err + where(file, node)};
+        continue;
+      }
       const Setting* s = find_setting(key);
       if (!s) return ConfigError{key, "unknown setting" + where(file, node)};
       auto parsed = from_toml(s->kind, node);
@@ -335,6 +419,8 @@ int Config::effective_shards() const {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+std::vector<std::string> Config::kafka_topic_list() const { return split_topics(kafka_topics); }
+
 std::optional<ConfigError> load(Config& out, const std::string& file, const KeyValues& env,
                                 const KeyValues& overrides) {
   Config c;
@@ -353,11 +439,18 @@ std::optional<ConfigError> load(Config& out, const std::string& file, const KeyV
   }
 
   for (const auto& [key, value] : overrides) {
+    if (key.size() > kRdkafkaPrefix.size() && key.compare(0, kRdkafkaPrefix.size(), kRdkafkaPrefix) == 0) {
+      set_rdkafka(c, key.substr(kRdkafkaPrefix.size()), value);
+      continue;
+    }
     const Setting* s = find_setting(key);
     if (!s) return ConfigError{key, "unknown setting"};
     if (auto err = apply_text(c, *s, value, "command line")) return err;
   }
 
+  if (c.kafka_resume_low_water >= c.kafka_pause_high_water)
+    return ConfigError{"kafka.resume_low_water", "must be below kafka.pause_high_water (" +
+                                                     std::to_string(c.kafka_pause_high_water) + ")"};
   out = std::move(c);
   return std::nullopt;
 }

@@ -23,6 +23,7 @@ struct Config {
   int shards = 0;                         // 0 = one per CPU core; 0..1024
   int flush_interval_ms = 1000;           // how often shards write rollups and raw blocks, 1..60000
   std::int64_t max_batch_samples = 100000;  // largest accepted ingest request, in measurements
+  std::int64_t apply_delay_us = 0;        // fault injection: sleep per applied batch (tests only)
   // [storage]
   bool sync_writes = false;             // fsync the RocksDB WAL before acknowledging writes
   std::int64_t block_cache_mb = 256;    // RocksDB block cache size
@@ -33,6 +34,20 @@ struct Config {
   int alerts_max_attempts = 10;            // attempts before a notification is kept as failed
   int alerts_backoff_initial_ms = 1000;    // delay before the first retry (doubles, with jitter)
   int alerts_backoff_max_ms = 300000;      // longest delay between retries
+  // [kafka]
+  std::string kafka_bootstrap_servers;              // empty: no Kafka consumer
+  std::string kafka_topics = "measurements";        // comma-separated topic list
+  std::string kafka_group_id = "vigil";
+  std::string kafka_dead_letter_topic = "measurements.dlq";  // empty: count bad messages only
+  std::string kafka_timestamp_precision = "ns";     // line protocol timestamps: ns|us|ms|s
+  std::int64_t kafka_batch_size = 5000;             // messages per consume call
+  std::int64_t kafka_pause_high_water = 500000;     // pause partitions above this many queued samples
+  std::int64_t kafka_resume_low_water = 100000;     // resume them at or below this
+  std::int64_t kafka_max_sample_age_s = 0;          // dead-letter samples older than this; 0 = off
+  bool kafka_embedded = false;                      // run the mock cluster in-process and consume from it
+  std::int64_t kafka_embedded_partitions = 4;       // partitions per topic of the embedded cluster
+  // [kafka.rdkafka]: librdkafka properties passed through as they are ("session.timeout.ms" -> "6000")
+  std::vector<std::pair<std::string, std::string>> kafka_rdkafka;
   // [log]
   std::string log_level = "info";       // trace|debug|info|warn|error
   std::string log_format = "text";      // text|json
@@ -43,6 +58,8 @@ struct Config {
   std::uint16_t listen_port() const;
   // `shards`, with 0 resolved to the number of CPU cores (at least 1).
   int effective_shards() const;
+  // `kafka_topics` split at commas, blanks trimmed, empty entries dropped.
+  std::vector<std::string> kafka_topic_list() const;
 
   bool operator==(const Config&) const = default;
 };
@@ -56,7 +73,8 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
 // Builds `out` from defaults, then `file` (if non-empty; a missing file is an error), then
 // `env` (VIGIL_* variables that are not settings are ignored), then `overrides` (dotted key
-// -> value as text, e.g. from flags; unknown keys are errors). On error returns the first
+// -> value as text, e.g. from flags; unknown keys are errors; keys "kafka.rdkafka.<property>"
+// go to kafka_rdkafka). On error returns the first
 // problem found and leaves `out` unchanged.
 std::optional<ConfigError> load(Config& out, const std::string& file, const KeyValues& env,
                                 const KeyValues& overrides);

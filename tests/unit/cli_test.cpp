@@ -184,5 +184,25 @@ TEST(Cli, run_config_reports_missing_config_file) {
   EXPECT_EQ(err, "config error: /nonexistent/vigil.toml: cannot open config file");
 }
 
+
+TEST(Cli, kafka_flags_of_serve) {
+  auto c = parse({"serve", "--kafka-bootstrap", "127.0.0.1:9092", "--embedded-kafka"});
+  ASSERT_EQ(c.kind, Command::serve) << c.message;
+  EXPECT_EQ(c.overrides, (KeyValues{{"kafka.bootstrap_servers", "127.0.0.1:9092"}, {"kafka.embedded", "true"}}));
+}
+
+TEST(Cli, kafka_mock_command) {
+  auto d = parse({"kafka-mock"});
+  ASSERT_EQ(d.kind, Command::kafka_mock) << d.message;
+  EXPECT_EQ(d.mock_partitions, 4);
+  EXPECT_EQ(d.mock_topics, (std::vector<std::string>{"measurements"}));
+  auto c = parse({"kafka-mock", "--partitions", "8", "--topics", "a, b"});
+  ASSERT_EQ(c.kind, Command::kafka_mock) << c.message;
+  EXPECT_EQ(c.mock_partitions, 8);
+  EXPECT_EQ(c.mock_topics, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(parse({"kafka-mock", "--partitions", "0"}).kind, Command::error);
+  EXPECT_EQ(parse({"kafka-mock", "--topics", ","}).kind, Command::error);
+}
+
 }  // namespace
 }  // namespace vigil::config

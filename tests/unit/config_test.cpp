@@ -420,7 +420,7 @@ TEST_F(ConfigTest, shipped_config_file_documents_every_setting) {
   text << in.rdbuf();
   const std::string content = text.str();
   ASSERT_FALSE(content.empty());
-  ASSERT_EQ(settings().size(), 15u);
+  ASSERT_EQ(settings().size(), 27u);
   for (const auto& s : settings()) {
     auto dot = s.key.find('.');
     auto section = content.find("\n[" + s.key.substr(0, dot) + "]\n");
@@ -463,6 +463,60 @@ TEST(ConfigEnvironment, returns_process_variables_as_pairs) {
       EXPECT_EQ(v, "a=b");
     }
   EXPECT_EQ(hits, 1);
+}
+
+
+TEST_F(ConfigTest, kafka_defaults_and_overrides) {
+  Config c;
+  ASSERT_EQ(load(c, "", {}, {}), std::nullopt);
+  EXPECT_EQ(c.kafka_bootstrap_servers, "");
+  EXPECT_EQ(c.kafka_topic_list(), (std::vector<std::string>{"measurements"}));
+  EXPECT_EQ(c.kafka_group_id, "vigil");
+  EXPECT_EQ(c.kafka_dead_letter_topic, "measurements.dlq");
+  EXPECT_EQ(c.kafka_timestamp_precision, "ns");
+  EXPECT_FALSE(c.kafka_embedded);
+  EXPECT_EQ(c.kafka_max_sample_age_s, 0);
+  EXPECT_TRUE(c.kafka_rdkafka.empty());
+  ASSERT_EQ(load(c, "", {{"VIGIL_KAFKA_BOOTSTRAP", "k1:9092"}},
+                 {{"kafka.topics", " a, b ,,c"}, {"kafka.rdkafka.session.timeout.ms", "6000"},
+                  {"kafka.timestamp_precision", "ms"}}),
+            std::nullopt);
+  EXPECT_EQ(c.kafka_bootstrap_servers, "k1:9092");
+  EXPECT_EQ(c.kafka_topic_list(), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(c.kafka_timestamp_precision, "ms");
+  EXPECT_EQ(c.kafka_rdkafka, (KeyValues{{"session.timeout.ms", "6000"}}));
+}
+
+TEST_F(ConfigTest, kafka_invalid_values_name_the_setting) {
+  Config c;
+  auto e = load(c, "", {}, {{"kafka.timestamp_precision", "minutes"}});
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->key, "kafka.timestamp_precision");
+  e = load(c, "", {}, {{"kafka.topics", " , "}});
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->key, "kafka.topics");
+  e = load(c, "", {}, {{"kafka.pause_high_water", "100"}, {"kafka.resume_low_water", "100"}});
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->key, "kafka.resume_low_water");
+}
+
+TEST_F(ConfigTest, kafka_rdkafka_table_passes_properties_through) {
+  auto f = write("k.toml",
+                 "[kafka]\ngroup_id = \"g\"\n[kafka.rdkafka]\n\"session.timeout.ms\" = 6000\n"
+                 "fetch.wait.max.ms = 50\n\"security.protocol\" = \"ssl\"\n\"enable.idempotence\" = true\n");
+  Config c;
+  auto e = load(c, f, {}, {{"kafka.rdkafka.security.protocol", "plaintext"}});
+  ASSERT_EQ(e, std::nullopt) << e->key << ": " << e->message;
+  EXPECT_EQ(c.kafka_group_id, "g");
+  // toml++ keeps a table's keys sorted; a flag replaces the file's value in place.
+  EXPECT_EQ(c.kafka_rdkafka, (KeyValues{{"enable.idempotence", "true"},
+                                        {"fetch.wait.max.ms", "50"},
+                                        {"security.protocol", "plaintext"},
+                                        {"session.timeout.ms", "6000"}}));
+  auto bad = write("b.toml", "[kafka.rdkafka]\nx = [1, 2]\n");
+  e = load(c, bad, {}, {});
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->key, "kafka.rdkafka");
 }
 
 }  // namespace

@@ -1,0 +1,656 @@
+#include "connectors/kafka.hpp"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "actors/engine.hpp"
+#include "engine/ingest_parser.hpp"
+#include "engine/line_protocol.hpp"
+#include "engine/storage.hpp"
+
+namespace vigil::connectors {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// librdkafka's own log lines, through spdlog.
+void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  if (level <= 3)
+    spdlog::error("kafka: {}: {}", fac, buf);
+  else if (level <= 4)
+    spdlog::warn("kafka: {}: {}", fac, buf);
+  else if (level <= 6)
+    spdlog::info("kafka: {}: {}", fac, buf);
+  else
+    spdlog::debug("kafka: {}: {}", fac, buf);
+}
+
+bool set_conf(rd_kafka_conf_t* conf, const std::string& k, const std::string& v, std::string& err) {
+  char errstr[512];
+  if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+    err = "kafka property " + k + "=" + v + ": " + errstr;
+    return false;
+  }
+  return true;
+}
+
+// At most one log line per second per kind; the lines in between are counted and reported.
+struct RateLimitedLog {
+  Clock::time_point last{};
+  std::uint64_t suppressed = 0;
+  template <class... Args>
+  void warn(fmt::format_string<Args...> f, Args&&... args) {
+    auto now = Clock::now();
+    if (now - last < std::chrono::seconds(1)) {
+      ++suppressed;
+      return;
+    }
+    std::string msg = fmt::format(f, std::forward<Args>(args)...);
+    if (suppressed > 0) msg += fmt::format(" ({} similar lines suppressed)", suppressed);
+    spdlog::warn("{}", msg);
+    last = now;
+    suppressed = 0;
+  }
+};
+
+struct PartState {
+  std::int64_t next = -1;    // next offset to consume; -1: from the beginning (no stored state)
+  std::int64_t stored = -1;  // next offset as durably stored with the state
+  bool assigned = false;
+  bool touched = false;  // offset advanced in the current batch
+};
+
+std::string offset_key(const std::string& group, std::string_view topic, std::int32_t partition) {
+  std::string k = "koff/";
+  k += group;
+  k += '/';
+  k += topic;
+  k += '/';
+  k += std::to_string(partition);
+  return k;
+}
+
+enum class Format { json, line };
+
+}  // namespace
+
+struct KafkaConsumer::Impl {
+  actors::Engine* engine = nullptr;
+  KafkaOptions opts;
+  TimePrecision precision = TimePrecision::ns;
+  rd_kafka_t* rk = nullptr;
+  rd_kafka_t* dlq = nullptr;  // producer for dead letters; null without a dead-letter topic
+  rd_kafka_queue_t* queue = nullptr;
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  bool stopped = false;
+
+  // Partition state: touched by the consumer thread, read by metrics_text.
+  std::mutex mu;
+  std::map<std::string, std::map<std::int32_t, PartState>, std::less<>> parts;
+  bool paused = false;
+
+  std::atomic<std::uint64_t> messages{0}, samples{0}, batches{0}, dead_letters{0}, dead_letter_errors{0},
+      rebalances{0}, pauses{0}, stale_skipped{0}, consumer_errors{0}, ingest_errors{0};
+  std::map<std::string, std::uint64_t> bad_by_reason;  // guarded by mu
+  RateLimitedLog bad_log, error_log;
+  Clock::time_point last_commit{};
+
+  // -- rebalancing ---------------------------------------------------------------------------
+
+  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list,
+                           void* opaque) {
+    static_cast<Impl*>(opaque)->rebalance(rk, err, list);
+  }
+
+  void rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list) {
+    rebalances.fetch_add(1);
+    const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(k)) == "COOPERATIVE";
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      std::string value;
+      {
+        std::lock_guard lock(mu);
+        for (int i = 0; i < list->cnt; ++i) {
+          auto& tp = list->elems[i];
+          auto& st = parts[tp.topic][tp.partition];
+          st.assigned = true;
+          st.touched = false;
+          st.next = -1;
+          st.stored = -1;
+          if (engine->storage().get(Cf::meta, offset_key(opts.group_id, tp.topic, tp.partition), value))
+            st.next = std::strtoll(value.c_str(), nullptr, 10);
+          st.stored = st.next;
+          tp.offset = st.next >= 0 ? st.next : RD_KAFKA_OFFSET_BEGINNING;
+          spdlog::info("kafka: assigned {}[{}] from offset {}", tp.topic, tp.partition,
+                       st.next >= 0 ? std::to_string(st.next) : std::string("beginning (no stored state)"));
+        }
+      }
+      rd_kafka_resp_err_t e;
+      if (cooperative) {
+        rd_kafka_error_t* ce = rd_kafka_incremental_assign(k, list);
+        e = ce ? rd_kafka_error_code(ce) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (ce) rd_kafka_error_destroy(ce);
+      } else {
+        e = rd_kafka_assign(k, list);
+      }
+      if (e) spdlog::error("kafka: assign failed: {}", rd_kafka_err2str(e));
+      if (paused) rd_kafka_pause_partitions(k, list);
+      return;
+    }
+    // Revoke (or a rebalance error): everything accepted so far is applied and flushed before
+    // the partitions go to another member.
+    if (!engine->sync()) spdlog::error("kafka: flushing the engine before releasing partitions failed");
+    {
+      std::lock_guard lock(mu);
+      for (int i = 0; i < list->cnt; ++i) {
+        auto& st = parts[list->elems[i].topic][list->elems[i].partition];
+        st.assigned = false;
+        st.touched = false;
+        spdlog::info("kafka: released {}[{}] at offset {}", list->elems[i].topic, list->elems[i].partition,
+                     st.next);
+      }
+    }
+    if (cooperative) {
+      rd_kafka_error_t* ce = rd_kafka_incremental_unassign(k, list);
+      if (ce) rd_kafka_error_destroy(ce);
+    } else {
+      rd_kafka_assign(k, nullptr);
+    }
+  }
+
+  // -- dead letters --------------------------------------------------------------------------
+
+  static void delivery_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    if (m->err) {
+      auto* self = static_cast<Impl*>(opaque);
+      self->dead_letter_errors.fetch_add(1);
+      self->error_log.warn("kafka: dead letter not delivered: {}", rd_kafka_err2str(m->err));
+    }
+  }
+
+  void dead_letter(const rd_kafka_message_t* m, const char* kind, const std::string& detail) {
+    const char* topic = rd_kafka_topic_name(m->rkt);
+    {
+      std::lock_guard lock(mu);
+      ++bad_by_reason[kind];
+    }
+    std::string reason = std::string(kind) + ": " + detail;
+    bad_log.warn("kafka: bad message {}[{}]@{}: {}", topic, m->partition, m->offset, reason);
+    if (!dlq) return;
+    std::string part = std::to_string(m->partition), off = std::to_string(m->offset);
+    rd_kafka_headers_t* h = rd_kafka_headers_new(4);
+    rd_kafka_header_add(h, "reason", -1, reason.data(), static_cast<ssize_t>(reason.size()));
+    rd_kafka_header_add(h, "source_topic", -1, topic, -1);
+    rd_kafka_header_add(h, "source_partition", -1, part.data(), static_cast<ssize_t>(part.size()));
+    rd_kafka_header_add(h, "source_offset", -1, off.data(), static_cast<ssize_t>(off.size()));
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        dlq, RD_KAFKA_V_TOPIC(opts.dead_letter_topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_HEADERS(h),
+        RD_KAFKA_V_END);
+    if (e) {
+      rd_kafka_headers_destroy(h);
+      dead_letter_errors.fetch_add(1);
+      error_log.warn("kafka: cannot produce to {}: {}", opts.dead_letter_topic, rd_kafka_err2str(e));
+      return;
+    }
+    dead_letters.fetch_add(1);
+  }
+
+  // -- consuming -----------------------------------------------------------------------------
+
+  Format format_of(const rd_kafka_message_t* m) {
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+      const void* v = nullptr;
+      size_t n = 0;
+      if (rd_kafka_header_get_last(hdrs, "content-type", &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && v) {
+        std::string ct(static_cast<const char*>(v), n);
+        for (auto& c : ct) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (ct.find("json") != std::string::npos) return Format::json;
+        if (ct.find("text/plain") != std::string::npos || ct.find("influx") != std::string::npos ||
+            ct.find("line") != std::string::npos)
+          return Format::line;
+      }
+    }
+    const char* p = static_cast<const char*>(m->payload);
+    for (std::size_t i = 0; i < m->len; ++i) {
+      char c = p[i];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+      return (c == '{' || c == '[') ? Format::json : Format::line;
+    }
+    return Format::line;
+  }
+
+  // Parses one message into `out`; false (and a dead letter) when the message is bad.
+  bool parse(const rd_kafka_message_t* m, std::int64_t now, std::vector<Measurement>& out) {
+    if (!m->payload || m->len == 0) {
+      dead_letter(m, "empty", "the message has no value");
+      return false;
+    }
+    std::string_view body(static_cast<const char*>(m->payload), m->len);
+    Format f = format_of(m);
+    ParseOutcome r = f == Format::json ? parse_measurements_json(body, now) : parse_line_protocol(body, now, precision);
+    if (!r.request_error.empty()) {
+      dead_letter(m, f == Format::json ? "bad_json" : "bad_line_protocol", r.request_error);
+      return false;
+    }
+    if (!r.errors.empty()) {
+      std::string detail = r.errors[0].param + ": " + r.errors[0].message;
+      if (r.errors.size() > 1) detail += " (and " + std::to_string(r.errors.size() - 1) + " more)";
+      dead_letter(m, "invalid_measurement", detail);
+      return false;
+    }
+    if (r.measurements.empty()) {
+      dead_letter(m, "empty", "no measurements");
+      return false;
+    }
+    if (opts.max_sample_age_s > 0) {
+      const std::int64_t oldest = now - opts.max_sample_age_s;
+      for (const auto& ms : r.measurements)
+        if (ms.time < oldest) {
+          dead_letter(m, "too_old", "sample time " + std::to_string(ms.time) + " is older than " +
+                                        std::to_string(opts.max_sample_age_s) + " s (kafka.max_sample_age_s)");
+          return false;
+        }
+    }
+    for (auto& ms : r.measurements) out.push_back(std::move(ms));
+    return true;
+  }
+
+  // Puts every assigned partition back at its stored offset (after a failed write).
+  void rewind() {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
+    std::string value;
+    {
+      std::lock_guard lock(mu);
+      for (auto& [topic, ps] : parts)
+        for (auto& [p, st] : ps) {
+          if (!st.assigned) continue;
+          st.touched = false;
+          st.next = -1;
+          st.stored = -1;
+          if (engine->storage().get(Cf::meta, offset_key(opts.group_id, topic, p), value))
+            st.next = std::strtoll(value.c_str(), nullptr, 10);
+          st.stored = st.next;
+          rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
+              st.next >= 0 ? st.next : RD_KAFKA_OFFSET_BEGINNING;
+        }
+    }
+    if (list->cnt > 0) {
+      rd_kafka_error_t* e = rd_kafka_seek_partitions(rk, list, 5000);
+      if (e) {
+        spdlog::error("kafka: seek failed: {}", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+
+  void process(rd_kafka_message_t** msgs, std::size_t n, std::vector<Measurement>& batch) {
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    batch.clear();
+    std::size_t consumed = 0;
+    bool any_dead = false;
+    std::unique_lock lock(mu);
+    for (std::size_t i = 0; i < n; ++i) {
+      rd_kafka_message_t* m = msgs[i];
+      if (m->err) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+        consumer_errors.fetch_add(1);
+        error_log.warn("kafka: consumer error: {}", rd_kafka_message_errstr(m));
+        continue;
+      }
+      auto t = parts.find(std::string_view(rd_kafka_topic_name(m->rkt)));
+      if (t == parts.end()) continue;
+      auto p = t->second.find(m->partition);
+      if (p == t->second.end() || !p->second.assigned) {
+        stale_skipped.fetch_add(1);
+        continue;
+      }
+      PartState& st = p->second;
+      if (st.next >= 0 && m->offset < st.next) {  // already in the state: never count twice
+        stale_skipped.fetch_add(1);
+        continue;
+      }
+      st.next = m->offset + 1;
+      st.touched = true;
+      ++consumed;
+      lock.unlock();
+      if (!parse(m, now, batch)) any_dead = true;
+      lock.lock();
+    }
+    // The offsets go into the same atomic write as the samples they produced.
+    Storage::Batch extra;
+    for (auto& [topic, ps] : parts)
+      for (auto& [part, st] : ps)
+        if (st.touched) extra.put(Cf::meta, offset_key(opts.group_id, topic, part), std::to_string(st.next));
+    lock.unlock();
+    if (extra.empty()) return;
+
+    // Dead letters are delivered (at least once) before their offsets are stored.
+    if (any_dead && dlq) {
+      if (rd_kafka_flush(dlq, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        dead_letter_errors.fetch_add(1);
+        error_log.warn("kafka: dead letters not confirmed within 10 s; going on");
+      }
+    }
+    auto res = engine->ingest(batch, now, &extra);
+    if (!res.ok) {
+      ingest_errors.fetch_add(1);
+      spdlog::error("kafka: storing a batch failed ({}); rewinding to the stored offsets", res.error);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      rewind();
+      return;
+    }
+    lock.lock();
+    for (auto& [topic, ps] : parts)
+      for (auto& [part, st] : ps)
+        if (st.touched) {
+          st.stored = st.next;
+          st.touched = false;
+        }
+    lock.unlock();
+    messages.fetch_add(consumed);
+    samples.fetch_add(batch.size());
+    batches.fetch_add(1);
+  }
+
+  // Informational commit of the consumed positions (lag tools read them); the truth is in RocksDB.
+  void commit_positions() {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
+    {
+      std::lock_guard lock(mu);
+      for (auto& [topic, ps] : parts)
+        for (auto& [p, st] : ps)
+          if (st.assigned && st.stored >= 0)
+            rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = st.stored;
+    }
+    if (list->cnt > 0) rd_kafka_commit(rk, list, 1);
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+
+  void set_paused(bool pause) {
+    rd_kafka_topic_partition_list_t* list = nullptr;
+    if (rd_kafka_assignment(rk, &list) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    {
+      std::lock_guard lock(mu);
+      paused = pause;
+    }
+    if (pause) {
+      rd_kafka_pause_partitions(rk, list);
+      pauses.fetch_add(1);
+      spdlog::info("kafka: paused {} partition(s): {} samples waiting to be applied", list->cnt,
+                   engine->queue_depth());
+    } else {
+      rd_kafka_resume_partitions(rk, list);
+      spdlog::info("kafka: resumed {} partition(s)", list->cnt);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+
+  void run() {
+    std::vector<rd_kafka_message_t*> msgs(opts.batch_size);
+    std::vector<Measurement> batch;
+    while (!stopping.load()) {
+      if (dlq) rd_kafka_poll(dlq, 0);
+      const std::size_t depth = engine->queue_depth();
+      if (!paused && depth > opts.pause_high_water)
+        set_paused(true);
+      else if (paused && depth <= opts.resume_low_water)
+        set_paused(false);
+      ssize_t n = rd_kafka_consume_batch_queue(queue, paused ? 50 : 100, msgs.data(), msgs.size());
+      if (n < 0) {
+        consumer_errors.fetch_add(1);
+        error_log.warn("kafka: consume failed: {}", rd_kafka_err2str(rd_kafka_last_error()));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      if (n > 0) {
+        process(msgs.data(), static_cast<std::size_t>(n), batch);
+        for (ssize_t i = 0; i < n; ++i) rd_kafka_message_destroy(msgs[static_cast<std::size_t>(i)]);
+      }
+      if (Clock::now() - last_commit > std::chrono::seconds(1)) {
+        commit_positions();
+        last_commit = Clock::now();
+      }
+    }
+    // Leaving the group runs the revoke callback: the engine flushes before the partitions go.
+    rd_kafka_consumer_close(rk);
+    if (dlq) rd_kafka_flush(dlq, 5000);
+  }
+};
+
+KafkaConsumer::KafkaConsumer() : impl_(std::make_unique<Impl>()) {}
+
+KafkaConsumer::~KafkaConsumer() {
+  stop();
+  auto& I = *impl_;
+  if (I.queue) rd_kafka_queue_destroy(I.queue);
+  if (I.rk) rd_kafka_destroy(I.rk);
+  if (I.dlq) rd_kafka_destroy(I.dlq);
+}
+
+std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, const KafkaOptions& opts,
+                                                    std::string& err) {
+  std::unique_ptr<KafkaConsumer> c(new KafkaConsumer());
+  auto& I = *c->impl_;
+  I.engine = &engine;
+  I.opts = opts;
+  if (I.opts.batch_size == 0) I.opts.batch_size = 1;
+  if (!parse_time_precision(opts.timestamp_precision, I.precision)) {
+    err = "invalid timestamp precision '" + opts.timestamp_precision + "'";
+    return nullptr;
+  }
+  char errstr[512];
+
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set_log_cb(conf, log_cb);
+  const std::pair<const char*, std::string> defaults[] = {
+      {"bootstrap.servers", opts.bootstrap_servers},
+      {"group.id", opts.group_id},
+      {"client.id", "vigil"},
+      {"enable.auto.commit", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"enable.partition.eof", "false"},
+      // Bounds what librdkafka prefetches per partition (its defaults: 64 MiB, 100,000 messages).
+      {"queued.max.messages.kbytes", "16384"},
+      {"queued.min.messages", "20000"},
+  };
+  for (const auto& [k, v] : defaults)
+    if (!set_conf(conf, k, v, err)) {
+      rd_kafka_conf_destroy(conf);
+      return nullptr;
+    }
+  for (const auto& [k, v] : opts.rdkafka)
+    if (!set_conf(conf, k, v, err)) {
+      rd_kafka_conf_destroy(conf);
+      return nullptr;
+    }
+  rd_kafka_conf_set_opaque(conf, &I);
+  rd_kafka_conf_set_rebalance_cb(conf, &Impl::rebalance_cb);
+  I.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!I.rk) {
+    err = std::string("kafka consumer: ") + errstr;  // on failure the conf is still ours
+    rd_kafka_conf_destroy(conf);
+    return nullptr;
+  }
+  rd_kafka_poll_set_consumer(I.rk);
+  I.queue = rd_kafka_queue_get_consumer(I.rk);
+
+  if (!opts.dead_letter_topic.empty()) {
+    rd_kafka_conf_t* pconf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(pconf, log_cb);
+    bool ok = set_conf(pconf, "bootstrap.servers", opts.bootstrap_servers, err) &&
+              set_conf(pconf, "client.id", "vigil-dlq", err) && set_conf(pconf, "linger.ms", "5", err);
+    // Security and connection properties apply to the producer too; consumer-only ones are skipped.
+    for (const auto& [k, v] : opts.rdkafka) {
+      if (!ok) break;
+      if (k.rfind("security.", 0) == 0 || k.rfind("ssl.", 0) == 0 || k.rfind("sasl.", 0) == 0 ||
+          k.rfind("socket.", 0) == 0 || k == "broker.address.family")
+        ok = set_conf(pconf, k, v, err);
+    }
+    if (!ok) {
+      rd_kafka_conf_destroy(pconf);
+      return nullptr;
+    }
+    rd_kafka_conf_set_opaque(pconf, &I);
+    rd_kafka_conf_set_dr_msg_cb(pconf, &Impl::delivery_cb);
+    I.dlq = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, errstr, sizeof errstr);
+    if (!I.dlq) {
+      err = std::string("kafka dead-letter producer: ") + errstr;
+      rd_kafka_conf_destroy(pconf);
+      return nullptr;
+    }
+  }
+
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(static_cast<int>(opts.topics.size()));
+  for (const auto& t : opts.topics) rd_kafka_topic_partition_list_add(topics, t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(I.rk, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (e) {
+    err = std::string("kafka subscribe: ") + rd_kafka_err2str(e);
+    return nullptr;
+  }
+  std::string list;
+  for (const auto& t : opts.topics) list += (list.empty() ? "" : ",") + t;
+  spdlog::info("kafka: consuming {} from {} as group {} (dead letters: {})", list, opts.bootstrap_servers,
+               opts.group_id, opts.dead_letter_topic.empty() ? "off" : opts.dead_letter_topic);
+  I.thread = std::thread([&I] { I.run(); });
+  return c;
+}
+
+void KafkaConsumer::stop() {
+  auto& I = *impl_;
+  if (I.stopped) return;
+  I.stopped = true;
+  I.stopping.store(true);
+  if (I.thread.joinable()) I.thread.join();
+  spdlog::info("kafka: consumer stopped");
+}
+
+std::string KafkaConsumer::metrics_text() {
+  auto& I = *impl_;
+  std::string out;
+  auto head = [&](const char* name, const char* type, const char* help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  auto one = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
+    head(name, type, help);
+    out += fmt::format("{} {}\n", name, v);
+  };
+  one("vigil_kafka_messages_total", "counter", "Kafka messages consumed (good and bad).", I.messages.load());
+  one("vigil_kafka_samples_total", "counter", "Samples ingested from Kafka.", I.samples.load());
+  one("vigil_kafka_batches_total", "counter", "Consumed batches written (samples and offsets in one write).",
+      I.batches.load());
+  one("vigil_kafka_dead_letters_total", "counter", "Bad messages produced to the dead-letter topic.",
+      I.dead_letters.load());
+  one("vigil_kafka_dead_letter_errors_total", "counter", "Dead letters that could not be produced.",
+      I.dead_letter_errors.load());
+  one("vigil_kafka_rebalances_total", "counter", "Partition assignments and revocations.", I.rebalances.load());
+  one("vigil_kafka_pauses_total", "counter", "Times the partitions were paused for backpressure.",
+      I.pauses.load());
+  one("vigil_kafka_stale_messages_total", "counter", "Messages skipped as already consumed or not assigned.",
+      I.stale_skipped.load());
+  one("vigil_kafka_consumer_errors_total", "counter", "Consumer errors reported by librdkafka.",
+      I.consumer_errors.load());
+  one("vigil_kafka_ingest_errors_total", "counter", "Batches whose write failed (rewound and retried).",
+      I.ingest_errors.load());
+
+  struct Row {
+    std::string topic;
+    std::int32_t partition;
+    std::int64_t next;
+  };
+  std::vector<Row> rows;
+  std::map<std::string, std::uint64_t> bad;
+  bool paused = false;
+  {
+    std::lock_guard lock(I.mu);
+    for (const auto& [topic, ps] : I.parts)
+      for (const auto& [p, st] : ps)
+        if (st.assigned) rows.push_back({topic, p, st.stored});
+    bad = I.bad_by_reason;
+    paused = I.paused;
+  }
+  head("vigil_kafka_bad_messages_total", "counter", "Bad messages by reason.");
+  for (const char* r : {"bad_json", "bad_line_protocol", "invalid_measurement", "too_old", "empty"})
+    out += fmt::format("vigil_kafka_bad_messages_total{{reason=\"{}\"}} {}\n", r, bad.count(r) ? bad[r] : 0);
+  one("vigil_kafka_assigned_partitions", "gauge", "Partitions assigned to this engine.", rows.size());
+  one("vigil_kafka_paused_partitions", "gauge", "Partitions paused for backpressure.", paused ? rows.size() : 0);
+  head("vigil_kafka_partition_offset", "gauge", "Next offset to consume as stored with the state, per assigned partition.");
+  for (const auto& r : rows)
+    out += fmt::format("vigil_kafka_partition_offset{{topic=\"{}\",partition=\"{}\"}} {}\n", r.topic, r.partition,
+                       r.next < 0 ? 0 : r.next);
+  head("vigil_kafka_partition_lag", "gauge", "Messages behind the high watermark, per assigned partition.");
+  for (const auto& r : rows) {
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_get_watermark_offsets(I.rk, r.topic.c_str(), r.partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        hi < 0)
+      continue;
+    std::int64_t pos = r.next < 0 ? lo : r.next;
+    out += fmt::format("vigil_kafka_partition_lag{{topic=\"{}\",partition=\"{}\"}} {}\n", r.topic, r.partition,
+                       hi > pos ? hi - pos : 0);
+  }
+  return out;
+}
+
+// -- mock cluster ---------------------------------------------------------------------------
+
+struct MockCluster::Impl {
+  rd_kafka_t* rk = nullptr;
+  rd_kafka_mock_cluster_t* mc = nullptr;
+  std::string bootstrap;
+};
+
+MockCluster::MockCluster() : impl_(std::make_unique<Impl>()) {}
+
+MockCluster::~MockCluster() {
+  if (impl_->mc) rd_kafka_mock_cluster_destroy(impl_->mc);
+  if (impl_->rk) rd_kafka_destroy(impl_->rk);
+}
+
+std::unique_ptr<MockCluster> MockCluster::start(const std::vector<std::string>& topics, int partitions,
+                                                std::string& err) {
+  std::unique_ptr<MockCluster> m(new MockCluster());
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set_log_cb(conf, log_cb);
+  rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);  // the handle only hosts the cluster
+  m->impl_->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  if (!m->impl_->rk) {
+    rd_kafka_conf_destroy(conf);
+    err = std::string("mock cluster: ") + errstr;
+    return nullptr;
+  }
+  m->impl_->mc = rd_kafka_mock_cluster_new(m->impl_->rk, 1);
+  if (!m->impl_->mc) {
+    err = "mock cluster: cannot start";
+    return nullptr;
+  }
+  for (const auto& t : topics)
+    if (!m->create_topic(t, partitions, err)) return nullptr;
+  m->impl_->bootstrap = rd_kafka_mock_cluster_bootstraps(m->impl_->mc);
+  return m;
+}
+
+const std::string& MockCluster::bootstrap() const { return impl_->bootstrap; }
+
+bool MockCluster::create_topic(const std::string& topic, int partitions, std::string& err) {
+  rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(impl_->mc, topic.c_str(), partitions, 1);
+  if (e) {
+    err = "mock cluster: cannot create topic " + topic + ": " + rd_kafka_err2str(e);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace vigil::connectors

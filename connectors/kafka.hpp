@@ -1,0 +1,85 @@
+// Kafka ingestion: a librdkafka consumer in a consumer group feeding actors::Engine::ingest, and
+// librdkafka's mock cluster as an embedded broker. librdkafka stays out of this header.
+//
+// Exactly-once state: the next offset of every partition touched by a consumed batch is written
+// to the meta column family (key "koff/<group>/<topic>/<partition>", decimal text) in the same
+// RocksDB WriteBatch as the batch's samples. On every assignment the consumer seeks to the stored
+// offsets (or to the beginning of a partition it has no state for, rebuilding that partition's
+// series from the log); commits to Kafka are informational (lag monitoring). Before partitions are
+// released on a revoke, the engine applies and flushes everything accepted.
+//
+// Bad messages (unparseable, invalid, or with samples older than max_sample_age_s) are never
+// retried: they are counted, logged with rate limiting, produced to the dead-letter topic with
+// headers reason, source_topic, source_partition, source_offset, and their offset is consumed.
+//
+// Backpressure: when the engine's queue of accepted-but-unapplied samples passes
+// pause_high_water, every assigned partition is paused; they resume at resume_low_water.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vigil::actors {
+class Engine;
+}
+
+namespace vigil::connectors {
+
+struct KafkaOptions {
+  std::string bootstrap_servers;
+  std::vector<std::string> topics{"measurements"};
+  std::string group_id = "vigil";
+  std::string dead_letter_topic = "measurements.dlq";  // empty: count and log only
+  std::string timestamp_precision = "ns";              // line protocol: ns|us|ms|s
+  std::size_t batch_size = 5000;                       // messages per consume call
+  std::size_t pause_high_water = 500'000;
+  std::size_t resume_low_water = 100'000;
+  std::int64_t max_sample_age_s = 0;  // 0: no limit
+  // librdkafka properties applied after Vigil's defaults (so they win).
+  std::vector<std::pair<std::string, std::string>> rdkafka;
+};
+
+class KafkaConsumer {
+ public:
+  // Creates the consumer, subscribes and starts its thread. nullptr and `err` on a bad
+  // configuration (e.g. an unknown librdkafka property).
+  static std::unique_ptr<KafkaConsumer> start(actors::Engine& engine, const KafkaOptions& opts,
+                                              std::string& err);
+  ~KafkaConsumer();
+
+  // Leaves the group (the revoke flushes the engine first) and stops the thread. Idempotent.
+  void stop();
+
+  // Prometheus text: messages, samples, bad messages by reason, dead letters, paused and
+  // assigned partitions, per-partition offset and lag.
+  std::string metrics_text();
+
+ private:
+  KafkaConsumer();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// librdkafka's protocol-level mock cluster (one broker on a loopback port), for the quick start
+// and tests. Never a production broker.
+class MockCluster {
+ public:
+  static std::unique_ptr<MockCluster> start(const std::vector<std::string>& topics, int partitions,
+                                            std::string& err);
+  ~MockCluster();
+  // "127.0.0.1:PORT", for bootstrap.servers.
+  const std::string& bootstrap() const;
+  // Creates one more topic; false and `err` on failure.
+  bool create_topic(const std::string& topic, int partitions, std::string& err);
+
+ private:
+  MockCluster();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::connectors
