@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Alert latency benchmark: the time from a triggering sample POSTed to /v1/measurements to the
-webhook notification received by a local HTTP receiver, p50 / p99 over N triggers, while
-background writers keep up a load of LOAD samples/s on other series.
+"""Alert latency benchmark: the time from a triggering sample POSTed to /v1/measurements, and from
+a triggering sample produced to Kafka (the embedded broker, `serve --embedded-kafka`), to the
+webhook notification received by a local HTTP receiver, p50 / p99 over N triggers per path, while
+background writers keep up a load of LOAD samples/s on other series (over HTTP).
 
 Each trigger is a new stream (tags host=tN) of a metric watched by an `above 0` alert, so every
 POST fires exactly one notification. Latency is measured two ways: from the moment the POST is
 sent, and from the moment its answer is received (the POST acknowledged), to the moment the webhook
-request arrives at the receiver (one machine, one clock).
+request arrives at the receiver (one machine, one clock). Kafka triggers are written, one message
+per line, to a long-running `kcat -P` (linger.ms=0); the latency runs from the write of the line.
 
-usage: bench_alerts.py --vigil build/vigil [--triggers 250] [--load 120000] [--warmup 3]
+usage: bench_alerts.py --vigil build/vigil [--triggers 250] [--load 120000] [--warmup 3] [--paths http,kafka]
 """
 import argparse
 import http.client
@@ -16,7 +18,6 @@ import json
 import multiprocessing as mp
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,16 +28,19 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e")
 from receiver import Receiver  # noqa: E402
 
 
-def start_vigil(binary, data_dir):
+def start_vigil(binary, data_dir, kafka):
     log = open(data_dir + ".log", "wb")
-    p = subprocess.Popen([binary, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
-                          ], stdout=log, stderr=log)
+    extra = ["--embedded-kafka"] if kafka else []
+    p = subprocess.Popen([binary, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0"] + extra,
+                         stdout=log, stderr=log)
     deadline = time.time() + 30
     while time.time() < deadline:
         with open(data_dir + ".log", "rb") as f:
             text = f.read().decode(errors="replace")
-        if "listening on" in text:
-            return p, int(text.rsplit("listening on ", 1)[1].split()[0].rsplit(":", 1)[1])
+        if "listening on" in text and (not kafka or "bootstrap: " in text):
+            port = int(text.rsplit("listening on ", 1)[1].split()[0].rsplit(":", 1)[1])
+            boot = text.rsplit("bootstrap: ", 1)[1].split()[0] if kafka else None
+            return p, port, boot
         time.sleep(0.05)
     raise RuntimeError("vigil did not start")
 
@@ -83,11 +87,14 @@ def main():
     ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--series", type=int, default=10000, help="background series per writer")
     ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--paths", default="http,kafka")
     a = ap.parse_args()
+    paths = [x for x in a.paths.split(",") if x]
 
     data = tempfile.mkdtemp(prefix="vigil-bench-alerts-")
     rc = Receiver()
-    proc, port = start_vigil(a.vigil, data)
+    proc, port, boot = start_vigil(a.vigil, data, "kafka" in paths)
+    kcat = None
     try:
         api = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
@@ -115,39 +122,66 @@ def main():
         time.sleep(a.warmup)
         c0, t0 = counter.value, time.time()
 
-        from_send, from_ack = [], []
-        for i in range(a.triggers):
-            body = json.dumps({"measurements": [{"name": "bench.trigger", "value": 1, "time": int(time.time()),
-                                                 "tags": {"host": "t%d" % i}}]})
-            ts = time.time()
-            api.request("POST", "/v1/measurements", body, {"Content-Type": "application/json"})
-            r = api.getresponse()
-            r.read()
-            ta = time.time()
-            got = rc.wait_for(i + 1, "/bench", timeout=30)
-            if len(got) < i + 1:
-                print("trigger %d: no webhook within 30 s" % i, file=sys.stderr)
-                break
-            tr = [g for g in got if g["body"]["stream"]["tags"]["host"] == "t%d" % i]
-            tr = tr[0]["t"] if tr else got[-1]["t"]
-            from_send.append((tr - ts) * 1000)
-            from_ack.append((tr - ta) * 1000)
-            time.sleep(0.01)
+        results = {}
+        n = 0
+        if "kafka" in paths:
+            kcat = subprocess.Popen(["kcat", "-P", "-b", boot, "-t", "measurements", "-X", "linger.ms=0"],
+                                    stdin=subprocess.PIPE)
+            # A first message opens the producer's connection before timing starts.
+            kcat.stdin.write(b'{"name":"bench.warm","value":1}\n')
+            kcat.stdin.flush()
+            time.sleep(1.0)
+        for path in paths:
+            from_send, from_ack = [], []
+            for i in range(a.triggers):
+                host = "%s%d" % (path, i)
+                m = {"name": "bench.trigger", "value": 1, "time": int(time.time()), "tags": {"host": host}}
+                if path == "http":
+                    body = json.dumps({"measurements": [m]})
+                    ts = time.time()
+                    api.request("POST", "/v1/measurements", body, {"Content-Type": "application/json"})
+                    r = api.getresponse()
+                    r.read()
+                    ta = time.time()
+                else:
+                    line = (json.dumps(m) + "\n").encode()
+                    ts = time.time()
+                    kcat.stdin.write(line)
+                    kcat.stdin.flush()
+                    ta = None
+                got = rc.wait_for(n + 1, "/bench", timeout=30)
+                if len(got) < n + 1:
+                    print("%s trigger %d: no webhook within 30 s" % (path, i), file=sys.stderr)
+                    break
+                n += 1
+                tr = [g for g in got if g["body"]["stream"]["tags"]["host"] == host]
+                tr = tr[0]["t"] if tr else got[-1]["t"]
+                from_send.append((tr - ts) * 1000)
+                if ta is not None:
+                    from_ack.append((tr - ta) * 1000)
+                time.sleep(0.01)
+            results[path] = (from_send, from_ack)
         elapsed = time.time() - t0
         rate = (counter.value - c0) / elapsed
         stop.set()
         for w in workers:
             w.join()
 
-        print("alert latency, POST /v1/measurements -> webhook received (%d triggers)" % len(from_send))
-        print("  background load: %.0f samples/s on %d series (%d writers, %d samples per request)"
-              % (rate, a.writers * a.series, a.writers, a.batch))
-        print("  from POST sent:     p50 %.2f ms  p99 %.2f ms  max %.2f ms"
-              % (pct(from_send, 50), pct(from_send, 99), max(from_send)))
-        print("  from POST acked:    p50 %.2f ms  p99 %.2f ms  max %.2f ms"
-              % (pct(from_ack, 50), pct(from_ack, 99), max(from_ack)))
-        print("  mean from sent: %.2f ms" % statistics.mean(from_send))
+        print("alert latency, sample -> webhook received; background load %.0f samples/s over HTTP on %d series "
+              "(%d writers, %d samples per request)" % (rate, a.writers * a.series, a.writers, a.batch))
+        for path, (from_send, from_ack) in results.items():
+            if not from_send:
+                continue
+            what = "POST /v1/measurements sent" if path == "http" else "Kafka message written to the producer"
+            print("  %-5s %d triggers, from %s: p50 %.2f ms  p99 %.2f ms  max %.2f ms"
+                  % (path, len(from_send), what, pct(from_send, 50), pct(from_send, 99), max(from_send)))
+            if from_ack:
+                print("  %-5s %d triggers, from POST acknowledged: p50 %.2f ms  p99 %.2f ms  max %.2f ms"
+                      % (path, len(from_ack), pct(from_ack, 50), pct(from_ack, 99), max(from_ack)))
     finally:
+        if kcat:
+            kcat.stdin.close()
+            kcat.wait(timeout=30)
         proc.terminate()
         proc.wait(timeout=120)
         rc.close()
