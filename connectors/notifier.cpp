@@ -33,7 +33,7 @@ struct Notifier::Impl {
   NotifierOptions opts;
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
-  asio::ssl::context tls = make_tls_context();
+  std::unique_ptr<asio::ssl::context> tls;  // created at the first https delivery (loads the CA store)
   std::thread thread;
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -95,7 +95,8 @@ struct Notifier::Impl {
       done_with_head(sid);
       return;
     }
-    async_post(io, tls, spec, std::chrono::milliseconds(opts.delivery_timeout_ms),
+    if (!tls) tls = std::make_unique<asio::ssl::context>(make_tls_context());
+    async_post(io, *tls, spec, std::chrono::milliseconds(opts.delivery_timeout_ms),
                [this, sid](HttpResult res) { on_result(sid, std::move(res)); });
   }
 
