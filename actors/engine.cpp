@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "actors/alerts.hpp"
 #include "engine/encoding.hpp"
 #include "engine/shard_state.hpp"
 
@@ -136,6 +137,8 @@ struct Engine::Impl {
   std::unique_ptr<Storage> storage;
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<SeriesIndex> series;
+  std::unique_ptr<AlertHub> alerts;
+  std::unique_ptr<AlertEvaluators> evaluators;  // alert evaluation beside the shard actors
   Shared shared;
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> system;
@@ -165,6 +168,8 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
   I.catalog->load();
   I.series = std::make_unique<SeriesIndex>(*I.storage);
   I.series->load();
+  I.alerts = std::make_unique<AlertHub>(*I.storage, *I.series, *I.catalog);
+  if (!I.alerts->load(err)) return nullptr;
 
   int n = opts.shards > 0 ? opts.shards : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (n > 1024) n = 1024;
@@ -185,6 +190,7 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
     // Detached: a shard blocks on RocksDB writes when it flushes, on its own thread.
     I.shards.push_back(I.system->spawn<caf::detached>(shard_actor, idx, &I.shared));
   }
+  I.evaluators = std::make_unique<AlertEvaluators>(*I.system, *I.alerts, n);
   spdlog::info("engine open: data_dir={} shards={} series={} metrics={}", opts.data_dir, n,
                I.series->size(), I.catalog->size());
   return e;
@@ -255,6 +261,7 @@ IngestResult Engine::ingest(const std::vector<Measurement>& ms, std::int64_t now
     if (!work[s]) continue;
     I.next_seq[s] = seqs[s];
     work[s]->seq = seqs[s];
+    I.evaluators->post(s, std::shared_ptr<const std::vector<LogRecord>>(work[s], &work[s]->records));
     caf::anon_send(I.shards[s], WorkPtr(std::move(work[s])));
   }
   I.ingested.fetch_add(ms.size());
@@ -287,6 +294,7 @@ void Engine::shutdown() {
     for (auto& s : I.shards) caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
   }
   I.shards.clear();
+  I.evaluators.reset();
   I.system.reset();
   I.storage->flush();
   spdlog::info("engine stopped: state flushed");
@@ -295,6 +303,7 @@ void Engine::shutdown() {
 Storage& Engine::storage() { return *impl_->storage; }
 Catalog& Engine::catalog() { return *impl_->catalog; }
 SeriesIndex& Engine::series() { return *impl_->series; }
+AlertHub& Engine::alerts() { return *impl_->alerts; }
 int Engine::shard_count() const { return static_cast<int>(impl_->shards.size()); }
 std::size_t Engine::queue_depth() const { return impl_->shared.in_flight.load(); }
 

@@ -20,6 +20,8 @@
 
 namespace vigil::actors {
 
+class AlertHub;
+
 struct EngineOptions {
   std::string data_dir = "./data";
   int shards = 0;  // 0: one per CPU core
@@ -58,6 +60,7 @@ class Engine {
   Storage& storage();
   Catalog& catalog();
   SeriesIndex& series();
+  AlertHub& alerts();  // alert definitions, state and the notification outbox
   int shard_count() const;
 
   // Samples accepted (durable) but not yet applied by the shards: the backlog that consumers

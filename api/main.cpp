@@ -21,6 +21,7 @@
 #include "api/router.hpp"
 #include "config/cli.hpp"
 #include "config/config.hpp"
+#include "connectors/notifier.hpp"
 #include "connectors/kafka.hpp"
 
 namespace {
@@ -134,6 +135,13 @@ int serve(const vigil::config::Config& cfg) {
     spdlog::error("cannot open the store in {}: {}", cfg.data_dir, err);
     return 1;
   }
+  vigil::connectors::NotifierOptions no;
+  no.delivery_timeout_ms = cfg.alerts_delivery_timeout_ms;
+  no.max_attempts = cfg.alerts_max_attempts;
+  no.backoff_initial_ms = cfg.alerts_backoff_initial_ms;
+  no.backoff_max_ms = cfg.alerts_backoff_max_ms;
+  vigil::connectors::Notifier notifier(engine->alerts(), no);
+  notifier.start();
   std::unique_ptr<vigil::connectors::MockCluster> kafka_mock;
   std::unique_ptr<vigil::connectors::KafkaConsumer> kafka;
   vigil::TokenStore tokens(engine->storage());
@@ -174,6 +182,7 @@ int serve(const vigil::config::Config& cfg) {
   server.stop();
   if (kafka) kafka->stop();
   jobs.stop();
+  notifier.stop();
   engine->shutdown();
   kafka.reset();
   kafka_mock.reset();

@@ -2,8 +2,10 @@
 
 #include <chrono>
 
+#include "actors/alerts.hpp"
 #include "actors/engine.hpp"
 #include "api/librato/access.hpp"
+#include "api/librato/alerting_routes.hpp"
 #include "api/librato/ingest_routes.hpp"
 #include "api/librato/query_api.hpp"
 #include "api/librato/resources.hpp"
@@ -88,6 +90,10 @@ Response Router::handle(const Request& req) {
                               opts_.max_points);
       if (r.status == 400) rejects_.bad_query.fetch_add(1);
     }
+  } else if (auto ar = librato::alerts_routes(engine_, req)) {
+    r = std::move(*ar);
+  } else if (auto sr = librato::services_routes(engine_, req)) {
+    r = std::move(*sr);
   } else {
     r = request_error(404, "no route for " + p);
   }
@@ -100,6 +106,7 @@ Response Router::handle(const Request& req) {
 
 Response Router::metrics_page() {
   std::string out = engine_.metrics_text();
+  out += engine_.alerts().metrics_text();
   auto counter = [&](const char* name, const char* help, const char* label,
                      std::initializer_list<std::pair<const char*, std::uint64_t>> values) {
     out += "# HELP ";

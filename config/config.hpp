@@ -29,6 +29,11 @@ struct Config {
   std::int64_t block_cache_mb = 256;    // RocksDB block cache size
   // [query]
   std::int64_t max_points = 100000;     // points per response before pagination (links.next)
+  // [alerts]
+  int alerts_delivery_timeout_ms = 5000;   // one notification attempt, connect to response
+  int alerts_max_attempts = 10;            // attempts before a notification is kept as failed
+  int alerts_backoff_initial_ms = 1000;    // delay before the first retry (doubles, with jitter)
+  int alerts_backoff_max_ms = 300000;      // longest delay between retries
   // [kafka]
   std::string kafka_bootstrap_servers;              // empty: no Kafka consumer
   std::string kafka_topics = "measurements";        // comma-separated topic list

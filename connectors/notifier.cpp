@@ -1,0 +1,164 @@
+#include "connectors/notifier.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "actors/alerts.hpp"
+#include "connectors/http_client.hpp"
+
+namespace vigil::connectors {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+std::int64_t Notifier::backoff_ms(const NotifierOptions& o, int attempt) {
+  double d = o.backoff_initial_ms;
+  for (int i = 1; i < attempt && d < o.backoff_max_ms; ++i) d *= 2;
+  return static_cast<std::int64_t>(std::min<double>(d, o.backoff_max_ms));
+}
+
+struct Notifier::Impl {
+  actors::AlertHub& hub;
+  NotifierOptions opts;
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
+  std::unique_ptr<asio::ssl::context> tls;  // created at the first https delivery (loads the CA store)
+  std::thread thread;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  struct Queue {
+    std::deque<json> items;
+    bool busy = false;
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+  std::map<std::uint64_t, Queue> queues;  // by service id
+  std::set<std::uint64_t> known;          // outbox ids queued in this run
+
+  Impl(actors::AlertHub& h, NotifierOptions o) : hub(h), opts(o) {}
+
+  void enqueue(const std::string& text) {
+    json r = json::parse(text, nullptr, false);
+    if (!r.is_object()) return;
+    std::uint64_t id = r.value("id", std::uint64_t{0});
+    if (!known.insert(id).second) return;
+    std::uint64_t sid = r.contains("service") ? r["service"].value("id", std::uint64_t{0}) : 0;
+    auto& q = queues[sid];
+    if (!q.timer) q.timer = std::make_unique<asio::steady_timer>(io);
+    q.items.push_back(std::move(r));
+    pump(sid);
+  }
+
+  void pump(std::uint64_t sid) {
+    auto& q = queues[sid];
+    if (q.busy || q.items.empty()) return;
+    q.busy = true;
+    std::int64_t wait = q.items.front().value("next_attempt_ms", std::int64_t{0}) - actors::wall_ms();
+    if (wait <= 0) {
+      attempt(sid);
+      return;
+    }
+    q.timer->expires_after(std::chrono::milliseconds(wait));
+    q.timer->async_wait([this, sid](boost::system::error_code ec) {
+      if (!ec) attempt(sid);
+    });
+  }
+
+  void done_with_head(std::uint64_t sid) {
+    auto& q = queues[sid];
+    known.erase(q.items.front().value("id", std::uint64_t{0}));
+    q.items.pop_front();
+    q.busy = false;
+    pump(sid);
+  }
+
+  void attempt(std::uint64_t sid) {
+    auto& q = queues[sid];
+    json& r = q.items.front();
+    HttpRequestSpec spec;
+    std::string err;
+    if (!render_notification(r.dump(), spec, err)) {
+      r["attempts"] = r.value("attempts", 0) + 1;
+      r["last_error"] = err;
+      spdlog::warn("notification {} cannot be sent: {}", r.value("id", 0), err);
+      hub.outbox_failed(r.dump());
+      done_with_head(sid);
+      return;
+    }
+    if (!tls) tls = std::make_unique<asio::ssl::context>(make_tls_context());
+    async_post(io, *tls, spec, std::chrono::milliseconds(opts.delivery_timeout_ms),
+               [this, sid](HttpResult res) { on_result(sid, std::move(res)); });
+  }
+
+  void on_result(std::uint64_t sid, HttpResult res) {
+    auto& q = queues[sid];
+    json& r = q.items.front();
+    int attempts = r.value("attempts", 0) + 1;
+    r["attempts"] = attempts;
+    if (res.status >= 200 && res.status < 300) {
+      hub.outbox_delivered(r.dump(), res.status);
+      done_with_head(sid);
+      return;
+    }
+    std::string error = res.status != 0 ? "HTTP " + std::to_string(res.status) + (res.body.empty() ? "" : ": " + res.body)
+                                        : res.error;
+    r["last_error"] = error;
+    bool retryable = res.status == 0 || res.status >= 500 || res.status == 408 || res.status == 429;
+    if (!retryable || attempts >= opts.max_attempts) {
+      spdlog::warn("notification {} to service {} failed after {} attempt(s): {}", r.value("id", 0), sid, attempts,
+                   error);
+      hub.outbox_failed(r.dump());
+      done_with_head(sid);
+      return;
+    }
+    std::int64_t base = backoff_ms(opts, attempts);
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    std::int64_t delay = static_cast<std::int64_t>(static_cast<double>(base) * jitter(rng));
+    r["next_attempt_ms"] = actors::wall_ms() + delay;
+    spdlog::info("notification {} to service {}: attempt {} failed ({}); retrying in {} ms", r.value("id", 0), sid,
+                 attempts, error, delay);
+    hub.outbox_update(r.dump());
+    q.busy = false;
+    pump(sid);
+  }
+};
+
+Notifier::Notifier(actors::AlertHub& hub, NotifierOptions opts) : impl_(std::make_unique<Impl>(hub, opts)) {}
+
+Notifier::~Notifier() { stop(); }
+
+void Notifier::start() {
+  auto* I = impl_.get();
+  I->hub.set_listener([I](std::vector<std::string> records) {
+    asio::post(I->io, [I, records = std::move(records)] {
+      for (const auto& r : records) I->enqueue(r);
+    });
+  });
+  asio::post(I->io, [I] {
+    auto pending = I->hub.pending_outbox();
+    if (!pending.empty()) spdlog::info("notifier: resuming {} pending notification(s)", pending.size());
+    for (const auto& r : pending) I->enqueue(r);
+  });
+  I->thread = std::thread([I] { I->io.run(); });
+}
+
+void Notifier::stop() {
+  auto* I = impl_.get();
+  if (!I->thread.joinable()) return;
+  I->hub.set_listener(nullptr);
+  I->guard.reset();
+  I->io.stop();
+  I->thread.join();
+}
+
+}  // namespace vigil::connectors

@@ -1,0 +1,36 @@
+// Notification payloads: an outbox record (see actors/alerts.hpp) rendered as the HTTP request
+// its service expects. Rendering is deterministic, so every retry of a record sends the same
+// body (and signature) with the same Idempotency-Key.
+//
+//   webhook    POST settings.url, the Vigil JSON payload (docs/API.md "Webhook payload"),
+//              X-Vigil-Signature: sha256=<hex HMAC-SHA256(settings.secret, body)> when a secret
+//              is set, plus settings.headers
+//   slack      POST settings.url (incoming webhook), {"text": ..., "blocks": [...]}
+//   pagerduty  POST settings.url or https://events.pagerduty.com/v2/enqueue, Events API v2
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vigil::connectors {
+
+struct HttpRequestSpec {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// false and `err` when the record cannot be rendered (unknown service type, bad settings).
+bool render_notification(std::string_view record, HttpRequestSpec& out, std::string& err);
+
+// Lower-case hex HMAC-SHA256.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+// The PagerDuty dedup key of an alert's stream: stable across triggers, resolves and restarts.
+std::string dedup_key(unsigned long long alert_id, std::string_view stream_key);
+
+inline constexpr const char* kPagerDutyUrl = "https://events.pagerduty.com/v2/enqueue";
+
+}  // namespace vigil::connectors
