@@ -128,6 +128,7 @@ int serve(const vigil::config::Config& cfg) {
   eo.flush_interval_ms = cfg.flush_interval_ms;
   eo.storage.sync_writes = cfg.sync_writes;
   eo.storage.block_cache_mb = cfg.block_cache_mb;
+  eo.storage.memtable_mb = cfg.memtable_mb;
   eo.apply_delay_us = cfg.apply_delay_us;
   std::string err;
   auto engine = vigil::actors::Engine::open(eo, err);

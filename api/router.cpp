@@ -90,9 +90,9 @@ Response Router::handle(const Request& req) {
                               opts_.max_points);
       if (r.status == 400) rejects_.bad_query.fetch_add(1);
     }
-  } else if (auto ar = librato::alerts_routes(engine_, req)) {
+  } else if (auto ar = librato::alert_http::alerts_routes(engine_, req)) {
     r = std::move(*ar);
-  } else if (auto sr = librato::services_routes(engine_, req)) {
+  } else if (auto sr = librato::alert_http::services_routes(engine_, req)) {
     r = std::move(*sr);
   } else {
     r = request_error(404, "no route for " + p);

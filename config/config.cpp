@@ -293,6 +293,7 @@ const std::vector<Setting>& table() {
       integer("engine.apply_delay_us", "", &Config::apply_delay_us, 0, 10'000'000),
       boolean("storage.sync_writes", "", &Config::sync_writes),
       integer("storage.block_cache_mb", "", &Config::block_cache_mb, 1, 1'048'576),
+      integer("storage.memtable_mb", "", &Config::memtable_mb, 16, 1'048'576),
       integer("query.max_points", "", &Config::max_points, 1, 100'000'000),
       integer("alerts.delivery_timeout_ms", "", &Config::alerts_delivery_timeout_ms, 1, 600'000),
       integer("alerts.max_attempts", "", &Config::alerts_max_attempts, 1, 1000),

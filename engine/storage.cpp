@@ -105,6 +105,7 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
   db_opts.max_background_jobs = 2;
   db_opts.keep_log_file_num = 5;
 
+  db_opts.db_write_buffer_size = static_cast<std::size_t>(opts.memtable_mb) << 20;
   auto cache = rocksdb::NewLRUCache(static_cast<std::size_t>(opts.block_cache_mb) << 20);
   auto merge_op = std::make_shared<AggMergeOperator>();
 

@@ -36,6 +36,7 @@ inline constexpr int kCfCount = 4 + kResolutionCount;
 struct StorageOptions {
   bool sync_writes = false;
   std::int64_t block_cache_mb = 256;
+  std::int64_t memtable_mb = 256;  // all memtables together (RocksDB db_write_buffer_size)
 };
 
 class Storage {

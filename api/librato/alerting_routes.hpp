@@ -13,7 +13,7 @@ namespace vigil::actors {
 class Engine;
 }
 
-namespace vigil::api::librato {
+namespace vigil::api::librato::alert_http {
 
 std::optional<Response> alerts_routes(actors::Engine& engine, const Request& req);
 std::optional<Response> services_routes(actors::Engine& engine, const Request& req);
@@ -43,4 +43,4 @@ std::optional<Page> parse_page(const std::vector<std::pair<std::string, std::str
 
 Response method_not_allowed(const std::string& allow);
 
-}  // namespace vigil::api::librato
+}  // namespace vigil::api::librato::alert_http

@@ -6,7 +6,7 @@
 #include "api/librato/alerting_routes.hpp"
 #include "engine/urlencoded.hpp"
 
-namespace vigil::api::librato {
+namespace vigil::api::librato::alert_http {
 
 using nlohmann::json;
 using alerting::Alert;
@@ -320,4 +320,4 @@ std::optional<Response> alerts_routes(actors::Engine& engine, const Request& req
   return request_error(404, "no route for " + req.path);
 }
 
-}  // namespace vigil::api::librato
+}  // namespace vigil::api::librato::alert_http

@@ -6,7 +6,7 @@
 #include "api/librato/alerting_routes.hpp"
 #include "engine/urlencoded.hpp"
 
-namespace vigil::api::librato {
+namespace vigil::api::librato::alert_http {
 
 using nlohmann::json;
 using alerting::Service;
@@ -127,4 +127,4 @@ std::optional<Response> services_routes(actors::Engine& engine, const Request& r
   return request_error(404, "no route for " + req.path);
 }
 
-}  // namespace vigil::api::librato
+}  // namespace vigil::api::librato::alert_http

@@ -157,7 +157,7 @@ TEST(Notifier, backoff_doubles_up_to_the_cap) {
 }
 
 TEST(FormJson, bracket_notation) {
-  auto j = json::parse(api::librato::form_to_json({{"name", "a"},
+  auto j = json::parse(api::librato::alert_http::form_to_json({{"name", "a"},
                                                     {"conditions[0][type]", "above"},
                                                     {"conditions[0][threshold]", "5"},
                                                     {"services[]", "3"},
