@@ -407,7 +407,7 @@ struct KafkaConsumer::Impl {
         set_paused(true);
       else if (paused && depth <= opts.resume_low_water)
         set_paused(false);
-      ssize_t n = rd_kafka_consume_batch_queue(queue, paused ? 50 : 100, msgs.data(), msgs.size());
+      ssize_t n = rd_kafka_consume_batch_queue(queue, paused ? 50 : 10, msgs.data(), msgs.size());
       if (n < 0) {
         consumer_errors.fetch_add(1);
         error_log.warn("kafka: consume failed: {}", rd_kafka_err2str(rd_kafka_last_error()));
@@ -464,6 +464,9 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
       // Bounds what librdkafka prefetches per partition (its defaults: 64 MiB, 100,000 messages).
       {"queued.max.messages.kbytes", "16384"},
       {"queued.min.messages", "20000"},
+      // Latency: the broker answers a fetch after at most 10 ms even if little data is waiting
+      // (librdkafka's default is 500 ms, which would delay alerts on Kafka-borne samples).
+      {"fetch.wait.max.ms", "10"},
   };
   for (const auto& [k, v] : defaults)
     if (!set_conf(conf, k, v, err)) {
