@@ -32,7 +32,8 @@ from receiver import Receiver  # noqa: E402
 def start_vigil(binary, data_dir, kafka, extra_args=()):
     log = open(data_dir + ".log", "wb")
     extra = (["--embedded-kafka"] if kafka else []) + list(extra_args)
-    p = subprocess.Popen([binary, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0"] + extra,
+    p = subprocess.Popen([binary, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
+                          "--set", "auth.enabled=false"] + extra,
                          stdout=log, stderr=log)
     deadline = time.time() + 30
     while time.time() < deadline:
