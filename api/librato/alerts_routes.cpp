@@ -4,6 +4,8 @@
 #include "actors/alerts.hpp"
 #include "actors/engine.hpp"
 #include "api/librato/alerting_routes.hpp"
+#include "api/librato/params.hpp"
+#include "api/librato/resources.hpp"
 #include "engine/urlencoded.hpp"
 
 namespace vigil::api::librato::alert_http {
@@ -14,36 +16,7 @@ using alerting::Alert;
 // -- shared helpers ---------------------------------------------------------------------------
 
 std::string form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs) {
-  json root = json::object();
-  for (const auto& [key, value] : pairs) {
-    // "a[b][c]" -> a, b, c ; "a[]" -> a, ""
-    std::vector<std::string> parts;
-    auto br = key.find('[');
-    parts.push_back(key.substr(0, br));
-    while (br != std::string::npos) {
-      auto close = key.find(']', br);
-      if (close == std::string::npos) break;
-      parts.push_back(key.substr(br + 1, close - br - 1));
-      br = key.find('[', close);
-    }
-    json* node = &root;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      bool last = i + 1 == parts.size();
-      const std::string& p = parts[i];
-      if (p.empty() && i > 0) {
-        if (!node->is_array()) *node = json::array();
-        node->push_back(last ? json(value) : json::object());
-        node = &node->back();
-        continue;
-      }
-      if (!node->is_object()) *node = json::object();
-      if (last)
-        (*node)[p] = value;
-      else
-        node = &(*node)[p];
-    }
-  }
-  return root.dump();
+  return librato::form_to_json(pairs).dump();
 }
 
 std::optional<std::string> body_json(const Request& req, Response& error) {
@@ -119,11 +92,7 @@ std::optional<Page> parse_page(const std::vector<std::pair<std::string, std::str
   return page;
 }
 
-Response method_not_allowed(const std::string& allow) {
-  Response r = request_error(405, "method not allowed; use " + allow);
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
+Response method_not_allowed(const std::string& allow) { return librato::method_not_allowed(allow); }
 
 // -- alerts -------------------------------------------------------------------------------------
 

@@ -164,8 +164,9 @@ TEST(FormJson, bracket_notation) {
                                                     {"services[]", "4"},
                                                     {"attributes[runbook_url]", "http://x"}}));
   EXPECT_EQ(j["name"], "a");
-  EXPECT_EQ(j["conditions"]["0"]["type"], "above");
-  EXPECT_EQ(j["conditions"]["0"]["threshold"], "5");
+  ASSERT_TRUE(j["conditions"].is_array()) << "indexed keys become an array, as in a JSON body";
+  EXPECT_EQ(j["conditions"][0]["type"], "above");
+  EXPECT_EQ(j["conditions"][0]["threshold"], "5");
   EXPECT_EQ(j["services"], json::array({"3", "4"}));
   EXPECT_EQ(j["attributes"]["runbook_url"], "http://x");
 }
