@@ -610,6 +610,24 @@ bool AlertHub::outbox_update(const std::string& record) {
   return storage_.write(batch, err);
 }
 
+namespace {
+// The history entry of a delivery outcome for outbox record `j` (notification `seq`).
+json delivery_event(const json& j, const char* event, std::uint64_t hseq, std::uint64_t seq,
+                    std::int64_t now) {
+  return {{"seq", hseq},
+          {"time", now / 1000},
+          {"time_ms", now},
+          {"event", event},
+          {"kind", j.value("kind", "")},
+          {"stream", j["stream"]},
+          {"values", j["values"]},
+          {"service_id", j["service"].value("id", std::uint64_t{0})},
+          {"service_type", j["service"].value("type", "")},
+          {"notification_id", seq},
+          {"attempts", j.value("attempts", 0)}};
+}
+}  // namespace
+
 bool AlertHub::outbox_delivered(const std::string& record, int http_status) {
   impl_->delivered.fetch_add(1);
   auto j = json::parse(record, nullptr, false);
@@ -625,19 +643,9 @@ bool AlertHub::outbox_delivered(const std::string& record, int http_status) {
       hseq = impl_->next_seq++;
     }
     auto now = wall_ms();
-    json h = {{"seq", hseq},
-              {"time", now / 1000},
-              {"time_ms", now},
-              {"event", "notify"},
-              {"kind", j.value("kind", "")},
-              {"stream", j["stream"]},
-              {"values", j["values"]},
-              {"service_id", j["service"].value("id", std::uint64_t{0})},
-              {"service_type", j["service"].value("type", "")},
-              {"notification_id", seq},
-              {"attempts", j.value("attempts", 0)},
-              {"http_status", http_status},
-              {"latency_ms", now - j.value("created_ms", now)}};
+    json h = delivery_event(j, "notify", hseq, seq, now);
+    h["http_status"] = http_status;
+    h["latency_ms"] = now - j.value("created_ms", now);
     batch.put(Cf::meta, history_key(alert_id, hseq), h.dump());
   }
   std::string err;
@@ -663,19 +671,8 @@ bool AlertHub::outbox_failed(const std::string& record) {
       std::lock_guard lock(impl_->mu);
       hseq = impl_->next_seq++;
     }
-    auto now = wall_ms();
-    json h = {{"seq", hseq},
-              {"time", now / 1000},
-              {"time_ms", now},
-              {"event", "delivery_failed"},
-              {"kind", j.value("kind", "")},
-              {"stream", j["stream"]},
-              {"values", j["values"]},
-              {"service_id", j["service"].value("id", std::uint64_t{0})},
-              {"service_type", j["service"].value("type", "")},
-              {"notification_id", seq},
-              {"attempts", j.value("attempts", 0)},
-              {"error", j.value("last_error", "")}};
+    json h = delivery_event(j, "delivery_failed", hseq, seq, wall_ms());
+    h["error"] = j.value("last_error", "");
     batch.put(Cf::meta, history_key(alert_id, hseq), h.dump());
   }
   std::string err;
