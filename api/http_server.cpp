@@ -109,18 +109,23 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
+// One io_context per worker thread, each run by its thread alone: a connection's reads, handler
+// and writes stay on one thread, so no request wakes another thread (with one shared io_context
+// every completion could hop threads, and the wake-ups cost more than small requests do).
 struct HttpServer::Impl {
   std::string host;
   std::uint16_t port;
   int threads;
   Handler handler;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<net::io_context>> ioc;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> pool;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  std::size_t next = 0;
 
   void accept() {
-    acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    net::io_context& target = *ioc[next++ % ioc.size()];
+    acceptor->async_accept(target, [this](beast::error_code ec, tcp::socket s) {
       if (ec == net::error::operation_aborted) return;
       if (!ec) {
         s.set_option(tcp::no_delay(true), ec);
@@ -137,6 +142,7 @@ HttpServer::HttpServer(std::string host, std::uint16_t port, int threads, Handle
   impl_->port = port;
   impl_->threads = threads < 1 ? 1 : threads;
   impl_->handler = std::move(handler);
+  for (int i = 0; i < impl_->threads; ++i) impl_->ioc.push_back(std::make_unique<net::io_context>(1));
 }
 
 HttpServer::~HttpServer() { stop(); }
@@ -148,7 +154,7 @@ bool HttpServer::start(std::string& err) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   auto addr = net::ip::make_address(host, ec);
   if (ec) {
-    tcp::resolver resolver(I.ioc);
+    tcp::resolver resolver(*I.ioc[0]);
     auto results = resolver.resolve(host, std::to_string(I.port), ec);
     if (ec || results.empty()) {
       err = "cannot resolve listen host '" + I.host + "': " + ec.message();
@@ -157,7 +163,7 @@ bool HttpServer::start(std::string& err) {
     addr = results.begin()->endpoint().address();
   }
   tcp::endpoint ep(addr, I.port);
-  I.acceptor.emplace(I.ioc);
+  I.acceptor.emplace(*I.ioc[0]);
   I.acceptor->open(ep.protocol(), ec);
   if (!ec) I.acceptor->set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) I.acceptor->bind(ep, ec);
@@ -168,21 +174,21 @@ bool HttpServer::start(std::string& err) {
     return false;
   }
   I.port = I.acceptor->local_endpoint().port();
-  I.guard.emplace(I.ioc.get_executor());
+  for (auto& c : I.ioc) I.guards.push_back(net::make_work_guard(*c));
   I.accept();
-  for (int i = 0; i < I.threads; ++i) I.pool.emplace_back([this] { impl_->ioc.run(); });
+  for (int i = 0; i < I.threads; ++i) I.pool.emplace_back([this, i] { impl_->ioc[i]->run(); });
   return true;
 }
 
 void HttpServer::stop() {
   auto& I = *impl_;
   if (I.pool.empty()) return;
-  net::post(I.ioc, [this] {
+  net::post(*I.ioc[0], [this] {
     beast::error_code ec;
     if (impl_->acceptor) impl_->acceptor->close(ec);
   });
-  I.guard.reset();
-  I.ioc.stop();
+  I.guards.clear();
+  for (auto& c : I.ioc) c->stop();
   for (auto& t : I.pool) t.join();
   I.pool.clear();
 }

@@ -267,8 +267,7 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
     for (const auto& name : q.group_by) filter.require(name);
 
   std::vector<SeriesResult> series;
-  for (auto& ref : reader.series_of(q.metric_key)) {
-    if (!filter.matches(ref.tags)) continue;
+  for (auto& ref : reader.series_matching(q.metric_key, filter)) {
     if (q.search && !q.search->matches(ref.tags)) continue;
     auto buckets = read_buckets(reader, ref.id, q.resolution, q.start, q.end);
     auto points = summarize_series(buckets, q.summary, q.counter);

@@ -27,6 +27,16 @@ class SeriesReader {
   virtual ~SeriesReader() = default;
   // All series of a metric.
   virtual std::vector<SeriesRef> series_of(std::string_view metric_key) = 0;
+  // The series of a metric that `filter` matches. Readers with a tag index override this to
+  // avoid visiting every series.
+  virtual std::vector<SeriesRef> series_matching(std::string_view metric_key, const TagFilter& filter) {
+    auto all = series_of(metric_key);
+    if (filter.empty()) return all;
+    std::vector<SeriesRef> out;
+    for (auto& r : all)
+      if (filter.matches(r.tags)) out.push_back(std::move(r));
+    return out;
+  }
   // Buckets of one series at a stored rollup resolution, bucket_time in [from, to], ascending.
   virtual void read_rollup(std::uint64_t id, std::int64_t res, std::int64_t from, std::int64_t to,
                            const std::function<void(std::int64_t, const Agg&)>& fn) = 0;

@@ -19,7 +19,7 @@ void SeriesIndex::load() {
     std::string key(v);
     ids_.emplace(key, id);
     keys_.emplace(id, key);
-    by_metric_[metric].push_back(SeriesEntry{id, std::move(tags)});
+    by_metric_[metric].add(SeriesEntry{id, std::move(tags)});
     if (id >= next_id_) next_id_ = id + 1;
     return true;
   });
@@ -81,16 +81,55 @@ bool SeriesIndex::resolve(const std::vector<std::string>& keys, std::vector<std:
     enc::parse_series_key(key, metric, tags);
     ids_.emplace(key, id);
     keys_.emplace(id, key);
-    by_metric_[metric].push_back(SeriesEntry{id, std::move(tags)});
+    by_metric_[metric].add(SeriesEntry{id, std::move(tags)});
   }
   return true;
+}
+
+namespace {
+std::string posting_key(std::string_view name, std::string_view value) {
+  std::string k;
+  k.reserve(name.size() + 1 + value.size());
+  k.append(name);
+  k.push_back('\0');
+  for (char c : value) k.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+  return k;
+}
+}  // namespace
+
+void SeriesIndex::MetricSeries::add(SeriesEntry e) {
+  auto pos = static_cast<std::uint32_t>(entries.size());
+  for (const auto& [name, value] : e.tags) postings[posting_key(name, value)].push_back(pos);
+  entries.push_back(std::move(e));
 }
 
 std::vector<SeriesEntry> SeriesIndex::series_of(std::string_view metric_key) const {
   std::shared_lock lock(mu_);
   auto it = by_metric_.find(std::string(metric_key));
   if (it == by_metric_.end()) return {};
-  return it->second;
+  return it->second.entries;
+}
+
+void SeriesIndex::visit(std::string_view metric_key, const TagFilter& filter,
+                        const std::function<void(const SeriesEntry&)>& fn) const {
+  std::shared_lock lock(mu_);
+  auto it = by_metric_.find(std::string(metric_key));
+  if (it == by_metric_.end()) return;
+  const MetricSeries& ms = it->second;
+  // The shortest posting list of the filter's exact clauses bounds the candidates.
+  const std::vector<std::uint32_t>* best = nullptr;
+  for (const auto& [name, value] : filter.exact_clauses()) {
+    auto p = ms.postings.find(posting_key(name, value));
+    if (p == ms.postings.end()) return;  // no series carries this tag value
+    if (best == nullptr || p->second.size() < best->size()) best = &p->second;
+  }
+  if (best != nullptr) {
+    for (std::uint32_t pos : *best)
+      if (filter.matches(ms.entries[pos].tags)) fn(ms.entries[pos]);
+    return;
+  }
+  for (const auto& e : ms.entries)
+    if (filter.empty() || filter.matches(e.tags)) fn(e);
 }
 
 bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& batch, std::size_t& removed,
@@ -99,7 +138,7 @@ bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& bat
   removed = 0;
   auto it = by_metric_.find(std::string(metric_key));
   std::vector<SeriesEntry> entries;
-  if (it != by_metric_.end()) entries = it->second;
+  if (it != by_metric_.end()) entries = it->second.entries;
   for (const auto& e : entries) {
     auto k = keys_.find(e.id);
     if (k != keys_.end()) batch.del(Cf::series, "k" + k->second);
@@ -128,8 +167,8 @@ bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& bat
 std::vector<std::string> SeriesIndex::tag_values(std::string_view tag) const {
   std::shared_lock lock(mu_);
   std::vector<std::string> out;
-  for (const auto& [metric, entries] : by_metric_)
-    for (const auto& e : entries)
+  for (const auto& [metric, ms] : by_metric_)
+    for (const auto& e : ms.entries)
       if (const std::string* v = find_tag(e.tags, tag)) out.push_back(*v);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

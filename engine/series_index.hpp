@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "engine/model.hpp"
 #include "engine/storage.hpp"
+#include "engine/tag_filter.hpp"
 
 namespace vigil {
 
@@ -34,6 +36,12 @@ class SeriesIndex {
 
   // Every series of a metric (lower-cased metric key), ordered by id.
   std::vector<SeriesEntry> series_of(std::string_view metric_key) const;
+  // Calls fn, under the index's read lock, for each series of a metric that `filter` matches,
+  // in id order. Exact tag clauses of the filter select candidates through the tag postings, so
+  // a query for one series does not visit the metric's other series. fn must not call back into
+  // the index.
+  void visit(std::string_view metric_key, const TagFilter& filter,
+             const std::function<void(const SeriesEntry&)>& fn) const;
   // Removes every series of a metric (lower-cased metric key): their index entries, raw samples
   // and rollups are deleted together with the writes already in `batch` (e.g. the metric's
   // metadata) in one atomic write. `removed` = the number of series. The ids are not reused.
@@ -51,7 +59,14 @@ class SeriesIndex {
   Storage& storage_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::uint64_t> ids_;
-  std::unordered_map<std::string, std::vector<SeriesEntry>> by_metric_;
+  // The series of one metric, and for each tag name + '\0' + value the positions (in
+  // `entries`, ascending) of the series carrying it.
+  struct MetricSeries {
+    std::vector<SeriesEntry> entries;
+    std::unordered_map<std::string, std::vector<std::uint32_t>> postings;
+    void add(SeriesEntry e);
+  };
+  std::unordered_map<std::string, MetricSeries> by_metric_;
   std::unordered_map<std::uint64_t, std::string> keys_;
   std::uint64_t next_id_ = 1;
 };

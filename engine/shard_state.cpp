@@ -133,6 +133,9 @@ bool ShardState::flush(std::string& err) {
   enc::put_u64(ck, applied_seq_);
   batch.put(Cf::meta, checkpoint_key(shard_), ck);
   batch.delete_range(Cf::log, enc::log_key(shard_, 0), enc::log_key(shard_, applied_seq_ + 1));
+  // No WAL: the log entries this flush deletes stay in the WAL until the flush itself is on disk,
+  // so a crash before that replays them (checkpoint and deletion are lost with the rest).
+  batch.skip_wal();
   if (!storage_.write(batch, err)) return false;
   series_.clear();
   for (auto& m : spill_) m.clear();

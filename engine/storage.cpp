@@ -48,15 +48,44 @@ rocksdb::Slice sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()
 
 // -- batch ------------------------------------------------------------------------------------
 
+namespace {
+
+// A Batch is built without a Storage at hand, straight into a RocksDB WriteBatch (no copy of
+// keys and values at write time). WriteBatch only needs a column family's id, and the ids are the
+// Cf numbers: the store creates its column families in Cf order, and open() checks it.
+class CfId final : public rocksdb::ColumnFamilyHandle {
+ public:
+  explicit CfId(std::uint32_t id) : id_(id), name_(std::to_string(id)) {}
+  const std::string& GetName() const override { return name_; }
+  std::uint32_t GetID() const override { return id_; }
+  rocksdb::Status GetDescriptor(rocksdb::ColumnFamilyDescriptor*) override {
+    return rocksdb::Status::NotSupported("column family id only");
+  }
+  const rocksdb::Comparator* GetComparator() const override { return rocksdb::BytewiseComparator(); }
+
+ private:
+  std::uint32_t id_;
+  std::string name_;
+};
+
+rocksdb::ColumnFamilyHandle* cf_id(Cf cf) {
+  static const std::vector<std::unique_ptr<CfId>> ids = [] {
+    std::vector<std::unique_ptr<CfId>> v;
+    for (int i = 0; i < kCfCount; ++i) v.push_back(std::make_unique<CfId>(static_cast<std::uint32_t>(i)));
+    return v;
+  }();
+  return ids[static_cast<std::size_t>(cf)].get();
+}
+
+}  // namespace
+
 struct Storage::Batch::Impl {
-  struct Op {
-    int kind;  // 0 put, 1 merge, 2 del, 3 delete_range
-    Cf cf;
-    std::string a, b;
-  };
-  // Ops are recorded with their column family index and bound to handles at write time, so a
-  // Batch can be built without a Storage at hand.
-  std::vector<Op> ops;
+  rocksdb::WriteBatch wb;
+  bool wal = true;
+  std::string error;  // the first failed operation, reported by write()
+  void check(const rocksdb::Status& st) {
+    if (!st.ok() && error.empty()) error = st.ToString();
+  }
 };
 
 Storage::Batch::Batch() : impl_(std::make_unique<Impl>()) {}
@@ -65,18 +94,17 @@ Storage::Batch::Batch(Batch&&) noexcept = default;
 Storage::Batch& Storage::Batch::operator=(Batch&&) noexcept = default;
 
 void Storage::Batch::put(Cf cf, std::string_view key, std::string_view value) {
-  impl_->ops.push_back({0, cf, std::string(key), std::string(value)});
+  impl_->check(impl_->wb.Put(cf_id(cf), sl(key), sl(value)));
 }
 void Storage::Batch::merge(Cf cf, std::string_view key, std::string_view value) {
-  impl_->ops.push_back({1, cf, std::string(key), std::string(value)});
+  impl_->check(impl_->wb.Merge(cf_id(cf), sl(key), sl(value)));
 }
-void Storage::Batch::del(Cf cf, std::string_view key) {
-  impl_->ops.push_back({2, cf, std::string(key), {}});
-}
+void Storage::Batch::del(Cf cf, std::string_view key) { impl_->check(impl_->wb.Delete(cf_id(cf), sl(key))); }
 void Storage::Batch::delete_range(Cf cf, std::string_view begin, std::string_view end) {
-  impl_->ops.push_back({3, cf, std::string(begin), std::string(end)});
+  impl_->check(impl_->wb.DeleteRange(cf_id(cf), sl(begin), sl(end)));
 }
-std::size_t Storage::Batch::count() const { return impl_->ops.size(); }
+void Storage::Batch::skip_wal() { impl_->wal = false; }
+std::size_t Storage::Batch::count() const { return static_cast<std::size_t>(impl_->wb.Count()); }
 
 // -- storage ----------------------------------------------------------------------------------
 
@@ -104,6 +132,10 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
   db_opts.IncreaseParallelism(2);
   db_opts.max_background_jobs = 2;
   db_opts.keep_log_file_num = 5;
+  // Shard flushes are written without the WAL (Batch::skip_wal): their source, the ingest log, is
+  // in the WAL until they are durable. Flushing every column family together keeps a flush's
+  // rollups, raw blocks, checkpoint and log deletion all-or-nothing across a crash.
+  db_opts.atomic_flush = true;
 
   db_opts.db_write_buffer_size = static_cast<std::size_t>(opts.memtable_mb) << 20;
   auto cache = rocksdb::NewLRUCache(static_cast<std::size_t>(opts.block_cache_mb) << 20);
@@ -135,27 +167,29 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
     return nullptr;
   }
   s->impl_->db.reset(raw);
+  for (int i = 0; i < kCfCount; ++i) {
+    if (s->impl_->handles[static_cast<std::size_t>(i)]->GetID() != static_cast<std::uint32_t>(i)) {
+      err = "unexpected column family layout in " + dir + " (column family " + cf_name(i) +
+            " has id " + std::to_string(s->impl_->handles[static_cast<std::size_t>(i)]->GetID()) + ")";
+      return nullptr;
+    }
+  }
   s->impl_->wopts.sync = opts.sync_writes;
   return s;
 }
 
 bool Storage::write(Batch& batch, std::string& err) {
-  rocksdb::WriteBatch wb;
-  for (auto& op : batch.impl_->ops) {
-    auto* h = impl_->h(op.cf);
-    rocksdb::Status st;
-    switch (op.kind) {
-      case 0: st = wb.Put(h, op.a, op.b); break;
-      case 1: st = wb.Merge(h, op.a, op.b); break;
-      case 2: st = wb.Delete(h, op.a); break;
-      default: st = wb.DeleteRange(h, op.a, op.b); break;
-    }
-    if (!st.ok()) {
-      err = st.ToString();
-      return false;
-    }
+  auto& b = *batch.impl_;
+  if (!b.error.empty()) {
+    err = b.error;
+    return false;
   }
-  rocksdb::Status st = impl_->db->Write(impl_->wopts, &wb);
+  rocksdb::WriteOptions wo = impl_->wopts;
+  if (!b.wal) {
+    wo.disableWAL = true;
+    wo.sync = false;
+  }
+  rocksdb::Status st = impl_->db->Write(wo, &b.wb);
   if (!st.ok()) {
     err = st.ToString();
     return false;

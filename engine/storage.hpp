@@ -9,7 +9,8 @@
 //   rollup_<r> <series id u64><bucket time> -> aggregate (merge operator folds deltas)
 //
 // Contract: a Batch is applied atomically; once write() returns true it survives a crash of the
-// process (the WAL is always on; with sync_writes it also survives power loss). Reads may run
+// process (through the WAL; with sync_writes it also survives power loss), except a batch marked
+// skip_wal(), which survives once the memtables reach disk and is all-or-nothing before that. Reads may run
 // concurrently with writes from any thread.
 #pragma once
 
@@ -52,6 +53,10 @@ class Storage {
     void merge(Cf cf, std::string_view key, std::string_view value);
     void del(Cf cf, std::string_view key);
     void delete_range(Cf cf, std::string_view begin, std::string_view end);
+    // Writes this batch without the WAL. Only for batches that can be rebuilt from data that is
+    // in the WAL (the shard flush, rebuilt from the ingest log): after a crash such a batch is
+    // either wholly present or wholly absent (column families are flushed atomically).
+    void skip_wal();
     std::size_t count() const;
     bool empty() const { return count() == 0; }
 

@@ -9,10 +9,12 @@
 namespace vigil {
 
 std::vector<SeriesRef> StoreReader::series_of(std::string_view metric_key) {
-  auto entries = index_.series_of(metric_key);
+  return series_matching(metric_key, TagFilter());
+}
+
+std::vector<SeriesRef> StoreReader::series_matching(std::string_view metric_key, const TagFilter& filter) {
   std::vector<SeriesRef> out;
-  out.reserve(entries.size());
-  for (auto& e : entries) out.push_back(SeriesRef{e.id, std::move(e.tags)});
+  index_.visit(metric_key, filter, [&](const SeriesEntry& e) { out.push_back(SeriesRef{e.id, e.tags}); });
   return out;
 }
 

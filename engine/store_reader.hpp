@@ -18,6 +18,7 @@ class StoreReader : public SeriesReader {
   StoreReader(Storage& storage, SeriesIndex& index) : storage_(storage), index_(index) {}
 
   std::vector<SeriesRef> series_of(std::string_view metric_key) override;
+  std::vector<SeriesRef> series_matching(std::string_view metric_key, const TagFilter& filter) override;
   void read_rollup(std::uint64_t id, std::int64_t res, std::int64_t from, std::int64_t to,
                    const std::function<void(std::int64_t, const Agg&)>& fn) override;
   void read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,

@@ -76,6 +76,14 @@ bool TagFilter::matches(const Tags& tags) const {
   return true;
 }
 
+std::vector<std::pair<std::string, std::string>> TagFilter::exact_clauses() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& c : clauses_)
+    if (c.positive.size() == 1 && c.positive[0].find('*') == std::string::npos)
+      out.emplace_back(c.name, c.positive[0]);
+  return out;
+}
+
 void SourceFilter::set_pattern(std::string_view pattern) {
   has_pattern_ = true;
   pattern_ = lowered(pattern);

@@ -32,6 +32,10 @@ class TagFilter {
 
   bool empty() const { return clauses_.empty(); }
   bool matches(const Tags& tags) const;
+  // (name, value) of each clause that admits exactly one value (one positive pattern without
+  // `*`): a series must carry that tag with that value (lower-cased), so an index can select
+  // candidates by it before matches() decides.
+  std::vector<std::pair<std::string, std::string>> exact_clauses() const;
 
  private:
   struct Clause {
