@@ -149,6 +149,38 @@ struct Engine::Impl {
   std::atomic<std::uint64_t> ingested{0};
   std::atomic<std::uint64_t> log_batches{0};
   std::atomic<std::uint64_t> backpressure_waits{0};
+  std::atomic<std::uint64_t> idle_flushes{0};
+  // Idle maintenance: flushes memtables once ingest has been quiet for idle_flush_ms.
+  std::thread maintenance;
+  std::mutex maint_mu;
+  std::condition_variable maint_cv;
+
+  void maintain(std::chrono::milliseconds idle) {
+    std::uint64_t seen = shared.applied_samples.load();
+    std::uint64_t flushed = seen;
+    auto since = std::chrono::steady_clock::now();
+    std::unique_lock lock(maint_mu);
+    while (!stopped.load()) {
+      maint_cv.wait_for(lock, std::chrono::milliseconds(200));
+      if (stopped.load()) break;
+      std::uint64_t now_applied = shared.applied_samples.load();
+      auto now = std::chrono::steady_clock::now();
+      if (now_applied != seen) {
+        seen = now_applied;
+        since = now;
+        continue;
+      }
+      // Quiet for `idle` (longer than a shard flush interval, so the shards have written their
+      // pending state): fold what the memtables hold into SST files once.
+      if (seen != flushed && now - since >= idle + shared.flush_interval) {
+        lock.unlock();
+        storage->flush();
+        lock.lock();
+        flushed = seen;
+        idle_flushes.fetch_add(1);
+      }
+    }
+  }
 };
 
 Engine::Engine() : impl_(std::make_unique<Impl>()) {}
@@ -191,6 +223,10 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
     I.shards.push_back(I.system->spawn<caf::detached>(shard_actor, idx, &I.shared));
   }
   I.evaluators = std::make_unique<AlertEvaluators>(*I.system, *I.alerts, n);
+  if (opts.idle_flush_ms > 0) {
+    auto idle = std::chrono::milliseconds(opts.idle_flush_ms);
+    I.maintenance = std::thread([impl = e->impl_.get(), idle] { impl->maintain(idle); });
+  }
   spdlog::info("engine open: data_dir={} shards={} series={} metrics={}", opts.data_dir, n,
                I.series->size(), I.catalog->size());
   return e;
@@ -296,6 +332,11 @@ void Engine::shutdown() {
   I.shards.clear();
   I.evaluators.reset();
   I.system.reset();
+  {
+    std::lock_guard lock(I.maint_mu);
+    I.maint_cv.notify_all();
+  }
+  if (I.maintenance.joinable()) I.maintenance.join();
   I.storage->flush();
   spdlog::info("engine stopped: state flushed");
 }
@@ -338,6 +379,8 @@ std::string Engine::metrics_text() {
   line("vigil_shard_flushes_total", "counter", "Shard flushes to storage.", I.shared.flushes.load());
   line("vigil_shard_flush_errors_total", "counter", "Failed shard flushes (retried).",
        I.shared.flush_errors.load());
+  line("vigil_idle_memtable_flushes_total", "counter", "Memtable flushes after ingest went quiet.",
+       I.idle_flushes.load());
   line("vigil_series", "gauge", "Known series.", I.series->size());
   line("vigil_metrics", "gauge", "Known metrics.", I.catalog->size());
   line("vigil_shards", "gauge", "Shard actors.", I.shards.size());

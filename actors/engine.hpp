@@ -29,6 +29,9 @@ struct EngineOptions {
   StorageOptions storage;
   // Backpressure: ingest waits while more samples than this are accepted but not yet applied.
   std::size_t max_in_flight = 2'000'000;
+  // After this long without new samples, memtables are written to SST files: the merge operands
+  // of recent rollup writes are folded once there instead of on every query. 0 disables.
+  int idle_flush_ms = 2000;
   // Fault injection for tests: each shard sleeps this long before applying a batch.
   std::int64_t apply_delay_us = 0;
 };

@@ -105,13 +105,40 @@ inline bool get_sample_value(std::string_view in, std::int64_t t, Agg& a) {
 
 // -- keys -----------------------------------------------------------------------------------------
 
-// rollup CF (one per resolution): series id | bucket start
-inline std::string rollup_key(std::uint64_t sid, std::int64_t bucket) {
+// rollup CF (one per resolution): series id | chunk start -> a rollup block. A chunk is
+// kRollupChunkBuckets consecutive buckets of one series at one resolution (at 60 s, one UTC day),
+// so a query reads one key per series and chunk, and a flush writes one merge operand per series,
+// resolution and chunk, however many of its buckets the flush touched.
+inline constexpr std::int64_t kRollupChunkBuckets = 1440;
+inline std::int64_t rollup_chunk(std::int64_t bucket, std::int64_t res) {
+  return floor_to(bucket, res * kRollupChunkBuckets);
+}
+inline std::string rollup_key(std::uint64_t sid, std::int64_t chunk) {
   std::string k;
   k.reserve(16);
   put_u64(k, sid);
-  put_time(k, bucket);
+  put_time(k, chunk);
   return k;
+}
+
+// A rollup block (and each merge operand of one): entries of bucket index u16 (from the chunk
+// start) + Agg, in ascending index order, each index at most once.
+inline constexpr std::size_t kRollupEntrySize = 2 + kAggSize;
+inline void put_rollup_entry(std::string& out, std::int64_t chunk, std::int64_t bucket,
+                             std::int64_t res, const Agg& a) {
+  put_u16(out, static_cast<std::uint16_t>((bucket - chunk) / res));
+  put_agg(out, a);
+}
+// Calls fn(index, agg) for each entry; false if the block is malformed.
+template <class Fn>
+bool for_each_rollup_entry(std::string_view block, Fn&& fn) {
+  if (block.size() % kRollupEntrySize != 0) return false;
+  for (const char* p = block.data(); p < block.data() + block.size(); p += kRollupEntrySize) {
+    Agg a;
+    get_agg(std::string_view(p + 2, kAggSize), a);
+    fn(get_u16(p), a);
+  }
+  return true;
 }
 
 // raw CF: series id | UTC day | shard u16 | flush sequence -> a block of records

@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 #include <stdexcept>
+#include <thread>
 
 namespace vigil {
 
@@ -113,6 +114,8 @@ void add_to_buckets(std::vector<Bucket>& out, std::int64_t res, std::int64_t t, 
 }
 
 constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
+// Queries over at least this many series read them on two threads.
+constexpr std::size_t kParallelSeries = 512;
 
 }  // namespace
 
@@ -217,11 +220,28 @@ double combine(GroupFunction f, double acc, double v) {
 
 std::vector<SeriesResult> group(std::vector<SeriesResult> series, const MeasurementQuery& q) {
   struct Cell {
+    std::int64_t time = 0;
     double acc = 0;
     std::size_t n = 0;
     Agg agg;
   };
-  std::map<Tags, std::map<std::int64_t, Cell>> groups;
+  // Points sit on bucket starts, so a group's cells are a dense array indexed by bucket from the
+  // query's first bucket; points off that grid (none today) go to a sorted side map.
+  struct Cells {
+    std::vector<Cell> dense;
+    std::map<std::int64_t, Cell> other;
+  };
+  const std::int64_t res = q.resolution > 0 ? q.resolution : 1;
+  const std::int64_t base = floor_to(q.start, res);
+  const std::int64_t span = q.end >= q.start ? (floor_to(q.end, res) - base) / res + 1 : 0;
+  const bool use_dense = span > 0 && span <= 1'000'000;
+  std::map<Tags, Cells> groups;
+  auto fold = [&](Cell& c, std::int64_t t, const Point& p) {
+    c.time = t;
+    c.acc = c.n == 0 ? p.value : combine(q.group_function, c.acc, p.value);
+    ++c.n;
+    c.agg.merge(p.agg);
+  };
   for (auto& s : series) {
     Tags key;
     if (!q.group_all) {
@@ -234,22 +254,30 @@ std::vector<SeriesResult> group(std::vector<SeriesResult> series, const Measurem
       key.erase(std::unique(key.begin(), key.end()), key.end());
     }
     auto& cells = groups[key];
+    if (use_dense && cells.dense.empty()) cells.dense.resize(static_cast<std::size_t>(span));
     for (const auto& p : s.points) {
-      Cell& c = cells[p.time];
-      c.acc = c.n == 0 ? p.value : combine(q.group_function, c.acc, p.value);
-      ++c.n;
-      c.agg.merge(p.agg);
+      std::int64_t off = p.time - base;
+      if (use_dense && off >= 0 && off % res == 0 && off / res < span)
+        fold(cells.dense[static_cast<std::size_t>(off / res)], p.time, p);
+      else
+        fold(cells.other[p.time], p.time, p);
     }
   }
   std::vector<SeriesResult> out;
   out.reserve(groups.size());
   for (auto& [key, cells] : groups) {
-    if (cells.empty()) continue;
+    std::vector<const Cell*> all;
+    for (const auto& c : cells.dense)
+      if (c.n > 0) all.push_back(&c);
+    for (const auto& [t, c] : cells.other) all.push_back(&c);
+    if (!cells.other.empty())
+      std::sort(all.begin(), all.end(), [](const Cell* a, const Cell* b) { return a->time < b->time; });
+    if (all.empty()) continue;
     SeriesResult r{key, {}};
-    r.points.reserve(cells.size());
-    for (const auto& [t, c] : cells) {
-      double v = q.group_function == GroupFunction::mean ? c.acc / static_cast<double>(c.n) : c.acc;
-      r.points.push_back(Point{t, v, c.agg});
+    r.points.reserve(all.size());
+    for (const Cell* c : all) {
+      double v = q.group_function == GroupFunction::mean ? c->acc / static_cast<double>(c->n) : c->acc;
+      r.points.push_back(Point{c->time, v, c->agg});
     }
     out.push_back(std::move(r));
   }
@@ -266,13 +294,32 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
   if (!q.group_all)
     for (const auto& name : q.group_by) filter.require(name);
 
+  auto refs = reader.series_matching(q.metric_key, filter);
+  auto read_part = [&](SeriesReader& r, std::size_t begin, std::size_t end) {
+    std::vector<SeriesResult> part;
+    for (std::size_t i = begin; i < end; ++i) {
+      auto& ref = refs[i];
+      if (q.search && !q.search->matches(ref.tags)) continue;
+      auto buckets = read_buckets(r, ref.id, q.resolution, q.start, q.end);
+      auto points = summarize_series(buckets, q.summary, q.counter);
+      if (points.empty()) continue;
+      part.push_back(SeriesResult{std::move(ref.tags), std::move(points)});
+    }
+    return part;
+  };
+  // Many series: the second half is read on another thread, through a reader of its own.
   std::vector<SeriesResult> series;
-  for (auto& ref : reader.series_matching(q.metric_key, filter)) {
-    if (q.search && !q.search->matches(ref.tags)) continue;
-    auto buckets = read_buckets(reader, ref.id, q.resolution, q.start, q.end);
-    auto points = summarize_series(buckets, q.summary, q.counter);
-    if (points.empty()) continue;
-    series.push_back(SeriesResult{std::move(ref.tags), std::move(points)});
+  std::unique_ptr<SeriesReader> second;
+  if (refs.size() >= kParallelSeries && std::thread::hardware_concurrency() > 1) second = reader.clone();
+  if (second) {
+    std::size_t mid = refs.size() / 2;
+    std::vector<SeriesResult> tail;
+    std::thread t([&] { tail = read_part(*second, mid, refs.size()); });
+    series = read_part(reader, 0, mid);
+    t.join();
+    series.insert(series.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
+  } else {
+    series = read_part(reader, 0, refs.size());
   }
   if (grouped) series = group(std::move(series), q);
   sort_by_tags(series);

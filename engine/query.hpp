@@ -43,6 +43,9 @@ class SeriesReader {
   // Raw samples (each an Agg, usually count 1) of one series, time in [from, to], ascending.
   virtual void read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
                         const std::function<void(std::int64_t, const Agg&)>& fn) = 0;
+  // A second reader over the same data for use on another thread (read_rollup / read_raw only),
+  // or nullptr when this reader cannot be shared out.
+  virtual std::unique_ptr<SeriesReader> clone() { return nullptr; }
 };
 
 // -- functions --------------------------------------------------------------------------------

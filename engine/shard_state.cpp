@@ -123,10 +123,17 @@ bool ShardState::flush(std::string& err) {
     std::sort(buckets.begin(), buckets.end(), [](const auto& a, const auto& b) {
       return std::tie(a.first.sid, a.first.bucket) < std::tie(b.first.sid, b.first.bucket);
     });
-    for (const auto& [k, agg] : buckets) {
+    // One merge operand per series and chunk: the buckets of the chunk this flush touched.
+    const std::int64_t res = kResolutions[r];
+    for (std::size_t i = 0; i < buckets.size();) {
+      const std::uint64_t sid = buckets[i].first.sid;
+      const std::int64_t chunk = enc::rollup_chunk(buckets[i].first.bucket, res);
       v.clear();
-      enc::put_agg(v, *agg);
-      batch.merge(rollup_cf(r), enc::rollup_key(k.sid, k.bucket), v);
+      for (; i < buckets.size() && buckets[i].first.sid == sid &&
+             enc::rollup_chunk(buckets[i].first.bucket, res) == chunk;
+           ++i)
+        enc::put_rollup_entry(v, chunk, buckets[i].first.bucket, res, *buckets[i].second);
+      batch.merge(rollup_cf(r), enc::rollup_key(sid, chunk), v);
     }
   }
   std::string ck;

@@ -9,6 +9,8 @@
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -18,21 +20,72 @@ namespace vigil {
 
 namespace {
 
-// Folds rollup deltas: the value of a bucket is the merge of every aggregate written to it.
-class AggMergeOperator : public rocksdb::AssociativeMergeOperator {
+// Folds rollup blocks (engine/encoding.hpp): the block of a series' chunk is the merge, bucket by
+// bucket, of every operand written to it. Reads and compactions fold all pending operands of a key
+// in one pass; operands are folded in write order, so `last` ties resolve as they did in memory.
+class RollupMergeOperator : public rocksdb::MergeOperator {
  public:
-  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
-             std::string* new_value, rocksdb::Logger*) const override {
-    Agg acc;
-    if (existing != nullptr) enc::get_agg(std::string_view(existing->data(), existing->size()), acc);
-    Agg delta;
-    if (!enc::get_agg(std::string_view(value.data(), value.size()), delta)) return false;
-    acc.merge(delta);
-    new_value->clear();
-    enc::put_agg(*new_value, acc);
-    return true;
+  bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
+    std::vector<rocksdb::Slice> parts;
+    parts.reserve(in.operand_list.size() + 1);
+    if (in.existing_value != nullptr) parts.push_back(*in.existing_value);
+    for (const auto& op : in.operand_list) parts.push_back(op);
+    return fold(parts, out->new_value);
   }
-  const char* Name() const override { return "vigil.AggMerge"; }
+  bool PartialMergeMulti(const rocksdb::Slice&, const std::deque<rocksdb::Slice>& operands,
+                         std::string* new_value, rocksdb::Logger*) const override {
+    std::vector<rocksdb::Slice> parts(operands.begin(), operands.end());
+    return fold(parts, *new_value);
+  }
+  const char* Name() const override { return "vigil.RollupBlockMerge"; }
+
+ private:
+  // Each part is sorted by bucket index; folding goes through a per-thread dense array of the
+  // chunk's buckets (parts in write order), then writes the touched buckets in index order.
+  static bool fold(const std::vector<rocksdb::Slice>& parts, std::string& out) {
+    // One block alone (the usual read once the operands were folded by a flush or compaction)
+    // is already in its final form.
+    if (parts.size() == 1) {
+      if (parts[0].size() % enc::kRollupEntrySize != 0) return false;
+      out.assign(parts[0].data(), parts[0].size());
+      return true;
+    }
+    struct Scratch {
+      std::vector<Agg> slot = std::vector<Agg>(enc::kRollupChunkBuckets);
+      std::vector<std::uint8_t> used = std::vector<std::uint8_t>(enc::kRollupChunkBuckets, 0);
+      std::vector<std::uint16_t> touched;
+    };
+    thread_local Scratch sc;
+    sc.touched.clear();
+    bool ok = true;
+    for (const auto& p : parts) {
+      ok = enc::for_each_rollup_entry(std::string_view(p.data(), p.size()), [&](std::uint16_t i, const Agg& a) {
+        if (i >= enc::kRollupChunkBuckets) {
+          ok = false;
+          return;
+        }
+        if (!sc.used[i]) {
+          sc.used[i] = 1;
+          sc.slot[i] = a;
+          sc.touched.push_back(i);
+        } else {
+          sc.slot[i].merge(a);
+        }
+      }) && ok;
+      if (!ok) break;
+    }
+    std::sort(sc.touched.begin(), sc.touched.end());
+    out.clear();
+    out.reserve(sc.touched.size() * enc::kRollupEntrySize);
+    for (std::uint16_t i : sc.touched) {
+      if (ok) {
+        enc::put_u16(out, i);
+        enc::put_agg(out, sc.slot[i]);
+      }
+      sc.used[i] = 0;
+    }
+    return ok;
+  }
 };
 
 const char* cf_name(int i) {
@@ -43,6 +96,9 @@ const char* cf_name(int i) {
 }
 
 rocksdb::Slice sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+constexpr const char* kFormatKey = "format";
+constexpr const char* kFormat = "2";
 
 }  // namespace
 
@@ -139,7 +195,7 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
 
   db_opts.db_write_buffer_size = static_cast<std::size_t>(opts.memtable_mb) << 20;
   auto cache = rocksdb::NewLRUCache(static_cast<std::size_t>(opts.block_cache_mb) << 20);
-  auto merge_op = std::make_shared<AggMergeOperator>();
+  auto merge_op = std::make_shared<RollupMergeOperator>();
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (int i = 0; i < kCfCount; ++i) {
@@ -175,6 +231,27 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
     }
   }
   s->impl_->wopts.sync = opts.sync_writes;
+  // The store's format: rollups are kept in per-chunk blocks since format 2. A store without the
+  // marker is new if it holds no series yet; otherwise it predates the marker and is refused.
+  std::string format;
+  if (!s->get(Cf::meta, kFormatKey, format)) {
+    bool has_series = false;
+    s->scan(Cf::series, "", "", [&](std::string_view, std::string_view) {
+      has_series = true;
+      return false;
+    });
+    if (has_series) {
+      err = "the data directory " + dir + " holds an older storage format; start on an empty directory";
+      return nullptr;
+    }
+    Batch b;
+    b.put(Cf::meta, kFormatKey, kFormat);
+    if (!s->write(b, err)) return nullptr;
+  } else if (format != kFormat) {
+    err = "the data directory " + dir + " holds storage format " + format + ", this version reads format " +
+          std::string(kFormat);
+    return nullptr;
+  }
   return s;
 }
 

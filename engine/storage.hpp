@@ -6,7 +6,9 @@
 //   series     "k<canonical key>" -> series id (u64); "i<series id u64>" -> canonical key
 //   log        <shard u16><seq u64> -> ingest-log entry (the samples of one accepted batch)
 //   raw        <series id u64><day><shard u16><flush seq u64> -> block of the series' samples
-//   rollup_<r> <series id u64><bucket time> -> aggregate (merge operator folds deltas)
+//   rollup_<r> <series id u64><chunk start> -> block of bucket aggregates (engine/encoding.hpp;
+//              the merge operator folds the blocks written by successive flushes)
+//   meta "format" -> the storage format ("2"); other formats are refused at open
 //
 // Contract: a Batch is applied atomically; once write() returns true it survives a crash of the
 // process (through the WAL; with sync_writes it also survives power loss), except a batch marked

@@ -32,13 +32,15 @@ void StoreReader::read_rollup(std::uint64_t id, std::int64_t res, std::int64_t f
     if (kResolutions[i] == res) idx = i;
   if (idx < 0 || to < from) return;
   auto& c = cursor(rollup_cf(idx));
-  for (c.seek(enc::rollup_key(id, from)); c.valid(); c.next()) {
+  for (c.seek(enc::rollup_key(id, enc::rollup_chunk(from, res))); c.valid(); c.next()) {
     auto k = c.key();
     if (k.size() != 16 || enc::get_u64(k.data()) != id) break;
-    std::int64_t t = enc::get_time(k.data() + 8);
-    if (t > to) break;
-    Agg a;
-    if (enc::get_agg(c.value(), a)) fn(t, a);
+    std::int64_t chunk = enc::get_time(k.data() + 8);
+    if (chunk > to) break;
+    enc::for_each_rollup_entry(c.value(), [&](std::uint16_t i, const Agg& a) {
+      std::int64_t t = chunk + static_cast<std::int64_t>(i) * res;
+      if (t >= from && t <= to) fn(t, a);
+    });
   }
 }
 

@@ -23,6 +23,9 @@ class StoreReader : public SeriesReader {
                    const std::function<void(std::int64_t, const Agg&)>& fn) override;
   void read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
                 const std::function<void(std::int64_t, const Agg&)>& fn) override;
+  std::unique_ptr<SeriesReader> clone() override {
+    return std::make_unique<StoreReader>(storage_, index_);
+  }
 
  private:
   Storage::Cursor& cursor(Cf cf);

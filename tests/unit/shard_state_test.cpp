@@ -46,7 +46,12 @@ class ShardStateTest : public ::testing::Test {
   Agg rollup(std::uint64_t sid, int res_index, std::int64_t bucket) {
     std::string v;
     Agg a;
-    if (storage_->get(rollup_cf(res_index), enc::rollup_key(sid, bucket), v)) enc::get_agg(v, a);
+    const std::int64_t res = kResolutions[res_index];
+    const std::int64_t chunk = enc::rollup_chunk(bucket, res);
+    if (storage_->get(rollup_cf(res_index), enc::rollup_key(sid, chunk), v))
+      enc::for_each_rollup_entry(v, [&](std::uint16_t i, const Agg& e) {
+        if (chunk + static_cast<std::int64_t>(i) * res == bucket) a = e;
+      });
     return a;
   }
   // Raw samples of a series, decoded from its blocks.
@@ -187,6 +192,35 @@ TEST_F(ShardStateTest, raw_reads_merge_blocks_of_several_flushes_in_time_order) 
   got.clear();
   reader.read_raw(8, 150, 86400 + 5, [&](std::int64_t t, const Agg& a) { got.emplace_back(t, a.sum); });
   EXPECT_EQ(got, (std::vector<std::pair<std::int64_t, double>>{{200, 2}, {300, 3}, {86405, 9}}));
+}
+
+TEST_F(ShardStateTest, rollup_blocks_fold_operands_of_several_flushes_and_chunks) {
+  std::string err;
+  // Two flushes touch overlapping 60 s buckets of one chunk, plus a bucket in the next chunk
+  // (chunks of 60 s rollups are one UTC day); the reader sees one folded bucket list.
+  {
+    ShardState st(0, *storage_);
+    st.apply(1, {{5, 0, Agg::of_value(1, 0)}, {5, 61, Agg::of_value(2, 61)}, {5, 86400 + 1, Agg::of_value(7, 86401)}});
+    ASSERT_TRUE(st.flush(err)) << err;
+    st.apply(2, {{5, 30, Agg::of_value(3, 30)}, {5, 125, Agg::of_value(4, 125)}});
+    ASSERT_TRUE(st.flush(err)) << err;
+  }
+  auto check = [&](const char* when) {
+    SeriesIndex index(*storage_);
+    StoreReader reader(*storage_, index);
+    std::vector<std::tuple<std::int64_t, double, double>> got;
+    reader.read_rollup(5, 60, 0, 86400 + 60, [&](std::int64_t t, const Agg& a) { got.emplace_back(t, a.count, a.sum); });
+    EXPECT_EQ(got, (std::vector<std::tuple<std::int64_t, double, double>>{{0, 2, 4}, {60, 1, 2}, {120, 1, 4}, {86400, 1, 7}}))
+        << when;
+    got.clear();
+    reader.read_rollup(5, 60, 60, 120, [&](std::int64_t t, const Agg& a) { got.emplace_back(t, a.count, a.sum); });
+    EXPECT_EQ(got, (std::vector<std::tuple<std::int64_t, double, double>>{{60, 1, 2}, {120, 1, 4}})) << when;
+    EXPECT_EQ(rollup(5, 6, 0).count, 4) << when;  // the daily bucket holds the first day's four samples
+    EXPECT_EQ(rollup(5, 6, 0).last, 4) << when;
+  };
+  check("from memtables");
+  reopen();  // flushed to SST files and read back through the merge operator
+  check("after reopen");
 }
 
 }  // namespace vigil
