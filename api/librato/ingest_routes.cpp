@@ -149,7 +149,7 @@ Response list_metrics(actors::Engine& engine, const Request& req, RejectCounters
     metrics.push_back(metric_json(*found[i]));
   nlohmann::json body = {{"query",
                           {{"found", found.size()},
-                           {"length", length},
+                           {"length", metrics.size()},
                            {"offset", offset},
                            {"total", all.size()}}},
                          {"metrics", metrics}};
