@@ -42,10 +42,11 @@ class Session : public std::enable_shared_from_this<Session> {
       close();
       return;
     }
-    if (ec) {
-      // Malformed HTTP or a body over the limit: answer once, then close.
-      int status = ec == http::error::body_limit ? 413 : 400;
-      Response r = request_error(status, std::string("bad HTTP request: ") + ec.message());
+    // A body over the limit fails once the head is read (Content-Length) or during the body
+    // (chunked): the method, target and fields are known either way.
+    if (ec && !(ec == http::error::body_limit && !parser_->get().target().empty())) {
+      // Malformed HTTP: answer once, then close.
+      Response r = request_error(400, std::string("bad HTTP request: ") + ec.message());
       write(make(r, 11, false));
       return;
     }
@@ -56,7 +57,8 @@ class Session : public std::enable_shared_from_this<Session> {
     auto q = target.find('?');
     req.path = std::string(target.substr(0, q));
     if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-    req.body = std::move(msg.body());
+    if (ec) req.unread_status = 413;  // a body over the limit: the handler answers, then we close
+    else req.body = std::move(msg.body());
     for (const auto& f : msg) {
       std::string name(f.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -69,7 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::error("handler failed on {} {}: {}", req.method, req.path, e.what());
       r = system_error(500, "internal error");
     }
-    write(make(r, msg.version(), msg.keep_alive()));
+    write(make(r, msg.version(), msg.keep_alive() && !ec));
   }
 
   http::response<http::string_body> make(const Response& r, unsigned version, bool keep_alive) {

@@ -1,5 +1,7 @@
 #include "api/router.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 
 #include "actors/alerts.hpp"
@@ -45,13 +47,33 @@ Router::Router(actors::Engine& engine, RouterOptions opts) : engine_(engine), op
 Response Router::handle(const Request& req) {
   requests_.fetch_add(1);
   Response r;
-  const std::string& p = req.path;
-  const std::string& m = req.method;
-  std::string name;
   librato::RateState rate;
   if (opts_.librato && !opts_.librato->access.admit(req, r, rate)) {
     // refused: r holds the 401, 403 or 429 answer
-  } else if (p == "/health") {
+  } else if (req.unread_status) {
+    rejects_.too_large.fetch_add(1);
+    r = request_error(req.unread_status, "the request body is over the size limit (64 MiB)");
+  } else {
+    try {
+      r = route(req);
+    } catch (const std::exception& e) {  // answered here so that the error carries the rate headers
+      spdlog::error("handler failed on {} {}: {}", req.method, req.path, e.what());
+      r = system_error(500, "internal error");
+    }
+  }
+  librato::Access::add_headers(rate, r);
+  if (r.status < 300) responses_2xx_.fetch_add(1);
+  else if (r.status < 500) responses_4xx_.fetch_add(1);
+  else responses_5xx_.fetch_add(1);
+  return r;
+}
+
+Response Router::route(const Request& req) {
+  Response r;
+  const std::string& p = req.path;
+  const std::string& m = req.method;
+  std::string name;
+  if (p == "/health") {
     r = m == "GET" || m == "HEAD" ? Response{200, R"({"status":"ok"})", "application/json", {}}
                                   : method_not_allowed("GET");
   } else if (p == "/metrics") {
@@ -97,10 +119,6 @@ Response Router::handle(const Request& req) {
   } else {
     r = request_error(404, "no route for " + p);
   }
-  librato::Access::add_headers(rate, r);
-  if (r.status < 300) responses_2xx_.fetch_add(1);
-  else if (r.status < 500) responses_4xx_.fetch_add(1);
-  else responses_5xx_.fetch_add(1);
   return r;
 }
 

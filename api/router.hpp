@@ -40,6 +40,8 @@ class Router {
   Response handle(const Request& req);
 
  private:
+  // The answer of an admitted request.
+  Response route(const Request& req);
   Response metrics_page();
 
   actors::Engine& engine_;

@@ -238,7 +238,9 @@ struct KafkaConsumer::Impl {
     }
     std::string_view body(static_cast<const char*>(m->payload), m->len);
     Format f = format_of(m);
-    ParseOutcome r = f == Format::json ? parse_measurements_json(body, now) : parse_line_protocol(body, now, precision);
+    CompositeRefusal composites(engine->catalog());  // composite metrics are computed, never stored
+    ParseOutcome r = f == Format::json ? parse_measurements_json(body, now, &composites)
+                                       : parse_line_protocol(body, now, precision, &composites);
     if (!r.request_error.empty()) {
       dead_letter(m, f == Format::json ? "bad_json" : "bad_line_protocol", r.request_error);
       return false;

@@ -54,6 +54,9 @@ void Catalog::load() {
     if (decode(v, m)) metrics_[std::string(k.substr(kPrefix.size()))] = std::move(m);
     return true;
   });
+  std::size_t n = 0;
+  for (const auto& [k, m] : metrics_) n += m.type == MetricType::composite;
+  composites_.store(n);
 }
 
 bool Catalog::ensure(const std::vector<Measurement>& ms, std::int64_t now, std::string& err) {
@@ -84,7 +87,10 @@ bool Catalog::put(const MetricInfo& info, std::string& err) {
   std::string key = metric_key(info.name);
   batch.put(Cf::meta, kPrefix + key, encode(info));
   if (!storage_.write(batch, err)) return false;
-  metrics_[key] = info;
+  auto& slot = metrics_[key];
+  if (slot.type == MetricType::composite && !slot.name.empty()) composites_.fetch_sub(1);
+  if (info.type == MetricType::composite) composites_.fetch_add(1);
+  slot = info;
   return true;
 }
 
@@ -100,7 +106,17 @@ std::string Catalog::storage_key(std::string_view name) { return kPrefix + metri
 void Catalog::forget(std::string_view name) {
   std::lock_guard lock(mu_);
   auto it = metrics_.find(metric_key(name));
-  if (it != metrics_.end()) metrics_.erase(it);
+  if (it == metrics_.end()) return;
+  if (it->second.type == MetricType::composite) composites_.fetch_sub(1);
+  metrics_.erase(it);
+}
+
+bool Catalog::is_composite(std::string_view name) const {
+  if (composites_.load(std::memory_order_relaxed) == 0) return false;
+  std::string key = metric_key(name);
+  std::lock_guard lock(mu_);
+  auto it = metrics_.find(key);
+  return it != metrics_.end() && it->second.type == MetricType::composite;
 }
 
 std::vector<MetricInfo> Catalog::list() const {

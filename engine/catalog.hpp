@@ -26,6 +26,7 @@ std::string metric_key(std::string_view name);
 
 }  // namespace vigil
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -47,6 +48,9 @@ class Catalog {
   // Creates or replaces a metric.
   bool put(const MetricInfo& info, std::string& err);
   std::optional<MetricInfo> get(std::string_view name) const;
+  // True if `name` (any case) is a composite metric. Without composite metrics this is one
+  // atomic load: ingest asks it for every measurement.
+  bool is_composite(std::string_view name) const;
   // The storage key of a metric's metadata (meta column family), for deletes in a larger batch.
   static std::string storage_key(std::string_view name);
   // Drops a metric from memory once its storage key is deleted.
@@ -59,6 +63,7 @@ class Catalog {
   Storage& storage_;
   mutable std::mutex mu_;
   std::map<std::string, MetricInfo, std::less<>> metrics_;  // by metric key
+  std::atomic<std::size_t> composites_{0};                 // composite metrics in metrics_
 };
 
 }  // namespace vigil

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/catalog.hpp"
 #include "engine/urlencoded.hpp"
 #include "engine/validate.hpp"
 
@@ -170,7 +171,8 @@ TagScratch& tag_scratch() {
 // Parses one request (or a single measurement object) from a DOM root.
 class MeasurementsParser {
  public:
-  MeasurementsParser(ParseOutcome& out, std::int64_t now) : out_(out), now_(now) {}
+  MeasurementsParser(ParseOutcome& out, std::int64_t now, const NamePolicy* policy)
+      : out_(out), now_(now), policy_(policy) {}
 
   void run(element root) {
     if (root.type() != element_type::OBJECT) {
@@ -436,11 +438,14 @@ class MeasurementsParser {
       ok = false;
     } else {
       std::string_view sv = name.get_string().value_unsafe();
-      if (valid_metric_name(sv)) {
-        m.name.assign(sv.data(), sv.size());
-      } else {
+      if (!valid_metric_name(sv)) {
         error(index, "name", "must be 1-255 characters of A-Za-z0-9.:-_");
         ok = false;
+      } else if (const char* why = policy_ ? policy_->refuses(sv) : nullptr) {
+        error(index, "name", why);
+        ok = false;
+      } else {
+        m.name.assign(sv.data(), sv.size());
       }
     }
 
@@ -579,20 +584,21 @@ class MeasurementsParser {
 
   ParseOutcome& out_;
   std::int64_t now_;
+  const NamePolicy* policy_;
   Tags top_;
   std::optional<std::int64_t> default_time_;
   std::optional<std::int64_t> default_period_;
 };
 
 void parse_dom(simdjson::dom::parser& parser, const char* buf, std::size_t len, ParseOutcome& out,
-               std::int64_t now) {
+               std::int64_t now, const NamePolicy* policy) {
   element root;
   auto err = parser.parse(buf, len, false).get(root);
   if (err) {
     out.request_error = std::string("invalid JSON: ") + simdjson::error_message(err);
     return;
   }
-  MeasurementsParser(out, now).run(root);
+  MeasurementsParser(out, now, policy).run(root);
 }
 
 // ===============================================================================================
@@ -663,7 +669,8 @@ bool legacy_period(const ojson& v, std::int64_t& out) {
 
 class LegacyParser {
  public:
-  LegacyParser(ParseOutcome& out, std::int64_t now) : out_(out), now_(now) {}
+  LegacyParser(ParseOutcome& out, std::int64_t now, const NamePolicy* policy)
+      : out_(out), now_(now), policy_(policy) {}
 
   void run(const ojson& root) {
     if (!root.is_object()) {
@@ -779,6 +786,9 @@ class LegacyParser {
     }
     if (ok && !valid_metric_name(m.name)) {
       error(prefix, "name", "must be 1-255 characters of A-Za-z0-9.:-_");
+      ok = false;
+    } else if (const char* why = ok && policy_ ? policy_->refuses(m.name) : nullptr) {
+      error(prefix, "name", why);
       ok = false;
     }
 
@@ -902,6 +912,7 @@ class LegacyParser {
 
   ParseOutcome& out_;
   std::int64_t now_;
+  const NamePolicy* policy_;
   std::optional<std::string> source_;
   std::optional<std::int64_t> time_;
 };
@@ -926,12 +937,19 @@ bool split_form_key(std::string_view key, std::vector<std::string_view>& parts) 
 
 }  // namespace
 
-ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now) {
+const char* CompositeRefusal::refuses(std::string_view metric) const {
+  return catalog_.is_composite(metric)
+             ? "is a composite metric: its values are computed from its definition, measurements cannot be "
+               "submitted to it"
+             : nullptr;
+}
+
+ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now, const NamePolicy* policy) {
   ParseOutcome out;
   if (body.size() > kReusableBufferLimit) {
     simdjson::padded_string padded(body);
     simdjson::dom::parser parser;
-    parse_dom(parser, padded.data(), padded.size(), out, now);
+    parse_dom(parser, padded.data(), padded.size(), out, now, policy);
   } else {
     ThreadBuffers& b = thread_buffers();
     std::size_t need = body.size() + simdjson::SIMDJSON_PADDING;
@@ -942,7 +960,7 @@ ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now) {
     }
     if (!body.empty()) std::memcpy(b.padded.get(), body.data(), body.size());
     std::memset(b.padded.get() + body.size(), 0, simdjson::SIMDJSON_PADDING);
-    parse_dom(b.parser, b.padded.get(), body.size(), out, now);
+    parse_dom(b.parser, b.padded.get(), body.size(), out, now, policy);
   }
   if (!out.request_error.empty()) {
     out.measurements.clear();
@@ -951,14 +969,14 @@ ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now) {
   return out;
 }
 
-ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now) {
+ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now, const NamePolicy* policy) {
   ParseOutcome out;
   ojson root = ojson::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) {
     out.request_error = "invalid JSON";
     return out;
   }
-  LegacyParser(out, now).run(root);
+  LegacyParser(out, now, policy).run(root);
   if (!out.request_error.empty()) {
     out.measurements.clear();
     out.errors.clear();
@@ -966,7 +984,7 @@ ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now) {
   return out;
 }
 
-ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now) {
+ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now, const NamePolicy* policy) {
   ParseOutcome out;
   ojson root = ojson::object();
   std::vector<std::string_view> parts;
@@ -989,7 +1007,7 @@ ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now) {
     }
     *node = value;  // a repeated scalar parameter: the last one wins
   }
-  LegacyParser(out, now).run(root);
+  LegacyParser(out, now, policy).run(root);
   if (!out.request_error.empty()) {
     out.measurements.clear();
     out.errors.clear();

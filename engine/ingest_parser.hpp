@@ -12,6 +12,30 @@
 
 namespace vigil {
 
+class Catalog;
+
+// The metric names a parser must refuse beyond the syntax: composite metrics are computed from
+// their definition at query time, never stored, so measurements cannot be submitted to them.
+// Consulted once per otherwise valid measurement; the parsers stay free of the catalog.
+class NamePolicy {
+ public:
+  virtual ~NamePolicy() = default;
+  // The reason to refuse measurements of `metric` (the rest of an error message, e.g. "is a
+  // composite metric: ..."), or nullptr to accept them.
+  virtual const char* refuses(std::string_view metric) const = 0;
+};
+
+// The catalog's policy: refuses the names of composite metrics (any case). Cheap while no
+// composite metric exists (one atomic load per measurement).
+class CompositeRefusal final : public NamePolicy {
+ public:
+  explicit CompositeRefusal(const Catalog& catalog) : catalog_(catalog) {}
+  const char* refuses(std::string_view metric) const override;
+
+ private:
+  const Catalog& catalog_;
+};
+
 struct ParseOutcome {
   std::vector<Measurement> measurements;  // the valid ones, in input order
   // One per rejected item or field; param like "measurements[3].name", "gauges[0].value" or
@@ -28,14 +52,15 @@ struct ParseOutcome {
 // Also accepts a single measurement object {"name": .., "value": .., "time": .., "tags": {..}};
 // errors for it name the fields directly ("value", "tags.Region").
 // `now` is the default time (epoch seconds).
-ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now);
+// Measurements of names that `policy` refuses are rejected like invalid ones (error on `.name`).
+ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now, const NamePolicy* policy = nullptr);
 
 // POST /v1/metrics (legacy) JSON body: {"gauges": .., "counters": .., "source": S,
 // "measure_time": T}, each section an array of measurements or an object hashed by name.
-ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now);
+ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now, const NamePolicy* policy = nullptr);
 
 // POST /v1/metrics (legacy) application/x-www-form-urlencoded body:
 //   gauges[0][name]=cpu&gauges[0][value]=75&gauges[login-delay][value]=3.5&source=..
-ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now);
+ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now, const NamePolicy* policy = nullptr);
 
 }  // namespace vigil

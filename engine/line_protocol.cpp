@@ -81,7 +81,7 @@ std::int64_t divisor(TimePrecision p) {
 }
 
 // Parses one non-empty line; appends its measurements or returns an error message.
-std::string parse_line(std::string_view line, std::int64_t now, TimePrecision precision,
+std::string parse_line(std::string_view line, std::int64_t now, TimePrecision precision, const NamePolicy* policy,
                        std::vector<Measurement>& out) {
   std::string token, key, norm;
   std::size_t pos = read_token(line, 0, ", ", token);
@@ -156,6 +156,7 @@ std::string parse_line(std::string_view line, std::int64_t now, TimePrecision pr
     m.name = field == "value" ? measurement : measurement + "." + field;
     if (!valid_metric_name(m.name))
       return "invalid metric name '" + m.name + "': 1..255 characters of A-Za-z0-9.:-_";
+    if (const char* why = policy ? policy->refuses(m.name) : nullptr) return "metric '" + m.name + "' " + why;
     m.tags = tags;
     m.time = time;
     m.agg = Agg::of_value(v, time);
@@ -175,7 +176,8 @@ bool parse_time_precision(std::string_view text, TimePrecision& out) {
   return true;
 }
 
-ParseOutcome parse_line_protocol(std::string_view body, std::int64_t now, TimePrecision precision) {
+ParseOutcome parse_line_protocol(std::string_view body, std::int64_t now, TimePrecision precision,
+                                 const NamePolicy* policy) {
   ParseOutcome out;
   std::size_t pos = 0, lines = 0;
   std::int64_t number = 0;
@@ -191,7 +193,7 @@ ParseOutcome parse_line_protocol(std::string_view body, std::int64_t now, TimePr
     if (line.empty() || line.front() == '#') continue;
     ++lines;
     ms.clear();
-    std::string err = parse_line(line, now, precision, ms);
+    std::string err = parse_line(line, now, precision, policy, ms);
     if (!err.empty()) {
       out.errors.push_back({"line " + std::to_string(number), std::move(err)});
       continue;

@@ -24,7 +24,9 @@ enum class TimePrecision { ns, us, ms, s };
 bool parse_time_precision(std::string_view text, TimePrecision& out);
 
 // Errors name the line ("line 3") and what is wrong; the valid lines' measurements are kept.
-// `request_error` is set when the body holds no line at all.
-ParseOutcome parse_line_protocol(std::string_view body, std::int64_t now, TimePrecision precision);
+// `request_error` is set when the body holds no line at all. A line naming a metric that `policy`
+// refuses is rejected whole.
+ParseOutcome parse_line_protocol(std::string_view body, std::int64_t now, TimePrecision precision,
+                                 const NamePolicy* policy = nullptr);
 
 }  // namespace vigil

@@ -21,10 +21,12 @@ constexpr std::int64_t kMaxResolution = 604800;
 
 }  // namespace
 
-composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
-                            const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution) {
+composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const TagFilter& filter,
+                            const TagFilter* narrow, const std::string& fn, std::int64_t start, std::int64_t stop,
+                            std::int64_t resolution) {
   StoreReader reader(engine.storage(), engine.series());
   composite::Set out;
+  auto summary = parse_summary_function(fn);
   for (const auto& info : engine.catalog().list()) {
     if (!wildcard_match(metric, info.name)) continue;
     MeasurementQuery mq;
@@ -32,10 +34,11 @@ composite::Set fetch_series(actors::Engine& engine, const std::string& metric, c
     mq.start = start;
     mq.end = stop;
     mq.resolution = resolution;
-    if (source != "*") mq.filter.add("source", source);
-    mq.summary = *parse_summary_function(fn);
+    mq.filter = filter;
+    mq.summary = summary && *summary != SummaryFunction::all ? *summary : SummaryFunction::mean;
     mq.counter = info.type == MetricType::counter;
     for (auto& s : run_query(reader, mq).series) {
+      if (narrow && !narrow->matches(s.tags)) continue;
       composite::Series cs;
       cs.metric = info.name;
       if (const std::string* src = find_tag(s.tags, "source")) {
@@ -48,6 +51,13 @@ composite::Set fetch_series(actors::Engine& engine, const std::string& metric, c
     }
   }
   return out;
+}
+
+composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
+                            const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution) {
+  TagFilter filter;
+  if (source != "*") filter.add("source", source);
+  return fetch_series(engine, metric, filter, nullptr, fn, start, stop, resolution);
 }
 
 Response get_composite(actors::Engine& engine, Resources& res, const Request& req, const std::string* definition) {

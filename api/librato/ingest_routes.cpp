@@ -83,7 +83,8 @@ Response post_measurements(actors::Engine& engine, const Request& req, const Rou
     return request_error(415, "Content-Type must be application/json");
   }
   auto now = now_seconds();
-  auto out = parse_measurements_json(req.body, now);
+  CompositeRefusal composites(engine.catalog());
+  auto out = parse_measurements_json(req.body, now, &composites);
   return store(engine, out, 200, true, opts, rejects, now);
 }
 
@@ -91,11 +92,12 @@ Response post_metrics(actors::Engine& engine, const Request& req, const RouterOp
                       RejectCounters& rejects) {
   auto ct = req.header("content-type");
   auto now = now_seconds();
+  CompositeRefusal composites(engine.catalog());
   ParseOutcome out;
   if (is_json(ct)) {
-    out = parse_legacy_json(req.body, now);
+    out = parse_legacy_json(req.body, now, &composites);
   } else if (is_form(ct)) {
-    out = parse_legacy_form(req.body, now);
+    out = parse_legacy_form(req.body, now, &composites);
   } else {
     rejects.bad_content_type.fetch_add(1);
     return request_error(415, "Content-Type must be application/json or application/x-www-form-urlencoded");
@@ -147,7 +149,7 @@ Response list_metrics(actors::Engine& engine, const Request& req, RejectCounters
     metrics.push_back(metric_json(*found[i]));
   nlohmann::json body = {{"query",
                           {{"found", found.size()},
-                           {"length", length},
+                           {"length", metrics.size()},
                            {"offset", offset},
                            {"total", all.size()}}},
                          {"metrics", metrics}};

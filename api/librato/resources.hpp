@@ -10,6 +10,7 @@
 
 #include "api/http_server.hpp"
 #include "engine/composite.hpp"
+#include "engine/tag_filter.hpp"
 
 namespace vigil {
 class JobTable;
@@ -49,6 +50,11 @@ Response get_composite(actors::Engine& engine, Resources& res, const Request& re
 // by `fn` (mean, sum, min, max, count) at `resolution` over [start, stop]; the store is not synced.
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
                             const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution);
+// The same with any tag filter (a chart stream's `tags`), pushed into the query; series must also
+// match `narrow` when given (a second condition, e.g. a snapshot's source on top of a stream's).
+composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const TagFilter& filter,
+                            const TagFilter* narrow, const std::string& fn, std::int64_t start, std::int64_t stop,
+                            std::int64_t resolution);
 bool route_snapshots(actors::Engine& engine, Resources& res, const Request& req, Response& out);
 bool route_spaces(actors::Engine& engine, Resources& res, const Request& req, Response& out);
 

@@ -1,11 +1,10 @@
 // /v1/snapshots: a PNG of a chart over an interval, rendered server-side by a job from the chart's
 // streams. The snapshot is the document `snapshot/<id>`; the image is stored in the meta column
 // family under `snapimg/<id>` and served at /v1/snapshots/:id/image.png.
-#include <algorithm>
 #include <ctime>
-#include <limits>
 
 #include "actors/engine.hpp"
+#include "api/librato/chart_render.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
 #include "engine/doc_store.hpp"
@@ -18,12 +17,6 @@ namespace vigil::api::librato {
 namespace {
 
 using nlohmann::json;
-
-constexpr int kWidth = 600, kHeight = 300;
-constexpr int kLeft = 40, kRight = 10, kTop = 10, kBottom = 20;
-const Rgb kWhite{255, 255, 255}, kAxis{160, 160, 160};
-const Rgb kPalette[] = {{0x1f, 0x77, 0xb4}, {0xff, 0x7f, 0x0e}, {0x2c, 0xa0, 0x2c},
-                        {0xd6, 0x27, 0x28}, {0x94, 0x67, 0xbd}, {0x8c, 0x56, 0x4b}};
 
 std::string iso_time(std::int64_t t) {
   std::time_t tt = static_cast<std::time_t>(t);
@@ -44,91 +37,6 @@ std::optional<json> find_chart(DocStore& docs, std::int64_t id) {
   for (auto& [k, doc] : docs.list("space/"))
     if (k.size() > suffix.size() && k.compare(k.size() - suffix.size(), suffix.size(), suffix) == 0) return doc;
   return std::nullopt;
-}
-
-struct Line {
-  Rgb color;
-  composite::Series series;
-};
-
-// The lines of a chart's streams over [start, end]: metric streams (one line per series with
-// group_function breakout, else the streams' series combined by the group function, average by
-// default) and composite streams.
-std::vector<Line> chart_lines(actors::Engine& engine, const json& chart, const std::string& source, std::int64_t start,
-                              std::int64_t end, std::int64_t res) {
-  std::vector<Line> lines;
-  std::size_t n = 0;
-  for (const auto& st : chart.value("streams", json::array())) {
-    Rgb color = kPalette[n++ % std::size(kPalette)];
-    if (st.contains("color")) parse_color(st["color"].get<std::string>(), color);
-    auto fetch = [&](const std::string& m, const std::string& s, const std::string& fn) {
-      return fetch_series(engine, m, s, fn, start, end, res);
-    };
-    composite::Set set;
-    if (st.contains("composite")) {
-      std::string err;
-      auto expr = composite::parse(st["composite"].get<std::string>(), err);
-      if (!expr) continue;
-      try {
-        set = composite::evaluate(*expr, fetch, composite::Interval{start, end, res});
-      } catch (const std::exception&) {
-        continue;
-      }
-    } else {
-      std::string src = st.value("source", std::string("*"));
-      if (src == "%" || src.empty()) src = source;
-      std::string fn = st.value("summary_function", std::string("mean"));
-      if (fn == "average" || fn == "derivative") fn = "mean";
-      set = fetch(st["metric"].get<std::string>(), src, fn);
-      std::string group = st.value("group_function", std::string("average"));
-      if (group != "breakout" && set.size() > 1) {
-        std::string f = group == "average" ? "mean" : group;
-        std::string err;
-        auto expr = composite::parse(f + "(s(\"x\", \"*\"))", err);
-        set = composite::evaluate(*expr, [&](const std::string&, const std::string&, const std::string&) { return set; },
-                                  composite::Interval{start, end, res});
-      }
-    }
-    for (auto& s : set) lines.push_back(Line{color, std::move(s)});
-  }
-  return lines;
-}
-
-Raster render(actors::Engine& engine, const json& chart, const std::string& source, const std::string& type,
-              std::int64_t start, std::int64_t end) {
-  std::int64_t res = std::max<std::int64_t>(60, (end - start) / (kWidth - kLeft - kRight) / 60 * 60);
-  auto lines = chart_lines(engine, chart, source, start, end, res);
-  if (type == "stacked") {  // each line adds to the ones drawn before it
-    std::map<std::int64_t, double> acc;
-    for (auto& l : lines)
-      for (auto& [t, v] : l.series.points) v = acc[t] += v;
-  }
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (const auto& l : lines)
-    for (const auto& [t, v] : l.series.points) lo = std::min(lo, v), hi = std::max(hi, v);
-  if (chart.contains("min") && chart["min"].is_number()) lo = chart["min"].get<double>();
-  if (chart.contains("max") && chart["max"].is_number()) hi = chart["max"].get<double>();
-  if (!(lo < hi)) {  // no data, or flat
-    lo = std::isfinite(lo) ? lo - 1 : 0;
-    hi = lo + 2;
-  }
-  Raster img(kWidth, kHeight, kWhite);
-  int x0 = kLeft, x1 = kWidth - kRight - 1, y0 = kTop, y1 = kHeight - kBottom - 1;
-  img.line(x0, y0, x0, y1, kAxis);
-  img.line(x0, y1, x1, y1, kAxis);
-  auto px = [&](std::int64_t t) {
-    return x0 + static_cast<int>(std::lround(static_cast<double>(t - start) * (x1 - x0) / static_cast<double>(end - start)));
-  };
-  auto py = [&](double v) { return y1 - static_cast<int>(std::lround((v - lo) * (y1 - y0) / (hi - lo))); };
-  for (const auto& l : lines) {
-    const auto& pts = l.series.points;
-    for (std::size_t i = 0; i < pts.size(); ++i) {
-      int x = std::clamp(px(pts[i].first), x0, x1), y = std::clamp(py(pts[i].second), y0, y1);
-      if (i == 0) img.fill_rect(x - 1, y - 1, x + 1, y + 1, l.color);
-      else img.line(std::clamp(px(pts[i - 1].first), x0, x1), std::clamp(py(pts[i - 1].second), y0, y1), x, y, l.color);
-    }
-  }
-  return img;
 }
 
 Response create(actors::Engine& engine, Resources& res, const Request& req) {
@@ -178,7 +86,7 @@ Response create(actors::Engine& engine, Resources& res, const Request& req) {
   auto job = res.jobs.submit(
       [&engine, &res, id, chart = *chart, src, kind, stop, dur, base](JobTable::Context&) {
         engine.sync();  // samples accepted before the snapshot was requested are drawn
-        Raster img = render(engine, chart, src, kind, stop - dur, stop);
+        Raster img = chart::render(engine, chart, src, kind, stop - dur, stop);
         std::string err;
         Storage::Batch batch;
         batch.put(Cf::meta, image_key(id), img.png());

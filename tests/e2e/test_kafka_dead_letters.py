@@ -1,6 +1,7 @@
 """Kafka dead letters: malformed and invalid messages mixed into good data (bad JSON, an invalid
 metric name, a non-numeric line protocol field, an empty message, JSON forced to line protocol by
-the content-type header, samples older than kafka.max_sample_age_s). The good data is exact; each
+the content-type header, samples older than kafka.max_sample_age_s, measurements of a composite
+metric in JSON and in line protocol). The good data is exact; each
 bad message is on the dead-letter topic once, with its reason, source topic, partition and
 offset; /metrics counts them by reason; and no partition stalls behind them."""
 import json
@@ -27,6 +28,9 @@ BAD = [  # (message, reason kind)
     ('cpu,host=h1 value="text" %d' % (T0 * 10**9), "invalid_measurement"),
     ('{"name": "cpu", "value": 1, "time": %d, "tags": {"host": "h2"}}' % (NOW - 30 * 86400), "too_old"),
     ("# nothing but a comment", "bad_line_protocol"),
+    # cpu.sum is a composite metric (created before producing): computed, never stored.
+    ('{"name": "CPU.sum", "value": 1, "time": %d, "tags": {"host": "h4"}}' % T0, "invalid_measurement"),
+    ("cpu,host=h5 sum=2 %d" % (T0 * 10**9), "invalid_measurement"),
 ]
 # JSON sent with content-type text/plain is parsed as line protocol, and fails there.
 FORCED = ('{"name": "cpu", "value": 2, "tags": {"host": "h3"}}', "invalid_measurement")
@@ -46,6 +50,9 @@ mock = Mock(A.vigil, partitions=PARTS)
 v = Vigil(A.vigil, extra=["--kafka-bootstrap", mock.bootstrap, "--set", "kafka.max_sample_age_s=604800"])
 try:
     v.start()
+    st, _, _ = v.request("PUT", "/v1/metrics/cpu.sum", 'type=composite&composite=sum(s("cpu", "*"))',
+                         "application/x-www-form-urlencoded")
+    eq(st, 201, "the composite metric cpu.sum exists before the messages")
     expected_dead = []  # (partition, offset, reason kind)
     total = 0
     for p in range(PARTS):
@@ -82,6 +89,8 @@ try:
     check(all((payloads.get(k) or "") == (want[k] or "") for k in want), "dead letters carry the original value")
     reasons = [hd for d in dlq for hd in [dict(zip((d.get("headers") or [])[0::2], (d.get("headers") or [])[1::2]))]]
     print("example reasons:", sorted({r.get("reason") for r in reasons})[:4])
+    comp = [r.get("reason", "") for r in reasons if "composite metric" in r.get("reason", "")]
+    eq(len(comp), 2 * 3, "the composite metric's messages are dead-lettered for being composite (%r)" % comp[:1])
     eq(v.stop(), 0, "graceful stop exits 0")
 finally:
     v.cleanup()

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 #include <string>
 
@@ -649,6 +650,60 @@ TEST(LegacyForm, request_errors) {
     EXPECT_NE(o.request_error, "") << body;
     EXPECT_TRUE(o.measurements.empty()) << body;
   }
+}
+
+}  // namespace vigil
+
+// -- names refused by a policy (composite metrics) ------------------------------------------------
+
+namespace vigil {
+
+namespace {
+
+// Refuses one name, any case, as the catalog refuses composite metrics.
+class RefuseOne final : public NamePolicy {
+ public:
+  explicit RefuseOne(std::string name) : name_(std::move(name)) {}
+  const char* refuses(std::string_view metric) const override {
+    std::string lower(metric);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower == name_ ? "is a composite metric" : nullptr;
+  }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace
+
+TEST(IngestParser, refused_names_are_rejected_by_position_and_the_rest_kept) {
+  RefuseOne policy("cpu.total");
+  auto o = parse_measurements_json(
+      R"({"measurements":[{"name":"cpu","value":1},{"name":"CPU.Total","value":2},{"name":"mem","value":3}]})",
+      kNow, &policy);
+  ASSERT_EQ(o.request_error, "");
+  EXPECT_EQ(params(o), Params({"measurements[1].name"}));
+  EXPECT_EQ(o.errors[0].message, "is a composite metric");
+  ASSERT_EQ(o.measurements.size(), 2u);
+  EXPECT_EQ(o.measurements[0].name, "cpu");
+  EXPECT_EQ(o.measurements[1].name, "mem");
+  // Without the policy the same body is valid.
+  EXPECT_TRUE(parse_measurements_json(R"({"name":"cpu.total","value":2})", kNow).errors.empty());
+  EXPECT_EQ(params(parse_measurements_json(R"({"name":"cpu.total","value":2})", kNow, &policy)), Params({"name"}));
+}
+
+TEST(IngestParser, legacy_refused_names_are_rejected_by_position) {
+  RefuseOne policy("cpu.total");
+  auto j = parse_legacy_json(R"({"gauges":{"cpu.total":{"value":1},"cpu":{"value":2}},
+                                 "counters":[{"name":"Cpu.Total","value":1}]})",
+                             kNow, &policy);
+  EXPECT_EQ(params(j), Params({"gauges[cpu.total].name", "counters[0].name"}));
+  ASSERT_EQ(j.measurements.size(), 1u);
+  EXPECT_EQ(j.measurements[0].name, "cpu");
+  auto f = parse_legacy_form("gauges[0][name]=cpu&gauges[0][value]=1&gauges[1][name]=cpu.total&gauges[1][value]=2",
+                             kNow, &policy);
+  EXPECT_EQ(params(f), Params({"gauges[1].name"}));
+  ASSERT_EQ(f.measurements.size(), 1u);
 }
 
 }  // namespace vigil

@@ -86,3 +86,29 @@ TEST(LineProtocol, empty_body_is_a_request_error) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+
+namespace {
+
+class RefuseCpuTotal final : public NamePolicy {
+ public:
+  const char* refuses(std::string_view metric) const override {
+    return metric == "cpu.total" ? "is a composite metric" : nullptr;
+  }
+};
+
+}  // namespace
+
+TEST(LineProtocol, a_line_naming_a_refused_metric_is_rejected_whole) {
+  RefuseCpuTotal policy;
+  auto r = parse_line_protocol("cpu value=1,total=2 1700000000\ncpu value=3 1700000000\n", 1700000000,
+                               TimePrecision::s, &policy);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].param, "line 1");
+  EXPECT_EQ(r.errors[0].message, "metric 'cpu.total' is a composite metric");
+  ASSERT_EQ(r.measurements.size(), 1u);
+  EXPECT_EQ(r.measurements[0].agg.sum, 3);
+}
+
+}  // namespace vigil
