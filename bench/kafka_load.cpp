@@ -1,0 +1,268 @@
+// kafka_load: Kafka producer for the standard workloads (scripts/bench), on librdkafka.
+//
+// w1 mode (default): produces the 2,000,000 samples of W1 (docs: ../shared/bench/WORKLOAD.md;
+// metric bench.cpu, host=h0000..h0999 x region=r0..r9, 200 points 10 s apart from
+// 1,700,000,000, value = splitmix64(sid*200 + i) >> 11 scaled to [0,100), "%.3f"), in W1's
+// time-major order, PER_MESSAGE measurements per message: 1 (a Librato measurement object or
+// one line of line protocol) or more (a {"measurements":[...]} body, or that many lines).
+// A series always goes to the same partition (partition = (sid / 100) % PARTITIONS; 100 series
+// per group, so PARTITIONS dividing 100 spreads them evenly), which keeps per-series order.
+// After the last delivery report it reads every partition's low / high watermarks: a bounded
+// broker (librdkafka's mock cluster keeps about 5 MB or 100,000 message sets per partition)
+// drops the oldest message sets, and the report says how many samples are still held.
+//
+// triggers mode (--triggers): reads one message per stdin line, produces it with linger.ms=0,
+// waits for its delivery report and prints "<produce call> <acknowledged>" (epoch seconds,
+// microsecond resolution), one line per message: the alert-latency benchmark's Kafka path.
+//
+// Output (w1): one JSON object on stdout (and --stats FILE), with the producer's CPU seconds.
+#include <librdkafka/rdkafka.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr std::int64_t kHosts = 1000, kRegions = 10, kPoints = 200, kStep = 10, kT0 = 1700000000;
+constexpr std::int64_t kSeries = kHosts * kRegions, kBatch = 1000;
+
+struct Options {
+  std::string bootstrap, topic = "measurements", format = "json", compression = "lz4", stats;
+  int partitions = 50;
+  int per_message = 1;
+  bool triggers = false;
+  std::vector<std::pair<std::string, std::string>> props;
+};
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  std::uint64_t z = x;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+double epoch_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct Counters {
+  std::int64_t delivered = 0, failed = 0;
+  double last_ack = 0;
+  std::string first_error;
+};
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* c = static_cast<Counters*>(opaque);
+  c->last_ack = epoch_now();
+  if (m->err) {
+    ++c->failed;
+    if (c->first_error.empty()) c->first_error = rd_kafka_err2str(m->err);
+  } else {
+    ++c->delivered;
+  }
+}
+
+rd_kafka_t* make_producer(const Options& o, Counters& c, bool low_latency) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::vector<std::pair<std::string, std::string>> kv = {{"bootstrap.servers", o.bootstrap}};
+  if (low_latency) {
+    kv.insert(kv.end(), {{"linger.ms", "0"}, {"compression.codec", "none"}});
+  } else {
+    kv.insert(kv.end(), {{"linger.ms", "50"},
+                         {"batch.size", "1000000"},
+                         {"batch.num.messages", "100000"},
+                         {"queue.buffering.max.messages", "2000000"},
+                         {"queue.buffering.max.kbytes", "1048576"},
+                         {"compression.codec", o.compression}});
+  }
+  kv.insert(kv.end(), o.props.begin(), o.props.end());
+  for (auto& [k, v] : kv)
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      std::cerr << "kafka_load: " << k << "=" << v << ": " << err << "\n";
+      std::exit(2);
+    }
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_opaque(conf, &c);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) {
+    std::cerr << "kafka_load: " << err << "\n";
+    std::exit(1);
+  }
+  return rk;
+}
+
+void produce(rd_kafka_t* rk, const Options& o, int partition, const std::string& msg) {
+  for (;;) {
+    rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                                              RD_KAFKA_V_VALUE(const_cast<char*>(msg.data()), msg.size()),
+                                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      std::cerr << "kafka_load: produce: " << rd_kafka_err2str(e) << "\n";
+      std::exit(1);
+    }
+    rd_kafka_poll(rk, 10);
+  }
+}
+
+// One measurement, appended to `out`.
+void append_sample(std::string& out, const Options& o, std::int64_t sid, std::int64_t ti) {
+  double v = static_cast<double>(splitmix64(static_cast<std::uint64_t>(sid * kPoints + ti)) >> 11) *
+             (100.0 / 9007199254740992.0);
+  long long ts = kT0 + ti * kStep, host = sid / kRegions, region = sid % kRegions;
+  char buf[192];
+  int n;
+  if (o.format == "json")
+    n = std::snprintf(buf, sizeof buf,
+                      "{\"name\":\"bench.cpu\",\"time\":%lld,\"value\":%.3f,\"tags\":{\"host\":\"h%04lld\",\"region\":\"r%lld\"}}",
+                      ts, v, host, region);
+  else
+    n = std::snprintf(buf, sizeof buf, "bench.cpu,host=h%04lld,region=r%lld value=%.3f %lld000000000", host, region, v,
+                      ts);
+  out.append(buf, static_cast<std::size_t>(n));
+}
+
+int run_w1(const Options& o) {
+  Counters c;
+  rd_kafka_t* rk = make_producer(o, c, false);
+  const double c0 = cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::int64_t messages = 0, samples = 0, value_bytes = 0;
+  std::string msg;
+  const bool json = o.format == "json";
+  for (std::int64_t b = 0; b < kSeries * kPoints / kBatch; ++b) {
+    std::int64_t ti = b / (kSeries / kBatch), first = (b % (kSeries / kBatch)) * kBatch;
+    for (std::int64_t s = first; s < first + kBatch; s += o.per_message) {
+      msg.clear();
+      if (o.per_message == 1) {
+        append_sample(msg, o, s, ti);
+      } else {
+        if (json) msg += "{\"measurements\":[";
+        for (std::int64_t k = 0; k < o.per_message && s + k < first + kBatch; ++k) {
+          if (k) msg += json ? "," : "\n";
+          append_sample(msg, o, s + k, ti);
+        }
+        if (json) msg += "]}";
+      }
+      produce(rk, o, static_cast<int>((s / 100) % o.partitions), msg);
+      ++messages;
+      samples += std::min<std::int64_t>(o.per_message, first + kBatch - s);
+      value_bytes += static_cast<std::int64_t>(msg.size());
+      rd_kafka_poll(rk, 0);
+    }
+  }
+  rd_kafka_resp_err_t fe = rd_kafka_flush(rk, 300000);
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpu_seconds() - c0;
+
+  // What the broker still holds.
+  std::int64_t held = 0, truncated = 0, lost = 0;
+  for (int p = 0; p < o.partitions; ++p) {
+    int64_t lo = 0, hi = 0;
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, o.topic.c_str(), p, &lo, &hi, 10000);
+    if (e) {
+      std::cerr << "kafka_load: watermarks of partition " << p << ": " << rd_kafka_err2str(e) << "\n";
+      continue;
+    }
+    held += hi - lo;
+    if (lo > 0) ++truncated, lost += lo;
+  }
+  rd_kafka_destroy(rk);
+  char out[1024];
+  std::snprintf(out, sizeof out,
+                "{\"tool\":\"kafka_load\",\"format\":\"%s\",\"per_message\":%d,\"partitions\":%d,\"compression\":\"%s\","
+                "\"messages\":%lld,\"samples\":%lld,\"value_bytes\":%lld,\"delivered\":%lld,\"failed\":%lld,"
+                "\"flush_ok\":%s,\"elapsed_s\":%.3f,\"cpu_s\":%.3f,\"held_messages\":%lld,\"held_samples\":%lld,"
+                "\"truncated_partitions\":%lld,\"dropped_messages\":%lld,\"first_error\":\"%s\"}",
+                o.format.c_str(), o.per_message, o.partitions, o.compression.c_str(), (long long)messages,
+                (long long)samples, (long long)value_bytes, (long long)c.delivered, (long long)c.failed,
+                fe ? "false" : "true", elapsed, cpu, (long long)held, (long long)(held * o.per_message),
+                (long long)truncated, (long long)lost, c.first_error.c_str());
+  std::cout << out << std::endl;
+  if (!o.stats.empty()) std::ofstream(o.stats) << out << "\n";
+  return c.failed == 0 && fe == 0 ? 0 : 1;
+}
+
+int run_triggers(const Options& o) {
+  Counters c;
+  rd_kafka_t* rk = make_producer(o, c, true);
+  std::string line;
+  std::cout << "ready" << std::endl;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    std::int64_t before = c.delivered + c.failed;
+    double sent = epoch_now();
+    produce(rk, o, RD_KAFKA_PARTITION_UA, line);
+    while (c.delivered + c.failed == before) rd_kafka_poll(rk, 1);
+    std::printf("%.6f %.6f %s\n", sent, c.last_ack, c.failed ? "failed" : "ok");
+    std::fflush(stdout);
+  }
+  rd_kafka_flush(rk, 10000);
+  rd_kafka_destroy(rk);
+  return c.failed == 0 ? 0 : 1;
+}
+
+void usage() {
+  std::cerr << "usage: kafka_load --bootstrap HOST:PORT [--topic measurements] [--partitions 50]\n"
+               "                  [--per-message 1|100] [--format json|line] [--compression lz4|none|...]\n"
+               "                  [-X librdkafka.property=value ...] [--stats FILE]\n"
+               "       kafka_load --bootstrap HOST:PORT --triggers    (stdin lines -> messages, prints send/ack times)\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        usage();
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--bootstrap") o.bootstrap = val();
+    else if (a == "--topic") o.topic = val();
+    else if (a == "--partitions") o.partitions = std::atoi(val().c_str());
+    else if (a == "--per-message") o.per_message = std::atoi(val().c_str());
+    else if (a == "--format") o.format = val();
+    else if (a == "--compression") o.compression = val();
+    else if (a == "--stats") o.stats = val();
+    else if (a == "--triggers") o.triggers = true;
+    else if (a == "-X") {
+      std::string kv = val();
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) {
+        usage();
+        return 2;
+      }
+      o.props.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    } else {
+      usage();
+      return 2;
+    }
+  }
+  if (o.bootstrap.empty() || o.partitions <= 0 || o.per_message <= 0 || kBatch % o.per_message != 0 ||
+      (o.format != "json" && o.format != "line")) {
+    usage();
+    return 2;
+  }
+  return o.triggers ? run_triggers(o) : run_w1(o);
+}
