@@ -463,9 +463,15 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
       {"enable.auto.commit", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
-      // Bounds what librdkafka prefetches per partition (its defaults: 64 MiB, 100,000 messages).
+      // Prefetch: librdkafka keeps fetching a partition until it holds queued.min.messages of it,
+      // within queued.max.messages.kbytes for the whole consumer queue (its defaults: 100,000
+      // messages, 64 MiB). The byte bound keeps memory flat under backpressure; a high message
+      // count keeps small messages (one measurement each) flowing: with 20,000 the consumer
+      // waited on fetches and took ~50,000 one-sample messages/s, with 1,000,000 ~260,000
+      // (docs/PERFORMANCE.md). Raising the byte bound (kafka.rdkafka.queued.max.messages.kbytes)
+      // buys more throughput for more memory.
       {"queued.max.messages.kbytes", "16384"},
-      {"queued.min.messages", "20000"},
+      {"queued.min.messages", "1000000"},
       // Latency: the broker answers a fetch after at most 10 ms even if little data is waiting
       // (librdkafka's default is 500 ms, which would delay alerts on Kafka-borne samples).
       {"fetch.wait.max.ms", "10"},

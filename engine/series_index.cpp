@@ -10,15 +10,18 @@ namespace vigil {
 
 void SeriesIndex::load() {
   std::unique_lock lock(mu_);
+  if (std::uint64_t n = storage_.estimate_keys(Cf::series) / 2; n > 0) {
+    ids_.reserve(n);
+    keys_.reserve(n);
+  }
   storage_.scan_prefix(Cf::series, "i", [&](std::string_view k, std::string_view v) {
     if (k.size() != 9) return true;
     std::uint64_t id = enc::get_u64(k.data() + 1);
     std::string metric;
     Tags tags;
     if (!enc::parse_series_key(v, metric, tags)) return true;
-    std::string key(v);
-    ids_.emplace(key, id);
-    keys_.emplace(id, key);
+    auto [pos, fresh] = ids_.emplace(std::string(v), id);
+    keys_.emplace(id, &pos->first);
     by_metric_[metric].add(SeriesEntry{id, std::move(tags)});
     if (id >= next_id_) next_id_ = id + 1;
     return true;
@@ -79,8 +82,8 @@ bool SeriesIndex::resolve(const std::vector<std::string>& keys, std::vector<std:
     std::string metric;
     Tags tags;
     enc::parse_series_key(key, metric, tags);
-    ids_.emplace(key, id);
-    keys_.emplace(id, key);
+    auto [pos, fresh] = ids_.emplace(key, id);
+    keys_.emplace(id, &pos->first);
     by_metric_[metric].add(SeriesEntry{id, std::move(tags)});
   }
   return true;
@@ -141,7 +144,7 @@ bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& bat
   if (it != by_metric_.end()) entries = it->second.entries;
   for (const auto& e : entries) {
     auto k = keys_.find(e.id);
-    if (k != keys_.end()) batch.del(Cf::series, "k" + k->second);
+    if (k != keys_.end()) batch.del(Cf::series, "k" + *k->second);
     std::string ik = "i";
     enc::put_u64(ik, e.id);
     batch.del(Cf::series, ik);
@@ -155,8 +158,9 @@ bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& bat
   for (const auto& e : entries) {
     auto k = keys_.find(e.id);
     if (k != keys_.end()) {
-      ids_.erase(k->second);
+      auto pos = ids_.find(*k->second);
       keys_.erase(k);
+      if (pos != ids_.end()) ids_.erase(pos);
     }
   }
   if (it != by_metric_.end()) by_metric_.erase(it);
@@ -178,7 +182,7 @@ std::vector<std::string> SeriesIndex::tag_values(std::string_view tag) const {
 std::string SeriesIndex::key_of(std::uint64_t id) const {
   std::shared_lock lock(mu_);
   auto it = keys_.find(id);
-  return it == keys_.end() ? std::string() : it->second;
+  return it == keys_.end() ? std::string() : *it->second;
 }
 
 std::size_t SeriesIndex::size() const {

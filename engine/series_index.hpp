@@ -67,7 +67,7 @@ class SeriesIndex {
     void add(SeriesEntry e);
   };
   std::unordered_map<std::string, MetricSeries> by_metric_;
-  std::unordered_map<std::uint64_t, std::string> keys_;
+  std::unordered_map<std::uint64_t, const std::string*> keys_;  // id -> its key in ids_ (nodes are stable)
   std::uint64_t next_id_ = 1;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 #include <tuple>
 
 #include "engine/encoding.hpp"
@@ -176,9 +177,21 @@ bool recover_log(Storage& storage, std::unordered_map<std::uint16_t, std::uint64
     return true;
   });
   if (!ok) return false;
+  // Shards flush on threads of their own: their writes are independent.
+  std::vector<std::thread> flushers;
+  std::vector<std::string> errors(shards.size());
+  std::size_t i = 0;
   for (auto& [shard, st] : shards) {
-    if (!st->flush(err)) return false;
+    ShardState* sp = st.get();
+    std::string* e = &errors[i++];
+    flushers.emplace_back([sp, e] { sp->flush(*e); });
   }
+  for (auto& t : flushers) t.join();
+  for (const auto& e : errors)
+    if (!e.empty()) {
+      err = e;
+      return false;
+    }
   // Shards without log entries still have checkpoints: numbering continues after them.
   storage.scan_prefix(Cf::meta, "ckpt/", [&](std::string_view k, std::string_view v) {
     if (k.size() != 7 || v.size() != 8) return true;

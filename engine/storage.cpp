@@ -383,6 +383,12 @@ std::string Storage::stats_text() {
   return out;
 }
 
+std::uint64_t Storage::estimate_keys(Cf cf) {
+  std::uint64_t n = 0;
+  if (!impl_->db->GetIntProperty(impl_->h(cf), "rocksdb.estimate-num-keys", &n)) return 0;
+  return n;
+}
+
 void Storage::flush() {
   rocksdb::FlushOptions fo;
   impl_->db->Flush(fo, impl_->handles);

@@ -106,6 +106,8 @@ class Storage {
   };
   Cursor cursor(Cf cf);
 
+  // RocksDB's estimate of the number of keys in a column family (0 if unknown).
+  std::uint64_t estimate_keys(Cf cf);
   // Prometheus-format lines with RocksDB figures (keys, sizes, memtables).
   std::string stats_text();
   // Flushes memtables to SST files (used at shutdown).
