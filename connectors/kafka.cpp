@@ -463,14 +463,14 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
       {"enable.auto.commit", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
-      // Prefetch: librdkafka keeps fetching a partition until it holds queued.min.messages of it,
-      // within queued.max.messages.kbytes for the whole consumer queue (its defaults: 100,000
-      // messages, 64 MiB). The byte bound keeps memory flat under backpressure; a high message
-      // count keeps small messages (one measurement each) flowing: with 20,000 the consumer
-      // waited on fetches and took ~50,000 one-sample messages/s, with 1,000,000 ~260,000
-      // (docs/PERFORMANCE.md). Raising the byte bound (kafka.rdkafka.queued.max.messages.kbytes)
-      // buys more throughput for more memory.
-      {"queued.max.messages.kbytes", "16384"},
+      // Prefetch: librdkafka keeps fetching a partition until it holds queued.min.messages of it
+      // or queued.max.messages.kbytes of it (this librdkafka applies the byte bound per
+      // partition of our queue; its defaults: 100,000 messages, 64 MiB). The byte bound keeps
+      // memory flat under backpressure; the message count is high so that small messages (one
+      // measurement each) keep flowing. Measured with 2,000,000 one-sample messages in 50
+      // partitions (docs/PERFORMANCE.md): 20,000 messages / 16 MiB gave ~50,000 samples/s,
+      // 1,000,000 / 8 MiB ~147,000, 1,000,000 / 16 MiB ~263,000 (more memory under backpressure).
+      {"queued.max.messages.kbytes", "8192"},
       {"queued.min.messages", "1000000"},
       // Latency: the broker answers a fetch after at most 10 ms even if little data is waiting
       // (librdkafka's default is 500 ms, which would delay alerts on Kafka-borne samples).
