@@ -40,6 +40,8 @@
 #include <thread>
 #include <vector>
 
+#include "load_common.hpp"
+
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
@@ -70,19 +72,8 @@ struct Options {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  std::uint64_t z = x;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
+using vigil::bench::cpu_seconds;
+using vigil::bench::workload_value;
 
 std::string base64(const std::string& in) {
   static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -118,8 +109,7 @@ Body make_body(const Options& o, std::int64_t round, std::int64_t chunk, std::in
   if (json) b.text += "{\"measurements\":[";
   char buf[256];
   for (std::int64_t sid = first; sid < last; ++sid) {
-    double v = static_cast<double>(splitmix64(static_cast<std::uint64_t>(sid * value_rounds + round)) >> 11) *
-               (100.0 / 9007199254740992.0);
+    double v = workload_value(static_cast<std::uint64_t>(sid * value_rounds + round));
     long long host = sid / 10, region = sid % 10;
     if (json) {
       if (sid != first) b.text += ',';

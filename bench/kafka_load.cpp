@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "load_common.hpp"
+
 namespace {
 
 constexpr std::int64_t kHosts = 1000, kRegions = 10, kPoints = 200, kStep = 10, kT0 = 1700000000;
@@ -42,19 +44,8 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> props;
 };
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  std::uint64_t z = x;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
+using vigil::bench::cpu_seconds;
+using vigil::bench::workload_value;
 
 double epoch_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -123,8 +114,7 @@ void produce(rd_kafka_t* rk, const Options& o, int partition, const std::string&
 
 // One measurement, appended to `out`.
 void append_sample(std::string& out, const Options& o, std::int64_t sid, std::int64_t ti) {
-  double v = static_cast<double>(splitmix64(static_cast<std::uint64_t>(sid * kPoints + ti)) >> 11) *
-             (100.0 / 9007199254740992.0);
+  double v = workload_value(static_cast<std::uint64_t>(sid * kPoints + ti));
   long long ts = kT0 + ti * kStep, host = sid / kRegions, region = sid % kRegions;
   char buf[192];
   int n;

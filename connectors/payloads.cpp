@@ -1,4 +1,5 @@
 #include "connectors/payloads.hpp"
+#include "engine/time_text.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -40,14 +41,7 @@ std::string dedup_key(unsigned long long alert_id, std::string_view stream_key) 
 
 namespace {
 
-std::string iso8601(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso8601(std::int64_t t) { return iso8601_utc(t); }
 
 std::string fmt_value(const json& v) {
   if (!v.is_number()) return "n/a";

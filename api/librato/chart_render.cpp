@@ -13,6 +13,7 @@
 #include "engine/composite.hpp"
 #include "engine/series_index.hpp"
 #include "engine/tag_filter.hpp"
+#include "engine/time_text.hpp"
 
 namespace vigil::api::librato::chart {
 
@@ -144,14 +145,7 @@ std::vector<Line> chart_lines(actors::Engine& engine, const json& chart, const S
   return lines;
 }
 
-std::string clock_text(std::int64_t t, bool with_date) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, with_date ? "%m-%d %H:%M" : "%H:%M", &tm);
-  return buf;
-}
+std::string clock_text(std::int64_t t, bool with_date) { return utc_format(t, with_date ? "%m-%d %H:%M" : "%H:%M"); }
 
 void draw_title(Raster& img, const json& chart) {
   std::string name = text_of(chart, "name");

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "engine/urlencoded.hpp"
+#include "engine/time_text.hpp"
 
 namespace vigil::api::librato {
 
@@ -258,14 +259,19 @@ bool parse_page(const nlohmann::json& q, const std::vector<std::string>& orderby
   return true;
 }
 
-std::string utc_text(std::int64_t epoch_seconds) {
-  std::time_t t = static_cast<std::time_t>(epoch_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
+bool parse_name_listing(const Request& req, Page& page, std::optional<std::string>& name, Response& error) {
+  auto q = query_json(req);
+  if (!parse_page(q, {"name"}, page, error)) return false;
+  bool bad = false;
+  name = get_string(q, "name", bad);
+  if (bad) {
+    error = params_error(400, {{"name", "must be a string"}});
+    return false;
+  }
+  return true;
 }
+
+std::string utc_text(std::int64_t epoch_seconds) { return utc_format(epoch_seconds, "%Y-%m-%d %H:%M:%S UTC"); }
 
 std::string base_url(const Request& req) {
   auto host = req.header("host");

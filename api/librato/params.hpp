@@ -53,6 +53,10 @@ struct Page {
 // False with a 400 answer naming the parameter.
 bool parse_page(const nlohmann::json& q, const std::vector<std::string>& orderbys, Page& page, Response& error);
 
+// The query of a list route searchable by name: the page (ordered by name) and the optional
+// `name` search string. False with a 400 answer naming the parameter.
+bool parse_name_listing(const Request& req, Page& page, std::optional<std::string>& name, Response& error);
+
 // Applies the page to `items` (already sorted ascending by page.orderby): reverses for desc, then
 // slices. Returns the `query` block {"found","length","offset","total"}.
 template <class T>

@@ -11,6 +11,7 @@
 #include "engine/jobs.hpp"
 #include "engine/png.hpp"
 #include "engine/storage.hpp"
+#include "engine/time_text.hpp"
 
 namespace vigil::api::librato {
 
@@ -18,14 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string iso_time(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_time(std::int64_t t) { return iso8601_utc(t); }
 
 std::string snap_key(std::uint64_t id) { return "snapshot/" + DocStore::pad(id); }
 std::string image_key(std::uint64_t id) { return "snapimg/" + DocStore::pad(id); }

@@ -28,13 +28,10 @@ bool known(actors::Engine& engine, DocStore& docs, const std::string& name) {
 }
 
 Response list(actors::Engine& engine, DocStore& docs, const Request& req) {
-  auto q = query_json(req);
   Page page;
+  std::optional<std::string> name;
   Response err;
-  if (!parse_page(q, {"name"}, page, err)) return err;
-  bool bad = false;
-  auto name = get_string(q, "name", bad);
-  if (bad) return params_error(400, {{"name", "must be a string"}});
+  if (!parse_name_listing(req, page, name, err)) return err;
   std::set<std::string> all;
   for (auto& v : engine.series().tag_values("source")) all.insert(v);
   for (auto& [k, doc] : docs.list("source/")) all.insert(k.substr(7));

@@ -197,13 +197,10 @@ void parse_chart(actors::Engine& engine, DocStore& docs, const json& body, json&
 Response not_found(const std::string& what) { return request_error(404, what + " not found"); }
 
 Response list_spaces(DocStore& docs, const Request& req) {
-  auto q = query_json(req);
   Page page;
+  std::optional<std::string> name;
   Response err;
-  if (!parse_page(q, {"name"}, page, err)) return err;
-  bool bad = false;
-  auto name = get_string(q, "name", bad);
-  if (bad) return params_error(400, {{"name", "must be a string"}});
+  if (!parse_name_listing(req, page, name, err)) return err;
   auto all = spaces(docs);
   std::vector<json> found;
   std::string pattern = name ? search_pattern(*name) : "";

@@ -128,6 +128,14 @@ class Vigil:
 failures = []
 
 
+def hdr(headers, name):
+    """A response header by name, whatever its case (None if absent)."""
+    for k, val in headers.items():
+        if k.lower() == name.lower():
+            return val
+    return None
+
+
 def check(cond, what):
     if cond:
         print("ok   - " + what)

@@ -7,18 +7,11 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_TOKEN, ADMIN_USER, Vigil, args, check, eq, finish  # noqa: E402
+from harness import ADMIN_TOKEN, ADMIN_USER, Vigil, args, check, eq, finish, hdr  # noqa: E402
 
 A = args()
 FORM = "application/x-www-form-urlencoded"
 RATE = ("X-Librato-RateLimit-Limit", "X-Librato-RateLimit-Remaining", "X-Librato-RateLimit-Reset")
-
-
-def hdr(headers, name):
-    for k, val in headers.items():
-        if k.lower() == name.lower():
-            return val
-    return None
 
 
 def has_rate_headers(headers):

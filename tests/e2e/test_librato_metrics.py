@@ -6,18 +6,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Vigil, args, check, eq, finish  # noqa: E402
+from harness import Vigil, args, check, eq, finish, hdr  # noqa: E402
 
 A = args()
 T0 = 1700000040
 FORM = "application/x-www-form-urlencoded"
-
-
-def hdr(headers, name):
-    for k, val in headers.items():
-        if k.lower() == name.lower():
-            return val
-    return None
 
 
 def ingest(v, name, value, t, host="a"):

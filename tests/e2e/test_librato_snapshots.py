@@ -13,7 +13,7 @@ import urllib.request
 import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ADMIN_TOKEN, ADMIN_USER, Vigil, args, basic, check, eq, finish  # noqa: E402
+from harness import ADMIN_TOKEN, ADMIN_USER, Vigil, args, basic, check, eq, finish, hdr  # noqa: E402
 
 A = args()
 E = 1700006400  # end of the snapshot interval, aligned to 60
@@ -37,13 +37,6 @@ GLYPHS = {
     ".": [".....", ".....", ".....", ".....", ".....", ".##..", ".##.."],
     "-": [".....", ".....", ".....", "#####", ".....", ".....", "....."],
 }
-
-
-def hdr(headers, name):
-    for k, val in headers.items():
-        if k.lower() == name.lower():
-            return val
-    return None
 
 
 def decode_png(data):

@@ -5,17 +5,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Vigil, args, check, eq, finish  # noqa: E402
+from harness import Vigil, args, check, eq, finish, hdr  # noqa: E402
 
 A = args()
 FORM = "application/x-www-form-urlencoded"
-
-
-def hdr(headers, name):
-    for k, val in headers.items():
-        if k.lower() == name.lower():
-            return val
-    return None
 
 
 v = Vigil(A.vigil)
