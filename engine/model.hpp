@@ -91,9 +91,12 @@ struct Agg {
   }
 };
 
-// The rollup resolutions, in seconds, finest first.
-inline constexpr std::int64_t kResolutions[] = {60, 300, 900, 3600, 7200, 21600, 86400};
-inline constexpr int kResolutionCount = 7;
+// The stored rollup resolutions, in seconds, finest first. Every flush writes one block per
+// series and stored resolution, so only four are kept; the other served resolutions (300, 7200,
+// 21600, ...) are folded at query time from the largest stored one that divides them (300 from 60,
+// 7200 and 21600 from 3600: 5, 2 and 6 entries per bucket).
+inline constexpr std::int64_t kResolutions[] = {60, 900, 3600, 86400};
+inline constexpr int kResolutionCount = 4;
 
 inline std::int64_t floor_to(std::int64_t t, std::int64_t res) {
   std::int64_t q = t / res;

@@ -89,16 +89,16 @@ class RollupMergeOperator : public rocksdb::MergeOperator {
 };
 
 const char* cf_name(int i) {
-  static const char* names[] = {"meta",       "series",      "log",         "raw",
-                                "rollup_60",  "rollup_300",  "rollup_900",  "rollup_3600",
-                                "rollup_7200", "rollup_21600", "rollup_86400"};
+  static const char* names[] = {"meta",      "series",     "log",         "raw",
+                                "rollup_60", "rollup_900", "rollup_3600", "rollup_86400"};
+  static_assert(sizeof(names) / sizeof(names[0]) == kCfCount);
   return names[i];
 }
 
 rocksdb::Slice sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 constexpr const char* kFormatKey = "format";
-constexpr const char* kFormat = "2";
+constexpr const char* kFormat = "3";
 
 }  // namespace
 
@@ -214,6 +214,22 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
     cfs.emplace_back(i == 0 ? rocksdb::kDefaultColumnFamilyName : cf_name(i), cf);
   }
+  // A store of an earlier format has column families this version does not open (format 2 kept
+  // seven rollup resolutions): refuse it with the format message rather than RocksDB's.
+  {
+    std::vector<std::string> existing;
+    if (rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing).ok()) {
+      for (const auto& name : existing) {
+        bool known = name == rocksdb::kDefaultColumnFamilyName;
+        for (int i = 1; i < kCfCount && !known; ++i) known = name == cf_name(i);
+        if (!known) {
+          err = "the data directory " + dir + " holds an older storage format (column family " + name +
+                "); this version reads format " + kFormat + "; start on an empty directory";
+          return nullptr;
+        }
+      }
+    }
+  }
   // The default column family holds the metadata ("meta").
   auto s = std::unique_ptr<Storage>(new Storage());
   rocksdb::DB* raw = nullptr;
@@ -231,7 +247,8 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
     }
   }
   s->impl_->wopts.sync = opts.sync_writes;
-  // The store's format: rollups are kept in per-chunk blocks since format 2. A store without the
+  // The store's format: rollups are kept in per-chunk blocks since format 2, at four stored
+  // resolutions since format 3. A store without the
   // marker is new if it holds no series yet; otherwise it predates the marker and is refused.
   std::string format;
   if (!s->get(Cf::meta, kFormatKey, format)) {

@@ -145,12 +145,12 @@ MeasurementQuery query(std::int64_t start, std::int64_t end, std::int64_t res,
 TEST(Query, choose_rollup_picks_largest_dividing_stored_resolution) {
   EXPECT_EQ(choose_rollup(60), 60);
   EXPECT_EQ(choose_rollup(120), 60);
-  EXPECT_EQ(choose_rollup(300), 300);
-  EXPECT_EQ(choose_rollup(600), 300);
+  EXPECT_EQ(choose_rollup(300), 60);   // 300 is served from 60 (not stored)
+  EXPECT_EQ(choose_rollup(600), 60);
   EXPECT_EQ(choose_rollup(1800), 900);
   EXPECT_EQ(choose_rollup(3600), 3600);
-  EXPECT_EQ(choose_rollup(10800), 3600);  // 10800 % 7200 != 0
-  EXPECT_EQ(choose_rollup(14400), 7200);
+  EXPECT_EQ(choose_rollup(7200), 3600);
+  EXPECT_EQ(choose_rollup(21600), 3600);
   EXPECT_EQ(choose_rollup(86400), 86400);
   EXPECT_EQ(choose_rollup(604800), 86400);
   EXPECT_EQ(choose_rollup(1), 0);
@@ -165,7 +165,7 @@ TEST(Query, reads_from_the_chosen_rollup_or_raw) {
   read_buckets(r, id, 600, 0, 5000);
   read_buckets(r, id, 3600, 0, 5000);
   ASSERT_EQ(r.rollup_reads.size(), 2u);
-  EXPECT_EQ(r.rollup_reads[0], 300);
+  EXPECT_EQ(r.rollup_reads[0], 60);
   EXPECT_EQ(r.rollup_reads[1], 3600);
   EXPECT_EQ(r.raw_reads, 0);
   read_buckets(r, id, 90, 0, 5000);

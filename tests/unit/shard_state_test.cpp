@@ -1,6 +1,7 @@
 // Shard state against a real RocksDB in a temp dir: log replay applies every accepted entry
 // exactly once, whatever point the process stopped at.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <filesystem>
 #include <unordered_map>
@@ -169,9 +170,9 @@ TEST_F(ShardStateTest, out_of_order_samples_update_the_buckets_they_belong_to) {
   Agg b600 = rollup(3, 0, 600);
   EXPECT_EQ(b600.count, 2);
   EXPECT_EQ(b600.last, 1) << "last follows time, not arrival";
-  Agg b300 = rollup(3, 1, 600);
-  EXPECT_EQ(b300.count, 2);
-  Agg hour = rollup(3, 3, 0);
+  Agg b900 = rollup(3, 1, 0);
+  EXPECT_EQ(b900.count, 3);
+  Agg hour = rollup(3, 2, 0);
   EXPECT_EQ(hour.count, 3);
   EXPECT_EQ(hour.sum, 4);
   EXPECT_EQ(hour.last, 1);
@@ -215,8 +216,8 @@ TEST_F(ShardStateTest, rollup_blocks_fold_operands_of_several_flushes_and_chunks
     got.clear();
     reader.read_rollup(5, 60, 60, 120, [&](std::int64_t t, const Agg& a) { got.emplace_back(t, a.count, a.sum); });
     EXPECT_EQ(got, (std::vector<std::tuple<std::int64_t, double, double>>{{60, 1, 2}, {120, 1, 4}})) << when;
-    EXPECT_EQ(rollup(5, 6, 0).count, 4) << when;  // the daily bucket holds the first day's four samples
-    EXPECT_EQ(rollup(5, 6, 0).last, 4) << when;
+    EXPECT_EQ(rollup(5, 3, 0).count, 4) << when;  // the daily bucket holds the first day's four samples
+    EXPECT_EQ(rollup(5, 3, 0).last, 4) << when;
   };
   check("from memtables");
   reopen();  // flushed to SST files and read back through the merge operator
@@ -224,3 +225,24 @@ TEST_F(ShardStateTest, rollup_blocks_fold_operands_of_several_flushes_and_chunks
 }
 
 }  // namespace vigil
+
+TEST(StorageFormat, a_store_with_the_seven_rollup_column_families_of_format_2_is_refused) {
+  auto dir = std::filesystem::temp_directory_path() / ("vigil-format2-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir.string(), &db).ok());
+    rocksdb::ColumnFamilyHandle* h = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "rollup_300", &h).ok());
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  std::string err;
+  auto s = vigil::Storage::open(dir.string(), vigil::StorageOptions{}, err);
+  EXPECT_FALSE(s);
+  EXPECT_NE(err.find("older storage format"), std::string::npos) << err;
+  EXPECT_NE(err.find("rollup_300"), std::string::npos) << err;
+  std::filesystem::remove_all(dir);
+}
