@@ -3,6 +3,7 @@
 // flipped so that negative epoch seconds sort before positive ones.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -12,19 +13,17 @@
 
 namespace vigil::enc {
 
+static_assert(std::endian::native == std::endian::little, "the store's encodings assume a little-endian host");
+
 inline void put_u64(std::string& out, std::uint64_t v) {
-  char b[8];
-  for (int i = 7; i >= 0; --i) {
-    b[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  out.append(b, 8);
+  const std::uint64_t be = __builtin_bswap64(v);
+  out.append(reinterpret_cast<const char*>(&be), 8);
 }
 
 inline std::uint64_t get_u64(const char* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
 }
 
 inline void put_u16(std::string& out, std::uint16_t v) {

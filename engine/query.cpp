@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <deque>
 #include <map>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 namespace vigil {
 
@@ -119,13 +121,25 @@ constexpr std::size_t kParallelSeries = 512;
 
 }  // namespace
 
+namespace {
+
+// The bucket-aligned read range of a query over [from, to] at resolution `res`: from the first
+// bucket's start to the last bucket's end. False when there is nothing to read.
+bool bucket_range(std::int64_t res, std::int64_t from, std::int64_t to, std::int64_t& lo, std::int64_t& hi) {
+  if (res <= 0 || from > to) return false;
+  lo = floor_to(from, res);
+  std::int64_t last_bucket = floor_to(to, res);
+  hi = last_bucket > kMaxTime - (res - 1) ? kMaxTime : last_bucket + (res - 1);
+  return true;
+}
+
+}  // namespace
+
 std::vector<Bucket> read_buckets(SeriesReader& reader, std::uint64_t id, std::int64_t res,
                                  std::int64_t from, std::int64_t to) {
   std::vector<Bucket> out;
-  if (res <= 0 || from > to) return out;
-  std::int64_t lo = floor_to(from, res);
-  std::int64_t last_bucket = floor_to(to, res);
-  std::int64_t hi = last_bucket > kMaxTime - (res - 1) ? kMaxTime : last_bucket + (res - 1);
+  std::int64_t lo, hi;
+  if (!bucket_range(res, from, to, lo, hi)) return out;
   auto fn = [&](std::int64_t t, const Agg& a) { add_to_buckets(out, res, t, a); };
   if (std::int64_t r0 = choose_rollup(res); r0 > 0)
     reader.read_rollup(id, r0, lo, hi, fn);
@@ -185,13 +199,13 @@ void sort_by_tags(std::vector<S>& series) {
   std::sort(series.begin(), series.end(), [](const S& a, const S& b) { return a.tags < b.tags; });
 }
 
-std::vector<Point> summarize_series(const std::vector<Bucket>& buckets, SummaryFunction f,
-                                    bool counter) {
-  std::vector<Point> points;
+void summarize_series(const std::vector<Bucket>& buckets, SummaryFunction f, bool counter,
+                      std::vector<Point>& points) {
+  points.clear();
   points.reserve(buckets.size());
   if (f != SummaryFunction::derivative) {
     for (const auto& b : buckets) points.push_back(Point{b.time, summarize(b.agg, f), b.agg});
-    return points;
+    return;
   }
   bool have_prev = false;
   double prev = 0;
@@ -204,7 +218,6 @@ std::vector<Point> summarize_series(const std::vector<Bucket>& buckets, SummaryF
     prev = b.agg.last;
     have_prev = true;
   }
-  return points;
 }
 
 double combine(GroupFunction f, double acc, double v) {
@@ -218,71 +231,133 @@ double combine(GroupFunction f, double acc, double v) {
   }
 }
 
-std::vector<SeriesResult> group(std::vector<SeriesResult> series, const MeasurementQuery& q) {
+// The groups of a grouped query, folded series by series. Per bucket time a cell keeps the group
+// function's accumulator over the series' summary values (a sum for mean, divided at the end) and
+// how many series contributed. Points sit on bucket starts, so a
+// group's cells are a dense array indexed by bucket from the query's first bucket; points off that
+// grid (none today) go to a sorted side map. Each reading thread fills a table of its own; the
+// tables are then absorbed into one.
+class GroupTable {
+ public:
+  explicit GroupTable(const MeasurementQuery& q) : q_(q), names_(q.group_by) {
+    std::sort(names_.begin(), names_.end());
+    names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
+    res_ = q.resolution > 0 ? q.resolution : 1;
+    base_ = floor_to(q.start, res_);
+    span_ = q.end >= q.start ? (floor_to(q.end, res_) - base_) / res_ + 1 : 0;
+    dense_ = span_ > 0 && span_ <= 1'000'000;
+  }
+
+  void add(const Tags& series_tags, const std::vector<Point>& points) {
+    if (points.empty()) return;
+    Group& g = groups_[group_of(series_tags)];
+    for (const auto& p : points) fold(cell(g, p.time), p.time, p.value, 1);
+  }
+  // The same from buckets, for every summary function but derivative (one value per bucket).
+  void add(const Tags& series_tags, const std::vector<Bucket>& buckets, SummaryFunction f) {
+    if (buckets.empty()) return;
+    Group& g = groups_[group_of(series_tags)];
+    for (const auto& b : buckets) fold(cell(g, b.time), b.time, summarize(b.agg, f), 1);
+  }
+  // One bucket at a time: the group of a series once, then each of its bucket values.
+  std::size_t group_index(const Tags& series_tags) { return group_of(series_tags); }
+  void add_value(std::size_t group, std::int64_t t, double value) {
+    fold(cell(groups_[group], t), t, value, 1);
+  }
+
+  void absorb(GroupTable&& other) {
+    for (auto& og : other.groups_) {
+      Group& g = groups_[group_for(og.key, [&](Tags& tags) { tags = std::move(og.tags); })];
+      for (const auto& c : og.dense)
+        if (c.n > 0) fold(cell(g, c.time), c.time, c.acc, c.n);
+      for (const auto& [t, c] : og.other) fold(cell(g, t), t, c.acc, c.n);
+    }
+  }
+
+  std::vector<SeriesResult> results() {
+    std::vector<SeriesResult> out;
+    out.reserve(groups_.size());
+    std::vector<const Cell*> all;
+    for (auto& g : groups_) {
+      all.clear();
+      for (const auto& c : g.dense)
+        if (c.n > 0) all.push_back(&c);
+      for (const auto& [t, c] : g.other) all.push_back(&c);
+      if (!g.other.empty())
+        std::sort(all.begin(), all.end(), [](const Cell* a, const Cell* b) { return a->time < b->time; });
+      if (all.empty()) continue;
+      SeriesResult r{std::move(g.tags), {}};
+      r.points.reserve(all.size());
+      for (const Cell* c : all) {
+        double v = q_.group_function == GroupFunction::mean ? c->acc / static_cast<double>(c->n) : c->acc;
+        r.points.push_back(Point{c->time, v, Agg{}});
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+ private:
   struct Cell {
     std::int64_t time = 0;
     double acc = 0;
     std::size_t n = 0;
-    Agg agg;
   };
-  // Points sit on bucket starts, so a group's cells are a dense array indexed by bucket from the
-  // query's first bucket; points off that grid (none today) go to a sorted side map.
-  struct Cells {
+  struct Group {
+    std::string key;
+    Tags tags;
     std::vector<Cell> dense;
     std::map<std::int64_t, Cell> other;
   };
-  const std::int64_t res = q.resolution > 0 ? q.resolution : 1;
-  const std::int64_t base = floor_to(q.start, res);
-  const std::int64_t span = q.end >= q.start ? (floor_to(q.end, res) - base) / res + 1 : 0;
-  const bool use_dense = span > 0 && span <= 1'000'000;
-  std::map<Tags, Cells> groups;
-  auto fold = [&](Cell& c, std::int64_t t, const Point& p) {
+
+  template <class MakeTags>
+  std::size_t group_for(const std::string& key, MakeTags&& make_tags) {
+    auto [it, fresh] = index_.try_emplace(key, groups_.size());
+    if (fresh) {
+      Group& g = groups_.emplace_back();
+      g.key = key;
+      make_tags(g.tags);
+      if (dense_) g.dense.resize(static_cast<std::size_t>(span_));
+    }
+    return it->second;
+  }
+  // The group of a series: found by its group tag values.
+  std::size_t group_of(const Tags& series_tags) {
+    key_.clear();
+    if (!q_.group_all)
+      for (const auto& name : names_)
+        if (const std::string* v = find_tag(series_tags, name)) {
+          key_ += name;
+          key_.push_back('\0');
+          key_ += *v;
+          key_.push_back('\0');
+        }
+    return group_for(key_, [&](Tags& tags) {
+      if (!q_.group_all)
+        for (const auto& name : names_)
+          if (const std::string* v = find_tag(series_tags, name)) tags.emplace_back(name, *v);
+    });
+  }
+
+  Cell& cell(Group& g, std::int64_t t) {
+    std::int64_t off = t - base_;
+    if (dense_ && off >= 0 && off % res_ == 0 && off / res_ < span_) return g.dense[static_cast<std::size_t>(off / res_)];
+    return g.other[t];
+  }
+  void fold(Cell& c, std::int64_t t, double value, std::size_t n) {
     c.time = t;
-    c.acc = c.n == 0 ? p.value : combine(q.group_function, c.acc, p.value);
-    ++c.n;
-    c.agg.merge(p.agg);
-  };
-  for (auto& s : series) {
-    Tags key;
-    if (!q.group_all) {
-      for (const auto& name : q.group_by) {
-        const std::string* v = find_tag(s.tags, name);
-        if (v == nullptr) continue;  // filtered out earlier; defensive
-        key.emplace_back(name, *v);
-      }
-      std::sort(key.begin(), key.end());
-      key.erase(std::unique(key.begin(), key.end()), key.end());
-    }
-    auto& cells = groups[key];
-    if (use_dense && cells.dense.empty()) cells.dense.resize(static_cast<std::size_t>(span));
-    for (const auto& p : s.points) {
-      std::int64_t off = p.time - base;
-      if (use_dense && off >= 0 && off % res == 0 && off / res < span)
-        fold(cells.dense[static_cast<std::size_t>(off / res)], p.time, p);
-      else
-        fold(cells.other[p.time], p.time, p);
-    }
+    c.acc = c.n == 0 ? value : combine(q_.group_function, c.acc, value);
+    c.n += n;
   }
-  std::vector<SeriesResult> out;
-  out.reserve(groups.size());
-  for (auto& [key, cells] : groups) {
-    std::vector<const Cell*> all;
-    for (const auto& c : cells.dense)
-      if (c.n > 0) all.push_back(&c);
-    for (const auto& [t, c] : cells.other) all.push_back(&c);
-    if (!cells.other.empty())
-      std::sort(all.begin(), all.end(), [](const Cell* a, const Cell* b) { return a->time < b->time; });
-    if (all.empty()) continue;
-    SeriesResult r{key, {}};
-    r.points.reserve(all.size());
-    for (const Cell* c : all) {
-      double v = q.group_function == GroupFunction::mean ? c->acc / static_cast<double>(c->n) : c->acc;
-      r.points.push_back(Point{c->time, v, c->agg});
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
-}
+
+  const MeasurementQuery& q_;
+  std::vector<std::string> names_;  // group_by, sorted, unique
+  std::int64_t res_, base_, span_;
+  bool dense_;
+  std::string key_;
+  std::unordered_map<std::string, std::size_t> index_;
+  std::deque<Group> groups_;
+};
 
 }  // namespace
 
@@ -295,33 +370,95 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
     for (const auto& name : q.group_by) filter.require(name);
 
   auto refs = reader.series_matching(q.metric_key, filter);
-  auto read_part = [&](SeriesReader& r, std::size_t begin, std::size_t end) {
-    std::vector<SeriesResult> part;
-    for (std::size_t i = begin; i < end; ++i) {
-      auto& ref = refs[i];
-      if (q.search && !q.search->matches(ref.tags)) continue;
-      auto buckets = read_buckets(r, ref.id, q.resolution, q.start, q.end);
-      auto points = summarize_series(buckets, q.summary, q.counter);
-      if (points.empty()) continue;
-      part.push_back(SeriesResult{std::move(ref.tags), std::move(points)});
+  if (q.search)
+    refs.erase(std::remove_if(refs.begin(), refs.end(), [&](const SeriesRef& r) { return !q.search->matches(r.tags); }),
+               refs.end());
+  std::int64_t lo = 0, hi = 0;
+  const bool any = bucket_range(q.resolution, q.start, q.end, lo, hi);
+  const std::int64_t r0 = choose_rollup(q.resolution);
+  // One part of the series, read through one reader: each series' buckets are summarized and
+  // either kept as a result or folded into the part's group table.
+  struct Part {
+    std::vector<SeriesResult> series;
+    std::optional<GroupTable> groups;
+  };
+  auto read_part = [&](SeriesReader& r, std::size_t begin, std::size_t end, Part& out) {
+    if (grouped) out.groups.emplace(q);
+    if (!any || begin >= end) return;
+    std::vector<Bucket> buckets;
+    std::vector<Point> points;
+    auto finish = [&](std::size_t i) {
+      if (grouped && q.summary != SummaryFunction::derivative) {
+        out.groups->add(refs[i].tags, buckets, q.summary);
+        buckets.clear();
+        return;
+      }
+      summarize_series(buckets, q.summary, q.counter, points);
+      buckets.clear();
+      if (points.empty()) return;
+      if (grouped) {
+        out.groups->add(refs[i].tags, points);
+      } else {
+        out.series.push_back(SeriesResult{std::move(refs[i].tags), std::move(points)});
+        points = {};
+      }
+    };
+    if (r0 > 0) {
+      std::vector<std::uint64_t> ids;
+      ids.reserve(end - begin);
+      for (std::size_t i = begin; i < end; ++i) ids.push_back(refs[i].id);
+      constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+      std::size_t cur = kNone;
+      // Grouped, one stored bucket per query bucket and one value per bucket: each entry goes
+      // straight into its group cell.
+      if (grouped && q.summary != SummaryFunction::derivative && r0 == q.resolution) {
+        std::size_t group = 0;
+        r.read_rollups(ids, r0, lo, hi, [&](std::size_t k, std::int64_t t, const Agg& a) {
+          if (a.empty()) return;
+          if (k != cur) {
+            cur = k;
+            group = out.groups->group_index(refs[begin + k].tags);
+          }
+          out.groups->add_value(group, t, summarize(a, q.summary));
+        });
+        return;
+      }
+      r.read_rollups(ids, r0, lo, hi, [&](std::size_t k, std::int64_t t, const Agg& a) {
+        if (k != cur) {
+          if (cur != kNone) finish(begin + cur);
+          cur = k;
+        }
+        add_to_buckets(buckets, q.resolution, t, a);
+      });
+      if (cur != kNone) finish(begin + cur);
+    } else {
+      for (std::size_t i = begin; i < end; ++i) {
+        r.read_raw(refs[i].id, lo, hi, [&](std::int64_t t, const Agg& a) { add_to_buckets(buckets, q.resolution, t, a); });
+        finish(i);
+      }
     }
-    return part;
   };
   // Many series: the second half is read on another thread, through a reader of its own.
-  std::vector<SeriesResult> series;
+  Part first, second_part;
   std::unique_ptr<SeriesReader> second;
   if (refs.size() >= kParallelSeries && std::thread::hardware_concurrency() > 1) second = reader.clone();
   if (second) {
     std::size_t mid = refs.size() / 2;
-    std::vector<SeriesResult> tail;
-    std::thread t([&] { tail = read_part(*second, mid, refs.size()); });
-    series = read_part(reader, 0, mid);
+    std::thread t([&] { read_part(*second, mid, refs.size(), second_part); });
+    read_part(reader, 0, mid, first);
     t.join();
-    series.insert(series.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
   } else {
-    series = read_part(reader, 0, refs.size());
+    read_part(reader, 0, refs.size(), first);
   }
-  if (grouped) series = group(std::move(series), q);
+  std::vector<SeriesResult> series;
+  if (grouped) {
+    if (second_part.groups) first.groups->absorb(std::move(*second_part.groups));
+    series = first.groups->results();
+  } else {
+    series = std::move(first.series);
+    series.insert(series.end(), std::make_move_iterator(second_part.series.begin()),
+                  std::make_move_iterator(second_part.series.end()));
+  }
   sort_by_tags(series);
   QueryResult result;
   result.next_start = apply_budget(series, q.max_points);

@@ -40,6 +40,14 @@ class SeriesReader {
   // Buckets of one series at a stored rollup resolution, bucket_time in [from, to], ascending.
   virtual void read_rollup(std::uint64_t id, std::int64_t res, std::int64_t from, std::int64_t to,
                            const std::function<void(std::int64_t, const Agg&)>& fn) = 0;
+  // The same for many series: fn(i, bucket_time, agg) for ids[i]. Series may come in any order;
+  // each series' buckets come together, ascending. Stores override this to read in batches.
+  virtual void read_rollups(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
+                            std::int64_t to,
+                            const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn) {
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      read_rollup(ids[i], res, from, to, [&](std::int64_t t, const Agg& a) { fn(i, t, a); });
+  }
   // Raw samples (each an Agg, usually count 1) of one series, time in [from, to], ascending.
   virtual void read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
                         const std::function<void(std::int64_t, const Agg&)>& fn) = 0;
@@ -109,7 +117,7 @@ struct MeasurementQuery {
 struct Point {
   std::int64_t time;
   double value;  // the summary (or group) value; the mean for SummaryFunction::all
-  Agg agg;       // the bucket aggregate (merged across the group when grouped)
+  Agg agg;       // the bucket aggregate (empty when grouped: a group point is its value alone)
 };
 
 struct SeriesResult {

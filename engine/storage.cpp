@@ -373,6 +373,34 @@ Storage::Cursor Storage::cursor(Cf cf) {
   return c;
 }
 
+void Storage::multi_get(Cf cf, const std::vector<std::string_view>& keys,
+                        const std::function<void(std::size_t, std::string_view)>& fn) {
+  const std::size_t n = keys.size();
+  if (n == 0) return;
+  // Per-thread buffers: a value that is not pinned (a merge result) lands in its slice's own
+  // string, whose capacity is kept from one call to the next.
+  struct Scratch {
+    std::vector<rocksdb::Slice> keys;
+    std::unique_ptr<rocksdb::PinnableSlice[]> values;
+    std::size_t capacity = 0;
+    std::vector<rocksdb::Status> statuses;
+  };
+  thread_local Scratch sc;
+  sc.keys.clear();
+  for (const auto& k : keys) sc.keys.push_back(sl(k));
+  if (sc.capacity < n) {
+    sc.values = std::make_unique<rocksdb::PinnableSlice[]>(n);
+    sc.capacity = n;
+  }
+  sc.statuses.assign(n, rocksdb::Status());
+  impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->h(cf), n, sc.keys.data(), sc.values.get(),
+                      sc.statuses.data(), /*sorted_input=*/true);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (sc.statuses[i].ok()) fn(i, std::string_view(sc.values[i].data(), sc.values[i].size()));
+    sc.values[i].Reset();
+  }
+}
+
 std::string Storage::stats_text() {
   std::string out;
   auto prop = [&](const char* metric, const char* property, const char* help) {

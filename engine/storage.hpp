@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/model.hpp"
 
@@ -105,6 +106,10 @@ class Storage {
     std::unique_ptr<Impl> impl_;
   };
   Cursor cursor(Cf cf);
+  // Point reads of `keys` (ascending) in one column family, in one batch: fn(i, value) for each
+  // key present, in key order.
+  void multi_get(Cf cf, const std::vector<std::string_view>& keys,
+                 const std::function<void(std::size_t, std::string_view)>& fn);
 
   // RocksDB's estimate of the number of keys in a column family (0 if unknown).
   std::uint64_t estimate_keys(Cf cf);

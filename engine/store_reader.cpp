@@ -44,6 +44,93 @@ void StoreReader::read_rollup(std::uint64_t id, std::int64_t res, std::int64_t f
   }
 }
 
+void StoreReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
+                               std::int64_t to,
+                               const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn) {
+  int idx = -1;
+  for (int i = 0; i < kResolutionCount; ++i)
+    if (kResolutions[i] == res) idx = i;
+  if (idx < 0 || to < from || ids.empty()) return;
+  const std::int64_t first = enc::rollup_chunk(from, res);
+  const std::int64_t last = enc::rollup_chunk(to, res);
+  const std::int64_t chunk_span = res * enc::kRollupChunkBuckets;
+  // A long range (many chunks per series) reads each series with one ordered scan.
+  if ((static_cast<std::uint64_t>(last) - static_cast<std::uint64_t>(first)) / static_cast<std::uint64_t>(chunk_span) >= 4) {
+    SeriesReader::read_rollups(ids, res, from, to, fn);
+    return;
+  }
+  std::vector<std::size_t> order(ids.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a] < ids[b]; });
+  auto decode = [&](std::size_t i, std::int64_t chunk, std::string_view block) {
+    enc::for_each_rollup_entry(block, [&](std::uint16_t e, const Agg& a) {
+      std::int64_t t = chunk + static_cast<std::int64_t>(e) * res;
+      if (t >= from && t <= to) fn(i, t, a);
+    });
+  };
+  // Series ids are handed out in creation order, so the series of a metric often sit close
+  // together in the rollup family: then one ordered scan over their id range (seeking only over
+  // gaps) reads far less than a point read per series.
+  const std::uint64_t lo_id = ids[order.front()], hi_id = ids[order.back()];
+  if (ids.size() >= 64 && hi_id - lo_id < 4 * static_cast<std::uint64_t>(ids.size())) {
+    auto& c = cursor(rollup_cf(idx));
+    std::size_t pos = 0;
+    c.seek(enc::rollup_key(lo_id, first));
+    while (c.valid() && pos < order.size()) {
+      auto k = c.key();
+      if (k.size() != 16) {
+        c.next();
+        continue;
+      }
+      const std::uint64_t sid = enc::get_u64(k.data());
+      while (pos < order.size() && ids[order[pos]] < sid) ++pos;
+      if (pos == order.size()) break;
+      const std::uint64_t want = ids[order[pos]];
+      const std::int64_t chunk = enc::get_time(k.data() + 8);
+      // want >= sid here. A series not asked for (sid < want), or a chunk before the range: seek
+      // forward to the wanted series' first chunk (always past the current key).
+      if (sid != want || chunk < first) {
+        c.seek(enc::rollup_key(want, first));
+        continue;
+      }
+      if (chunk > last) {  // past the range of this series: on to the next one
+        if (++pos == order.size()) break;
+        c.seek(enc::rollup_key(ids[order[pos]], first));
+        continue;
+      }
+      decode(order[pos], chunk, c.value());
+      c.next();
+    }
+    return;
+  }
+  // Otherwise every (series, chunk) key is known: batched point reads in key order.
+  constexpr std::size_t kBatchKeys = 512;
+  constexpr std::size_t kKeySize = 16;  // enc::rollup_key
+  std::string keybuf;                   // the batch's keys, back to back
+  std::vector<std::string_view> keys;
+  std::vector<std::pair<std::size_t, std::int64_t>> owner;  // (index into ids, chunk)
+  owner.reserve(kBatchKeys + 8);
+  auto run = [&] {
+    keys.clear();
+    for (std::size_t k = 0; k < owner.size(); ++k) keys.emplace_back(keybuf.data() + k * kKeySize, kKeySize);
+    storage_.multi_get(rollup_cf(idx), keys, [&](std::size_t k, std::string_view block) {
+      decode(owner[k].first, owner[k].second, block);
+    });
+    keybuf.clear();
+    owner.clear();
+  };
+  for (std::size_t i : order) {
+    for (std::int64_t chunk = first;; chunk += chunk_span) {
+      enc::put_u64(keybuf, ids[i]);
+      enc::put_time(keybuf, chunk);
+      owner.emplace_back(i, chunk);
+      if (chunk >= last) break;
+    }
+    if (owner.size() >= kBatchKeys) run();
+  }
+  run();
+}
+
 void StoreReader::read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
                            const std::function<void(std::int64_t, const Agg&)>& fn) {
   if (to < from) return;
