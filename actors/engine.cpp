@@ -153,6 +153,7 @@ struct Engine::Impl {
   std::atomic<std::uint64_t> log_batches{0};
   std::atomic<std::uint64_t> backpressure_waits{0};
   std::atomic<std::uint64_t> idle_flushes{0};
+  std::atomic<std::uint64_t> idle_compactions{0};
   // Idle maintenance: flushes memtables once ingest has been quiet for idle_flush_ms.
   std::thread maintenance;
   std::mutex maint_mu;
@@ -178,6 +179,10 @@ struct Engine::Impl {
       if (seen != flushed && now - since >= idle + shared.flush_interval) {
         lock.unlock();
         storage->flush();
+        // Rollup reads fold one merge operand per level-0 file holding the key: once ingest is
+        // quiet, the level-0 files of the rollup families are compacted into level 1.
+        for (int r = 0; r < kResolutionCount; ++r)
+          if (storage->compact_level0(rollup_cf(r), 1) > 0) idle_compactions.fetch_add(1);
 #if defined(__GLIBC__)
         // Give the heap that a burst of new series left behind (pending shard state, parse
         // buffers; freed but held by malloc's per-thread arenas) back to the system.
@@ -405,6 +410,8 @@ std::string Engine::metrics_text() {
        I.shared.flush_errors.load());
   line("vigil_idle_memtable_flushes_total", "counter", "Memtable flushes after ingest went quiet.",
        I.idle_flushes.load());
+  line("vigil_idle_rollup_compactions_total", "counter",
+       "Rollup families whose level-0 files were compacted after ingest went quiet.", I.idle_compactions.load());
   line("vigil_series", "gauge", "Known series.", I.series->size());
   line("vigil_metrics", "gauge", "Known metrics.", I.catalog->size());
   line("vigil_shards", "gauge", "Shard actors.", I.shards.size());

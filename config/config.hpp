@@ -27,7 +27,7 @@ struct Config {
   // [storage]
   bool sync_writes = false;             // fsync the RocksDB WAL before acknowledging writes
   std::int64_t block_cache_mb = 256;    // RocksDB block cache size
-  std::int64_t memtable_mb = 256;       // RocksDB memtables of all column families together
+  std::int64_t memtable_mb = 32;        // RocksDB memtables of all column families together
   // [query]
   std::int64_t max_points = 100000;     // points per response before pagination (links.next)
   // [alerts]

@@ -76,7 +76,10 @@ void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records)
   for (const auto& r : records) {
     auto [it, fresh] = series_.try_emplace(r.sid);
     Pending& p = it->second;
-    p.raw.emplace_back(r.time, r.agg);
+    if (enc::is_single_value(r.agg, r.time))
+      p.values.emplace_back(r.time, r.agg.sum);
+    else
+      p.aggs.emplace_back(r.time, r.agg);
     for (int i = 0; i < kResolutionCount; ++i) {
       std::int64_t b = floor_to(r.time, kResolutions[i]);
       if (fresh) p.bucket[i] = b;
@@ -101,10 +104,15 @@ bool ShardState::flush(std::string& err) {
             [](const auto& a, const auto& b) { return a.first < b.first; });
 
   std::string v;
+  std::vector<std::pair<std::int64_t, Agg>> raw;
   for (auto& [sid, p] : order) {
-    auto& raw = p->raw;
-    std::stable_sort(raw.begin(), raw.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    // The series' samples in time order (arrival order among equal times).
+    raw.clear();
+    raw.reserve(p->values.size() + p->aggs.size());
+    // Among samples of the same time, single values come before aggregates.
+    for (const auto& [t, x] : p->values) raw.emplace_back(t, Agg::of_value(x, t));
+    raw.insert(raw.end(), p->aggs.begin(), p->aggs.end());
+    std::stable_sort(raw.begin(), raw.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     // One block per UTC day: reads of a time range only open the days it covers.
     std::size_t i = 0;
     while (i < raw.size()) {

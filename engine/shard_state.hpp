@@ -59,7 +59,10 @@ class ShardState {
   // bucket most samples fall in (one hash look-up per sample updates all seven). Samples for
   // other buckets of that resolution (late or out-of-order data) go to `spill_`.
   struct Pending {
-    std::vector<std::pair<std::int64_t, Agg>> raw;
+    // Raw samples: single values as (time, value), 16 bytes each; the rare aggregate samples
+    // (summary fields) beside them in full.
+    std::vector<std::pair<std::int64_t, double>> values;
+    std::vector<std::pair<std::int64_t, Agg>> aggs;
     std::int64_t bucket[kResolutionCount];
     Agg agg[kResolutionCount];
   };

@@ -1,6 +1,7 @@
 #include "engine/storage.hpp"
 
 #include <rocksdb/db.h>
+#include <rocksdb/metadata.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
@@ -437,6 +438,17 @@ std::uint64_t Storage::estimate_keys(Cf cf) {
 void Storage::flush() {
   rocksdb::FlushOptions fo;
   impl_->db->Flush(fo, impl_->handles);
+}
+
+std::size_t Storage::compact_level0(Cf cf, std::size_t min_files) {
+  rocksdb::ColumnFamilyMetaData md;
+  impl_->db->GetColumnFamilyMetaData(impl_->h(cf), &md);
+  if (md.levels.size() < 2 || md.levels[0].files.size() < std::max<std::size_t>(min_files, 1)) return 0;
+  std::vector<std::string> names;
+  for (const auto& f : md.levels[0].files) names.push_back(f.name);
+  // Overlapping level-1 files are added by RocksDB itself.
+  rocksdb::Status st = impl_->db->CompactFiles(rocksdb::CompactionOptions(), impl_->h(cf), names, 1);
+  return st.ok() ? names.size() : 0;
 }
 
 }  // namespace vigil

@@ -117,6 +117,10 @@ class Storage {
   std::string stats_text();
   // Flushes memtables to SST files (used at shutdown).
   void flush();
+  // Compacts the level-0 files of a column family into level 1 when it has at least `min_files`
+  // of them; returns how many were compacted. Merge operands of keys with nothing older below
+  // become plain values, so reads no longer fold them.
+  std::size_t compact_level0(Cf cf, std::size_t min_files);
 
  private:
   Storage();

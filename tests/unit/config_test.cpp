@@ -54,6 +54,7 @@ TEST_F(ConfigTest, defaults_without_file_env_or_flags) {
   EXPECT_EQ(c.max_batch_samples, 100000);
   EXPECT_FALSE(c.sync_writes);
   EXPECT_EQ(c.block_cache_mb, 256);
+  EXPECT_EQ(c.memtable_mb, 32);
   EXPECT_EQ(c.max_points, 100000);
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.log_format, "text");

@@ -189,3 +189,28 @@ TEST_F(StoreReaderTest, grouped_query_on_two_threads_sums_every_series_once) {
     EXPECT_DOUBLE_EQ(s.points[0].value, want_max[std::stoi(s.tags[0].second.substr(1))]);
   }
 }
+
+TEST_F(StoreReaderTest, level0_compaction_keeps_every_rollup_and_raw_sample) {
+  auto ids = create("c", 3, 1);
+  // Three flushes, each to its own level-0 file: each key holds a merge operand per file.
+  for (int f = 0; f < 3; ++f) {
+    std::vector<LogRecord> recs;
+    for (auto id : ids) recs.push_back({id, 600 + f * 10, Agg::of_value(f + 1.0, 600 + f * 10)});
+    apply_and_flush(recs);
+    storage_->flush();
+  }
+  StoreReader r(*storage_, *index_);
+  auto before = one_by_one(r, ids, 60, 0, 3600);
+  ASSERT_EQ(before.size(), 3u);
+  EXPECT_EQ(before[ids[0]], (std::vector<std::pair<std::int64_t, double>>{{600, 6.0}}));
+  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 4), 0u) << "fewer level-0 files than asked for";
+  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 1), 3u);
+  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 1), 0u) << "nothing left in level 0";
+  StoreReader after(*storage_, *index_);
+  EXPECT_EQ(one_by_one(after, ids, 60, 0, 3600), before);
+  // Later writes still merge into the compacted values.
+  apply_and_flush({{ids[0], 630, Agg::of_value(4, 630)}});
+  StoreReader later(*storage_, *index_);
+  EXPECT_EQ(one_by_one(later, {ids[0]}, 60, 0, 3600)[ids[0]],
+            (std::vector<std::pair<std::int64_t, double>>{{600, 10.0}}));
+}
