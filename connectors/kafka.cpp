@@ -6,6 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -90,9 +93,22 @@ struct KafkaConsumer::Impl {
   rd_kafka_t* rk = nullptr;
   rd_kafka_t* dlq = nullptr;  // producer for dead letters; null without a dead-letter topic
   rd_kafka_queue_t* queue = nullptr;
-  std::thread thread;
+  std::thread thread;          // fetch: librdkafka's queue -> `buffered`, rebalances, pauses
+  std::thread process_thread;  // parse + ingest of the buffered messages
   std::atomic<bool> stopping{false};
   bool stopped = false;
+
+  // Messages taken off librdkafka's queue, waiting to be parsed. Lock order: process_mu, then
+  // buf_mu. The process thread holds process_mu while it handles a batch, so that a revoke can
+  // wait for the batch in progress.
+  std::mutex buf_mu;
+  std::condition_variable buf_cv;
+  std::deque<rd_kafka_message_t*> buffered;
+  std::atomic<std::size_t> buffered_bytes{0};
+  bool process_stop = false;  // guarded by buf_mu
+  std::mutex process_mu;
+  static constexpr std::size_t kMessageOverhead = 256;  // librdkafka's bookkeeping per message
+  static std::size_t cost(const rd_kafka_message_t* m) { return m->len + m->key_len + kMessageOverhead; }
 
   // Partition state: touched by the consumer thread, read by metrics_text.
   std::mutex mu;
@@ -146,8 +162,27 @@ struct KafkaConsumer::Impl {
       if (paused) rd_kafka_pause_partitions(k, list);
       return;
     }
-    // Revoke (or a rebalance error): everything accepted so far is applied and flushed before
-    // the partitions go to another member.
+    // Revoke (or a rebalance error): no batch is in progress, the buffered messages of the
+    // partitions going away are dropped (their offsets were not stored: the next owner reads them
+    // again), and everything accepted so far is applied and flushed before they go.
+    std::lock_guard processing(process_mu);
+    {
+      std::lock_guard lock(buf_mu);
+      std::deque<rd_kafka_message_t*> keep;
+      for (rd_kafka_message_t* m : buffered) {
+        bool revoked = false;
+        for (int i = 0; i < list->cnt && !revoked; ++i)
+          revoked = m->partition == list->elems[i].partition &&
+                    (m->rkt == nullptr || std::strcmp(rd_kafka_topic_name(m->rkt), list->elems[i].topic) == 0);
+        if (revoked) {
+          buffered_bytes.fetch_sub(cost(m));
+          rd_kafka_message_destroy(m);
+        } else {
+          keep.push_back(m);
+        }
+      }
+      buffered.swap(keep);
+    }
     if (!engine->sync()) spdlog::error("kafka: flushing the engine before releasing partitions failed");
     {
       std::lock_guard lock(mu);
@@ -399,15 +434,16 @@ struct KafkaConsumer::Impl {
     rd_kafka_topic_partition_list_destroy(list);
   }
 
+  // The fetch thread.
   void run() {
-    std::vector<rd_kafka_message_t*> msgs(opts.batch_size);
-    std::vector<Measurement> batch;
+    std::vector<rd_kafka_message_t*> msgs(std::max<std::size_t>(opts.batch_size, 1000));
     while (!stopping.load()) {
       if (dlq) rd_kafka_poll(dlq, 0);
       const std::size_t depth = engine->queue_depth();
-      if (!paused && depth > opts.pause_high_water)
+      const std::size_t bytes = buffered_bytes.load();
+      if (!paused && (depth > opts.pause_high_water || bytes > opts.prefetch_bytes))
         set_paused(true);
-      else if (paused && depth <= opts.resume_low_water)
+      else if (paused && depth <= opts.resume_low_water && bytes <= opts.prefetch_bytes / 2)
         set_paused(false);
       ssize_t n = rd_kafka_consume_batch_queue(queue, paused ? 50 : 10, msgs.data(), msgs.size());
       if (n < 0) {
@@ -417,17 +453,72 @@ struct KafkaConsumer::Impl {
         continue;
       }
       if (n > 0) {
-        process(msgs.data(), static_cast<std::size_t>(n), batch);
-        for (ssize_t i = 0; i < n; ++i) rd_kafka_message_destroy(msgs[static_cast<std::size_t>(i)]);
+        std::size_t added = 0;
+        {
+          std::lock_guard lock(buf_mu);
+          for (ssize_t i = 0; i < n; ++i) {
+            buffered.push_back(msgs[static_cast<std::size_t>(i)]);
+            added += cost(msgs[static_cast<std::size_t>(i)]);
+          }
+          buffered_bytes.fetch_add(added);
+        }
+        buf_cv.notify_one();
       }
       if (Clock::now() - last_commit > std::chrono::seconds(1)) {
         commit_positions();
         last_commit = Clock::now();
       }
     }
-    // Leaving the group runs the revoke callback: the engine flushes before the partitions go.
+    // Leaving the group runs the revoke callback: the batch in progress ends, the buffered
+    // messages are dropped, and the engine flushes before the partitions go.
     rd_kafka_consumer_close(rk);
+    {
+      std::lock_guard lock(buf_mu);
+      process_stop = true;
+    }
+    buf_cv.notify_all();
+    if (process_thread.joinable()) process_thread.join();
+    drop_buffered();
     if (dlq) rd_kafka_flush(dlq, 5000);
+  }
+
+  void drop_buffered() {
+    std::lock_guard lock(buf_mu);
+    for (rd_kafka_message_t* m : buffered) rd_kafka_message_destroy(m);
+    buffered.clear();
+    buffered_bytes.store(0);
+  }
+
+  // The process thread: batches of at most batch_size buffered messages, parsed and ingested.
+  void process_loop() {
+    std::vector<rd_kafka_message_t*> msgs;
+    std::vector<Measurement> batch;
+    for (;;) {
+      {
+        std::unique_lock wait(buf_mu);
+        buf_cv.wait(wait, [&] { return !buffered.empty() || process_stop; });
+        if (process_stop) return;
+      }
+      // Backpressure reaches the buffered messages too: nothing more goes into the engine while
+      // its backlog is above the high-water mark (the partitions are paused meanwhile).
+      while (engine->queue_depth() > opts.pause_high_water && !stopping.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::lock_guard processing(process_mu);
+      msgs.clear();
+      std::size_t taken = 0;
+      {
+        std::lock_guard lock(buf_mu);  // a revoke may have emptied the buffer meanwhile
+        while (!buffered.empty() && msgs.size() < opts.batch_size) {
+          msgs.push_back(buffered.front());
+          taken += cost(buffered.front());
+          buffered.pop_front();
+        }
+      }
+      if (msgs.empty()) continue;
+      process(msgs.data(), msgs.size(), batch);
+      for (rd_kafka_message_t* m : msgs) rd_kafka_message_destroy(m);
+      buffered_bytes.fetch_sub(taken);
+    }
   }
 };
 
@@ -463,13 +554,10 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
       {"enable.auto.commit", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
-      // Prefetch: librdkafka keeps fetching a partition until it holds queued.min.messages of it
-      // or queued.max.messages.kbytes of it (this librdkafka applies the byte bound per
-      // partition of our queue; its defaults: 100,000 messages, 64 MiB). The byte bound keeps
-      // memory flat under backpressure; the message count is high so that small messages (one
-      // measurement each) keep flowing. Measured with 2,000,000 one-sample messages in 50
-      // partitions (docs/PERFORMANCE.md): 20,000 messages / 16 MiB gave ~50,000 samples/s,
-      // 1,000,000 / 8 MiB ~147,000, 1,000,000 / 16 MiB ~263,000 (more memory under backpressure).
+      // librdkafka's own queue: it keeps fetching a partition until it holds queued.min.messages
+      // or queued.max.messages.kbytes of it (per partition in this librdkafka), then waits a
+      // second before fetching it again. The fetch thread drains this queue into the consumer's
+      // buffer (kafka.prefetch_mb) at once, so the bounds only cap librdkafka's memory.
       {"queued.max.messages.kbytes", "8192"},
       {"queued.min.messages", "1000000"},
       // Latency: the broker answers a fetch after at most 10 ms even if little data is waiting
@@ -535,6 +623,7 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
   for (const auto& t : opts.topics) list += (list.empty() ? "" : ",") + t;
   spdlog::info("kafka: consuming {} from {} as group {} (dead letters: {})", list, opts.bootstrap_servers,
                opts.group_id, opts.dead_letter_topic.empty() ? "off" : opts.dead_letter_topic);
+  I.process_thread = std::thread([&I] { I.process_loop(); });
   I.thread = std::thread([&I] { I.run(); });
   return c;
 }
@@ -566,6 +655,8 @@ std::string KafkaConsumer::metrics_text() {
       I.dead_letters.load());
   one("vigil_kafka_dead_letter_errors_total", "counter", "Dead letters that could not be produced.",
       I.dead_letter_errors.load());
+  one("vigil_kafka_prefetch_bytes", "gauge", "Consumed messages waiting to be parsed (bytes, with overhead).",
+      I.buffered_bytes.load());
   one("vigil_kafka_rebalances_total", "counter", "Partition assignments and revocations.", I.rebalances.load());
   one("vigil_kafka_pauses_total", "counter", "Times the partitions were paused for backpressure.",
       I.pauses.load());

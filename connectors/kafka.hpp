@@ -14,6 +14,13 @@
 //
 // Backpressure: when the engine's queue of accepted-but-unapplied samples passes
 // pause_high_water, every assigned partition is paused; they resume at resume_low_water.
+//
+// Threads: a fetch thread takes messages off librdkafka's queue as soon as they arrive (so that
+// librdkafka's own prefetch bound, after which this librdkafka waits a whole second before
+// fetching a partition again, is never reached) into a buffer of at most prefetch_bytes, and runs
+// the rebalance callbacks; a process thread parses the buffered messages and ingests them in
+// batches of batch_size. A revoke waits for the batch in progress and drops the buffered messages
+// of the partitions it takes away.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +45,9 @@ struct KafkaOptions {
   std::size_t batch_size = 5000;                       // messages per consume call
   std::size_t pause_high_water = 500'000;
   std::size_t resume_low_water = 100'000;
+  // Consumed messages waiting to be parsed (payload bytes plus a per-message overhead); above it
+  // every assigned partition is paused until half of it is left.
+  std::size_t prefetch_bytes = std::size_t{256} << 20;
   std::int64_t max_sample_age_s = 0;  // 0: no limit
   // librdkafka properties applied after Vigil's defaults (so they win).
   std::vector<std::pair<std::string, std::string>> rdkafka;

@@ -20,8 +20,9 @@ BATCH = 2_000
 # Resident memory bound of the engine under test. The test build runs under ASan, whose shadow
 # memory roughly doubles RSS (an idle engine is ~130 MB there); its quarantine of freed memory
 # (256 MB by default) is reduced to 32 MB so that it does not hide the engine's own figure. The
-# store's own memory is bounded by settings: block cache 32 MB, memtables 64 MB; librdkafka's
-# prefetch by queued.max.messages.kbytes (8 MiB per partition here, 16 partitions). Under ASan the
+# store's own memory is bounded by settings: block cache 32 MB, memtables 64 MB; the consumer's
+# buffer of fetched messages by kafka.prefetch_mb (32 here); librdkafka's own queue by
+# queued.max.messages.kbytes (8 MiB per partition, 16 partitions; the buffer drains it). Under ASan the
 # engine peaks at ~510 MB here; the Release build peaks at ~184 MB (docs/PERFORMANCE.md).
 RSS_BOUND_MB = 560
 OBSERVE_S = 45
@@ -32,7 +33,8 @@ v = Vigil(A.vigil, extra=["--kafka-bootstrap", mock.bootstrap, "--shards", "2",
                           "--set", "engine.apply_delay_us=100000",
                           "--set", "storage.block_cache_mb=32", "--set", "storage.memtable_mb=64",
                           "--set", "kafka.pause_high_water=%d" % HIGH, "--set", "kafka.resume_low_water=%d" % LOW,
-                          "--set", "kafka.batch_size=%d" % BATCH, "--set", "kafka.timestamp_precision=s"],
+                          "--set", "kafka.batch_size=%d" % BATCH, "--set", "kafka.timestamp_precision=s",
+                          "--set", "kafka.prefetch_mb=32"],
           env={"ASAN_OPTIONS": (os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=32").lstrip(":")})
 
 
