@@ -83,10 +83,23 @@ void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records)
     for (int i = 0; i < kResolutionCount; ++i) {
       std::int64_t b = floor_to(r.time, kResolutions[i]);
       if (fresh) p.bucket[i] = b;
-      if (p.bucket[i] == b)
+      if (p.bucket[i] == b) {
         p.agg[i].merge(r.agg);
-      else
-        spill_[i][BucketKey{r.sid, b}].merge(r.agg);
+      } else if (b > p.bucket[i]) {
+        p.closed.push_back(Closed{p.bucket[i], p.agg[i], i});
+        p.bucket[i] = b;
+        p.agg[i] = Agg();
+        p.agg[i].merge(r.agg);
+      } else {
+        bool found = false;
+        for (std::size_t k = p.closed.size(), seen = 0; k-- > 0 && seen < 8; ++seen)
+          if (p.closed[k].res == i && p.closed[k].bucket == b) {
+            p.closed[k].agg.merge(r.agg);
+            found = true;
+            break;
+          }
+        if (!found) spill_[i][BucketKey{r.sid, b}].merge(r.agg);
+      }
     }
   }
   pending_samples_ += records.size();
@@ -127,21 +140,37 @@ bool ShardState::flush(std::string& err) {
   for (int r = 0; r < kResolutionCount; ++r) {
     buckets.clear();
     buckets.reserve(order.size() + spill_[r].size());
-    for (auto& [sid, p] : order) buckets.emplace_back(BucketKey{sid, p->bucket[r]}, &p->agg[r]);
+    for (auto& [sid, p] : order) {
+      for (const auto& c : p->closed)
+        if (c.res == r) buckets.emplace_back(BucketKey{sid, c.bucket}, &c.agg);
+      buckets.emplace_back(BucketKey{sid, p->bucket[r]}, &p->agg[r]);
+    }
     for (const auto& [k, agg] : spill_[r]) buckets.emplace_back(k, &agg);
-    std::sort(buckets.begin(), buckets.end(), [](const auto& a, const auto& b) {
+    // Stable: a bucket both closed and spilled keeps its parts in the order they were opened.
+    std::stable_sort(buckets.begin(), buckets.end(), [](const auto& a, const auto& b) {
       return std::tie(a.first.sid, a.first.bucket) < std::tie(b.first.sid, b.first.bucket);
     });
-    // One merge operand per series and chunk: the buckets of the chunk this flush touched.
+    // One merge operand per series and chunk: the buckets of the chunk this flush touched, each
+    // once (the parts of a bucket both closed and spilled are merged here).
     const std::int64_t res = kResolutions[r];
     for (std::size_t i = 0; i < buckets.size();) {
       const std::uint64_t sid = buckets[i].first.sid;
       const std::int64_t chunk = enc::rollup_chunk(buckets[i].first.bucket, res);
       v.clear();
-      for (; i < buckets.size() && buckets[i].first.sid == sid &&
-             enc::rollup_chunk(buckets[i].first.bucket, res) == chunk;
-           ++i)
-        enc::put_rollup_entry(v, chunk, buckets[i].first.bucket, res, *buckets[i].second);
+      while (i < buckets.size() && buckets[i].first.sid == sid &&
+             enc::rollup_chunk(buckets[i].first.bucket, res) == chunk) {
+        const std::int64_t bucket = buckets[i].first.bucket;
+        const Agg* agg = buckets[i].second;
+        Agg merged;
+        if (i + 1 < buckets.size() && buckets[i + 1].first == buckets[i].first) {
+          for (; i < buckets.size() && buckets[i].first.sid == sid && buckets[i].first.bucket == bucket; ++i)
+            merged.merge(*buckets[i].second);
+          agg = &merged;
+        } else {
+          ++i;
+        }
+        enc::put_rollup_entry(v, chunk, bucket, res, *agg);
+      }
       batch.merge(rollup_cf(r), enc::rollup_key(sid, chunk), v);
     }
   }

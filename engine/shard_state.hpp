@@ -55,9 +55,16 @@ class ShardState {
   static std::string checkpoint_key(std::uint16_t shard);
 
  private:
-  // A series' pending state since the last flush: its raw samples, and for each resolution the
-  // bucket most samples fall in (one hash look-up per sample updates all seven). Samples for
-  // other buckets of that resolution (late or out-of-order data) go to `spill_`.
+  // A series' pending state since the last flush: its raw samples, and for each resolution its
+  // open bucket, the latest it reached (one hash look-up per sample updates all of them). When a
+  // sample opens a later bucket, the open one moves to `closed` (data arriving in time order,
+  // e.g. a backfill, spans several buckets per flush). Samples for an earlier bucket go to that
+  // bucket in `closed` if it is among the last few there, else to `spill_`.
+  struct Closed {
+    std::int64_t bucket;
+    Agg agg;
+    int res;  // index into kResolutions
+  };
   struct Pending {
     // Raw samples: single values as (time, value), 16 bytes each; the rare aggregate samples
     // (summary fields) beside them in full.
@@ -65,6 +72,7 @@ class ShardState {
     std::vector<std::pair<std::int64_t, Agg>> aggs;
     std::int64_t bucket[kResolutionCount];
     Agg agg[kResolutionCount];
+    std::vector<Closed> closed;
   };
   struct BucketKey {
     std::uint64_t sid;

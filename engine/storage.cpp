@@ -446,8 +446,12 @@ std::size_t Storage::compact_level0(Cf cf, std::size_t min_files) {
   if (md.levels.size() < 2 || md.levels[0].files.size() < std::max<std::size_t>(min_files, 1)) return 0;
   std::vector<std::string> names;
   for (const auto& f : md.levels[0].files) names.push_back(f.name);
-  // Overlapping level-1 files are added by RocksDB itself.
-  rocksdb::Status st = impl_->db->CompactFiles(rocksdb::CompactionOptions(), impl_->h(cf), names, 1);
+  // Overlapping level-1 files are added by RocksDB itself. The output takes the column family's
+  // compression (CompactionOptions would otherwise default to Snappy).
+  rocksdb::CompactionOptions co;
+  co.compression = rocksdb::kDisableCompressionOption;
+  co.output_file_size_limit = std::uint64_t{64} << 20;
+  rocksdb::Status st = impl_->db->CompactFiles(co, impl_->h(cf), names, 1);
   return st.ok() ? names.size() : 0;
 }
 

@@ -214,3 +214,43 @@ TEST_F(StoreReaderTest, level0_compaction_keeps_every_rollup_and_raw_sample) {
   EXPECT_EQ(one_by_one(later, {ids[0]}, 60, 0, 3600)[ids[0]],
             (std::vector<std::pair<std::int64_t, double>>{{600, 10.0}}));
 }
+
+TEST_F(StoreReaderTest, one_flush_spanning_many_buckets_with_late_samples_writes_each_bucket_once) {
+  auto ids = create("s", 1, 1);
+  const auto id = ids[0];
+  std::vector<LogRecord> recs;
+  for (int k = 0; k < 60; ++k) recs.push_back({id, k * 10, Agg::of_value(1, k * 10)});  // ten 60 s buckets
+  recs.push_back({id, 485, Agg::of_value(100, 485)});  // late, into a recently closed bucket
+  recs.push_back({id, 5, Agg::of_value(1000, 5)});     // late, into a bucket long closed
+  recs.push_back({id, 7, Agg::of_value(1000, 7)});
+  apply_and_flush(recs);
+  StoreReader r(*storage_, *index_);
+  std::vector<std::pair<std::int64_t, Agg>> got;
+  r.read_rollup(id, 60, 0, 3599, [&](std::int64_t t, const Agg& a) { got.emplace_back(t, a); });
+  ASSERT_EQ(got.size(), 10u) << "one entry per bucket";
+  EXPECT_EQ(got[0].first, 0);
+  EXPECT_EQ(got[0].second.count, 8);
+  EXPECT_EQ(got[0].second.sum, 2006);
+  EXPECT_EQ(got[0].second.last, 1) << "last follows time (t=50)";
+  EXPECT_EQ(got[8].first, 480);
+  EXPECT_EQ(got[8].second.count, 7);
+  EXPECT_EQ(got[8].second.max, 100);
+  EXPECT_EQ(got[9].second.count, 6);
+  std::vector<std::pair<std::int64_t, Agg>> quarter;
+  r.read_rollup(id, 900, 0, 899, [&](std::int64_t t, const Agg& a) { quarter.emplace_back(t, a); });
+  ASSERT_EQ(quarter.size(), 1u);
+  EXPECT_EQ(quarter[0].second.count, 63);
+  EXPECT_EQ(quarter[0].second.sum, 60 + 100 + 2000);
+  // A grouped mean over this one series counts each bucket once.
+  MeasurementQuery q;
+  q.metric_key = "s";
+  q.start = 0;
+  q.end = 599;
+  q.resolution = 60;
+  q.group_all = true;
+  q.group_function = GroupFunction::mean;
+  auto res = run_query(r, q);
+  ASSERT_EQ(res.series.size(), 1u);
+  ASSERT_EQ(res.series[0].points.size(), 10u);
+  EXPECT_DOUBLE_EQ(res.series[0].points[0].value, 2006.0 / 8);
+}
