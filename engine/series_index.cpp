@@ -1,5 +1,7 @@
 #include "engine/series_index.hpp"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <mutex>
 
@@ -7,6 +9,60 @@
 #include "engine/storage.hpp"
 
 namespace vigil {
+
+// -- key table ----------------------------------------------------------------------------------
+
+std::uint64_t KeyTable::hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
+void KeyTable::reserve(std::size_t n) {
+  std::size_t cap = 16;
+  while (cap < 2 * n) cap *= 2;
+  if (cap > slots_.size()) rehash(cap);
+}
+
+void KeyTable::clear() {
+  slots_.clear();
+  mask_ = 0;
+  size_ = 0;
+}
+
+bool KeyTable::find(std::string_view key, std::uint64_t h, std::uint64_t& id) const {
+  if (slots_.empty()) return false;
+  for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+    const Slot& s = slots_[i];
+    if (s.key == nullptr) return false;
+    if (s.hash == h && *s.key == key) {
+      id = s.id;
+      return true;
+    }
+  }
+}
+
+void KeyTable::insert(std::uint64_t h, std::uint64_t id, const std::string* key) {
+  if (2 * (size_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
+  std::size_t i = h & mask_;
+  while (slots_[i].key != nullptr) i = (i + 1) & mask_;
+  slots_[i] = Slot{h, id, key};
+  ++size_;
+}
+
+void KeyTable::rehash(std::size_t capacity) {
+  std::vector<Slot> old;
+  old.swap(slots_);
+  slots_.assign(capacity, Slot{});
+  mask_ = capacity - 1;
+  size_ = 0;
+  for (const Slot& s : old)
+    if (s.key != nullptr) insert(s.hash, s.id, s.key);
+}
+
+// -- series index ---------------------------------------------------------------------------------
+
+const std::string* SeriesIndex::add_key_locked(const std::string& key, std::uint64_t id) {
+  auto [pos, fresh] = keys_.emplace(id, key);
+  ids_.insert(KeyTable::hash(key), id, &pos->second);
+  return &pos->second;
+}
 
 void SeriesIndex::load() {
   std::unique_lock lock(mu_);
@@ -20,8 +76,7 @@ void SeriesIndex::load() {
     std::string metric;
     Tags tags;
     if (!enc::parse_series_key(v, metric, tags)) return true;
-    auto [pos, fresh] = ids_.emplace(std::string(v), id);
-    keys_.emplace(id, &pos->first);
+    add_key_locked(std::string(v), id);
     by_metric_[metric].add(SeriesEntry{id, std::move(tags)});
     if (id >= next_id_) next_id_ = id + 1;
     return true;
@@ -29,10 +84,7 @@ void SeriesIndex::load() {
 }
 
 bool SeriesIndex::lookup_locked(const std::string& key, std::uint64_t& id) const {
-  auto it = ids_.find(key);
-  if (it == ids_.end()) return false;
-  id = it->second;
-  return true;
+  return ids_.find(key, KeyTable::hash(key), id);
 }
 
 bool SeriesIndex::resolve(const std::vector<std::string>& keys, std::vector<std::uint64_t>& ids,
@@ -40,9 +92,17 @@ bool SeriesIndex::resolve(const std::vector<std::string>& keys, std::vector<std:
   ids.assign(keys.size(), 0);
   bool missing = false;
   {
+    // Hashes first, then the look-ups, each slot prefetched a few keys ahead.
+    thread_local std::vector<std::uint64_t> hashes;
+    hashes.resize(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) hashes[i] = KeyTable::hash(keys[i]);
+    constexpr std::size_t kAhead = 8;
     std::shared_lock lock(mu_);
-    for (std::size_t i = 0; i < keys.size(); ++i)
-      if (!lookup_locked(keys[i], ids[i])) missing = true;
+    for (std::size_t i = 0; i < keys.size() && i < kAhead; ++i) ids_.prefetch(hashes[i]);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i + kAhead < keys.size()) ids_.prefetch(hashes[i + kAhead]);
+      if (!ids_.find(keys[i], hashes[i], ids[i])) missing = true;
+    }
   }
   if (!missing) return true;
 
@@ -82,8 +142,7 @@ bool SeriesIndex::resolve(const std::vector<std::string>& keys, std::vector<std:
     std::string metric;
     Tags tags;
     enc::parse_series_key(key, metric, tags);
-    auto [pos, fresh] = ids_.emplace(key, id);
-    keys_.emplace(id, &pos->first);
+    add_key_locked(key, id);
     by_metric_[metric].add(SeriesEntry{id, std::move(tags)});
   }
   return true;
@@ -144,7 +203,7 @@ bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& bat
   if (it != by_metric_.end()) entries = it->second.entries;
   for (const auto& e : entries) {
     auto k = keys_.find(e.id);
-    if (k != keys_.end()) batch.del(Cf::series, "k" + *k->second);
+    if (k != keys_.end()) batch.del(Cf::series, "k" + k->second);
     std::string ik = "i";
     enc::put_u64(ik, e.id);
     batch.del(Cf::series, ik);
@@ -155,13 +214,12 @@ bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& bat
     for (int r = 0; r < kResolutionCount; ++r) batch.delete_range(rollup_cf(r), begin, end);
   }
   if (!storage_.write(batch, err)) return false;
-  for (const auto& e : entries) {
-    auto k = keys_.find(e.id);
-    if (k != keys_.end()) {
-      auto pos = ids_.find(*k->second);
-      keys_.erase(k);
-      if (pos != ids_.end()) ids_.erase(pos);
-    }
+  for (const auto& e : entries) keys_.erase(e.id);
+  // Deletion is rare: the key table is rebuilt from the keys left.
+  if (!entries.empty()) {
+    ids_.clear();
+    ids_.reserve(keys_.size());
+    for (const auto& [id, key] : keys_) ids_.insert(KeyTable::hash(key), id, &key);
   }
   if (it != by_metric_.end()) by_metric_.erase(it);
   removed = entries.size();
@@ -182,12 +240,12 @@ std::vector<std::string> SeriesIndex::tag_values(std::string_view tag) const {
 std::string SeriesIndex::key_of(std::uint64_t id) const {
   std::shared_lock lock(mu_);
   auto it = keys_.find(id);
-  return it == keys_.end() ? std::string() : *it->second;
+  return it == keys_.end() ? std::string() : it->second;
 }
 
 std::size_t SeriesIndex::size() const {
   std::shared_lock lock(mu_);
-  return ids_.size();
+  return keys_.size();
 }
 
 }  // namespace vigil

@@ -22,6 +22,36 @@ struct SeriesEntry {
   Tags tags;
 };
 
+// Series key -> id as an open-addressing hash table: one array of (hash, id, key) slots, linear
+// probing, at most half full. A look-up touches one slot (usually) and the key it verifies,
+// instead of a bucket, a node and a heap string; look-ups of a batch prefetch their slots.
+// Keys are not owned: they point to stable strings (SeriesIndex::keys_).
+class KeyTable {
+ public:
+  static std::uint64_t hash(std::string_view key);
+  void reserve(std::size_t n);
+  void clear();
+  std::size_t size() const { return size_; }
+  // Starts loading the slot of hash `h` into the cache.
+  void prefetch(std::uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
+  }
+  bool find(std::string_view key, std::uint64_t h, std::uint64_t& id) const;
+  // `key` must not be in the table yet.
+  void insert(std::uint64_t h, std::uint64_t id, const std::string* key);
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint64_t id = 0;
+    const std::string* key = nullptr;  // null: empty
+  };
+  void rehash(std::size_t capacity);
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
 class SeriesIndex {
  public:
   explicit SeriesIndex(Storage& storage) : storage_(storage) {}
@@ -55,10 +85,11 @@ class SeriesIndex {
 
  private:
   bool lookup_locked(const std::string& key, std::uint64_t& id) const;
+  const std::string* add_key_locked(const std::string& key, std::uint64_t id);
 
   Storage& storage_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, std::uint64_t> ids_;
+  KeyTable ids_;
   // The series of one metric, and for each tag name + '\0' + value the positions (in
   // `entries`, ascending) of the series carrying it.
   struct MetricSeries {
@@ -67,7 +98,7 @@ class SeriesIndex {
     void add(SeriesEntry e);
   };
   std::unordered_map<std::string, MetricSeries> by_metric_;
-  std::unordered_map<std::uint64_t, const std::string*> keys_;  // id -> its key in ids_ (nodes are stable)
+  std::unordered_map<std::uint64_t, std::string> keys_;  // id -> key (nodes are stable: ids_ points into them)
   std::uint64_t next_id_ = 1;
 };
 
