@@ -120,28 +120,69 @@ inline std::string rollup_key(std::uint64_t sid, std::int64_t chunk) {
   return k;
 }
 
-// A rollup block (and each merge operand of one): entries of bucket index u16 (from the chunk
-// start) + Agg, in ascending index order, each index at most once.
-inline constexpr std::size_t kRollupEntrySize = 2 + kAggSize;
-inline void put_rollup_entry(std::string& out, std::int64_t chunk, std::int64_t bucket,
-                             std::int64_t res, const Agg& a) {
-  put_u16(out, static_cast<std::uint16_t>((bucket - chunk) / res));
-  put_agg(out, a);
-}
-// Calls fn(index, agg) for each entry; false if the block is malformed.
+// -- compact values -------------------------------------------------------------------------------
+// Raw and rollup blocks store numbers compactly; every double round-trips bit for bit.
+//
+// A double is a tag byte and its bytes. Tags 0..249: decimal form, k = tag / 25 (0..9 decimals),
+// c = tag % 25 / 5 - 2 (-2..2), w = tag % 5 + 1: the value is m / 10^k moved by c units in the last
+// place (sums of decimals are often a unit or two away from the decimal), m a zigzag integer in w
+// little-endian bytes (fixed width: decoding is a load and a mask, no loop). kRawDouble: the 8
+// bytes of the double follow (anything else: NaN, -0.0, 1/3, ...).
+inline constexpr unsigned char kRawDouble = 0xFF;
+void put_varint(std::string& out, std::uint64_t v);
+bool get_varint(const char*& p, const char* end, std::uint64_t& v);
+// The tag of `v` and the mantissa that goes with it (kRawDouble: none).
+unsigned char double_tag(double v, std::int64_t& mantissa);
+void put_double(std::string& out, double v);
+// Reads the value of `tag` at `p` (advancing it); false if malformed.
+bool get_double_after_tag(unsigned char tag, const char*& p, const char* end, double& v);
+bool get_double(const char*& p, const char* end, double& v);
+
+// An aggregate relative to a reference time (a bucket start, or a sample's time):
+//   flags u8: bit0 single (count 1, min = max = last = sum, sum_squares = sum²: only sum follows),
+//             bit1 count is not a whole number below 2^53 (a double follows instead of a varint)
+//   count (varint or double), sum, and unless single: min, max, last, sum_squares (doubles);
+//   last_time - reference (zigzag varint).
+void put_compact_agg(std::string& out, const Agg& a, std::int64_t ref);
+// `fields` (AggFields): the fields to decode beyond count, sum and last_time.
+bool get_compact_agg(const char*& p, const char* end, std::int64_t ref, Agg& a, unsigned fields = kAllFields);
+
+// -- rollup blocks ---------------------------------------------------------------------------------
+
+// A rollup block (and each merge operand of one): entries in ascending bucket index order (from
+// the chunk start), each index at most once: varint (index - previous index - 1; the first: the
+// index), then the bucket's aggregate (put_compact_agg, relative to the bucket start).
+class RollupBlockWriter {
+ public:
+  RollupBlockWriter(std::string& out, std::int64_t chunk, std::int64_t res) : out_(out), chunk_(chunk), res_(res) {}
+  void add(std::uint16_t index, const Agg& a);
+  void add_bucket(std::int64_t bucket, const Agg& a) { add(static_cast<std::uint16_t>((bucket - chunk_) / res_), a); }
+
+ private:
+  std::string& out_;
+  std::int64_t chunk_, res_;
+  int prev_ = -1;
+};
+// Reads the entry at `p` (advancing it and `index`, which starts at -1); false if malformed.
+bool next_rollup_entry(const char*& p, const char* end, std::int64_t chunk, std::int64_t res, int& index, Agg& a,
+                       unsigned fields = kAllFields);
+// Calls fn(index, agg) for each entry of a block of chunk `chunk` at resolution `res`; false if the
+// block is malformed (entries before the fault have been passed on).
 template <class Fn>
-bool for_each_rollup_entry(std::string_view block, Fn&& fn) {
-  if (block.size() % kRollupEntrySize != 0) return false;
-  for (const char* p = block.data(); p < block.data() + block.size(); p += kRollupEntrySize) {
-    Agg a;
-    get_agg(std::string_view(p + 2, kAggSize), a);
-    fn(get_u16(p), a);
+bool for_each_rollup_entry(std::string_view block, std::int64_t chunk, std::int64_t res, Fn&& fn,
+                           unsigned fields = kAllFields) {
+  const char* p = block.data();
+  const char* end = p + block.size();
+  int index = -1;
+  Agg a;
+  while (p < end) {
+    if (!next_rollup_entry(p, end, chunk, res, index, a, fields)) return false;
+    fn(static_cast<std::uint16_t>(index), a);
   }
   return true;
 }
 
-// raw CF: series id | UTC day | shard u16 | flush sequence -> a block of records
-// (put_raw_record). The shard's applied log position grows with every flush, so (shard, sequence)
+// raw CF: series id | UTC day | shard u16 | flush sequence -> a raw block (RawBlockWriter). The shard's applied log position grows with every flush, so (shard, sequence)
 // keeps the blocks of different flushes apart, even if the shard count changes between runs.
 inline constexpr std::size_t kRawKeySize = 26;
 inline std::string raw_block_key(std::uint64_t sid, std::int64_t day, std::uint16_t shard,
@@ -155,28 +196,42 @@ inline std::string raw_block_key(std::uint64_t sid, std::int64_t day, std::uint1
   return k;
 }
 
-// One raw record: time | kind u8 (0: single value, 1: aggregate) | f64 value or Agg.
-inline void put_raw_record(std::string& out, std::int64_t t, const Agg& a) {
-  put_time(out, t);
-  if (is_single_value(a, t)) {
-    out.push_back('\0');
-    put_f64(out, a.sum);
-  } else {
-    out.push_back('\1');
-    put_agg(out, a);
-  }
-}
+// A raw block: records in the order written. Each record is a head byte, bit 7 set when a zigzag
+// varint of the change in spacing follows (times as delta-of-delta from the previous record; the
+// first record's delta is from 0), the low 7 bits 0 for a single value (a double follows) or
+// kRawAggregate (an aggregate follows, put_compact_agg relative to the sample's time).
+inline constexpr unsigned char kRawAggregate = 0x7E;
+class RawBlockWriter {
+ public:
+  explicit RawBlockWriter(std::string& out) : out_(out) {}
+  void add(std::int64_t t, const Agg& a);
 
-// Reads the record at `p` (advancing it); false if the block is malformed.
-inline bool get_raw_record(const char*& p, const char* end, std::int64_t& t, Agg& a) {
-  if (end - p < 9) return false;
-  t = get_time(p);
-  char kind = p[8];
-  p += 9;
-  std::size_t n = kind == '\0' ? 8 : kAggSize;
-  if (static_cast<std::size_t>(end - p) < n) return false;
-  if (!get_sample_value(std::string_view(p, n), t, a)) return false;
-  p += n;
+ private:
+  std::string& out_;
+  std::int64_t prev_ = 0, delta_ = 0;
+};
+class RawBlockReader {
+ public:
+  explicit RawBlockReader(std::string_view block) : p_(block.data()), end_(block.data() + block.size()) {}
+  bool done() const { return p_ >= end_; }
+  // The next record; false if the block is malformed.
+  bool next(std::int64_t& t, Agg& a);
+
+ private:
+  const char* p_;
+  const char* end_;
+  std::int64_t prev_ = 0, delta_ = 0;
+};
+// Calls fn(t, agg) for each record; false if the block is malformed.
+template <class Fn>
+bool for_each_raw_record(std::string_view block, Fn&& fn) {
+  RawBlockReader r(block);
+  std::int64_t t;
+  Agg a;
+  while (!r.done()) {
+    if (!r.next(t, a)) return false;
+    fn(t, a);
+  }
   return true;
 }
 

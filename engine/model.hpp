@@ -91,6 +91,10 @@ struct Agg {
   }
 };
 
+// Which fields of an Agg a reader needs beyond count, sum and last_time: storage may skip the
+// others (they are then left at zero).
+enum AggFields : unsigned { kMinField = 1, kMaxField = 2, kLastField = 4, kSumsqField = 8, kAllFields = 15 };
+
 // The stored rollup resolutions, in seconds, finest first. Every flush writes one block per
 // series and stored resolution, so only four are kept; the other served resolutions (300, 7200,
 // 21600, ...) are folded at query time from the largest stored one that divides them (300 from 60,

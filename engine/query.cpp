@@ -376,6 +376,19 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
   std::int64_t lo = 0, hi = 0;
   const bool any = bucket_range(q.resolution, q.start, q.end, lo, hi);
   const std::int64_t r0 = choose_rollup(q.resolution);
+  // What the summary reads of each bucket beyond count and sum (the whole bucket only for `all`,
+  // the one function whose points carry it).
+  unsigned fields = kAllFields;
+  switch (q.summary) {
+    case SummaryFunction::mean:
+    case SummaryFunction::sum:
+    case SummaryFunction::count: fields = 0; break;
+    case SummaryFunction::min: fields = kMinField; break;
+    case SummaryFunction::max: fields = kMaxField; break;
+    case SummaryFunction::stddev: fields = kSumsqField; break;
+    case SummaryFunction::derivative: fields = kLastField; break;
+    case SummaryFunction::all: fields = kAllFields; break;
+  }
   // One part of the series, read through one reader: each series' buckets are summarized and
   // either kept as a result or folded into the part's group table.
   struct Part {
@@ -420,7 +433,7 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
             group = out.groups->group_index(refs[begin + k].tags);
           }
           out.groups->add_value(group, t, summarize(a, q.summary));
-        });
+        }, fields);
         return;
       }
       r.read_rollups(ids, r0, lo, hi, [&](std::size_t k, std::int64_t t, const Agg& a) {
@@ -429,7 +442,7 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
           cur = k;
         }
         add_to_buckets(buckets, q.resolution, t, a);
-      });
+      }, fields);
       if (cur != kNone) finish(begin + cur);
     } else {
       for (std::size_t i = begin; i < end; ++i) {

@@ -42,9 +42,12 @@ class SeriesReader {
                            const std::function<void(std::int64_t, const Agg&)>& fn) = 0;
   // The same for many series: fn(i, bucket_time, agg) for ids[i]. Series may come in any order;
   // each series' buckets come together, ascending. Stores override this to read in batches.
+  // `fields` (AggFields): what fn needs of each Agg beyond count, sum and last_time.
   virtual void read_rollups(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
                             std::int64_t to,
-                            const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn) {
+                            const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn,
+                            unsigned fields = kAllFields) {
+    (void)fields;
     for (std::size_t i = 0; i < ids.size(); ++i)
       read_rollup(ids[i], res, from, to, [&](std::int64_t t, const Agg& a) { fn(i, t, a); });
   }
@@ -117,7 +120,8 @@ struct MeasurementQuery {
 struct Point {
   std::int64_t time;
   double value;  // the summary (or group) value; the mean for SummaryFunction::all
-  Agg agg;       // the bucket aggregate (empty when grouped: a group point is its value alone)
+  Agg agg;       // the bucket aggregate for SummaryFunction::all; otherwise only what the summary
+                 // reads (count, sum, last_time and its field) is filled; empty when grouped
 };
 
 struct SeriesResult {

@@ -131,8 +131,8 @@ bool ShardState::flush(std::string& err) {
     while (i < raw.size()) {
       std::int64_t day = floor_to(raw[i].first, 86400);
       v.clear();
-      for (; i < raw.size() && floor_to(raw[i].first, 86400) == day; ++i)
-        enc::put_raw_record(v, raw[i].first, raw[i].second);
+      enc::RawBlockWriter w(v);
+      for (; i < raw.size() && floor_to(raw[i].first, 86400) == day; ++i) w.add(raw[i].first, raw[i].second);
       batch.put(Cf::raw, enc::raw_block_key(sid, day, shard_, applied_seq_), v);
     }
   }
@@ -157,6 +157,7 @@ bool ShardState::flush(std::string& err) {
       const std::uint64_t sid = buckets[i].first.sid;
       const std::int64_t chunk = enc::rollup_chunk(buckets[i].first.bucket, res);
       v.clear();
+      enc::RollupBlockWriter w(v, chunk, res);
       while (i < buckets.size() && buckets[i].first.sid == sid &&
              enc::rollup_chunk(buckets[i].first.bucket, res) == chunk) {
         const std::int64_t bucket = buckets[i].first.bucket;
@@ -169,7 +170,7 @@ bool ShardState::flush(std::string& err) {
         } else {
           ++i;
         }
-        enc::put_rollup_entry(v, chunk, bucket, res, *agg);
+        w.add_bucket(bucket, *agg);
       }
       batch.merge(rollup_cf(r), enc::rollup_key(sid, chunk), v);
     }

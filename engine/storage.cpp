@@ -26,31 +26,33 @@ namespace {
 // in one pass; operands are folded in write order, so `last` ties resolve as they did in memory.
 class RollupMergeOperator : public rocksdb::MergeOperator {
  public:
+  explicit RollupMergeOperator(std::int64_t res) : res_(res) {}
   bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
     std::vector<rocksdb::Slice> parts;
     parts.reserve(in.operand_list.size() + 1);
     if (in.existing_value != nullptr) parts.push_back(*in.existing_value);
     for (const auto& op : in.operand_list) parts.push_back(op);
-    return fold(parts, out->new_value);
+    return fold(in.key, parts, out->new_value);
   }
-  bool PartialMergeMulti(const rocksdb::Slice&, const std::deque<rocksdb::Slice>& operands,
+  bool PartialMergeMulti(const rocksdb::Slice& key, const std::deque<rocksdb::Slice>& operands,
                          std::string* new_value, rocksdb::Logger*) const override {
     std::vector<rocksdb::Slice> parts(operands.begin(), operands.end());
-    return fold(parts, *new_value);
+    return fold(key, parts, *new_value);
   }
   const char* Name() const override { return "vigil.RollupBlockMerge"; }
 
  private:
   // Each part is sorted by bucket index; folding goes through a per-thread dense array of the
   // chunk's buckets (parts in write order), then writes the touched buckets in index order.
-  static bool fold(const std::vector<rocksdb::Slice>& parts, std::string& out) {
+  bool fold(const rocksdb::Slice& key, const std::vector<rocksdb::Slice>& parts, std::string& out) const {
     // One block alone (the usual read once the operands were folded by a flush or compaction)
     // is already in its final form.
     if (parts.size() == 1) {
-      if (parts[0].size() % enc::kRollupEntrySize != 0) return false;
       out.assign(parts[0].data(), parts[0].size());
       return true;
     }
+    if (key.size() != 16) return false;
+    const std::int64_t chunk = enc::get_time(key.data() + 8);
     struct Scratch {
       std::vector<Agg> slot = std::vector<Agg>(enc::kRollupChunkBuckets);
       std::vector<std::uint8_t> used = std::vector<std::uint8_t>(enc::kRollupChunkBuckets, 0);
@@ -60,33 +62,29 @@ class RollupMergeOperator : public rocksdb::MergeOperator {
     sc.touched.clear();
     bool ok = true;
     for (const auto& p : parts) {
-      ok = enc::for_each_rollup_entry(std::string_view(p.data(), p.size()), [&](std::uint16_t i, const Agg& a) {
-        if (i >= enc::kRollupChunkBuckets) {
-          ok = false;
-          return;
-        }
-        if (!sc.used[i]) {
-          sc.used[i] = 1;
-          sc.slot[i] = a;
-          sc.touched.push_back(i);
-        } else {
-          sc.slot[i].merge(a);
-        }
-      }) && ok;
+      ok = enc::for_each_rollup_entry(std::string_view(p.data(), p.size()), chunk, res_,
+                                      [&](std::uint16_t i, const Agg& a) {
+                                        if (!sc.used[i]) {
+                                          sc.used[i] = 1;
+                                          sc.slot[i] = a;
+                                          sc.touched.push_back(i);
+                                        } else {
+                                          sc.slot[i].merge(a);
+                                        }
+                                      });
       if (!ok) break;
     }
     std::sort(sc.touched.begin(), sc.touched.end());
     out.clear();
-    out.reserve(sc.touched.size() * enc::kRollupEntrySize);
+    enc::RollupBlockWriter w(out, chunk, res_);
     for (std::uint16_t i : sc.touched) {
-      if (ok) {
-        enc::put_u16(out, i);
-        enc::put_agg(out, sc.slot[i]);
-      }
+      if (ok) w.add(i, sc.slot[i]);
       sc.used[i] = 0;
     }
     return ok;
   }
+
+  std::int64_t res_;
 };
 
 const char* cf_name(int i) {
@@ -99,7 +97,7 @@ const char* cf_name(int i) {
 rocksdb::Slice sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 constexpr const char* kFormatKey = "format";
-constexpr const char* kFormat = "3";
+constexpr const char* kFormat = "4";
 
 }  // namespace
 
@@ -196,7 +194,7 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
 
   db_opts.db_write_buffer_size = static_cast<std::size_t>(opts.memtable_mb) << 20;
   auto cache = rocksdb::NewLRUCache(static_cast<std::size_t>(opts.block_cache_mb) << 20);
-  auto merge_op = std::make_shared<RollupMergeOperator>();
+
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (int i = 0; i < kCfCount; ++i) {
@@ -207,11 +205,16 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
     cf.compression = rocksdb::kLZ4Compression;
     cf.bottommost_compression = rocksdb::kZSTD;
     if (i == static_cast<int>(Cf::raw) || i >= static_cast<int>(Cf::rollup_first)) {
+      // Samples and rollups: ZSTD at every level. Their compact encoding (engine/encoding.hpp)
+      // leaves little for LZ4's matching, while ZSTD's entropy coding still takes the tag bytes and
+      // the skewed high bytes of the varints.
+      cf.compression = rocksdb::kZSTD;
       // Per-series scans: the series id prefix selects the bloom filter.
       cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
       t.whole_key_filtering = false;
     }
-    if (i >= static_cast<int>(Cf::rollup_first)) cf.merge_operator = merge_op;
+    if (i >= static_cast<int>(Cf::rollup_first))
+      cf.merge_operator = std::make_shared<RollupMergeOperator>(kResolutions[i - static_cast<int>(Cf::rollup_first)]);
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
     cfs.emplace_back(i == 0 ? rocksdb::kDefaultColumnFamilyName : cf_name(i), cf);
   }
@@ -249,7 +252,7 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
   }
   s->impl_->wopts.sync = opts.sync_writes;
   // The store's format: rollups are kept in per-chunk blocks since format 2, at four stored
-  // resolutions since format 3. A store without the
+  // resolutions since format 3, with compact values (engine/encoding.hpp) since format 4. A store without the
   // marker is new if it holds no series yet; otherwise it predates the marker and is refused.
   std::string format;
   if (!s->get(Cf::meta, kFormatKey, format)) {

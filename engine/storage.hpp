@@ -8,7 +8,7 @@
 //   raw        <series id u64><day><shard u16><flush seq u64> -> block of the series' samples
 //   rollup_<r> <series id u64><chunk start> -> block of bucket aggregates (engine/encoding.hpp;
 //              the merge operator folds the blocks written by successive flushes)
-//   meta "format" -> the storage format ("3"); other formats are refused at open
+//   meta "format" -> the storage format ("4"); other formats are refused at open
 //
 // Contract: a Batch is applied atomically; once write() returns true it survives a crash of the
 // process (through the WAL; with sync_writes it also survives power loss), except a batch marked

@@ -37,7 +37,7 @@ void StoreReader::read_rollup(std::uint64_t id, std::int64_t res, std::int64_t f
     if (k.size() != 16 || enc::get_u64(k.data()) != id) break;
     std::int64_t chunk = enc::get_time(k.data() + 8);
     if (chunk > to) break;
-    enc::for_each_rollup_entry(c.value(), [&](std::uint16_t i, const Agg& a) {
+    enc::for_each_rollup_entry(c.value(), chunk, res, [&](std::uint16_t i, const Agg& a) {
       std::int64_t t = chunk + static_cast<std::int64_t>(i) * res;
       if (t >= from && t <= to) fn(t, a);
     });
@@ -46,7 +46,8 @@ void StoreReader::read_rollup(std::uint64_t id, std::int64_t res, std::int64_t f
 
 void StoreReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
                                std::int64_t to,
-                               const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn) {
+                               const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn,
+                               unsigned fields) {
   int idx = -1;
   for (int i = 0; i < kResolutionCount; ++i)
     if (kResolutions[i] == res) idx = i;
@@ -56,17 +57,20 @@ void StoreReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int64
   const std::int64_t chunk_span = res * enc::kRollupChunkBuckets;
   // A long range (many chunks per series) reads each series with one ordered scan.
   if ((static_cast<std::uint64_t>(last) - static_cast<std::uint64_t>(first)) / static_cast<std::uint64_t>(chunk_span) >= 4) {
-    SeriesReader::read_rollups(ids, res, from, to, fn);
+    SeriesReader::read_rollups(ids, res, from, to, fn, fields);
     return;
   }
   std::vector<std::size_t> order(ids.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a] < ids[b]; });
   auto decode = [&](std::size_t i, std::int64_t chunk, std::string_view block) {
-    enc::for_each_rollup_entry(block, [&](std::uint16_t e, const Agg& a) {
-      std::int64_t t = chunk + static_cast<std::int64_t>(e) * res;
-      if (t >= from && t <= to) fn(i, t, a);
-    });
+    enc::for_each_rollup_entry(
+        block, chunk, res,
+        [&](std::uint16_t e, const Agg& a) {
+          std::int64_t t = chunk + static_cast<std::int64_t>(e) * res;
+          if (t >= from && t <= to) fn(i, t, a);
+        },
+        fields);
   };
   // Series ids are handed out in creation order, so the series of a metric often sit close
   // together in the rollup family: then one ordered scan over their id range (seeking only over
@@ -151,13 +155,9 @@ void StoreReader::read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
   for (c.seek(begin); c.valid() && c.key() < std::string_view(end); c.next()) {
     auto k = c.key();
     if (k.size() != enc::kRawKeySize) continue;
-    auto v = c.value();
-    const char* p = v.data();
-    const char* e = p + v.size();
-    std::int64_t t;
-    Agg a;
-    while (p < e && enc::get_raw_record(p, e, t, a))
+    enc::for_each_raw_record(c.value(), [&](std::int64_t t, const Agg& a) {
       if (t >= from && t <= to) out.emplace_back(t, a);
+    });
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [t, a] : out) fn(t, a);

@@ -22,7 +22,8 @@ class StoreReader : public SeriesReader {
   void read_rollup(std::uint64_t id, std::int64_t res, std::int64_t from, std::int64_t to,
                    const std::function<void(std::int64_t, const Agg&)>& fn) override;
   void read_rollups(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from, std::int64_t to,
-                    const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn) override;
+                    const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn,
+                    unsigned fields = kAllFields) override;
   void read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
                 const std::function<void(std::int64_t, const Agg&)>& fn) override;
   std::unique_ptr<SeriesReader> clone() override {

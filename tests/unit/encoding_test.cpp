@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
+#include <limits>
 #include <random>
 
 #include "engine/encoding.hpp"
@@ -95,31 +97,129 @@ TEST(Encoding, aggregates_and_samples_round_trip) {
   EXPECT_FALSE(enc::get_agg("short", c));
 }
 
+namespace {
+
+std::uint64_t bits(double d) {
+  std::uint64_t b;
+  std::memcpy(&b, &d, 8);
+  return b;
+}
+
+bool same(const Agg& a, const Agg& b) {
+  return bits(a.count) == bits(b.count) && bits(a.sum) == bits(b.sum) && bits(a.min) == bits(b.min) &&
+         bits(a.max) == bits(b.max) && bits(a.last) == bits(b.last) && a.last_time == b.last_time &&
+         bits(a.sumsq) == bits(b.sumsq);
+}
+
+std::vector<double> awkward_doubles() {
+  std::vector<double> v = {0.0, -0.0, 1.0, -1.0, 0.1, 0.1 + 0.2, 88.331, -88.331, 1e-300, 5e-324, 1e300,
+                           -1e300, 1.0 / 3, 123456789.123, 9007199254740991.0, 9007199254740993.0,
+                           std::numeric_limits<double>::max(), std::numeric_limits<double>::lowest(),
+                           std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                           std::numeric_limits<double>::quiet_NaN(), 1e-9, 0.000000001234, 4503599627370496.5};
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::uint64_t b = rng();
+    double d;
+    std::memcpy(&d, &b, 8);
+    v.push_back(d);                                              // any bit pattern
+    v.push_back(static_cast<double>(rng() % 100000) / 1000.0);   // a W1-style value
+    double s = 0;
+    for (int k = 0; k < 6; ++k) s += static_cast<double>(rng() % 100000) / 1000.0;
+    v.push_back(s);  // a sum of decimals, often a unit or two off its decimal
+    v.push_back(s * s);
+    v.push_back(-static_cast<double>(rng() % 1000000000) / 1e6);
+  }
+  return v;
+}
+
+}  // namespace
+
+TEST(Encoding, doubles_round_trip_bit_for_bit_and_decimals_are_short) {
+  for (double d : awkward_doubles()) {
+    std::string s;
+    enc::put_double(s, d);
+    const char* p = s.data();
+    double back = 0;
+    ASSERT_TRUE(enc::get_double(p, s.data() + s.size(), back)) << d;
+    EXPECT_EQ(p, s.data() + s.size());
+    ASSERT_EQ(bits(back), bits(d)) << d;
+  }
+  std::string s;
+  enc::put_double(s, 88.331);
+  EXPECT_EQ(s.size(), 4u) << "tag + 3 varint bytes";
+  s.clear();
+  enc::put_double(s, 0.1 + 0.2);
+  EXPECT_EQ(s.size(), 2u) << "0.3 moved by one unit in the last place";
+  s.clear();
+  enc::put_double(s, -0.0);
+  EXPECT_EQ(s.size(), 9u) << "-0.0 keeps its sign in the raw form";
+}
+
 TEST(Encoding, raw_blocks_hold_values_and_summaries_in_order) {
   std::string block;
-  enc::put_raw_record(block, 100, Agg::of_value(1.5, 100));
+  enc::RawBlockWriter w(block);
   Agg summary = Agg::of_value(2, 90);
   summary.merge(Agg::of_value(4, 95));
-  enc::put_raw_record(block, 95, summary);
-  enc::put_raw_record(block, -5, Agg::of_value(-1, -5));
-  EXPECT_EQ(block.size(), 17u + 9u + enc::kAggSize + 17u);
-  const char* p = block.data();
-  const char* e = p + block.size();
-  std::int64_t t;
-  Agg a;
-  ASSERT_TRUE(enc::get_raw_record(p, e, t, a));
-  EXPECT_EQ(t, 100);
-  EXPECT_EQ(a.sum, 1.5);
-  ASSERT_TRUE(enc::get_raw_record(p, e, t, a));
-  EXPECT_EQ(t, 95);
-  EXPECT_EQ(a.count, 2);
-  EXPECT_EQ(a.max, 4);
-  ASSERT_TRUE(enc::get_raw_record(p, e, t, a));
-  EXPECT_EQ(t, -5);
-  EXPECT_EQ(a.sum, -1);
-  EXPECT_EQ(p, e);
-  const char* q = block.data();
-  EXPECT_FALSE(enc::get_raw_record(q, q + 12, t, a)) << "a truncated block is rejected";
+  std::vector<std::pair<std::int64_t, Agg>> in = {{100, Agg::of_value(1.5, 100)}, {95, summary},
+                                                  {-5, Agg::of_value(-1, -5)}};
+  for (std::int64_t t = 1700000000; t < 1700000000 + 2000; t += 10) in.emplace_back(t, Agg::of_value(double(t % 977) / 100, t));
+  in.emplace_back(1700003000, Agg::of_value(std::numeric_limits<double>::quiet_NaN(), 1700003000));
+  for (const auto& [t, a] : in) w.add(t, a);
+  EXPECT_LT(block.size(), 4 * in.size()) << "regular spacing and short decimals";
+  std::vector<std::pair<std::int64_t, Agg>> out;
+  ASSERT_TRUE(enc::for_each_raw_record(block, [&](std::int64_t t, const Agg& a) { out.emplace_back(t, a); }));
+  ASSERT_EQ(out.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(out[i].first, in[i].first) << i;
+    EXPECT_TRUE(same(out[i].second, in[i].second)) << i;
+  }
+  // Every truncation is rejected or yields fewer records, never reads past the end (ASan).
+  for (std::size_t cut = 0; cut < block.size(); ++cut) {
+    std::string part = block.substr(0, cut);
+    std::size_t n = 0;
+    bool ok = enc::for_each_raw_record(part, [&](std::int64_t, const Agg&) { ++n; });
+    EXPECT_TRUE(!ok || n < in.size()) << cut;
+  }
+}
+
+TEST(Encoding, rollup_blocks_round_trip_aggregates_and_reject_garbage) {
+  std::mt19937_64 rng(11);
+  const std::int64_t chunk = 1699920000, res = 60;
+  std::vector<std::pair<std::uint16_t, Agg>> in;
+  for (std::uint16_t i = 0; i < enc::kRollupChunkBuckets; i += static_cast<std::uint16_t>(1 + rng() % 40)) {
+    std::int64_t start = chunk + i * res;
+    Agg a;
+    int n = 1 + static_cast<int>(rng() % 7);
+    for (int k = 0; k < n; ++k) a.merge(Agg::of_value(static_cast<double>(rng() % 100000) / 1000.0, start + k * 10));
+    if (i % 5 == 0) a.count = 2.5;             // a fractional count (summary fields)
+    if (i % 7 == 0) a.last_time = start - 999;  // last time outside its bucket
+    in.emplace_back(i, a);
+  }
+  in.emplace_back(1439, Agg::of_value(-0.0, chunk + 1439 * res));  // the last index, a negative zero
+  std::string block;
+  enc::RollupBlockWriter w(block, chunk, res);
+  for (const auto& [i, a] : in) w.add(i, a);
+  EXPECT_LT(block.size(), 30 * in.size());
+  std::vector<std::pair<std::uint16_t, Agg>> out;
+  ASSERT_TRUE(enc::for_each_rollup_entry(block, chunk, res, [&](std::uint16_t i, const Agg& a) { out.emplace_back(i, a); }));
+  ASSERT_EQ(out.size(), in.size());
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    EXPECT_EQ(out[k].first, in[k].first);
+    EXPECT_TRUE(same(out[k].second, in[k].second)) << k;
+  }
+  for (std::size_t cut = 0; cut < block.size(); ++cut) {
+    std::size_t n = 0;
+    bool ok = enc::for_each_rollup_entry(block.substr(0, cut), chunk, res, [&](std::uint16_t, const Agg&) { ++n; });
+    EXPECT_TRUE(!ok || n < in.size()) << cut;
+  }
+  // Random bytes: rejected or decoded, never past the end, never an index beyond the chunk.
+  for (int r = 0; r < 500; ++r) {
+    std::string junk(rng() % 64, '\0');
+    for (auto& c : junk) c = static_cast<char>(rng());
+    enc::for_each_rollup_entry(junk, chunk, res, [&](std::uint16_t i, const Agg&) { EXPECT_LT(i, enc::kRollupChunkBuckets); });
+    enc::for_each_raw_record(junk, [](std::int64_t, const Agg&) {});
+  }
 }
 
 }  // namespace vigil

@@ -50,7 +50,7 @@ class ShardStateTest : public ::testing::Test {
     const std::int64_t res = kResolutions[res_index];
     const std::int64_t chunk = enc::rollup_chunk(bucket, res);
     if (storage_->get(rollup_cf(res_index), enc::rollup_key(sid, chunk), v))
-      enc::for_each_rollup_entry(v, [&](std::uint16_t i, const Agg& e) {
+      enc::for_each_rollup_entry(v, chunk, res, [&](std::uint16_t i, const Agg& e) {
         if (chunk + static_cast<std::int64_t>(i) * res == bucket) a = e;
       });
     return a;
@@ -61,10 +61,7 @@ class ShardStateTest : public ::testing::Test {
     std::string p;
     enc::put_u64(p, sid);
     storage_->scan_prefix(Cf::raw, p, [&](std::string_view, std::string_view v) {
-      const char* c = v.data();
-      std::int64_t t;
-      Agg a;
-      while (enc::get_raw_record(c, v.data() + v.size(), t, a)) ++n;
+      EXPECT_TRUE(enc::for_each_raw_record(v, [&](std::int64_t, const Agg&) { ++n; }));
       return true;
     });
     return n;
