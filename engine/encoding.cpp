@@ -206,13 +206,17 @@ void put_compact_agg(std::string& out, const Agg& a, std::int64_t ref) {
   else
     put_double(out, a.count);
   put_double(out, a.sum);
+  put_varint(out, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(a.last_time) - static_cast<std::uint64_t>(ref))));
   if (!single) {
+    // The length of the four values first, so that readers that need none of them skip them at once.
+    const std::size_t at = out.size();
+    out.push_back('\0');
     put_double(out, a.min);
     put_double(out, a.max);
     put_double(out, a.last);
     put_double(out, a.sumsq);
+    out[at] = static_cast<char>(out.size() - at - 1);  // at most 4 x 9 bytes
   }
-  put_varint(out, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(a.last_time) - static_cast<std::uint64_t>(ref))));
 }
 
 bool get_compact_agg(const char*& p, const char* end, std::int64_t ref, Agg& a, unsigned fields) {
@@ -227,17 +231,27 @@ bool get_compact_agg(const char*& p, const char* end, std::int64_t ref, Agg& a, 
     a.count = static_cast<double>(n);
   }
   if (!read_double(p, end, a.sum)) return false;
-  if (flags & 1) {
-    a.min = a.max = a.last = a.sum;
-    a.sumsq = a.sum * a.sum;
-  } else if (!get_field(p, end, fields & kMinField, a.min) || !get_field(p, end, fields & kMaxField, a.max) ||
-             !get_field(p, end, fields & kLastField, a.last) || !get_field(p, end, fields & kSumsqField, a.sumsq)) {
-    return false;
-  }
   std::uint64_t z;
   if (!varint(p, end, z)) return false;
   a.last_time = static_cast<std::int64_t>(static_cast<std::uint64_t>(ref) + static_cast<std::uint64_t>(unzigzag(z)));
-  return true;
+  if (flags & 1) {
+    a.min = a.max = a.last = a.sum;
+    a.sumsq = a.sum * a.sum;
+    return true;
+  }
+  if (p >= end) return false;
+  const auto len = static_cast<unsigned char>(*p++);
+  if (end - p < len) return false;
+  const char* values_end = p + len;
+  if ((fields & kAllFields) == 0) {
+    a.min = a.max = a.last = a.sumsq = 0;
+    p = values_end;
+    return true;
+  }
+  if (!get_field(p, values_end, fields & kMinField, a.min) || !get_field(p, values_end, fields & kMaxField, a.max) ||
+      !get_field(p, values_end, fields & kLastField, a.last) || !get_field(p, values_end, fields & kSumsqField, a.sumsq))
+    return false;
+  return p == values_end;
 }
 
 // -- rollup blocks ---------------------------------------------------------------------------------

@@ -141,8 +141,8 @@ bool get_double(const char*& p, const char* end, double& v);
 // An aggregate relative to a reference time (a bucket start, or a sample's time):
 //   flags u8: bit0 single (count 1, min = max = last = sum, sum_squares = sum²: only sum follows),
 //             bit1 count is not a whole number below 2^53 (a double follows instead of a varint)
-//   count (varint or double), sum, and unless single: min, max, last, sum_squares (doubles);
-//   last_time - reference (zigzag varint).
+//   count (varint or double), sum, last_time - reference (zigzag varint), and unless single: the
+//   byte length of the next four values, then min, max, last, sum_squares (doubles).
 void put_compact_agg(std::string& out, const Agg& a, std::int64_t ref);
 // `fields` (AggFields): the fields to decode beyond count, sum and last_time.
 bool get_compact_agg(const char*& p, const char* end, std::int64_t ref, Agg& a, unsigned fields = kAllFields);
