@@ -150,6 +150,7 @@ struct Engine::Impl {
   std::mutex log_mu;
   std::atomic<bool> stopped{false};
   std::atomic<std::uint64_t> ingested{0};
+  std::atomic<std::uint64_t> synced{0};  // `ingested` at the start of the latest successful sync
   std::atomic<std::uint64_t> log_batches{0};
   std::atomic<std::uint64_t> backpressure_waits{0};
   std::atomic<std::uint64_t> idle_flushes{0};
@@ -338,9 +339,18 @@ IngestResult Engine::ingest(const std::vector<Measurement>& ms, std::int64_t now
 bool Engine::sync() {
   auto& I = *impl_;
   if (I.stopped.load()) return false;
+  // `ingested` grows after a batch is handed to its shards, so a sync that starts after it flushes
+  // that batch. With nothing accepted since the start of the last successful sync there is nothing
+  // to flush: queries on a quiet engine skip the round trip to every shard.
+  const std::uint64_t accepted = I.ingested.load();
+  if (I.synced.load() == accepted) return true;
   auto latch = std::make_shared<Latch>(static_cast<int>(I.shards.size()));
   for (auto& s : I.shards) caf::anon_send(s, sync_atom::value, latch);
-  return latch->wait();
+  if (!latch->wait()) return false;
+  std::uint64_t prev = I.synced.load();
+  while (prev < accepted && !I.synced.compare_exchange_weak(prev, accepted)) {
+  }
+  return true;
 }
 
 void Engine::shutdown() {
