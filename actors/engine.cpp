@@ -181,9 +181,10 @@ struct Engine::Impl {
         lock.unlock();
         storage->flush();
         // Rollup reads fold one merge operand per level-0 file holding the key: once ingest is
-        // quiet, the level-0 files of the rollup families are compacted into level 1.
+        // quiet, the level-0 files of the rollup families are compacted into level 1 — when they
+        // hold at least a quarter of level 1's bytes (after a burst, not after every trickle).
         for (int r = 0; r < kResolutionCount; ++r)
-          if (storage->compact_level0(rollup_cf(r), 1) > 0) idle_compactions.fetch_add(1);
+          if (storage->compact_level0(rollup_cf(r), 1, 4) > 0) idle_compactions.fetch_add(1);
 #if defined(__GLIBC__)
         // Give the heap that a burst of new series left behind (pending shard state, parse
         // buffers; freed but held by malloc's per-thread arenas) back to the system.

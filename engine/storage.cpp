@@ -443,10 +443,11 @@ void Storage::flush() {
   impl_->db->Flush(fo, impl_->handles);
 }
 
-std::size_t Storage::compact_level0(Cf cf, std::size_t min_files) {
+std::size_t Storage::compact_level0(Cf cf, std::size_t min_files, std::uint64_t l1_factor) {
   rocksdb::ColumnFamilyMetaData md;
   impl_->db->GetColumnFamilyMetaData(impl_->h(cf), &md);
   if (md.levels.size() < 2 || md.levels[0].files.size() < std::max<std::size_t>(min_files, 1)) return 0;
+  if (md.levels[0].size * l1_factor < md.levels[1].size) return 0;
   std::vector<std::string> names;
   for (const auto& f : md.levels[0].files) names.push_back(f.name);
   // Overlapping level-1 files are added by RocksDB itself. The output takes the column family's

@@ -118,9 +118,11 @@ class Storage {
   // Flushes memtables to SST files (used at shutdown).
   void flush();
   // Compacts the level-0 files of a column family into level 1 when it has at least `min_files`
-  // of them; returns how many were compacted. Merge operands of keys with nothing older below
-  // become plain values, so reads no longer fold them.
-  std::size_t compact_level0(Cf cf, std::size_t min_files);
+  // of them and they hold at least 1 / `l1_factor` of level 1's bytes (a small level 0 over a
+  // large level 1 is left to RocksDB's own compactions: rewriting level 1 for it would cost far
+  // more than it saves); returns how many files were compacted. Merge operands of keys with
+  // nothing older below become plain values, so reads no longer fold them.
+  std::size_t compact_level0(Cf cf, std::size_t min_files, std::uint64_t l1_factor);
 
  private:
   Storage();

@@ -203,13 +203,20 @@ TEST_F(StoreReaderTest, level0_compaction_keeps_every_rollup_and_raw_sample) {
   auto before = one_by_one(r, ids, 60, 0, 3600);
   ASSERT_EQ(before.size(), 3u);
   EXPECT_EQ(before[ids[0]], (std::vector<std::pair<std::int64_t, double>>{{600, 6.0}}));
-  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 4), 0u) << "fewer level-0 files than asked for";
-  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 1), 3u);
-  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 1), 0u) << "nothing left in level 0";
+  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 4, 4), 0u) << "fewer level-0 files than asked for";
+  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 1, 4), 3u) << "level 1 is empty";
+  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 1, 4), 0u) << "nothing left in level 0";
   StoreReader after(*storage_, *index_);
   EXPECT_EQ(one_by_one(after, ids, 60, 0, 3600), before);
-  // Later writes still merge into the compacted values.
+  // Later writes still merge into the compacted values; a level 0 small against level 1 is left
+  // alone unless asked for.
   apply_and_flush({{ids[0], 630, Agg::of_value(4, 630)}});
+  storage_->flush();
+  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 1, 0), 0u) << "level 0 smaller than level 1 / 0";
+  StoreReader pending(*storage_, *index_);
+  EXPECT_EQ(one_by_one(pending, {ids[0]}, 60, 0, 3600)[ids[0]],
+            (std::vector<std::pair<std::int64_t, double>>{{600, 10.0}}));
+  EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 1, 1'000'000), 1u);
   StoreReader later(*storage_, *index_);
   EXPECT_EQ(one_by_one(later, {ids[0]}, 60, 0, 3600)[ids[0]],
             (std::vector<std::pair<std::int64_t, double>>{{600, 10.0}}));
