@@ -66,23 +66,6 @@ const char* to_string(GroupFunction f) {
   }
 }
 
-double summarize(const Agg& a, SummaryFunction f) {
-  switch (f) {
-    case SummaryFunction::sum:
-      return a.sum;
-    case SummaryFunction::min:
-      return a.min;
-    case SummaryFunction::max:
-      return a.max;
-    case SummaryFunction::count:
-      return a.count;
-    case SummaryFunction::stddev:
-      return a.stddev();
-    default:
-      return a.mean();
-  }
-}
-
 // -- buckets ------------------------------------------------------------------------------------
 
 std::int64_t choose_rollup(std::int64_t res) {
@@ -340,8 +323,19 @@ class GroupTable {
   }
 
   Cell& cell(Group& g, std::int64_t t) {
+    // A series' points usually come one bucket after the other: the next cell without a division.
+    if (&g == last_group_ && t == last_time_ + res_ && last_index_ + 1 < span_) {
+      last_time_ = t;
+      return g.dense[static_cast<std::size_t>(++last_index_)];
+    }
     std::int64_t off = t - base_;
-    if (dense_ && off >= 0 && off % res_ == 0 && off / res_ < span_) return g.dense[static_cast<std::size_t>(off / res_)];
+    if (dense_ && off >= 0 && off % res_ == 0 && off / res_ < span_) {
+      last_group_ = &g;
+      last_time_ = t;
+      last_index_ = off / res_;
+      return g.dense[static_cast<std::size_t>(last_index_)];
+    }
+    last_group_ = nullptr;
     return g.other[t];
   }
   void fold(Cell& c, std::int64_t t, double value, std::size_t n) {
@@ -355,6 +349,8 @@ class GroupTable {
   std::int64_t res_, base_, span_;
   bool dense_;
   std::string key_;
+  const Group* last_group_ = nullptr;  // the dense cell cell() returned last
+  std::int64_t last_time_ = 0, last_index_ = 0;
   std::unordered_map<std::string, std::size_t> index_;
   std::deque<Group> groups_;
 };

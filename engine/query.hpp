@@ -77,7 +77,22 @@ const char* to_string(GroupFunction f);
 
 // The value of one statistic of a bucket. Not for `derivative` (needs the previous bucket) nor
 // `all` (several values); both return the mean here.
-double summarize(const Agg& a, SummaryFunction f);
+inline double summarize(const Agg& a, SummaryFunction f) {
+  switch (f) {
+    case SummaryFunction::sum:
+      return a.sum;
+    case SummaryFunction::min:
+      return a.min;
+    case SummaryFunction::max:
+      return a.max;
+    case SummaryFunction::count:
+      return a.count;
+    case SummaryFunction::stddev:
+      return a.stddev();
+    default:
+      return a.mean();
+  }
+}
 
 // -- buckets ------------------------------------------------------------------------------------
 
