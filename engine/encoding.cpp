@@ -1,8 +1,11 @@
 #include "engine/encoding.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <memory>
 
 namespace vigil::enc {
 
@@ -56,6 +59,34 @@ double decimal_value(int k, int c, std::int64_t m) {
   return c == 0 ? d : from_ordered(ordered(d) + c);
 }
 
+// A double's decimal form: m / 10^k moved by c units in the last place; ok false if none.
+struct DecimalForm {
+  std::int64_t m = 0;
+  int k = 0, c = 0;
+  bool ok = false;
+};
+
+DecimalForm decimal_form(double v) {
+  DecimalForm f;
+  if (!std::isfinite(v) || std::fabs(v) >= kMantissaLimit) return f;
+  const std::uint64_t want = bits_of(v);
+  for (int k = 0; k < 10; ++k) {
+    const double scaled = v * kPow10[k];
+    if (std::fabs(scaled) >= kMantissaLimit) break;
+    const auto m = static_cast<std::int64_t>(std::llround(scaled));
+    const double d = static_cast<double>(m) / kPow10[k];
+    const std::int64_t c = ordered(v) - ordered(d);
+    if (c < -2 || c > 2) continue;
+    if (bits_of(decimal_value(k, static_cast<int>(c), m)) != want) continue;  // -0.0 and the like
+    f.m = m;
+    f.k = k;
+    f.c = static_cast<int>(c);
+    f.ok = true;
+    return f;
+  }
+  return f;
+}
+
 int bytes_for(std::uint64_t z) {
   int w = 1;
   while (w < 8 && (z >> (8 * w)) != 0) ++w;
@@ -104,22 +135,12 @@ namespace {
 bool get_varint(const char*& p, const char* end, std::uint64_t& v) { return varint(p, end, v); }
 
 unsigned char double_tag(double v, std::int64_t& mantissa) {
-  if (!std::isfinite(v) || std::fabs(v) >= kMantissaLimit) return kRawDouble;
-  const std::uint64_t want = bits_of(v);
-  for (int k = 0; k < 10; ++k) {
-    const double scaled = v * kPow10[k];
-    if (std::fabs(scaled) >= kMantissaLimit) break;
-    const auto m = static_cast<std::int64_t>(std::llround(scaled));
-    const double d = static_cast<double>(m) / kPow10[k];
-    const std::int64_t c = ordered(v) - ordered(d);
-    if (c < -2 || c > 2) continue;
-    if (bits_of(decimal_value(k, static_cast<int>(c), m)) != want) continue;  // -0.0 and the like
-    const int w = bytes_for(zigzag(m));
-    if (w > 5) return kRawDouble;
-    mantissa = m;
-    return static_cast<unsigned char>(k * 25 + (static_cast<int>(c) + 2) * 5 + (w - 1));
-  }
-  return kRawDouble;
+  const DecimalForm f = decimal_form(v);
+  if (!f.ok) return kRawDouble;
+  const int w = bytes_for(zigzag(f.m));
+  if (w > 5) return kRawDouble;
+  mantissa = f.m;
+  return static_cast<unsigned char>(f.k * 25 + (f.c + 2) * 5 + (w - 1));
 }
 
 void put_double(std::string& out, double v) {
@@ -254,60 +275,669 @@ bool get_compact_agg(const char*& p, const char* end, std::int64_t ref, Agg& a, 
   return p == values_end;
 }
 
+// -- columns ----------------------------------------------------------------------------------------
+
+namespace {
+
+int bit_width64(std::uint64_t v) { return v == 0 ? 0 : 64 - __builtin_clzll(v); }
+
+// Appends values in `b` bits each, little-endian bit order.
+class BitWriter {
+ public:
+  explicit BitWriter(std::string& out) : out_(out) {}
+  void put(std::uint64_t v, int b) {
+    if (b == 0) return;
+    if (b < 64) v &= (std::uint64_t{1} << b) - 1;
+    acc_ |= v << n_;
+    const int room = 64 - n_;
+    if (b >= room) {
+      char buf[8];
+      std::memcpy(buf, &acc_, 8);
+      out_.append(buf, 8);
+      acc_ = b > room ? v >> room : 0;
+      n_ = b - room;
+    } else {
+      n_ += b;
+    }
+  }
+  void finish() {
+    char buf[8];
+    std::memcpy(buf, &acc_, 8);
+    out_.append(buf, static_cast<std::size_t>((n_ + 7) / 8));
+    acc_ = 0;
+    n_ = 0;
+  }
+
+ private:
+  std::string& out_;
+  std::uint64_t acc_ = 0;
+  int n_ = 0;
+};
+
+std::size_t packed_bytes(std::size_t n, int b) { return (n * static_cast<std::size_t>(b) + 7) / 8; }
+
+// Unpacks n values of b bits from [p, p + packed_bytes(n, b)), which the caller has checked.
+[[gnu::always_inline]] inline void unpack(const char* p, std::size_t n, int b, std::uint64_t* out) {
+  if (b == 0) {
+    std::fill(out, out + n, 0);
+    return;
+  }
+  const std::size_t bytes = packed_bytes(n, b);
+  const std::uint64_t mask = b == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << b) - 1;
+  std::size_t bit = 0;
+  for (std::size_t i = 0; i < n; ++i, bit += static_cast<std::size_t>(b)) {
+    const std::size_t at = bit >> 3;
+    const int shift = static_cast<int>(bit & 7);
+    std::uint64_t w = 0;
+    if (at + 8 <= bytes)
+      std::memcpy(&w, p + at, 8);
+    else
+      std::memcpy(&w, p + at, bytes - at);
+    std::uint64_t v = w >> shift;
+    if (shift + b > 64) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[at + 8])) << (64 - shift);
+    out[i] = v & mask;
+  }
+}
+
+// Integer column body: zigzag varint base, u8 width, packed offsets.
+void put_int_body(std::string& out, const std::int64_t* v, std::size_t n) {
+  std::int64_t lo = n ? v[0] : 0, hi = lo;
+  for (std::size_t i = 1; i < n; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
+  }
+  const int b = bit_width64(static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo));
+  put_varint(out, zigzag(lo));
+  out.push_back(static_cast<char>(b));
+  BitWriter w(out);
+  for (std::size_t i = 0; i < n; ++i) w.put(static_cast<std::uint64_t>(v[i]) - static_cast<std::uint64_t>(lo), b);
+  w.finish();
+}
+
+std::vector<std::uint64_t>& unpack_scratch(std::size_t n) {
+  thread_local std::vector<std::uint64_t> s;
+  if (s.size() < n) s.resize(n);
+  return s;
+}
+
+bool get_int_body(const char*& p, const char* end, std::size_t n, std::int64_t* out) {
+  std::uint64_t zb;
+  if (!varint(p, end, zb) || p >= end) return false;
+  const int b = static_cast<unsigned char>(*p++);
+  if (b > 64 || static_cast<std::size_t>(end - p) < packed_bytes(n, b)) return false;
+  const auto base = static_cast<std::uint64_t>(unzigzag(zb));
+  if (b == 0) {
+    std::fill(out, out + n, static_cast<std::int64_t>(base));
+  } else {
+    auto& s = unpack_scratch(n);
+    unpack(p, n, b, s.data());
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::int64_t>(base + s[i]);
+  }
+  p += packed_bytes(n, b);
+  return true;
+}
+
+// The column body behind a varint length; [p, body_end) on success.
+bool column_body(const char*& p, const char* end, const char*& body_end) {
+  std::uint64_t len;
+  if (!varint(p, end, len) || len > static_cast<std::uint64_t>(end - p)) return false;
+  body_end = p + len;
+  return true;
+}
+
+void put_with_length(std::string& out, const std::string& body) {
+  put_varint(out, body.size());
+  out.append(body);
+}
+
+constexpr std::int64_t kPow10i[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+
+struct ColumnScratch {
+  std::vector<DecimalForm> form;
+  std::vector<std::int64_t> m, d;
+  std::vector<std::uint8_t> exc;
+  std::string body;
+};
+
+}  // namespace
+
+void put_int_column(std::string& out, const std::int64_t* v, std::size_t n) {
+  thread_local std::string body;
+  body.clear();
+  put_int_body(body, v, n);
+  put_with_length(out, body);
+}
+
+bool get_int_column(const char*& p, const char* end, std::size_t n, std::int64_t* out) {
+  const char* body_end;
+  if (!column_body(p, end, body_end)) return false;
+  if (!get_int_body(p, body_end, n, out)) return false;
+  return p == body_end;
+}
+
+void put_patched_column(std::string& out, const std::uint64_t* v, std::size_t n) {
+  // The width that minimises the packed bits plus the exceptions' index gaps and varints.
+  std::size_t count[65] = {};
+  for (std::size_t i = 0; i < n; ++i) ++count[bit_width64(v[i])];
+  int best = 64;
+  std::size_t best_bits = SIZE_MAX;
+  std::size_t above = 0, above_bits = 0;  // values wider than b, and their exception cost
+  for (int b = 64; b >= 0; --b) {
+    const std::size_t bits = n * static_cast<std::size_t>(b) + above_bits;
+    if (bits <= best_bits) {
+      best_bits = bits;
+      best = b;
+    }
+    above += count[b];
+    above_bits += count[b] * (16 + 8 * static_cast<std::size_t>((b + 6) / 7));
+  }
+  thread_local std::string body;
+  body.clear();
+  body.push_back(static_cast<char>(best));
+  const std::uint64_t limit = best == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << best) - 1;
+  std::size_t ne = 0;
+  for (std::size_t i = 0; i < n; ++i) ne += v[i] > limit;
+  put_varint(body, ne);
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (v[i] <= limit) continue;
+    put_varint(body, i - next);
+    put_varint(body, v[i]);
+    next = i + 1;
+  }
+  BitWriter w(body);
+  for (std::size_t i = 0; i < n; ++i) w.put(v[i] <= limit ? v[i] : 0, best);
+  w.finish();
+  put_with_length(out, body);
+}
+
+bool get_patched_column(const char*& p, const char* end, std::size_t n, std::uint64_t* out) {
+  const char* body_end;
+  if (!column_body(p, end, body_end)) return false;
+  end = body_end;
+  std::uint64_t ne;
+  if (p >= end) return false;
+  const int b = static_cast<unsigned char>(*p++);
+  if (b > 64 || !varint(p, end, ne) || ne > n) return false;
+  const char* exceptions = p;
+  for (std::uint64_t e = 0; e < ne; ++e)
+    if (!skip_varint(p, end) || !skip_varint(p, end)) return false;
+  if (static_cast<std::size_t>(end - p) != packed_bytes(n, b)) return false;
+  unpack(p, n, b, out);
+  p = end;
+  std::size_t at = 0;
+  for (std::uint64_t e = 0; e < ne; ++e) {
+    std::uint64_t gap, value;
+    varint(exceptions, end, gap);
+    varint(exceptions, end, value);
+    if (gap >= n - at) return false;
+    at += gap;
+    out[at++] = value;
+  }
+  return true;
+}
+
+bool skip_column(const char*& p, const char* end) {
+  const char* body_end;
+  if (!column_body(p, end, body_end)) return false;
+  p = body_end;
+  return true;
+}
+
+void put_double_column(std::string& out, const double* v, std::size_t n) {
+  thread_local ColumnScratch s;
+  s.form.resize(n);
+  int ks = 0;  // the set of decimal counts present, as bits
+  for (std::size_t i = 0; i < n; ++i) {
+    s.form[i] = decimal_form(v[i]);
+    if (s.form[i].ok) ks |= 1 << s.form[i].k;
+  }
+  // Cost of each common K in bits: mantissa and c widths over the values that have a form at K,
+  // and 72 bits per other value (an exception). The cheapest wins, against 64 bits per value raw.
+  std::size_t best_bits = 64 * n;
+  int best_k = -1;
+  bool best_delta = false;
+  s.m.resize(n);
+  s.d.resize(n);
+  s.exc.resize(n);
+  auto prepare = [&](int K) {  // fills m (exceptions carry the previous mantissa), exc; returns exception count
+    std::size_t ne = 0;
+    std::int64_t prev = 0;
+    bool have = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const DecimalForm& f = s.form[i];
+      bool ok = f.ok && f.k <= K;
+      std::int64_t m = 0;
+      if (ok) {
+        const std::int64_t scale = kPow10i[K - f.k];
+        const std::int64_t lim = static_cast<std::int64_t>(kMantissaLimit) / scale;
+        ok = f.m < lim && f.m > -lim;
+        m = f.m * scale;
+      }
+      s.exc[i] = !ok;
+      if (!ok) {
+        ++ne;
+        m = prev;
+      } else if (!have) {
+        // Exceptions before the first value take its mantissa.
+        for (std::size_t j = 0; j < i; ++j) s.m[j] = m;
+        have = true;
+      }
+      s.m[i] = m;
+      prev = m;
+    }
+    return ne;
+  };
+  auto widths = [&](int& mb, int& db, int& cb) {
+    std::int64_t lo = s.m[0], hi = s.m[0];
+    int clo = 2, chi = -2;
+    for (std::size_t i = 0; i < n; ++i) {
+      lo = std::min(lo, s.m[i]);
+      hi = std::max(hi, s.m[i]);
+      const int c = s.exc[i] ? 0 : s.form[i].c;
+      clo = std::min(clo, c);
+      chi = std::max(chi, c);
+    }
+    mb = bit_width64(static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo));
+    cb = bit_width64(static_cast<std::uint64_t>(chi - clo));
+    std::int64_t dlo = 0, dhi = 0;
+    for (std::size_t i = 1; i < n; ++i) {
+      const std::int64_t d = s.m[i] - s.m[i - 1];
+      if (i == 1 || d < dlo) dlo = d;
+      if (i == 1 || d > dhi) dhi = d;
+    }
+    db = bit_width64(static_cast<std::uint64_t>(dhi) - static_cast<std::uint64_t>(dlo));
+  };
+  for (int K = 0; K < 10 && n > 0; ++K) {
+    if (!(ks & (1 << K))) continue;
+    const std::size_t ne = prepare(K);
+    int mb, db, cb;
+    widths(mb, db, cb);
+    const bool delta = n * static_cast<std::size_t>(db) + 64 < n * static_cast<std::size_t>(mb);  // + the first mantissa
+    const std::size_t bits = n * static_cast<std::size_t>((delta ? db : mb) + cb) + 72 * ne + 64;
+    if (bits < best_bits) {
+      best_bits = bits;
+      best_k = K;
+      best_delta = delta;
+    }
+  }
+  std::string& body = s.body;
+  body.clear();
+  if (best_k < 0) {
+    body.push_back(static_cast<char>(kColumnRaw));
+    for (std::size_t i = 0; i < n; ++i) put_f64(body, v[i]);
+    put_with_length(out, body);
+    return;
+  }
+  const int K = best_k;
+  prepare(K);
+  int mb, db, cb;
+  widths(mb, db, cb);
+  int clo = 2;
+  std::size_t ne = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    clo = std::min(clo, s.exc[i] ? 0 : s.form[i].c);
+    ne += s.exc[i];
+  }
+  const bool has_c = cb > 0 || clo != 0;
+  body.push_back(static_cast<char>((best_delta ? kColumnDelta : kColumnDecimal) | (K << 2) | (has_c ? 0x40 : 0) |
+                                   (ne ? 0x80 : 0)));
+  if (has_c) body.push_back(static_cast<char>((clo + 2) | (cb << 3)));
+  if (ne) put_varint(body, ne);
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!s.exc[i]) continue;
+    put_varint(body, i - next);
+    put_f64(body, v[i]);
+    next = i + 1;
+  }
+  if (best_delta) {
+    put_varint(body, zigzag(s.m[0]));
+    for (std::size_t i = 1; i < n; ++i) s.d[i - 1] = s.m[i] - s.m[i - 1];
+    put_int_body(body, s.d.data(), n - 1);
+  } else {
+    put_int_body(body, s.m.data(), n);
+  }
+  BitWriter w(body);
+  for (std::size_t i = 0; i < n; ++i)
+    w.put(static_cast<std::uint64_t>(static_cast<std::int64_t>(s.exc[i] ? 0 : s.form[i].c) - clo), cb);
+  w.finish();
+  put_with_length(out, body);
+}
+
+bool get_double_column(const char*& p, const char* end, std::size_t n, double* out) {
+  const char* body_end;
+  if (!column_body(p, end, body_end)) return false;
+  end = body_end;
+  if (p >= end) return false;
+  const auto mode = static_cast<unsigned char>(*p++);
+  if (mode == kColumnRaw) {
+    if (static_cast<std::size_t>(end - p) != 8 * n) return false;
+    std::memcpy(out, p, 8 * n);
+    p = end;
+    return true;
+  }
+  const int form = mode & 3;
+  if (form != kColumnDecimal && form != kColumnDelta) return false;
+  const int K = (mode >> 2) & 15;
+  if (K > 9) return false;
+  std::int64_t clo = 0;
+  int cb = 0;
+  if (mode & 0x40) {
+    if (p >= end) return false;
+    const auto cbyte = static_cast<unsigned char>(*p++);
+    clo = static_cast<std::int64_t>(cbyte & 7) - 2;
+    cb = cbyte >> 3;
+    if (clo > 2 || cb > 3) return false;
+  }
+  std::uint64_t ne = 0;
+  if ((mode & 0x80) && (!varint(p, end, ne) || ne == 0 || ne > n || ne > static_cast<std::uint64_t>(end - p) / 9))
+    return false;
+  const char* exceptions = p;
+  for (std::uint64_t e = 0; e < ne; ++e) {
+    if (!skip_varint(p, end) || end - p < 8) return false;
+    p += 8;
+  }
+  thread_local std::vector<std::int64_t> mantissas;
+  if (mantissas.size() < n) mantissas.resize(n);
+  std::int64_t* m = mantissas.data();
+  if (form == kColumnDelta) {
+    std::uint64_t z0;
+    if (n == 0 || !varint(p, end, z0)) return false;
+    m[0] = unzigzag(z0);
+    if (!get_int_body(p, end, n - 1, m + 1)) return false;
+    auto acc = static_cast<std::uint64_t>(m[0]);
+    for (std::size_t i = 1; i < n; ++i) m[i] = static_cast<std::int64_t>(acc += static_cast<std::uint64_t>(m[i]));
+  } else if (!get_int_body(p, end, n, m)) {
+    return false;
+  }
+  const double scale = kPow10[K];
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(m[i]) / scale;
+  if (cb > 0) {
+    if (static_cast<std::size_t>(end - p) < packed_bytes(n, cb)) return false;
+    auto& c = unpack_scratch(n);
+    unpack(p, n, cb, c.data());
+    p += packed_bytes(n, cb);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::int64_t ci = clo + static_cast<std::int64_t>(c[i]);
+      if (ci != 0) out[i] = from_ordered(ordered(out[i]) + ci);
+    }
+  } else if (clo != 0) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = from_ordered(ordered(out[i]) + clo);
+  }
+  if (p != end) return false;
+  std::size_t at = 0;
+  for (std::uint64_t e = 0; e < ne; ++e) {
+    std::uint64_t gap;
+    varint(exceptions, end, gap);
+    if (gap >= n - at) return false;
+    at += gap;
+    out[at] = get_f64(exceptions);
+    exceptions += 8;
+    ++at;
+  }
+  return true;
+}
+
 // -- rollup blocks ---------------------------------------------------------------------------------
 
-void RollupBlockWriter::add(std::uint16_t index, const Agg& a) {
-  put_varint(out_, static_cast<std::uint64_t>(index - prev_ - 1));
-  prev_ = index;
-  put_compact_agg(out_, a, chunk_ + static_cast<std::int64_t>(index) * res_);
+namespace {
+
+bool single_entry(const Agg& a) {
+  const std::uint64_t s = bits_of(a.sum);
+  return a.count == 1 && bits_of(a.min) == s && bits_of(a.max) == s && bits_of(a.last) == s &&
+         bits_of(a.sumsq) == bits_of(a.sum * a.sum);
 }
 
-bool next_rollup_entry(const char*& p, const char* end, std::int64_t chunk, std::int64_t res, int& index, Agg& a,
-                       unsigned fields) {
-  std::uint64_t gap;
-  if (!varint(p, end, gap) || gap >= static_cast<std::uint64_t>(kRollupChunkBuckets)) return false;
-  index += static_cast<int>(gap) + 1;
-  if (index >= kRollupChunkBuckets) return false;
-  return get_compact_agg(p, end, chunk + static_cast<std::int64_t>(index) * res, a, fields);
+struct WriterScratch {
+  std::vector<double> col;
+  std::vector<std::int64_t> ints;
+  std::vector<std::uint64_t> zz;
+};
+WriterScratch& writer_scratch() {
+  thread_local WriterScratch s;
+  return s;
 }
+
+}  // namespace
+
+void RollupBlockWriter::finish() {
+  const std::size_t n = index_.size();
+  if (n == 0) return;
+  bool single = true, dense = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    single = single && single_entry(agg_[i]);
+    dense = dense && (i == 0 || index_[i] == index_[i - 1] + 1);
+  }
+  put_varint(out_, n);
+  if (n <= kRollupEntryWise) {
+    // A column's head costs more than a few entries' worth: entry by entry.
+    out_.push_back(4);
+    int prev = -1;
+    for (std::size_t i = 0; i < n; ++i) {
+      put_varint(out_, static_cast<std::uint64_t>(index_[i] - prev - 1));
+      prev = index_[i];
+      put_compact_agg(out_, agg_[i], chunk_ + static_cast<std::int64_t>(index_[i]) * res_);
+    }
+    index_.clear();
+    agg_.clear();
+    return;
+  }
+  out_.push_back(static_cast<char>((single ? 1 : 0) | (dense ? 2 : 0)));
+  auto& s = writer_scratch();
+  s.ints.resize(n);
+  s.col.resize(n);
+  if (dense) {
+    put_varint(out_, index_[0]);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) s.ints[i] = index_[i];
+    put_int_column(out_, s.ints.data(), n);
+  }
+  auto column = [&](double Agg::*field) {
+    for (std::size_t i = 0; i < n; ++i) s.col[i] = agg_[i].*field;
+    put_double_column(out_, s.col.data(), n);
+  };
+  column(&Agg::count);
+  column(&Agg::sum);
+  for (std::size_t i = 0; i < n; ++i)
+    s.ints[i] = static_cast<std::int64_t>(static_cast<std::uint64_t>(agg_[i].last_time) -
+                                          static_cast<std::uint64_t>(chunk_ + static_cast<std::int64_t>(index_[i]) * res_));
+  put_int_column(out_, s.ints.data(), n);
+  if (!single) {
+    column(&Agg::min);
+    column(&Agg::max);
+    column(&Agg::last);
+    column(&Agg::sumsq);
+  }
+  index_.clear();
+  agg_.clear();
+}
+
+bool decode_rollup_block(std::string_view block, std::int64_t chunk, std::int64_t res, RollupColumns& c,
+                         unsigned fields) {
+  const char* p = block.data();
+  const char* end = p + block.size();
+  c.n = 0;
+  std::uint64_t n;
+  if (!varint(p, end, n) || n == 0 || n > static_cast<std::uint64_t>(kRollupChunkBuckets) || p >= end) return false;
+  const auto flags = static_cast<unsigned char>(*p++);
+  if (flags > 4) return false;
+  if (c.index.size() < n) {
+    c.index.resize(n);
+    c.count.resize(n);
+    c.sum.resize(n);
+    c.min.resize(n);
+    c.max.resize(n);
+    c.last.resize(n);
+    c.sumsq.resize(n);
+    c.last_time.resize(n);
+  }
+  std::int64_t* ints = c.last_time.data();  // indices first go through the time column
+  if (flags == 4) {
+    int index = -1;
+    Agg a;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t gap;
+      if (!varint(p, end, gap) || gap >= static_cast<std::uint64_t>(kRollupChunkBuckets - 1 - index)) return false;
+      index += static_cast<int>(gap) + 1;
+      if (!get_compact_agg(p, end, chunk + static_cast<std::int64_t>(index) * res, a, fields)) return false;
+      c.index[i] = static_cast<std::uint16_t>(index);
+      c.count[i] = a.count;
+      c.sum[i] = a.sum;
+      c.last_time[i] = a.last_time;
+      c.min[i] = a.min;
+      c.max[i] = a.max;
+      c.last[i] = a.last;
+      c.sumsq[i] = a.sumsq;
+    }
+    if (p != end) return false;
+    c.n = n;
+    return true;
+  }
+  if (flags & 2) {
+    std::uint64_t first;
+    if (!varint(p, end, first) || first + n > static_cast<std::uint64_t>(kRollupChunkBuckets)) return false;
+    for (std::size_t i = 0; i < n; ++i) c.index[i] = static_cast<std::uint16_t>(first + i);
+  } else {
+    if (!get_int_column(p, end, n, ints)) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (ints[i] < 0 || ints[i] >= kRollupChunkBuckets || (i > 0 && ints[i] <= ints[i - 1])) return false;
+      c.index[i] = static_cast<std::uint16_t>(ints[i]);
+    }
+  }
+  if (!get_double_column(p, end, n, c.count.data()) || !get_double_column(p, end, n, c.sum.data()) ||
+      !get_int_column(p, end, n, ints))
+    return false;
+  for (std::size_t i = 0; i < n; ++i)
+    ints[i] = static_cast<std::int64_t>(static_cast<std::uint64_t>(ints[i]) +
+                                        static_cast<std::uint64_t>(chunk + static_cast<std::int64_t>(c.index[i]) * res));
+  if (flags & 1) {
+    if (p != end) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      c.min[i] = c.max[i] = c.last[i] = c.sum[i];
+      c.sumsq[i] = c.sum[i] * c.sum[i];
+    }
+    c.n = n;
+    return true;
+  }
+  auto field = [&](unsigned bit, std::vector<double>& col) {
+    if (fields & bit) return get_double_column(p, end, n, col.data());
+    std::fill(col.begin(), col.begin() + static_cast<std::ptrdiff_t>(n), 0.0);
+    return skip_column(p, end);
+  };
+  if (!field(kMinField, c.min) || !field(kMaxField, c.max) || !field(kLastField, c.last) ||
+      !field(kSumsqField, c.sumsq) || p != end)
+    return false;
+  c.n = n;
+  return true;
+}
+
+namespace {
+struct RollupPool {
+  std::vector<std::unique_ptr<RollupColumns>> cols;
+  std::size_t depth = 0;
+};
+RollupPool& rollup_pool() {
+  thread_local RollupPool pool;
+  return pool;
+}
+RollupColumns& take_columns() {
+  auto& pool = rollup_pool();
+  if (pool.depth == pool.cols.size()) pool.cols.push_back(std::make_unique<RollupColumns>());
+  return *pool.cols[pool.depth++];
+}
+}  // namespace
+
+RollupScratch::RollupScratch() : cols(take_columns()) {}
+RollupScratch::~RollupScratch() { --rollup_pool().depth; }
 
 // -- raw blocks -------------------------------------------------------------------------------------
 
-void RawBlockWriter::add(std::int64_t t, const Agg& a) {
-  const auto delta = static_cast<std::int64_t>(static_cast<std::uint64_t>(t) - static_cast<std::uint64_t>(prev_));
-  const auto dod = static_cast<std::int64_t>(static_cast<std::uint64_t>(delta) - static_cast<std::uint64_t>(delta_));
-  prev_ = t;
-  delta_ = delta;
-  const unsigned char spacing = dod != 0 ? 0x80 : 0;
-  if (!is_single_value(a, t)) {
-    out_.push_back(static_cast<char>(spacing | kRawAggregate));
-    if (dod != 0) put_varint(out_, zigzag(dod));
-    put_compact_agg(out_, a, t);
-    return;
+void RawBlockWriter::finish() {
+  const std::size_t n = time_.size();
+  if (n == 0) return;
+  std::size_t aggs = 0;
+  for (std::size_t i = 0; i < n; ++i) aggs += !is_single_value(agg_[i], time_[i]);
+  put_varint(out_, n);
+  out_.push_back(static_cast<char>(aggs ? 1 : 0));
+  put_varint(out_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(time_[0]) - static_cast<std::uint64_t>(ref_))));
+  auto& s = writer_scratch();
+  s.ints.resize(n);
+  s.col.resize(n);
+  // The first delta, then the times as delta-of-delta: zero for regular spacing.
+  s.zz.resize(n);
+  std::uint64_t prev_delta = 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    const std::uint64_t delta = static_cast<std::uint64_t>(time_[i]) - static_cast<std::uint64_t>(time_[i - 1]);
+    s.zz[i - 1] = zigzag(static_cast<std::int64_t>(delta - prev_delta));
+    prev_delta = delta;
   }
-  out_.push_back(static_cast<char>(spacing));
-  if (dod != 0) put_varint(out_, zigzag(dod));
-  put_double(out_, a.sum);
+  if (n > 1) {
+    put_varint(out_, s.zz[0]);
+    put_patched_column(out_, s.zz.data() + 1, n - 2);
+  }
+  for (std::size_t i = 0; i < n; ++i) s.col[i] = agg_[i].sum;
+  put_double_column(out_, s.col.data(), n);
+  if (aggs) {
+    put_varint(out_, aggs);
+    std::size_t next = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (is_single_value(agg_[i], time_[i])) continue;
+      put_varint(out_, i - next);
+      put_compact_agg(out_, agg_[i], time_[i]);
+      next = i + 1;
+    }
+  }
+  time_.clear();
+  agg_.clear();
 }
 
-bool RawBlockReader::next(std::int64_t& t, Agg& a) {
-  if (p_ >= end_) return false;
-  const auto head = static_cast<unsigned char>(*p_++);
-  std::int64_t dod = 0;
-  if (head & 0x80) {
-    std::uint64_t z;
-    if (!varint(p_, end_, z)) return false;
-    dod = unzigzag(z);
+bool for_each_raw_record(std::string_view block, std::int64_t ref,
+                         const std::function<void(std::int64_t, const Agg&)>& fn) {
+  const char* p = block.data();
+  const char* end = p + block.size();
+  std::uint64_t n, z0;
+  if (!varint(p, end, n) || n == 0 || n > kMaxBlockValues || p >= end) return false;
+  const auto flags = static_cast<unsigned char>(*p++);
+  if (flags > 1 || !varint(p, end, z0)) return false;
+  // Not per-thread scratch: fn may decode another block on this thread.
+  std::vector<std::int64_t> times(n);
+  std::vector<double> values(n);
+  std::vector<std::pair<std::size_t, Agg>> aggs;
+  std::vector<std::uint64_t> dod(n);
+  if (n > 1 && (!varint(p, end, dod[0]) || !get_patched_column(p, end, n - 2, dod.data() + 1))) return false;
+  auto t = static_cast<std::uint64_t>(ref) + static_cast<std::uint64_t>(unzigzag(z0));
+  times[0] = static_cast<std::int64_t>(t);
+  std::uint64_t delta = 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    delta += static_cast<std::uint64_t>(unzigzag(dod[i - 1]));
+    times[i] = static_cast<std::int64_t>(t += delta);
   }
-  delta_ = static_cast<std::int64_t>(static_cast<std::uint64_t>(delta_) + static_cast<std::uint64_t>(dod));
-  prev_ = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_) + static_cast<std::uint64_t>(delta_));
-  t = prev_;
-  const unsigned char form = head & 0x7f;
-  if (form == kRawAggregate) return get_compact_agg(p_, end_, t, a);
-  if (form != 0) return false;
-  double v;
-  if (!read_double(p_, end_, v)) return false;
-  a = Agg::of_value(v, t);
+  if (!get_double_column(p, end, n, values.data())) return false;
+  if (flags & 1) {
+    std::uint64_t na;
+    if (!varint(p, end, na) || na == 0 || na > n) return false;
+    std::size_t at = 0;
+    for (std::uint64_t k = 0; k < na; ++k) {
+      std::uint64_t gap;
+      if (!varint(p, end, gap) || gap >= n - at) return false;
+      at += gap;
+      Agg a;
+      if (!get_compact_agg(p, end, times[at], a)) return false;
+      aggs.emplace_back(at, a);
+      ++at;
+    }
+  }
+  if (p != end) return false;
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (next < aggs.size() && aggs[next].first == i) {
+      fn(times[i], aggs[next].second);
+      ++next;
+    } else {
+      fn(times[i], Agg::of_value(values[i], times[i]));
+    }
+  }
   return true;
 }
 

@@ -6,8 +6,10 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/model.hpp"
 
@@ -147,37 +149,108 @@ void put_compact_agg(std::string& out, const Agg& a, std::int64_t ref);
 // `fields` (AggFields): the fields to decode beyond count, sum and last_time.
 bool get_compact_agg(const char*& p, const char* end, std::int64_t ref, Agg& a, unsigned fields = kAllFields);
 
+// -- columns -----------------------------------------------------------------------------------
+// Raw and rollup blocks are stored column by column: each column is a varint byte length and a
+// body, so a reader skips the columns it does not need at once.
+//
+// Integer column: zigzag varint base (the least value), u8 width b, then each value - base in b
+// bits, packed little-endian (b = 0: every value is the base).
+//
+// Double column: a head byte, bits 0-1 the form:
+//   kColumnRaw (the whole byte 0): the n doubles' 8 bytes each.
+//   kColumnDecimal / kColumnDelta: the values are decimals m / 10^K, K (0..9) in bits 2-5, common
+//   to the column, each moved by c units in the last place (c in -2..2: sums of decimals are often
+//   a unit or two away from the decimal). Bit 6: a byte follows, c base + 2 in bits 0-2 and the c
+//   width in bits 3-4 (otherwise every c is 0). Bit 7: exceptions follow, a varint count and for
+//   each a varint index gap from the previous exception's index + 1 and the double's 8 bytes
+//   (values with no such form: NaN, -0.0, 1/3, ...). Then the mantissas: kColumnDecimal as an
+//   integer column body (frame of reference), kColumnDelta as zigzag varint first mantissa and an
+//   integer column body of the n - 1 differences (smooth series, counters); then the c values
+//   packed in c width bits. Every double round-trips bit for bit.
+inline constexpr unsigned char kColumnRaw = 0, kColumnDecimal = 1, kColumnDelta = 2;
+// The most values a block may hold (a reader refuses more rather than allocate for a corrupt one).
+inline constexpr std::size_t kMaxBlockValues = std::size_t{1} << 24;
+void put_int_column(std::string& out, const std::int64_t* v, std::size_t n);
+bool get_int_column(const char*& p, const char* end, std::size_t n, std::int64_t* out);
+void put_double_column(std::string& out, const double* v, std::size_t n);
+bool get_double_column(const char*& p, const char* end, std::size_t n, double* out);
+bool skip_column(const char*& p, const char* end);
+// Patched unsigned column: u8 width b, varint exception count, the exceptions (varint index gap
+// from the previous exception's index + 1, varint value), then every value in b bits (an
+// exception's slot: 0). b is chosen so that a few wide values do not widen all the others.
+void put_patched_column(std::string& out, const std::uint64_t* v, std::size_t n);
+bool get_patched_column(const char*& p, const char* end, std::size_t n, std::uint64_t* out);
+
 // -- rollup blocks ---------------------------------------------------------------------------------
 
-// A rollup block (and each merge operand of one): entries in ascending bucket index order (from
-// the chunk start), each index at most once: varint (index - previous index - 1; the first: the
-// index), then the bucket's aggregate (put_compact_agg, relative to the bucket start).
+// A rollup block (and each merge operand of one): the entries of one series and chunk, in
+// ascending bucket index order (from the chunk start), each index at most once.
+//   varint n (1..kRollupChunkBuckets), u8 flags: bit0 every entry is a single sample (count 1,
+//   min = max = last = sum, sum_squares = sum²), bit1 the indices are consecutive;
+//   the indices (bit1: varint first index; otherwise an integer column), then the columns count,
+//   sum, last_time - bucket start (integer), and unless bit0: min, max, last, sum_squares.
+//   Blocks of at most kRollupEntryWise entries are written entry by entry instead (flags 4): per
+//   entry a varint index gap (from the previous index + 1; the first: the index) and the
+//   aggregate (put_compact_agg relative to the bucket start).
+inline constexpr std::size_t kRollupEntryWise = 2;
 class RollupBlockWriter {
  public:
   RollupBlockWriter(std::string& out, std::int64_t chunk, std::int64_t res) : out_(out), chunk_(chunk), res_(res) {}
-  void add(std::uint16_t index, const Agg& a);
+  // Indices in ascending order.
+  void add(std::uint16_t index, const Agg& a) {
+    index_.push_back(index);
+    agg_.push_back(a);
+  }
   void add_bucket(std::int64_t bucket, const Agg& a) { add(static_cast<std::uint16_t>((bucket - chunk_) / res_), a); }
+  bool empty() const { return index_.empty(); }
+  // Appends the block to the output and starts a new one (same chunk and resolution).
+  void finish();
 
  private:
   std::string& out_;
   std::int64_t chunk_, res_;
-  int prev_ = -1;
+  std::vector<std::uint16_t> index_;
+  std::vector<Agg> agg_;
 };
-// Reads the entry at `p` (advancing it and `index`, which starts at -1); false if malformed.
-bool next_rollup_entry(const char*& p, const char* end, std::int64_t chunk, std::int64_t res, int& index, Agg& a,
-                       unsigned fields = kAllFields);
-// Calls fn(index, agg) for each entry of a block of chunk `chunk` at resolution `res`; false if the
-// block is malformed (entries before the fault have been passed on).
+
+// A decoded rollup block, column by column (fields not asked for are left at zero).
+struct RollupColumns {
+  std::size_t n = 0;
+  std::vector<std::uint16_t> index;
+  std::vector<double> count, sum, min, max, last, sumsq;
+  std::vector<std::int64_t> last_time;
+};
+// Decodes a block of chunk `chunk` at resolution `res`; false if malformed. `fields` (AggFields):
+// the fields to decode beyond count, sum and last_time.
+bool decode_rollup_block(std::string_view block, std::int64_t chunk, std::int64_t res, RollupColumns& out,
+                         unsigned fields = kAllFields);
+// A per-thread RollupColumns for the duration of one call (nested calls get their own).
+class RollupScratch {
+ public:
+  RollupScratch();
+  ~RollupScratch();
+  RollupScratch(const RollupScratch&) = delete;
+  RollupScratch& operator=(const RollupScratch&) = delete;
+  RollupColumns& cols;
+};
+// Calls fn(index, agg) for each entry of a block of chunk `chunk` at resolution `res`; false (and
+// no call) if the block is malformed.
 template <class Fn>
 bool for_each_rollup_entry(std::string_view block, std::int64_t chunk, std::int64_t res, Fn&& fn,
                            unsigned fields = kAllFields) {
-  const char* p = block.data();
-  const char* end = p + block.size();
-  int index = -1;
+  RollupScratch scratch;
+  RollupColumns& c = scratch.cols;
+  if (!decode_rollup_block(block, chunk, res, c, fields)) return false;
   Agg a;
-  while (p < end) {
-    if (!next_rollup_entry(p, end, chunk, res, index, a, fields)) return false;
-    fn(static_cast<std::uint16_t>(index), a);
+  for (std::size_t i = 0; i < c.n; ++i) {
+    a.count = c.count[i];
+    a.sum = c.sum[i];
+    a.last_time = c.last_time[i];
+    a.min = c.min[i];
+    a.max = c.max[i];
+    a.last = c.last[i];
+    a.sumsq = c.sumsq[i];
+    fn(c.index[i], a);
   }
   return true;
 }
@@ -196,44 +269,33 @@ inline std::string raw_block_key(std::uint64_t sid, std::int64_t day, std::uint1
   return k;
 }
 
-// A raw block: records in the order written. Each record is a head byte, bit 7 set when a zigzag
-// varint of the change in spacing follows (times as delta-of-delta from the previous record; the
-// first record's delta is from 0), the low 7 bits 0 for a single value (a double follows) or
-// kRawAggregate (an aggregate follows, put_compact_agg relative to the sample's time).
-inline constexpr unsigned char kRawAggregate = 0x7E;
+// A raw block: records in the order written.
+//   varint n (1..kMaxBlockValues), u8 flags (bit0: some records are aggregates), zigzag varint
+//   first time - reference (the block's UTC day), and when n > 1: zigzag varint first delta, a
+//   patched column of the n - 2 zigzag delta-of-deltas (all zeros for regular spacing); a double column of the values
+//   (an aggregate's sum), and with bit0: varint aggregate count, then per aggregate the varint
+//   index gap from the previous one's index + 1 and put_compact_agg relative to its time.
 class RawBlockWriter {
  public:
-  explicit RawBlockWriter(std::string& out) : out_(out) {}
-  void add(std::int64_t t, const Agg& a);
+  // `ref`: the reference time of the block (its UTC day), which readers pass back.
+  RawBlockWriter(std::string& out, std::int64_t ref) : out_(out), ref_(ref) {}
+  void add(std::int64_t t, const Agg& a) {
+    time_.push_back(t);
+    agg_.push_back(a);
+  }
+  bool empty() const { return time_.empty(); }
+  // Appends the block to the output and starts a new one.
+  void finish();
 
  private:
   std::string& out_;
-  std::int64_t prev_ = 0, delta_ = 0;
+  std::int64_t ref_;
+  std::vector<std::int64_t> time_;
+  std::vector<Agg> agg_;
 };
-class RawBlockReader {
- public:
-  explicit RawBlockReader(std::string_view block) : p_(block.data()), end_(block.data() + block.size()) {}
-  bool done() const { return p_ >= end_; }
-  // The next record; false if the block is malformed.
-  bool next(std::int64_t& t, Agg& a);
-
- private:
-  const char* p_;
-  const char* end_;
-  std::int64_t prev_ = 0, delta_ = 0;
-};
-// Calls fn(t, agg) for each record; false if the block is malformed.
-template <class Fn>
-bool for_each_raw_record(std::string_view block, Fn&& fn) {
-  RawBlockReader r(block);
-  std::int64_t t;
-  Agg a;
-  while (!r.done()) {
-    if (!r.next(t, a)) return false;
-    fn(t, a);
-  }
-  return true;
-}
+// Calls fn(t, agg) for each record; false (and no call) if the block is malformed.
+bool for_each_raw_record(std::string_view block, std::int64_t ref,
+                         const std::function<void(std::int64_t, const Agg&)>& fn);
 
 // log CF: shard | sequence
 inline std::string log_key(std::uint16_t shard, std::uint64_t seq) {

@@ -131,8 +131,9 @@ bool ShardState::flush(std::string& err) {
     while (i < raw.size()) {
       std::int64_t day = floor_to(raw[i].first, 86400);
       v.clear();
-      enc::RawBlockWriter w(v);
+      enc::RawBlockWriter w(v, day);
       for (; i < raw.size() && floor_to(raw[i].first, 86400) == day; ++i) w.add(raw[i].first, raw[i].second);
+      w.finish();
       batch.put(Cf::raw, enc::raw_block_key(sid, day, shard_, applied_seq_), v);
     }
   }
@@ -172,6 +173,7 @@ bool ShardState::flush(std::string& err) {
         }
         w.add_bucket(bucket, *agg);
       }
+      w.finish();
       batch.merge(rollup_cf(r), enc::rollup_key(sid, chunk), v);
     }
   }

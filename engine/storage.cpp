@@ -81,6 +81,7 @@ class RollupMergeOperator : public rocksdb::MergeOperator {
       if (ok) w.add(i, sc.slot[i]);
       sc.used[i] = 0;
     }
+    if (ok) w.finish();
     return ok;
   }
 
@@ -97,7 +98,7 @@ const char* cf_name(int i) {
 rocksdb::Slice sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 constexpr const char* kFormatKey = "format";
-constexpr const char* kFormat = "4";
+constexpr const char* kFormat = "5";
 
 }  // namespace
 
@@ -186,7 +187,10 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
   db_opts.create_missing_column_families = true;
   db_opts.IncreaseParallelism(2);
   db_opts.max_background_jobs = 2;
-  db_opts.keep_log_file_num = 5;
+  // RocksDB's own info log: warnings and errors only, two files (Vigil logs its own events; at
+  // the info level RocksDB writes every flush and compaction, 0.25 MB for W1 alone).
+  db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_opts.keep_log_file_num = 2;
   // Shard flushes are written without the WAL (Batch::skip_wal): their source, the ingest log, is
   // in the WAL until they are durable. Flushing every column family together keeps a flush's
   // rollups, raw blocks, checkpoint and log deletion all-or-nothing across a crash.
@@ -212,6 +216,9 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
       // Per-series scans: the series id prefix selects the bloom filter.
       cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
       t.whole_key_filtering = false;
+      // 16 KiB blocks (RocksDB's default is 4): ZSTD sees more blocks' column heads and keys at
+      // once (W1: 12.0 instead of 13.3 MB), while a one-series read still decompresses little.
+      t.block_size = 16 << 10;
     }
     if (i >= static_cast<int>(Cf::rollup_first))
       cf.merge_operator = std::make_shared<RollupMergeOperator>(kResolutions[i - static_cast<int>(Cf::rollup_first)]);
@@ -252,7 +259,7 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
   }
   s->impl_->wopts.sync = opts.sync_writes;
   // The store's format: rollups are kept in per-chunk blocks since format 2, at four stored
-  // resolutions since format 3, with compact values (engine/encoding.hpp) since format 4. A store without the
+  // resolutions since format 3, with compact values (engine/encoding.hpp) since format 4, column by column since format 5. A store without the
   // marker is new if it holds no series yet; otherwise it predates the marker and is refused.
   std::string format;
   if (!s->get(Cf::meta, kFormatKey, format)) {

@@ -155,7 +155,7 @@ void StoreReader::read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
   for (c.seek(begin); c.valid() && c.key() < std::string_view(end); c.next()) {
     auto k = c.key();
     if (k.size() != enc::kRawKeySize) continue;
-    enc::for_each_raw_record(c.value(), [&](std::int64_t t, const Agg& a) {
+    enc::for_each_raw_record(c.value(), enc::get_time(k.data() + 8), [&](std::int64_t t, const Agg& a) {
       if (t >= from && t <= to) out.emplace_back(t, a);
     });
   }

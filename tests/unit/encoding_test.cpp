@@ -111,6 +111,12 @@ bool same(const Agg& a, const Agg& b) {
          bits(a.sumsq) == bits(b.sumsq);
 }
 
+double enc_test_pow10(int k) {
+  double p = 1;
+  while (k-- > 0) p *= 10;
+  return p;
+}
+
 std::vector<double> awkward_doubles() {
   std::vector<double> v = {0.0, -0.0, 1.0, -1.0, 0.1, 0.1 + 0.2, 88.331, -88.331, 1e-300, 5e-324, 1e300,
                            -1e300, 1.0 / 3, 123456789.123, 9007199254740991.0, 9007199254740993.0,
@@ -156,9 +162,126 @@ TEST(Encoding, doubles_round_trip_bit_for_bit_and_decimals_are_short) {
   EXPECT_EQ(s.size(), 9u) << "-0.0 keeps its sign in the raw form";
 }
 
+namespace {
+
+// Encodes `v` as a double column and decodes it back; every double must come back bit for bit.
+void expect_column_round_trip(const std::vector<double>& v, const char* what) {
+  std::string s;
+  enc::put_double_column(s, v.data(), v.size());
+  std::vector<double> back(v.size(), 42.0);
+  const char* p = s.data();
+  ASSERT_TRUE(enc::get_double_column(p, s.data() + s.size(), v.size(), back.data())) << what;
+  EXPECT_EQ(p, s.data() + s.size()) << what;
+  for (std::size_t i = 0; i < v.size(); ++i) ASSERT_EQ(bits(back[i]), bits(v[i])) << what << " at " << i << ": " << v[i];
+  // Truncations are refused; never a read past the end (ASan).
+  for (std::size_t cut = 0; cut < s.size(); cut += 1 + s.size() / 64) {
+    std::string part = s.substr(0, cut);
+    const char* q = part.data();
+    EXPECT_FALSE(enc::get_double_column(q, part.data() + part.size(), v.size(), back.data())) << what << " cut " << cut;
+  }
+}
+
+}  // namespace
+
+TEST(Encoding, double_columns_round_trip_every_mix_bit_for_bit) {
+  const std::vector<double> awkward = awkward_doubles();
+  std::mt19937_64 rng(5);
+  for (std::size_t len : {1, 2, 3, 7, 64, 200, 1440}) {
+    for (std::size_t start = 0; start + len <= awkward.size(); start += len * 37 + 1)
+      expect_column_round_trip(std::vector<double>(awkward.begin() + static_cast<std::ptrdiff_t>(start),
+                                                   awkward.begin() + static_cast<std::ptrdiff_t>(start + len)),
+                               "awkward");
+    std::vector<double> w1, counter, mixed_k, constant(len, 88.331), sums;
+    double c = 1e6;
+    for (std::size_t i = 0; i < len; ++i) {
+      w1.push_back(static_cast<double>(rng() % 100000) / 1000.0);
+      c += static_cast<double>(rng() % 50);
+      counter.push_back(c);
+      mixed_k.push_back(static_cast<double>(rng() % 100000) / enc_test_pow10(static_cast<int>(rng() % 10)));
+      double s = 0;
+      for (int k = 0; k < 6; ++k) s += static_cast<double>(rng() % 100000) / 1000.0;
+      sums.push_back(s);
+    }
+    expect_column_round_trip(w1, "w1");
+    expect_column_round_trip(counter, "counter");
+    expect_column_round_trip(mixed_k, "mixed decimals");
+    expect_column_round_trip(constant, "constant");
+    expect_column_round_trip(sums, "sums");
+    if (len >= 64) {
+      std::string s;
+      enc::put_double_column(s, w1.data(), w1.size());
+      EXPECT_LE(s.size(), len * 17 / 8 + 16) << "3-decimal values below 100 take 17 bits";
+      s.clear();
+      enc::put_double_column(s, constant.data(), constant.size());
+      EXPECT_LE(s.size(), 16u) << "a constant column takes no bits per value";
+      s.clear();
+      enc::put_double_column(s, counter.data(), counter.size());
+      EXPECT_LE(s.size(), len * 6 / 8 + 16) << "a counter is stored as its increments";
+      // One NaN among decimals is an exception, not a reason to store the column raw.
+      w1[len / 2] = std::numeric_limits<double>::quiet_NaN();
+      s.clear();
+      enc::put_double_column(s, w1.data(), w1.size());
+      EXPECT_LE(s.size(), len * 17 / 8 + 32);
+      expect_column_round_trip(w1, "w1 with a NaN");
+    }
+  }
+}
+
+TEST(Encoding, small_rollup_blocks_are_written_entry_by_entry_and_read_like_columns) {
+  const std::int64_t chunk = 1699920000, res = 900;
+  for (std::size_t n = 1; n <= 4; ++n) {
+    std::vector<std::pair<std::uint16_t, Agg>> in;
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto i = static_cast<std::uint16_t>(3 + 7 * k);
+      Agg a;
+      for (int j = 0; j < 5; ++j) a.merge(Agg::of_value(static_cast<double>(j * 1234 + static_cast<int>(k)) / 1000.0, chunk + i * res + j));
+      in.emplace_back(i, a);
+    }
+    in.emplace_back(1439, Agg::of_value(7.5, chunk + 1439 * res));
+    std::string block;
+    enc::RollupBlockWriter w(block, chunk, res);
+    for (const auto& [i, a] : in) w.add(i, a);
+    w.finish();
+    std::vector<std::pair<std::uint16_t, Agg>> out;
+    ASSERT_TRUE(enc::for_each_rollup_entry(block, chunk, res, [&](std::uint16_t i, const Agg& a) { out.emplace_back(i, a); }));
+    ASSERT_EQ(out.size(), in.size());
+    for (std::size_t k = 0; k < in.size(); ++k) {
+      EXPECT_EQ(out[k].first, in[k].first);
+      EXPECT_TRUE(same(out[k].second, in[k].second)) << n << " " << k;
+    }
+    // Only the fields asked for: the others are left at zero.
+    out.clear();
+    ASSERT_TRUE(enc::for_each_rollup_entry(block, chunk, res, [&](std::uint16_t i, const Agg& a) { out.emplace_back(i, a); }, 0));
+    ASSERT_EQ(out.size(), in.size());
+    EXPECT_EQ(bits(out[0].second.sum), bits(in[0].second.sum));
+    EXPECT_EQ(out[0].second.max, 0.0);
+    for (std::size_t cut = 0; cut < block.size(); ++cut)
+      EXPECT_FALSE(enc::for_each_rollup_entry(block.substr(0, cut), chunk, res, [](std::uint16_t, const Agg&) {})) << cut;
+  }
+}
+
+TEST(Encoding, patched_columns_keep_regular_times_at_no_bits_per_value) {
+  std::vector<std::uint64_t> v(1000, 0);
+  v[10] = 20;            // a gap
+  v[11] = 39;            // and back
+  v[500] = ~0ull;        // an extreme value
+  std::string s;
+  enc::put_patched_column(s, v.data(), v.size());
+  EXPECT_LE(s.size(), 24u);
+  std::vector<std::uint64_t> back(v.size(), 7);
+  const char* p = s.data();
+  ASSERT_TRUE(enc::get_patched_column(p, s.data() + s.size(), v.size(), back.data()));
+  EXPECT_EQ(back, v);
+  for (std::size_t cut = 0; cut < s.size(); ++cut) {
+    std::string part = s.substr(0, cut);
+    const char* q = part.data();
+    EXPECT_FALSE(enc::get_patched_column(q, part.data() + part.size(), v.size(), back.data())) << cut;
+  }
+}
+
 TEST(Encoding, raw_blocks_hold_values_and_summaries_in_order) {
   std::string block;
-  enc::RawBlockWriter w(block);
+  enc::RawBlockWriter w(block, 1699920000);
   Agg summary = Agg::of_value(2, 90);
   summary.merge(Agg::of_value(4, 95));
   std::vector<std::pair<std::int64_t, Agg>> in = {{100, Agg::of_value(1.5, 100)}, {95, summary},
@@ -166,9 +289,10 @@ TEST(Encoding, raw_blocks_hold_values_and_summaries_in_order) {
   for (std::int64_t t = 1700000000; t < 1700000000 + 2000; t += 10) in.emplace_back(t, Agg::of_value(double(t % 977) / 100, t));
   in.emplace_back(1700003000, Agg::of_value(std::numeric_limits<double>::quiet_NaN(), 1700003000));
   for (const auto& [t, a] : in) w.add(t, a);
+  w.finish();
   EXPECT_LT(block.size(), 4 * in.size()) << "regular spacing and short decimals";
   std::vector<std::pair<std::int64_t, Agg>> out;
-  ASSERT_TRUE(enc::for_each_raw_record(block, [&](std::int64_t t, const Agg& a) { out.emplace_back(t, a); }));
+  ASSERT_TRUE(enc::for_each_raw_record(block, 1699920000, [&](std::int64_t t, const Agg& a) { out.emplace_back(t, a); }));
   ASSERT_EQ(out.size(), in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
     EXPECT_EQ(out[i].first, in[i].first) << i;
@@ -178,7 +302,7 @@ TEST(Encoding, raw_blocks_hold_values_and_summaries_in_order) {
   for (std::size_t cut = 0; cut < block.size(); ++cut) {
     std::string part = block.substr(0, cut);
     std::size_t n = 0;
-    bool ok = enc::for_each_raw_record(part, [&](std::int64_t, const Agg&) { ++n; });
+    bool ok = enc::for_each_raw_record(part, 1699920000, [&](std::int64_t, const Agg&) { ++n; });
     EXPECT_TRUE(!ok || n < in.size()) << cut;
   }
 }
@@ -200,6 +324,7 @@ TEST(Encoding, rollup_blocks_round_trip_aggregates_and_reject_garbage) {
   std::string block;
   enc::RollupBlockWriter w(block, chunk, res);
   for (const auto& [i, a] : in) w.add(i, a);
+  w.finish();
   EXPECT_LT(block.size(), 30 * in.size());
   std::vector<std::pair<std::uint16_t, Agg>> out;
   ASSERT_TRUE(enc::for_each_rollup_entry(block, chunk, res, [&](std::uint16_t i, const Agg& a) { out.emplace_back(i, a); }));
@@ -218,7 +343,7 @@ TEST(Encoding, rollup_blocks_round_trip_aggregates_and_reject_garbage) {
     std::string junk(rng() % 64, '\0');
     for (auto& c : junk) c = static_cast<char>(rng());
     enc::for_each_rollup_entry(junk, chunk, res, [&](std::uint16_t i, const Agg&) { EXPECT_LT(i, enc::kRollupChunkBuckets); });
-    enc::for_each_raw_record(junk, [](std::int64_t, const Agg&) {});
+    enc::for_each_raw_record(junk, 0, [](std::int64_t, const Agg&) {});
   }
 }
 

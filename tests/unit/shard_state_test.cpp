@@ -60,8 +60,8 @@ class ShardStateTest : public ::testing::Test {
     std::size_t n = 0;
     std::string p;
     enc::put_u64(p, sid);
-    storage_->scan_prefix(Cf::raw, p, [&](std::string_view, std::string_view v) {
-      EXPECT_TRUE(enc::for_each_raw_record(v, [&](std::int64_t, const Agg&) { ++n; }));
+    storage_->scan_prefix(Cf::raw, p, [&](std::string_view k, std::string_view v) {
+      EXPECT_TRUE(enc::for_each_raw_record(v, enc::get_time(k.data() + 8), [&](std::int64_t, const Agg&) { ++n; }));
       return true;
     });
     return n;
