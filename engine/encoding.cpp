@@ -316,27 +316,40 @@ class BitWriter {
 
 std::size_t packed_bytes(std::size_t n, int b) { return (n * static_cast<std::size_t>(b) + 7) / 8; }
 
-// Unpacks n values of b bits from [p, p + packed_bytes(n, b)), which the caller has checked.
-[[gnu::always_inline]] inline void unpack(const char* p, std::size_t n, int b, std::uint64_t* out) {
+// Unpacks n values of b bits from [p, p + packed_bytes(n, b)), which the caller has checked, and
+// stores base + each (wrapping).
+[[gnu::always_inline]] inline void unpack_add(const char* p, std::size_t n, int b, std::uint64_t base,
+                                              std::uint64_t* out) {
   if (b == 0) {
-    std::fill(out, out + n, 0);
+    std::fill(out, out + n, base);
     return;
   }
   const std::size_t bytes = packed_bytes(n, b);
   const std::uint64_t mask = b == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << b) - 1;
-  std::size_t bit = 0;
-  for (std::size_t i = 0; i < n; ++i, bit += static_cast<std::size_t>(b)) {
+  std::size_t i = 0, bit = 0;
+  if (b <= 56 && bytes >= 8) {
+    // Values whose 8-byte load stays inside the packed bytes (b <= 56: never a ninth byte).
+    const std::size_t fast = std::min(n, ((bytes - 8) * 8 + 7) / static_cast<std::size_t>(b) + 1);
+    for (; i < fast; ++i, bit += static_cast<std::size_t>(b)) {
+      std::uint64_t w;
+      std::memcpy(&w, p + (bit >> 3), 8);
+      out[i] = base + ((w >> (bit & 7)) & mask);
+    }
+  }
+  for (; i < n; ++i, bit += static_cast<std::size_t>(b)) {
     const std::size_t at = bit >> 3;
     const int shift = static_cast<int>(bit & 7);
     std::uint64_t w = 0;
-    if (at + 8 <= bytes)
-      std::memcpy(&w, p + at, 8);
-    else
-      std::memcpy(&w, p + at, bytes - at);
+    const std::size_t have = std::min<std::size_t>(8, bytes - at);
+    for (std::size_t k = 0; k < have; ++k) w |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[at + k])) << (8 * k);
     std::uint64_t v = w >> shift;
     if (shift + b > 64) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[at + 8])) << (64 - shift);
-    out[i] = v & mask;
+    out[i] = base + (v & mask);
   }
+}
+
+[[gnu::always_inline]] inline void unpack(const char* p, std::size_t n, int b, std::uint64_t* out) {
+  unpack_add(p, n, b, 0, out);
 }
 
 // Integer column body: zigzag varint base, u8 width, packed offsets.
@@ -365,14 +378,8 @@ bool get_int_body(const char*& p, const char* end, std::size_t n, std::int64_t* 
   if (!varint(p, end, zb) || p >= end) return false;
   const int b = static_cast<unsigned char>(*p++);
   if (b > 64 || static_cast<std::size_t>(end - p) < packed_bytes(n, b)) return false;
-  const auto base = static_cast<std::uint64_t>(unzigzag(zb));
-  if (b == 0) {
-    std::fill(out, out + n, static_cast<std::int64_t>(base));
-  } else {
-    auto& s = unpack_scratch(n);
-    unpack(p, n, b, s.data());
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::int64_t>(base + s[i]);
-  }
+  static_assert(sizeof(std::int64_t) == sizeof(std::uint64_t));
+  unpack_add(p, n, b, static_cast<std::uint64_t>(unzigzag(zb)), reinterpret_cast<std::uint64_t*>(out));
   p += packed_bytes(n, b);
   return true;
 }
@@ -651,8 +658,12 @@ bool get_double_column(const char*& p, const char* end, std::size_t n, double* o
   } else if (!get_int_body(p, end, n, m)) {
     return false;
   }
-  const double scale = kPow10[K];
-  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(m[i]) / scale;
+  if (K == 0) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(m[i]);
+  } else {
+    const double scale = kPow10[K];
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(m[i]) / scale;
+  }
   if (cb > 0) {
     if (static_cast<std::size_t>(end - p) < packed_bytes(n, cb)) return false;
     auto& c = unpack_scratch(n);
@@ -820,9 +831,11 @@ bool decode_rollup_block(std::string_view block, std::int64_t chunk, std::int64_
     c.n = n;
     return true;
   }
+  // Columns not asked for are skipped; zeroed only when the caller reads some of the four.
+  const bool any = (fields & kAllFields) != 0;
   auto field = [&](unsigned bit, std::vector<double>& col) {
     if (fields & bit) return get_double_column(p, end, n, col.data());
-    std::fill(col.begin(), col.begin() + static_cast<std::ptrdiff_t>(n), 0.0);
+    if (any) std::fill(col.begin(), col.begin() + static_cast<std::ptrdiff_t>(n), 0.0);
     return skip_column(p, end);
   };
   if (!field(kMinField, c.min) || !field(kMaxField, c.max) || !field(kLastField, c.last) ||

@@ -213,7 +213,8 @@ class RollupBlockWriter {
   std::vector<Agg> agg_;
 };
 
-// A decoded rollup block, column by column (fields not asked for are left at zero).
+// A decoded rollup block, column by column (fields not asked for are zero, or when none of the
+// four is asked for, left as they were).
 struct RollupColumns {
   std::size_t n = 0;
   std::vector<std::uint16_t> index;
@@ -242,14 +243,18 @@ bool for_each_rollup_entry(std::string_view block, std::int64_t chunk, std::int6
   RollupColumns& c = scratch.cols;
   if (!decode_rollup_block(block, chunk, res, c, fields)) return false;
   Agg a;
+  a.min = a.max = a.last = a.sumsq = 0;
+  const bool extra = (fields & kAllFields) != 0;
   for (std::size_t i = 0; i < c.n; ++i) {
     a.count = c.count[i];
     a.sum = c.sum[i];
     a.last_time = c.last_time[i];
-    a.min = c.min[i];
-    a.max = c.max[i];
-    a.last = c.last[i];
-    a.sumsq = c.sumsq[i];
+    if (extra) {
+      a.min = c.min[i];
+      a.max = c.max[i];
+      a.last = c.last[i];
+      a.sumsq = c.sumsq[i];
+    }
     fn(c.index[i], a);
   }
   return true;
