@@ -340,8 +340,16 @@ std::size_t packed_bytes(std::size_t n, int b) { return (n * static_cast<std::si
     const std::size_t at = bit >> 3;
     const int shift = static_cast<int>(bit & 7);
     std::uint64_t w = 0;
-    const std::size_t have = std::min<std::size_t>(8, bytes - at);
-    for (std::size_t k = 0; k < have; ++k) w |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[at + k])) << (8 * k);
+    if (at + 8 <= bytes) {
+      std::memcpy(&w, p + at, 8);
+    } else if (bytes >= 8) {
+      // The last 8 bytes, moved down so that byte `at` is the lowest (the rest fills with zeros).
+      std::memcpy(&w, p + bytes - 8, 8);
+      const std::size_t skip = at - (bytes - 8);
+      w = skip < 8 ? w >> (8 * skip) : 0;
+    } else {
+      std::memcpy(&w, p + at, bytes - at);
+    }
     std::uint64_t v = w >> shift;
     if (shift + b > 64) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[at + 8])) << (64 - shift);
     out[i] = base + (v & mask);

@@ -242,10 +242,21 @@ class GroupTable {
     Group& g = groups_[group_of(series_tags)];
     for (const auto& b : buckets) fold(cell(g, b.time), b.time, summarize(b.agg, f), 1);
   }
-  // One bucket at a time: the group of a series once, then each of its bucket values.
+  // The group of a series, found once for all its runs.
   std::size_t group_index(const Tags& series_tags) { return group_of(series_tags); }
-  void add_value(std::size_t group, std::int64_t t, double value) {
-    fold(cell(groups_[group], t), t, value, 1);
+
+  // A run of stored buckets of a series in `group`, one value per bucket (every summary function
+  // but derivative).
+  void add_run(std::size_t group, const RollupRun& run, SummaryFunction f) {
+    Group& g = groups_[group];
+    switch (f) {
+      case SummaryFunction::mean: fold_run(g, run, [&](std::size_t i) { return run.count[i] > 0 ? run.sum[i] / run.count[i] : 0; }); break;
+      case SummaryFunction::sum: fold_run(g, run, [&](std::size_t i) { return run.sum[i]; }); break;
+      case SummaryFunction::count: fold_run(g, run, [&](std::size_t i) { return run.count[i]; }); break;
+      case SummaryFunction::min: fold_run(g, run, [&](std::size_t i) { return run.min[i]; }); break;
+      case SummaryFunction::max: fold_run(g, run, [&](std::size_t i) { return run.max[i]; }); break;
+      default: fold_run(g, run, [&](std::size_t i) { return summarize(run.agg(i), f); }); break;
+    }
   }
 
   void absorb(GroupTable&& other) {
@@ -338,6 +349,14 @@ class GroupTable {
     last_group_ = nullptr;
     return g.other[t];
   }
+  template <class Value>
+  void fold_run(Group& g, const RollupRun& run, Value&& value) {
+    for (std::size_t i = 0; i < run.n; ++i) {
+      if (run.count[i] <= 0) continue;  // an empty bucket (Agg::empty)
+      const std::int64_t t = run.time(i);
+      fold(cell(g, t), t, value(i), 1);
+    }
+  }
   void fold(Cell& c, std::int64_t t, double value, std::size_t n) {
     c.time = t;
     c.acc = c.n == 0 ? value : combine(q_.group_function, c.acc, value);
@@ -422,13 +441,12 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
       // straight into its group cell.
       if (grouped && q.summary != SummaryFunction::derivative && r0 == q.resolution) {
         std::size_t group = 0;
-        r.read_rollups(ids, r0, lo, hi, [&](std::size_t k, std::int64_t t, const Agg& a) {
-          if (a.empty()) return;
+        r.read_rollup_runs(ids, r0, lo, hi, [&](std::size_t k, const RollupRun& run) {
           if (k != cur) {
             cur = k;
             group = out.groups->group_index(refs[begin + k].tags);
           }
-          out.groups->add_value(group, t, summarize(a, q.summary));
+          out.groups->add_run(group, run, q.summary);
         }, fields);
         return;
       }

@@ -22,6 +22,29 @@ struct SeriesRef {
   Tags tags;
 };
 
+// A stretch of one series' stored buckets, column by column: bucket i starts at
+// chunk + index[i] * res, ascending.
+struct RollupRun {
+  std::size_t n;
+  std::int64_t chunk, res;
+  const std::uint16_t* index;
+  const double *count, *sum, *min, *max, *last, *sumsq;
+  const std::int64_t* last_time;
+
+  std::int64_t time(std::size_t i) const { return chunk + static_cast<std::int64_t>(index[i]) * res; }
+  Agg agg(std::size_t i) const {
+    Agg a;
+    a.count = count[i];
+    a.sum = sum[i];
+    a.min = min[i];
+    a.max = max[i];
+    a.last = last[i];
+    a.sumsq = sumsq[i];
+    a.last_time = last_time[i];
+    return a;
+  }
+};
+
 class SeriesReader {
  public:
   virtual ~SeriesReader() = default;
@@ -50,6 +73,18 @@ class SeriesReader {
     (void)fields;
     for (std::size_t i = 0; i < ids.size(); ++i)
       read_rollup(ids[i], res, from, to, [&](std::int64_t t, const Agg& a) { fn(i, t, a); });
+  }
+  // The same as runs: fn(i, run) with each run a stretch of ids[i]'s buckets, column by column
+  // (fields not asked for by `fields` may read as zero). Stores override this to hand over
+  // decoded blocks whole; by default each bucket is a run of one.
+  virtual void read_rollup_runs(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
+                                std::int64_t to, const std::function<void(std::size_t, const RollupRun&)>& fn,
+                                unsigned fields = kAllFields) {
+    read_rollups(ids, res, from, to, [&](std::size_t i, std::int64_t t, const Agg& a) {
+      const std::uint16_t zero = 0;
+      RollupRun run{1, t, res, &zero, &a.count, &a.sum, &a.min, &a.max, &a.last, &a.sumsq, &a.last_time};
+      fn(i, run);
+    }, fields);
   }
   // Raw samples (each an Agg, usually count 1) of one series, time in [from, to], ascending.
   virtual void read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,

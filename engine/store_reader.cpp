@@ -44,34 +44,25 @@ void StoreReader::read_rollup(std::uint64_t id, std::int64_t res, std::int64_t f
   }
 }
 
-void StoreReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
-                               std::int64_t to,
-                               const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn,
-                               unsigned fields) {
+// Calls on_block(i, chunk, block) for the stored rollup blocks of ids[i] at `res` whose chunks
+// overlap [from, to]; false (nothing read) when the range spans so many chunks that reading each
+// series with one ordered scan is better.
+template <class OnBlock>
+bool StoreReader::for_each_block(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
+                                 std::int64_t to, OnBlock&& on_block) {
   int idx = -1;
   for (int i = 0; i < kResolutionCount; ++i)
     if (kResolutions[i] == res) idx = i;
-  if (idx < 0 || to < from || ids.empty()) return;
+  if (idx < 0 || to < from || ids.empty()) return true;
   const std::int64_t first = enc::rollup_chunk(from, res);
   const std::int64_t last = enc::rollup_chunk(to, res);
   const std::int64_t chunk_span = res * enc::kRollupChunkBuckets;
   // A long range (many chunks per series) reads each series with one ordered scan.
-  if ((static_cast<std::uint64_t>(last) - static_cast<std::uint64_t>(first)) / static_cast<std::uint64_t>(chunk_span) >= 4) {
-    SeriesReader::read_rollups(ids, res, from, to, fn, fields);
-    return;
-  }
+  if ((static_cast<std::uint64_t>(last) - static_cast<std::uint64_t>(first)) / static_cast<std::uint64_t>(chunk_span) >= 4)
+    return false;
   std::vector<std::size_t> order(ids.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a] < ids[b]; });
-  auto decode = [&](std::size_t i, std::int64_t chunk, std::string_view block) {
-    enc::for_each_rollup_entry(
-        block, chunk, res,
-        [&](std::uint16_t e, const Agg& a) {
-          std::int64_t t = chunk + static_cast<std::int64_t>(e) * res;
-          if (t >= from && t <= to) fn(i, t, a);
-        },
-        fields);
-  };
   // Series ids are handed out in creation order, so the series of a metric often sit close
   // together in the rollup family: then one ordered scan over their id range (seeking only over
   // gaps) reads far less than a point read per series.
@@ -102,10 +93,10 @@ void StoreReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int64
         c.seek(enc::rollup_key(ids[order[pos]], first));
         continue;
       }
-      decode(order[pos], chunk, c.value());
+      on_block(order[pos], chunk, c.value());
       c.next();
     }
-    return;
+    return true;
   }
   // Otherwise every (series, chunk) key is known: batched point reads in key order.
   constexpr std::size_t kBatchKeys = 512;
@@ -118,7 +109,7 @@ void StoreReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int64
     keys.clear();
     for (std::size_t k = 0; k < owner.size(); ++k) keys.emplace_back(keybuf.data() + k * kKeySize, kKeySize);
     storage_.multi_get(rollup_cf(idx), keys, [&](std::size_t k, std::string_view block) {
-      decode(owner[k].first, owner[k].second, block);
+      on_block(owner[k].first, owner[k].second, block);
     });
     keybuf.clear();
     owner.clear();
@@ -133,6 +124,45 @@ void StoreReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int64
     if (owner.size() >= kBatchKeys) run();
   }
   run();
+  return true;
+}
+
+void StoreReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
+                               std::int64_t to,
+                               const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn,
+                               unsigned fields) {
+  const bool done = for_each_block(ids, res, from, to, [&](std::size_t i, std::int64_t chunk, std::string_view block) {
+    enc::for_each_rollup_entry(
+        block, chunk, res,
+        [&](std::uint16_t e, const Agg& a) {
+          std::int64_t t = chunk + static_cast<std::int64_t>(e) * res;
+          if (t >= from && t <= to) fn(i, t, a);
+        },
+        fields);
+  });
+  if (!done) SeriesReader::read_rollups(ids, res, from, to, fn, fields);
+}
+
+void StoreReader::read_rollup_runs(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
+                                   std::int64_t to, const std::function<void(std::size_t, const RollupRun&)>& fn,
+                                   unsigned fields) {
+  const bool done = for_each_block(ids, res, from, to, [&](std::size_t i, std::int64_t chunk, std::string_view block) {
+    enc::RollupScratch scratch;
+    enc::RollupColumns& c = scratch.cols;
+    if (!enc::decode_rollup_block(block, chunk, res, c, fields) || c.n == 0) return;
+    // Entries ascend: the run is the stretch inside [from, to].
+    std::size_t a = 0, b = c.n;
+    while (a < b && chunk + static_cast<std::int64_t>(c.index[a]) * res < from) ++a;
+    while (b > a && chunk + static_cast<std::int64_t>(c.index[b - 1]) * res > to) --b;
+    if (a == b) return;
+    // Fields not asked for read as zeros.
+    static const std::vector<double> zeros(enc::kRollupChunkBuckets, 0.0);
+    auto col = [&](unsigned bit, const std::vector<double>& v) { return (fields & bit) ? v.data() + a : zeros.data(); };
+    RollupRun run{b - a, chunk, res, c.index.data() + a, c.count.data() + a, c.sum.data() + a, col(kMinField, c.min),
+                  col(kMaxField, c.max), col(kLastField, c.last), col(kSumsqField, c.sumsq), c.last_time.data() + a};
+    fn(i, run);
+  });
+  if (!done) SeriesReader::read_rollup_runs(ids, res, from, to, fn, fields);
 }
 
 void StoreReader::read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,

@@ -24,6 +24,9 @@ class StoreReader : public SeriesReader {
   void read_rollups(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from, std::int64_t to,
                     const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn,
                     unsigned fields = kAllFields) override;
+  void read_rollup_runs(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from, std::int64_t to,
+                        const std::function<void(std::size_t, const RollupRun&)>& fn,
+                        unsigned fields = kAllFields) override;
   void read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
                 const std::function<void(std::int64_t, const Agg&)>& fn) override;
   std::unique_ptr<SeriesReader> clone() override {
@@ -32,6 +35,9 @@ class StoreReader : public SeriesReader {
 
  private:
   Storage::Cursor& cursor(Cf cf);
+  template <class OnBlock>
+  bool for_each_block(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from, std::int64_t to,
+                      OnBlock&& on_block);
 
   Storage& storage_;
   SeriesIndex& index_;

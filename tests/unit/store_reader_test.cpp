@@ -72,6 +72,30 @@ class StoreReaderTest : public ::testing::Test {
     });
     return seen;
   }
+  // read_rollup_runs flattened: each series' runs together, ascending and inside the range.
+  Seen runs(StoreReader& r, const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from, std::int64_t to) {
+    Seen seen;
+    std::size_t cur = ids.size();
+    r.read_rollup_runs(ids, res, from, to, [&](std::size_t i, const RollupRun& run) {
+      EXPECT_LT(i, ids.size());
+      EXPECT_GT(run.n, 0u);
+      auto& v = seen[ids[i]];
+      if (i != cur) {
+        EXPECT_TRUE(v.empty()) << "series " << ids[i] << " came back twice";
+        cur = i;
+      }
+      for (std::size_t k = 0; k < run.n; ++k) {
+        if (!v.empty()) {
+          EXPECT_LT(v.back().first, run.time(k));
+        }
+        EXPECT_GE(run.time(k), from);
+        EXPECT_LE(run.time(k), to);
+        EXPECT_NE(run.min[k], 0.0) << "asked for";
+        v.emplace_back(run.time(k), run.sum[k]);
+      }
+    }, kMinField);
+    return seen;
+  }
   Seen one_by_one(StoreReader& r, const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
                   std::int64_t to) {
     Seen seen;
@@ -109,6 +133,7 @@ TEST_F(StoreReaderTest, batched_rollup_reads_match_one_series_reads_on_every_pat
                           {2 * 86400, 3 * 86400}, {0, 86399}}) {
     auto want = one_by_one(r, dense, 60, from, to);
     EXPECT_EQ(batched(r, dense, 60, from, to), want) << from << ".." << to;
+    EXPECT_EQ(runs(r, dense, 60, from, to), want) << from << ".." << to;
   }
   auto full = batched(r, dense, 60, 0, 3 * 86400);
   EXPECT_EQ(full.count(ids[0]), 0u) << "a series without samples is not called back";
@@ -119,12 +144,15 @@ TEST_F(StoreReaderTest, batched_rollup_reads_match_one_series_reads_on_every_pat
   std::vector<std::uint64_t> scattered = {ids[299], ids[1], other[49], ids[150], other[0]};
   for (int k = 0; k < 70; ++k) scattered.push_back(1'000'000 + 977 * static_cast<std::uint64_t>(k));  // no such series
   EXPECT_EQ(batched(r, scattered, 60, 0, 3 * 86400), one_by_one(r, scattered, 60, 0, 3 * 86400));
+  EXPECT_EQ(runs(r, scattered, 60, 0, 3 * 86400), one_by_one(r, scattered, 60, 0, 3 * 86400));
   EXPECT_EQ(batched(r, scattered, 60, 0, 3 * 86400).at(other[49]).front().second, -1);
 
   // A range of many chunks: per-series scans.
   EXPECT_EQ(batched(r, dense, 60, -30 * 86400, 30 * 86400), one_by_one(r, dense, 60, -30 * 86400, 30 * 86400));
+  EXPECT_EQ(runs(r, dense, 60, -30 * 86400, 30 * 86400), one_by_one(r, dense, 60, -30 * 86400, 30 * 86400));
   // Coarser stored resolutions.
   EXPECT_EQ(batched(r, dense, 3600, 0, 3 * 86400), one_by_one(r, dense, 3600, 0, 3 * 86400));
+  EXPECT_EQ(runs(r, dense, 3600, 0, 3 * 86400), one_by_one(r, dense, 3600, 0, 3 * 86400));
 }
 
 TEST_F(StoreReaderTest, grouped_query_on_two_threads_sums_every_series_once) {
