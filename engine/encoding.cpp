@@ -875,13 +875,20 @@ RollupScratch::~RollupScratch() { --rollup_pool().depth; }
 // -- raw blocks -------------------------------------------------------------------------------------
 
 void RawBlockWriter::finish() {
-  const std::size_t n = time_.size();
-  if (n == 0) return;
+  for (std::size_t at = 0; at < time_.size(); at += kRawBlockRecords)
+    put_block(at, std::min(time_.size() - at, kRawBlockRecords));
+  time_.clear();
+  agg_.clear();
+}
+
+void RawBlockWriter::put_block(std::size_t from, std::size_t n) {
+  const std::int64_t* time = time_.data() + from;
+  const Agg* agg = agg_.data() + from;
   std::size_t aggs = 0;
-  for (std::size_t i = 0; i < n; ++i) aggs += !is_single_value(agg_[i], time_[i]);
+  for (std::size_t i = 0; i < n; ++i) aggs += !is_single_value(agg[i], time[i]);
   put_varint(out_, n);
   out_.push_back(static_cast<char>(aggs ? 1 : 0));
-  put_varint(out_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(time_[0]) - static_cast<std::uint64_t>(ref_))));
+  put_varint(out_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(time[0]) - static_cast<std::uint64_t>(ref_))));
   auto& s = writer_scratch();
   s.ints.resize(n);
   s.col.resize(n);
@@ -889,7 +896,7 @@ void RawBlockWriter::finish() {
   s.zz.resize(n);
   std::uint64_t prev_delta = 0;
   for (std::size_t i = 1; i < n; ++i) {
-    const std::uint64_t delta = static_cast<std::uint64_t>(time_[i]) - static_cast<std::uint64_t>(time_[i - 1]);
+    const std::uint64_t delta = static_cast<std::uint64_t>(time[i]) - static_cast<std::uint64_t>(time[i - 1]);
     s.zz[i - 1] = zigzag(static_cast<std::int64_t>(delta - prev_delta));
     prev_delta = delta;
   }
@@ -897,36 +904,32 @@ void RawBlockWriter::finish() {
     put_varint(out_, s.zz[0]);
     put_patched_column(out_, s.zz.data() + 1, n - 2);
   }
-  for (std::size_t i = 0; i < n; ++i) s.col[i] = agg_[i].sum;
+  for (std::size_t i = 0; i < n; ++i) s.col[i] = agg[i].sum;
   put_double_column(out_, s.col.data(), n);
   if (aggs) {
     put_varint(out_, aggs);
     std::size_t next = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      if (is_single_value(agg_[i], time_[i])) continue;
+      if (is_single_value(agg[i], time[i])) continue;
       put_varint(out_, i - next);
-      put_compact_agg(out_, agg_[i], time_[i]);
+      put_compact_agg(out_, agg[i], time[i]);
       next = i + 1;
     }
   }
-  time_.clear();
-  agg_.clear();
 }
 
-bool for_each_raw_record(std::string_view block, std::int64_t ref,
-                         const std::function<void(std::int64_t, const Agg&)>& fn) {
-  const char* p = block.data();
-  const char* end = p + block.size();
+namespace {
+
+// Decodes the raw block at p (advancing it), appending its records to `out`.
+bool decode_raw_block(const char*& p, const char* end, std::int64_t ref, std::vector<std::pair<std::int64_t, Agg>>& out) {
   std::uint64_t n, z0;
-  if (!varint(p, end, n) || n == 0 || n > kMaxBlockValues || p >= end) return false;
+  if (!varint(p, end, n) || n == 0 || n > kRawBlockRecords || p >= end) return false;
   const auto flags = static_cast<unsigned char>(*p++);
   if (flags > 1 || !varint(p, end, z0)) return false;
-  // Not per-thread scratch: fn may decode another block on this thread.
-  std::vector<std::int64_t> times(n);
-  std::vector<double> values(n);
-  std::vector<std::pair<std::size_t, Agg>> aggs;
-  std::vector<std::uint64_t> dod(n);
-  if (n > 1 && (!varint(p, end, dod[0]) || !get_patched_column(p, end, n - 2, dod.data() + 1))) return false;
+  std::int64_t times[kRawBlockRecords];
+  double values[kRawBlockRecords];
+  std::uint64_t dod[kRawBlockRecords];
+  if (n > 1 && (!varint(p, end, dod[0]) || !get_patched_column(p, end, n - 2, dod + 1))) return false;
   auto t = static_cast<std::uint64_t>(ref) + static_cast<std::uint64_t>(unzigzag(z0));
   times[0] = static_cast<std::int64_t>(t);
   std::uint64_t delta = 0;
@@ -934,7 +937,9 @@ bool for_each_raw_record(std::string_view block, std::int64_t ref,
     delta += static_cast<std::uint64_t>(unzigzag(dod[i - 1]));
     times[i] = static_cast<std::int64_t>(t += delta);
   }
-  if (!get_double_column(p, end, n, values.data())) return false;
+  if (!get_double_column(p, end, n, values)) return false;
+  const std::size_t first = out.size();
+  for (std::size_t i = 0; i < n; ++i) out.emplace_back(times[i], Agg::of_value(values[i], times[i]));
   if (flags & 1) {
     std::uint64_t na;
     if (!varint(p, end, na) || na == 0 || na > n) return false;
@@ -943,22 +948,52 @@ bool for_each_raw_record(std::string_view block, std::int64_t ref,
       std::uint64_t gap;
       if (!varint(p, end, gap) || gap >= n - at) return false;
       at += gap;
-      Agg a;
-      if (!get_compact_agg(p, end, times[at], a)) return false;
-      aggs.emplace_back(at, a);
+      if (!get_compact_agg(p, end, times[at], out[first + at].second)) return false;
       ++at;
     }
   }
-  if (p != end) return false;
-  std::size_t next = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (next < aggs.size() && aggs[next].first == i) {
-      fn(times[i], aggs[next].second);
-      ++next;
-    } else {
-      fn(times[i], Agg::of_value(values[i], times[i]));
-    }
+  return true;
+}
+
+}  // namespace
+
+bool skip_raw_block(const char*& p, const char* end, std::size_t& n) {
+  std::uint64_t count, z;
+  if (!varint(p, end, count) || count == 0 || count > kRawBlockRecords || p >= end) return false;
+  const auto flags = static_cast<unsigned char>(*p++);
+  if (flags > 1 || !varint(p, end, z)) return false;
+  if (count > 1 && (!varint(p, end, z) || !skip_column(p, end))) return false;
+  if (!skip_column(p, end)) return false;
+  if (flags & 1) {
+    std::uint64_t na;
+    if (!varint(p, end, na) || na == 0 || na > count) return false;
+    Agg a;
+    for (std::uint64_t k = 0; k < na; ++k)
+      if (!varint(p, end, z) || !get_compact_agg(p, end, 0, a)) return false;
   }
+  n = count;
+  return true;
+}
+
+bool get_raw_records(std::string_view value, std::int64_t ref, std::vector<std::pair<std::int64_t, Agg>>& out) {
+  const char* p = value.data();
+  const char* end = p + value.size();
+  const std::size_t before = out.size();
+  if (p >= end) return false;
+  while (p < end)
+    if (!decode_raw_block(p, end, ref, out)) {
+      out.resize(before);
+      return false;
+    }
+  return true;
+}
+
+bool for_each_raw_record(std::string_view value, std::int64_t ref,
+                         const std::function<void(std::int64_t, const Agg&)>& fn) {
+  // Not per-thread scratch: fn may decode another value on this thread.
+  std::vector<std::pair<std::int64_t, Agg>> records;
+  if (!get_raw_records(value, ref, records)) return false;
+  for (const auto& [t, a] : records) fn(t, a);
   return true;
 }
 

@@ -168,8 +168,6 @@ bool get_compact_agg(const char*& p, const char* end, std::int64_t ref, Agg& a, 
 //   integer column body of the n - 1 differences (smooth series, counters); then the c values
 //   packed in c width bits. Every double round-trips bit for bit.
 inline constexpr unsigned char kColumnRaw = 0, kColumnDecimal = 1, kColumnDelta = 2;
-// The most values a block may hold (a reader refuses more rather than allocate for a corrupt one).
-inline constexpr std::size_t kMaxBlockValues = std::size_t{1} << 24;
 void put_int_column(std::string& out, const std::int64_t* v, std::size_t n);
 bool get_int_column(const char*& p, const char* end, std::size_t n, std::int64_t* out);
 void put_double_column(std::string& out, const double* v, std::size_t n);
@@ -260,46 +258,53 @@ bool for_each_rollup_entry(std::string_view block, std::int64_t chunk, std::int6
   return true;
 }
 
-// raw CF: series id | UTC day | shard u16 | flush sequence -> a raw block (RawBlockWriter). The shard's applied log position grows with every flush, so (shard, sequence)
-// keeps the blocks of different flushes apart, even if the shard count changes between runs.
-inline constexpr std::size_t kRawKeySize = 26;
-inline std::string raw_block_key(std::uint64_t sid, std::int64_t day, std::uint16_t shard,
-                                 std::uint64_t flush_seq) {
+// raw CF: series id | UTC day -> the series' samples of that day: raw blocks one after the other.
+// Each flush adds its samples of the series and day as a merge operand (RawMergeOperator in
+// storage.cpp), and merging folds the operands into blocks of up to kRawBlockRecords records in
+// time order, so a day ends up as a few large blocks however many flushes wrote it.
+inline constexpr std::size_t kRawKeySize = 16;
+inline std::string raw_block_key(std::uint64_t sid, std::int64_t day) {
   std::string k;
   k.reserve(kRawKeySize);
   put_u64(k, sid);
   put_time(k, day);
-  put_u16(k, shard);
-  put_u64(k, flush_seq);
   return k;
 }
 
-// A raw block: records in the order written.
-//   varint n (1..kMaxBlockValues), u8 flags (bit0: some records are aggregates), zigzag varint
-//   first time - reference (the block's UTC day), and when n > 1: zigzag varint first delta, a
-//   patched column of the n - 2 zigzag delta-of-deltas (all zeros for regular spacing); a double column of the values
+// A raw block: up to kRawBlockRecords records, in the order written.
+//   varint n, u8 flags (bit0: some records are aggregates), zigzag varint first time - reference
+//   (the UTC day of the key), and when n > 1: zigzag varint first delta, a patched column of the
+//   n - 2 zigzag delta-of-deltas (all zeros for regular spacing); a double column of the values
 //   (an aggregate's sum), and with bit0: varint aggregate count, then per aggregate the varint
 //   index gap from the previous one's index + 1 and put_compact_agg relative to its time.
+inline constexpr std::size_t kRawBlockRecords = 4096;
 class RawBlockWriter {
  public:
-  // `ref`: the reference time of the block (its UTC day), which readers pass back.
+  // `ref`: the reference time of the blocks (their UTC day), which readers pass back.
   RawBlockWriter(std::string& out, std::int64_t ref) : out_(out), ref_(ref) {}
   void add(std::int64_t t, const Agg& a) {
     time_.push_back(t);
     agg_.push_back(a);
   }
   bool empty() const { return time_.empty(); }
-  // Appends the block to the output and starts a new one.
+  // Appends the records added since the last finish, as blocks of up to kRawBlockRecords.
   void finish();
 
  private:
+  void put_block(std::size_t from, std::size_t n);
+
   std::string& out_;
   std::int64_t ref_;
   std::vector<std::int64_t> time_;
   std::vector<Agg> agg_;
 };
-// Calls fn(t, agg) for each record; false (and no call) if the block is malformed.
-bool for_each_raw_record(std::string_view block, std::int64_t ref,
+// Steps over the block at p; n its record count. False if malformed.
+bool skip_raw_block(const char*& p, const char* end, std::size_t& n);
+// Appends the records of a value (one or more blocks) to `out`; false (and nothing appended) if
+// malformed.
+bool get_raw_records(std::string_view value, std::int64_t ref, std::vector<std::pair<std::int64_t, Agg>>& out);
+// Calls fn(t, agg) for each record of a value; false (and no call) if malformed.
+bool for_each_raw_record(std::string_view value, std::int64_t ref,
                          const std::function<void(std::int64_t, const Agg&)>& fn);
 
 // log CF: shard | sequence

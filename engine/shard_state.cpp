@@ -134,7 +134,7 @@ bool ShardState::flush(std::string& err) {
       enc::RawBlockWriter w(v, day);
       for (; i < raw.size() && floor_to(raw[i].first, 86400) == day; ++i) w.add(raw[i].first, raw[i].second);
       w.finish();
-      batch.put(Cf::raw, enc::raw_block_key(sid, day, shard_, applied_seq_), v);
+      batch.merge(Cf::raw, enc::raw_block_key(sid, day), v);
     }
   }
   std::vector<std::pair<BucketKey, const Agg*>> buckets;

@@ -8,9 +8,10 @@
 // start, log entries past the checkpoint are replayed. So every acknowledged sample is applied
 // exactly once, whatever moment the process dies at.
 //
-// Raw samples are written as blocks: one key per series, UTC day and flush
-// (enc::raw_block_key), holding that flush's samples of the series for that day
-// (enc::put_raw_record). A flush costs one raw write per series touched, not one per sample.
+// Raw samples are written as blocks: one merge operand per series and UTC day
+// (enc::raw_block_key) holding that flush's samples of the series for that day
+// (enc::RawBlockWriter). A flush costs one raw write per series touched, not one per sample, and
+// merging folds a day's operands into a few large blocks.
 #pragma once
 
 #include <cstdint>

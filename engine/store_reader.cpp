@@ -168,8 +168,9 @@ void StoreReader::read_rollup_runs(const std::vector<std::uint64_t>& ids, std::i
 void StoreReader::read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
                            const std::function<void(std::int64_t, const Agg&)>& fn) {
   if (to < from) return;
-  // Blocks are keyed by UTC day: open the days [from, to] covers, keep the samples in range,
-  // and return them in time order (blocks of different flushes interleave in time).
+  // Samples are keyed by UTC day: open the days [from, to] covers, keep the samples in range,
+  // and return them in time order (a day's operands not merged yet, and samples merged after
+  // its first full block, can be out of time order).
   std::string begin, end;
   enc::put_u64(begin, id);
   enc::put_time(begin, floor_to(from, 86400));

@@ -60,10 +60,10 @@ TEST(Encoding, rollup_and_raw_keys_order_by_series_then_time) {
   auto sorted = keys;
   std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return std::get<2>(a) < std::get<2>(b); });
   EXPECT_EQ(sorted, keys);  // generated in (sid, time) order already
-  EXPECT_LT(enc::raw_block_key(1, 0, 5, 99), enc::raw_block_key(1, 86400, 0, 0));
-  EXPECT_LT(enc::raw_block_key(1, 0, 0, 1), enc::raw_block_key(1, 0, 0, 2));
-  EXPECT_LT(enc::raw_block_key(1, 86400, 9, 9), enc::raw_block_key(2, -86400, 0, 0));
-  EXPECT_EQ(enc::raw_block_key(1, 0, 0, 1).size(), enc::kRawKeySize);
+  EXPECT_LT(enc::raw_block_key(1, 0), enc::raw_block_key(1, 86400));
+  EXPECT_LT(enc::raw_block_key(1, -86400), enc::raw_block_key(1, 0));
+  EXPECT_LT(enc::raw_block_key(1, 86400), enc::raw_block_key(2, -86400));
+  EXPECT_EQ(enc::raw_block_key(1, 0).size(), enc::kRawKeySize);
   EXPECT_LT(enc::log_key(0, 255), enc::log_key(0, 256));
   EXPECT_LT(enc::log_key(0, UINT64_MAX), enc::log_key(1, 0));
 }

@@ -289,3 +289,62 @@ TEST_F(StoreReaderTest, one_flush_spanning_many_buckets_with_late_samples_writes
   ASSERT_EQ(res.series[0].points.size(), 10u);
   EXPECT_DOUBLE_EQ(res.series[0].points[0].value, 2006.0 / 8);
 }
+
+TEST_F(StoreReaderTest, raw_operands_of_a_day_merge_into_full_blocks_keeping_time_and_arrival_order) {
+  const auto id = create("raw", 1, 1)[0];
+  const std::int64_t day = 3 * 86400;
+  std::vector<std::pair<std::int64_t, double>> want;  // every sample, in arrival order
+  double v = 0;
+  auto write = [&](const std::vector<std::int64_t>& times, bool to_level0) {
+    std::vector<LogRecord> recs;
+    for (auto t : times) {
+      v += 1;
+      recs.push_back({id, t, Agg::of_value(v, t)});
+      want.emplace_back(t, v);
+    }
+    apply_and_flush(recs);
+    if (to_level0) storage_->flush();
+  };
+  // Nine flushes of 1,000 regular samples, each in a level-0 file of its own, then one flush of
+  // 5,000 (more than a block holds), then late samples at times already written, in memory only.
+  for (int f = 0; f < 9; ++f) {
+    std::vector<std::int64_t> times;
+    for (int j = 0; j < 1000; ++j) times.push_back(day + (f * 1000 + j) * 5);
+    write(times, true);
+  }
+  std::vector<std::int64_t> times;
+  for (int j = 0; j < 5000; ++j) times.push_back(day + (9000 + j) * 5);
+  write(times, true);
+  write({day, day + 5, day + 44995, day + 7}, false);
+  std::stable_sort(want.begin(), want.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto read = [&] {
+    StoreReader r(*storage_, *index_);
+    std::vector<std::pair<std::int64_t, double>> got;
+    r.read_raw(id, day, day + 86399, [&](std::int64_t t, const Agg& a) { got.emplace_back(t, a.sum); });
+    return got;
+  };
+  ASSERT_EQ(read(), want) << "operands merged at read time";
+  EXPECT_GT(storage_->compact_level0(Cf::raw, 1, 1'000'000), 0u);
+  storage_->flush();
+  EXPECT_GT(storage_->compact_level0(Cf::raw, 1, 1'000'000), 0u);
+  ASSERT_EQ(read(), want) << "after compaction";
+  // The day is now one value: full blocks, then one holding the rest.
+  std::string value;
+  ASSERT_TRUE(storage_->get(Cf::raw, enc::raw_block_key(id, day), value));
+  std::vector<std::size_t> sizes;
+  const char* p = value.data();
+  while (p < value.data() + value.size()) {
+    std::size_t n = 0;
+    ASSERT_TRUE(enc::skip_raw_block(p, value.data() + value.size(), n));
+    sizes.push_back(n);
+  }
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    total += sizes[i];
+    if (i + 1 < sizes.size()) {
+      EXPECT_EQ(sizes[i], enc::kRawBlockRecords) << i;
+    }
+  }
+  EXPECT_EQ(total, want.size());
+  EXPECT_LT(value.size(), want.size() * 3) << "regular times and short decimals";
+}
