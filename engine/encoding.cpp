@@ -66,26 +66,46 @@ struct DecimalForm {
   bool ok = false;
 };
 
-DecimalForm decimal_form(double v) {
+// round-to-nearest of |x| < 2^51 without a call: adding 1.5 * 2^52 leaves no fraction bits.
+inline double round_small(double x) {
+  constexpr double kShift = 6755399441055744.0;  // 1.5 * 2^52
+  return x >= 0 ? (x + kShift) - kShift : -((-x + kShift) - kShift);
+}
+
+// The decimal form of v at exactly k places, if it has one.
+[[gnu::always_inline]] inline bool decimal_at(double v, int k, std::uint64_t want, std::int64_t ov, DecimalForm& f) {
+  const double scaled = v * kPow10[k];
+  const double mag = std::fabs(scaled);
+  if (mag >= kMantissaLimit) return false;
+  const double r = mag < 2251799813685248.0 ? round_small(scaled) : static_cast<double>(std::llround(scaled));
+  // A decimal with k places scales to within a few units in the last place of an integer; a
+  // fraction this far off needs more places (the checks below decide; this only skips work).
+  if (std::fabs(scaled - r) > 1e-9 * (mag > 1 ? mag : 1)) return false;
+  const auto m = static_cast<std::int64_t>(r);
+  const double d = static_cast<double>(m) / kPow10[k];
+  const std::int64_t c = ov - ordered(d);
+  if (c < -2 || c > 2) return false;
+  if (bits_of(decimal_value(k, static_cast<int>(c), m)) != want) return false;  // -0.0 and the like
+  f.m = m;
+  f.k = k;
+  f.c = static_cast<int>(c);
+  f.ok = true;
+  return true;
+}
+
+// The decimal form of v with the fewest places, or with `hint` places when it has one there (a
+// column's values mostly share their places: one try instead of several).
+DecimalForm decimal_form(double v, int hint = -1) {
   DecimalForm f;
-  if (!std::isfinite(v) || std::fabs(v) >= kMantissaLimit) return f;
+  if (!(std::fabs(v) < kMantissaLimit)) return f;  // NaN, infinities, huge
   const std::uint64_t want = bits_of(v);
-  for (int k = 0; k < 10; ++k) {
-    const double scaled = v * kPow10[k];
-    if (std::fabs(scaled) >= kMantissaLimit) break;
-    const auto m = static_cast<std::int64_t>(std::llround(scaled));
-    const double d = static_cast<double>(m) / kPow10[k];
-    const std::int64_t c = ordered(v) - ordered(d);
-    if (c < -2 || c > 2) continue;
-    if (bits_of(decimal_value(k, static_cast<int>(c), m)) != want) continue;  // -0.0 and the like
-    f.m = m;
-    f.k = k;
-    f.c = static_cast<int>(c);
-    f.ok = true;
-    return f;
-  }
+  const std::int64_t ov = ordered(v);
+  if (hint >= 0 && decimal_at(v, hint, want, ov, f)) return f;
+  for (int k = 0; k < 10; ++k)
+    if (k != hint && decimal_at(v, k, want, ov, f)) return f;
   return f;
 }
+
 
 int bytes_for(std::uint64_t z) {
   int w = 1;
@@ -406,6 +426,12 @@ void put_with_length(std::string& out, const std::string& body) {
 }
 
 constexpr std::int64_t kPow10i[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+// 2^53 / 10^j: the mantissas that stay below 2^53 when scaled by 10^j.
+constexpr std::int64_t kMantissaLimitOver[10] = {
+    (std::int64_t{1} << 53) / 1,        (std::int64_t{1} << 53) / 10,        (std::int64_t{1} << 53) / 100,
+    (std::int64_t{1} << 53) / 1000,     (std::int64_t{1} << 53) / 10000,     (std::int64_t{1} << 53) / 100000,
+    (std::int64_t{1} << 53) / 1000000,  (std::int64_t{1} << 53) / 10000000,  (std::int64_t{1} << 53) / 100000000,
+    (std::int64_t{1} << 53) / 1000000000};
 
 struct ColumnScratch {
   std::vector<DecimalForm> form;
@@ -502,13 +528,30 @@ bool skip_column(const char*& p, const char* end) {
 void put_double_column(std::string& out, const double* v, std::size_t n) {
   thread_local ColumnScratch s;
   s.form.resize(n);
-  int ks = 0;  // the set of decimal counts present, as bits
+  std::size_t per_k[10] = {};  // values per decimal count
+  // Each value's places: the most seen so far first (a value with fewer places has a form there
+  // too, and taking it does not change the most places any value needs).
+  int seen = -1;
   for (std::size_t i = 0; i < n; ++i) {
-    s.form[i] = decimal_form(v[i]);
-    if (s.form[i].ok) ks |= 1 << s.form[i].k;
+    s.form[i] = decimal_form(v[i], seen);
+    if (s.form[i].ok) {
+      ++per_k[s.form[i].k];
+      seen = std::max(seen, s.form[i].k);
+    }
   }
-  // Cost of each common K in bits: mantissa and c widths over the values that have a form at K,
-  // and 72 bits per other value (an exception). The cheapest wins, against 64 bits per value raw.
+  // Two candidates for the common K: the most places any value needs, and the fewest that leave
+  // at most 1/16 of the values as exceptions. Cost in bits: mantissa and c widths over the values
+  // that have a form at K, and 72 bits per other value. The cheapest wins, against 64 bits per
+  // value raw.
+  int kmax = -1;
+  for (int k = 0; k < 10; ++k)
+    if (per_k[k]) kmax = k;
+  int kcover = kmax;
+  for (int k = kmax, above = 0; k >= 0; --k) {
+    if (static_cast<std::size_t>(above) > n / 16) break;
+    kcover = k;
+    above += static_cast<int>(per_k[k]);
+  }
   std::size_t best_bits = 64 * n;
   int best_k = -1;
   bool best_delta = false;
@@ -524,10 +567,9 @@ void put_double_column(std::string& out, const double* v, std::size_t n) {
       bool ok = f.ok && f.k <= K;
       std::int64_t m = 0;
       if (ok) {
-        const std::int64_t scale = kPow10i[K - f.k];
-        const std::int64_t lim = static_cast<std::int64_t>(kMantissaLimit) / scale;
+        const std::int64_t lim = kMantissaLimitOver[K - f.k];
         ok = f.m < lim && f.m > -lim;
-        m = f.m * scale;
+        m = f.m * kPow10i[K - f.k];
       }
       s.exc[i] = !ok;
       if (!ok) {
@@ -563,10 +605,13 @@ void put_double_column(std::string& out, const double* v, std::size_t n) {
     }
     db = bit_width64(static_cast<std::uint64_t>(dhi) - static_cast<std::uint64_t>(dlo));
   };
-  for (int K = 0; K < 10 && n > 0; ++K) {
-    if (!(ks & (1 << K))) continue;
+  int prepared = -1;
+  int mb = 0, db = 0, cb = 0;  // the widths at `prepared`
+  const int candidates[2] = {kcover, kmax};
+  for (int K : candidates) {
+    if (K < 0 || K == prepared || n == 0) continue;
     const std::size_t ne = prepare(K);
-    int mb, db, cb;
+    prepared = K;
     widths(mb, db, cb);
     const bool delta = n * static_cast<std::size_t>(db) + 64 < n * static_cast<std::size_t>(mb);  // + the first mantissa
     const std::size_t bits = n * static_cast<std::size_t>((delta ? db : mb) + cb) + 72 * ne + 64;
@@ -585,9 +630,10 @@ void put_double_column(std::string& out, const double* v, std::size_t n) {
     return;
   }
   const int K = best_k;
-  prepare(K);
-  int mb, db, cb;
-  widths(mb, db, cb);
+  if (prepared != K) {
+    prepare(K);
+    widths(mb, db, cb);
+  }
   int clo = 2;
   std::size_t ne = 0;
   for (std::size_t i = 0; i < n; ++i) {
