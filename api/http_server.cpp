@@ -18,27 +18,52 @@ namespace {
 
 constexpr std::uint64_t kBodyLimit = 64ull << 20;
 
+// A connection idle (no read or write completing) for this long is closed.
+constexpr auto kIdleTimeout = std::chrono::seconds(120);
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const Handler& handler)
-      : stream_(std::move(socket)), handler_(handler) {}
+      : socket_(std::move(socket)), idle_(socket_.get_executor()), handler_(handler) {}
 
-  void run() { read(); }
+  void run() {
+    touch();
+    watch_idle(kIdleTimeout);
+    read();
+  }
 
  private:
+  // The idle timeout: one timer per connection, re-armed only when it fires (a timer per read
+  // would cost a timerfd system call per request).
+  void touch() { last_ = std::chrono::steady_clock::now(); }
+  void watch_idle(std::chrono::steady_clock::duration after) {
+    idle_.expires_after(after);
+    idle_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      const auto quiet = std::chrono::steady_clock::now() - self->last_;
+      if (quiet >= kIdleTimeout) {
+        beast::error_code ignored;
+        self->socket_.close(ignored);  // the pending read completes with operation_aborted
+        return;
+      }
+      self->watch_idle(kIdleTimeout - quiet);
+    });
+  }
+
   void read() {
     parser_.emplace();
     parser_->body_limit(kBodyLimit);
-    stream_.expires_after(std::chrono::seconds(120));
-    http::async_read(stream_, buffer_, *parser_,
+    http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->touch();
                        self->on_read(ec);
                      });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::bad_descriptor) {
       close();
       return;
     }
@@ -88,8 +113,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void write(http::response<http::string_body>&& res) {
     auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
     bool close_after = sp->need_eof();
-    http::async_write(stream_, *sp,
+    http::async_write(socket_, *sp,
                       [self = shared_from_this(), sp, close_after](beast::error_code ec, std::size_t) {
+                        self->touch();
                         if (ec || close_after) {
                           self->close();
                           return;
@@ -100,10 +126,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    idle_.cancel();
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  net::steady_timer idle_;
+  std::chrono::steady_clock::time_point last_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const Handler& handler_;

@@ -93,14 +93,21 @@ inline double round_small(double x) {
   return true;
 }
 
-// The decimal form of v with the fewest places, or with `hint` places when it has one there (a
-// column's values mostly share their places: one try instead of several).
-DecimalForm decimal_form(double v, int hint = -1) {
+// The decimal form of v with the fewest places, or (`any_places`) with `hint` places when it has
+// one there: a column's values mostly share their places, one try instead of several. Without
+// `any_places` a form at `hint` is still taken when its mantissa is not a multiple of 10 and below
+// 2^50: fewer places would need a mantissa at least one unit of the last place away, which is more
+// than the two units in the last place of the double that c allows.
+DecimalForm decimal_form(double v, int hint = -1, bool any_places = false) {
   DecimalForm f;
   if (!(std::fabs(v) < kMantissaLimit)) return f;  // NaN, infinities, huge
   const std::uint64_t want = bits_of(v);
   const std::int64_t ov = ordered(v);
-  if (hint >= 0 && decimal_at(v, hint, want, ov, f)) return f;
+  if (hint >= 0 && decimal_at(v, hint, want, ov, f)) {
+    if (any_places || hint == 0 || (f.m % 10 != 0 && f.m < (std::int64_t{1} << 50) && f.m > -(std::int64_t{1} << 50)))
+      return f;
+    f = DecimalForm{};
+  }
   for (int k = 0; k < 10; ++k)
     if (k != hint && decimal_at(v, k, want, ov, f)) return f;
   return f;
@@ -154,8 +161,8 @@ namespace {
 
 bool get_varint(const char*& p, const char* end, std::uint64_t& v) { return varint(p, end, v); }
 
-unsigned char double_tag(double v, std::int64_t& mantissa) {
-  const DecimalForm f = decimal_form(v);
+unsigned char double_tag(double v, std::int64_t& mantissa, int hint) {
+  const DecimalForm f = decimal_form(v, hint);
   if (!f.ok) return kRawDouble;
   const int w = bytes_for(zigzag(f.m));
   if (w > 5) return kRawDouble;
@@ -163,18 +170,19 @@ unsigned char double_tag(double v, std::int64_t& mantissa) {
   return static_cast<unsigned char>(f.k * 25 + (f.c + 2) * 5 + (w - 1));
 }
 
-void put_double(std::string& out, double v) {
+int put_double(std::string& out, double v, int hint) {
   std::int64_t m = 0;
-  unsigned char tag = double_tag(v, m);
+  unsigned char tag = double_tag(v, m, hint);
   out.push_back(static_cast<char>(tag));
   if (tag == kRawDouble) {
     put_f64(out, v);
-    return;
+    return -1;
   }
   std::uint64_t z = zigzag(m);
   char b[8];
   std::memcpy(b, &z, 8);
   out.append(b, kTags[tag].w);
+  return kTags[tag].k;
 }
 
 namespace {
@@ -246,16 +254,17 @@ void put_compact_agg(std::string& out, const Agg& a, std::int64_t ref) {
     put_varint(out, static_cast<std::uint64_t>(a.count));
   else
     put_double(out, a.count);
-  put_double(out, a.sum);
+  const int k = put_double(out, a.sum);
   put_varint(out, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(a.last_time) - static_cast<std::uint64_t>(ref))));
   if (!single) {
     // The length of the four values first, so that readers that need none of them skip them at once.
+    // Each value's decimal places are tried at its neighbour's first.
     const std::size_t at = out.size();
     out.push_back('\0');
-    put_double(out, a.min);
-    put_double(out, a.max);
-    put_double(out, a.last);
-    put_double(out, a.sumsq);
+    const int kmin = put_double(out, a.min, k);
+    put_double(out, a.max, kmin);
+    put_double(out, a.last, kmin);
+    put_double(out, a.sumsq, kmin >= 0 && kmin <= 4 ? 2 * kmin : -1);
     out[at] = static_cast<char>(out.size() - at - 1);  // at most 4 x 9 bytes
   }
 }
@@ -533,7 +542,7 @@ void put_double_column(std::string& out, const double* v, std::size_t n) {
   // too, and taking it does not change the most places any value needs).
   int seen = -1;
   for (std::size_t i = 0; i < n; ++i) {
-    s.form[i] = decimal_form(v[i], seen);
+    s.form[i] = decimal_form(v[i], seen, true);
     if (s.form[i].ok) {
       ++per_k[s.form[i].k];
       seen = std::max(seen, s.form[i].k);

@@ -134,8 +134,10 @@ inline constexpr unsigned char kRawDouble = 0xFF;
 void put_varint(std::string& out, std::uint64_t v);
 bool get_varint(const char*& p, const char* end, std::uint64_t& v);
 // The tag of `v` and the mantissa that goes with it (kRawDouble: none).
-unsigned char double_tag(double v, std::int64_t& mantissa);
-void put_double(std::string& out, double v);
+// The fewest decimal places are found; `hint`: the places to try first.
+unsigned char double_tag(double v, std::int64_t& mantissa, int hint = -1);
+// Returns the value's decimal places (-1: raw).
+int put_double(std::string& out, double v, int hint = -1);
 // Reads the value of `tag` at `p` (advancing it); false if malformed.
 bool get_double_after_tag(unsigned char tag, const char*& p, const char* end, double& v);
 bool get_double(const char*& p, const char* end, double& v);

@@ -145,6 +145,12 @@ TEST(Encoding, doubles_round_trip_bit_for_bit_and_decimals_are_short) {
   for (double d : awkward_doubles()) {
     std::string s;
     enc::put_double(s, d);
+    // A hint of the places only saves work: the fewest places are still found.
+    for (int hint = 0; hint < 10; ++hint) {
+      std::string h;
+      enc::put_double(h, d, hint);
+      ASSERT_EQ(h, s) << d << " hint " << hint;
+    }
     const char* p = s.data();
     double back = 0;
     ASSERT_TRUE(enc::get_double(p, s.data() + s.size(), back)) << d;
