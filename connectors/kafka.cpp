@@ -48,10 +48,12 @@ bool set_conf(rd_kafka_conf_t* conf, const std::string& k, const std::string& v,
 
 // At most one log line per second per kind; the lines in between are counted and reported.
 struct RateLimitedLog {
+  std::mutex mu;  // the two parsing threads report bad messages
   Clock::time_point last{};
   std::uint64_t suppressed = 0;
   template <class... Args>
   void warn(fmt::format_string<Args...> f, Args&&... args) {
+    std::lock_guard lock(mu);
     auto now = Clock::now();
     if (now - last < std::chrono::seconds(1)) {
       ++suppressed;
@@ -95,6 +97,18 @@ struct KafkaConsumer::Impl {
   rd_kafka_queue_t* queue = nullptr;
   std::thread thread;          // fetch: librdkafka's queue -> `buffered`, rebalances, pauses
   std::thread process_thread;  // parse + ingest of the buffered messages
+  // A second parsing thread: the process thread hands it the first half of a large batch and
+  // parses the second half itself, then ingests both halves in order.
+  std::thread parse_thread;
+  std::mutex parse_mu;
+  std::condition_variable parse_cv;
+  rd_kafka_message_t* const* parse_msgs = nullptr;  // the half to parse; guarded by parse_mu
+  std::size_t parse_n = 0;
+  std::int64_t parse_now = 0;
+  bool parse_pending = false, parse_stop = false;
+  std::vector<Measurement> parse_out;  // the half's measurements, read once parse_pending is false
+  bool parse_dead = false;
+  static constexpr std::size_t kParallelParse = 256;  // messages; fewer are parsed in one thread
   std::atomic<bool> stopping{false};
   bool stopped = false;
 
@@ -332,11 +346,61 @@ struct KafkaConsumer::Impl {
     rd_kafka_topic_partition_list_destroy(list);
   }
 
+  void parse_loop() {
+    std::unique_lock lock(parse_mu);
+    for (;;) {
+      parse_cv.wait(lock, [&] { return parse_pending || parse_stop; });
+      if (parse_stop) return;
+      rd_kafka_message_t* const* msgs = parse_msgs;
+      const std::size_t n = parse_n;
+      const std::int64_t now = parse_now;
+      lock.unlock();
+      parse_out.clear();
+      bool dead = false;
+      for (std::size_t i = 0; i < n; ++i)
+        if (!parse(msgs[i], now, parse_out)) dead = true;
+      lock.lock();
+      parse_dead = dead;
+      parse_pending = false;
+      parse_cv.notify_all();
+    }
+  }
+
+  // Parses `todo` into `batch` in order; false if any message was a dead letter.
+  bool parse_batch(const std::vector<rd_kafka_message_t*>& todo, std::int64_t now, std::vector<Measurement>& batch) {
+    bool any_dead = false;
+    std::size_t own = 0;  // the first message this thread parses
+    if (todo.size() >= kParallelParse && parse_thread.joinable()) {
+      own = todo.size() / 2;
+      std::lock_guard lock(parse_mu);
+      parse_msgs = todo.data();
+      parse_n = own;
+      parse_now = now;
+      parse_pending = true;
+      parse_cv.notify_all();
+    }
+    thread_local std::vector<Measurement> tail;
+    std::vector<Measurement>& mine = own > 0 ? tail : batch;
+    mine.clear();
+    for (std::size_t i = own; i < todo.size(); ++i)
+      if (!parse(todo[i], now, mine)) any_dead = true;
+    if (own > 0) {
+      std::unique_lock lock(parse_mu);
+      parse_cv.wait(lock, [&] { return !parse_pending; });
+      any_dead = any_dead || parse_dead;
+      batch.swap(parse_out);
+      batch.insert(batch.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
+      tail.clear();
+    }
+    return !any_dead;
+  }
+
   void process(rd_kafka_message_t** msgs, std::size_t n, std::vector<Measurement>& batch) {
     const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
     batch.clear();
     std::size_t consumed = 0;
-    bool any_dead = false;
+    thread_local std::vector<rd_kafka_message_t*> todo;
+    todo.clear();
     std::unique_lock lock(mu);
     for (std::size_t i = 0; i < n; ++i) {
       rd_kafka_message_t* m = msgs[i];
@@ -361,10 +425,11 @@ struct KafkaConsumer::Impl {
       st.next = m->offset + 1;
       st.touched = true;
       ++consumed;
-      lock.unlock();
-      if (!parse(m, now, batch)) any_dead = true;
-      lock.lock();
+      todo.push_back(m);
     }
+    lock.unlock();
+    const bool any_dead = !parse_batch(todo, now, batch);
+    lock.lock();
     // The offsets go into the same atomic write as the samples they produced.
     Storage::Batch extra;
     for (auto& [topic, ps] : parts)
@@ -478,6 +543,12 @@ struct KafkaConsumer::Impl {
     }
     buf_cv.notify_all();
     if (process_thread.joinable()) process_thread.join();
+    {
+      std::lock_guard lock(parse_mu);
+      parse_stop = true;
+    }
+    parse_cv.notify_all();
+    if (parse_thread.joinable()) parse_thread.join();
     drop_buffered();
     if (dlq) rd_kafka_flush(dlq, 5000);
   }
@@ -623,6 +694,7 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
   for (const auto& t : opts.topics) list += (list.empty() ? "" : ",") + t;
   spdlog::info("kafka: consuming {} from {} as group {} (dead letters: {})", list, opts.bootstrap_servers,
                opts.group_id, opts.dead_letter_topic.empty() ? "off" : opts.dead_letter_topic);
+  if (std::thread::hardware_concurrency() > 1) I.parse_thread = std::thread([&I] { I.parse_loop(); });
   I.process_thread = std::thread([&I] { I.process_loop(); });
   I.thread = std::thread([&I] { I.run(); });
   return c;

@@ -578,7 +578,7 @@ void put_double_column(std::string& out, const double* v, std::size_t n) {
       if (ok) {
         const std::int64_t lim = kMantissaLimitOver[K - f.k];
         ok = f.m < lim && f.m > -lim;
-        m = f.m * kPow10i[K - f.k];
+        if (ok) m = f.m * kPow10i[K - f.k];
       }
       s.exc[i] = !ok;
       if (!ok) {

@@ -11,14 +11,24 @@
 namespace vigil {
 
 // -- log entries ------------------------------------------------------------------------------
-// An entry is a sequence of records: sid u64 | time | kind u8 | 8-byte value or 56-byte Agg.
+// An entry is a sequence of records, each relative to the one before (the first to sid 0, time 0):
+// zigzag varint sid change | zigzag varint time change | kind u8 | 8-byte value (kind 0) or
+// 56-byte Agg (kind 1). A batch's records usually sit on neighbouring series at one time: about
+// 11 bytes a sample instead of 25, which is what the write-ahead log and the log's memtable carry.
 
 void encode_log_entry(const std::vector<LogRecord>& records, std::string& out) {
   out.clear();
-  out.reserve(records.size() * 25);
+  out.reserve(records.size() * 12);
+  std::uint64_t prev_sid = 0, prev_time = 0;
+  auto zigzag = [](std::uint64_t d) {
+    const auto v = static_cast<std::int64_t>(d);
+    return (d << 1) ^ static_cast<std::uint64_t>(v >> 63);
+  };
   for (const auto& r : records) {
-    enc::put_u64(out, r.sid);
-    enc::put_time(out, r.time);
+    enc::put_varint(out, zigzag(r.sid - prev_sid));
+    enc::put_varint(out, zigzag(static_cast<std::uint64_t>(r.time) - prev_time));
+    prev_sid = r.sid;
+    prev_time = static_cast<std::uint64_t>(r.time);
     if (enc::is_single_value(r.agg, r.time)) {
       out.push_back('\0');
       enc::put_f64(out, r.agg.sum);
@@ -33,21 +43,27 @@ bool decode_log_entry(std::string_view in, std::vector<LogRecord>& out) {
   out.clear();
   const char* p = in.data();
   const char* end = p + in.size();
+  std::uint64_t sid = 0, time = 0;
+  auto unzigzag = [](std::uint64_t z) { return (z >> 1) ^ (~(z & 1) + 1); };
   while (p < end) {
-    if (end - p < 17) return false;
+    std::uint64_t dsid, dtime;
+    if (!enc::get_varint(p, end, dsid) || !enc::get_varint(p, end, dtime) || p >= end) return false;
+    sid += unzigzag(dsid);
+    time += unzigzag(dtime);
     LogRecord r;
-    r.sid = enc::get_u64(p);
-    r.time = enc::get_time(p + 8);
-    char kind = p[16];
-    p += 17;
+    r.sid = sid;
+    r.time = static_cast<std::int64_t>(time);
+    char kind = *p++;
     if (kind == '\0') {
       if (end - p < 8) return false;
       r.agg = Agg::of_value(enc::get_f64(p), r.time);
       p += 8;
-    } else {
+    } else if (kind == '\1') {
       if (end - p < static_cast<std::ptrdiff_t>(enc::kAggSize)) return false;
       if (!enc::get_agg(std::string_view(p, enc::kAggSize), r.agg)) return false;
       p += enc::kAggSize;
+    } else {
+      return false;
     }
     out.push_back(r);
   }

@@ -108,6 +108,22 @@ TEST(LogEntry, encodes_values_and_summaries) {
   EXPECT_EQ(out[1].agg.max, 7);
   EXPECT_EQ(out[1].agg.sumsq, 66);
   EXPECT_FALSE(decode_log_entry(s.substr(0, s.size() - 3), out)) << "truncated entry is rejected";
+  // Records relative to the one before: extreme ids and times, going back and forth.
+  std::vector<LogRecord> wide = {{~0ull, INT64_MAX, Agg::of_value(1, INT64_MAX)},
+                                 {0, INT64_MIN, Agg::of_value(-2, INT64_MIN)},
+                                 {1ull << 63, 0, Agg::of_value(3, 0)},
+                                 {5, 1700000000, Agg::of_value(88.331, 1700000000)},
+                                 {6, 1700000000, Agg::of_value(12.5, 1700000000)}};
+  encode_log_entry(wide, s);
+  EXPECT_LT(s.size(), 5u * 25) << "neighbouring records take a few bytes besides their value";
+  ASSERT_TRUE(decode_log_entry(s, out));
+  ASSERT_EQ(out.size(), wide.size());
+  for (std::size_t i = 0; i < wide.size(); ++i) {
+    EXPECT_EQ(out[i].sid, wide[i].sid) << i;
+    EXPECT_EQ(out[i].time, wide[i].time) << i;
+    EXPECT_EQ(out[i].agg.sum, wide[i].agg.sum) << i;
+  }
+  EXPECT_FALSE(decode_log_entry(std::string("\x02\x00\x07", 3), out)) << "unknown record kind";
 }
 
 TEST_F(ShardStateTest, flush_writes_raw_samples_and_every_rollup_resolution) {
