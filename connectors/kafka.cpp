@@ -130,7 +130,7 @@ struct KafkaConsumer::Impl {
   bool paused = false;
 
   std::atomic<std::uint64_t> messages{0}, samples{0}, batches{0}, dead_letters{0}, dead_letter_errors{0},
-      rebalances{0}, pauses{0}, stale_skipped{0}, consumer_errors{0}, ingest_errors{0};
+      rebalances{0}, pauses{0}, stale_skipped{0}, consumer_errors{0}, ingest_errors{0}, split_batches{0};
   std::map<std::string, std::uint64_t> bad_by_reason;  // guarded by mu
   RateLimitedLog bad_log, error_log;
   Clock::time_point last_commit{};
@@ -372,6 +372,7 @@ struct KafkaConsumer::Impl {
     std::size_t own = 0;  // the first message this thread parses
     if (todo.size() >= kParallelParse && parse_thread.joinable()) {
       own = todo.size() / 2;
+      split_batches.fetch_add(1);
       std::lock_guard lock(parse_mu);
       parse_msgs = todo.data();
       parse_n = own;
@@ -729,6 +730,8 @@ std::string KafkaConsumer::metrics_text() {
       I.dead_letter_errors.load());
   one("vigil_kafka_prefetch_bytes", "gauge", "Consumed messages waiting to be parsed (bytes, with overhead).",
       I.buffered_bytes.load());
+  one("vigil_kafka_split_batches_total", "counter", "Consumed batches parsed in two halves on two threads.",
+      I.split_batches.load());
   one("vigil_kafka_rebalances_total", "counter", "Partition assignments and revocations.", I.rebalances.load());
   one("vigil_kafka_pauses_total", "counter", "Times the partitions were paused for backpressure.",
       I.pauses.load());
