@@ -180,11 +180,17 @@ struct Engine::Impl {
       if (seen != flushed && now - since >= idle + shared.flush_interval) {
         lock.unlock();
         storage->flush();
-        // Rollup reads fold one merge operand per level-0 file holding the key: once ingest is
-        // quiet, the level-0 files of the rollup families are compacted into level 1 — when they
-        // hold at least a quarter of level 1's bytes (after a burst, not after every trickle).
+        // Rollup and raw reads fold one merge operand per level-0 file holding the key, and each
+        // operand keeps its own key and block heads on disk: once ingest is quiet, the level-0
+        // files of the rollup and raw families are compacted into level 1 — when they hold at
+        // least a quarter of level 1's bytes (after a burst, not after every trickle).
         for (int r = 0; r < kResolutionCount; ++r)
           if (storage->compact_level0(rollup_cf(r), 1, 4) > 0) idle_compactions.fetch_add(1);
+        if (storage->compact_level0(Cf::raw, 1, 4) > 0) idle_compactions.fetch_add(1);
+        // Ingest-log entries that reached a level-0 file before the flush that applied them
+        // deleted them: compacted with their tombstones, both are gone (the log family holds only
+        // what is not applied yet, so this is small whatever level 1 holds).
+        if (storage->compact_level0(Cf::log, 1, 1'000'000) > 0) idle_compactions.fetch_add(1);
 #if defined(__GLIBC__)
         // Give the heap that a burst of new series left behind (pending shard state, parse
         // buffers; freed but held by malloc's per-thread arenas) back to the system.
@@ -421,8 +427,9 @@ std::string Engine::metrics_text() {
        I.shared.flush_errors.load());
   line("vigil_idle_memtable_flushes_total", "counter", "Memtable flushes after ingest went quiet.",
        I.idle_flushes.load());
-  line("vigil_idle_rollup_compactions_total", "counter",
-       "Rollup families whose level-0 files were compacted after ingest went quiet.", I.idle_compactions.load());
+  line("vigil_idle_compactions_total", "counter",
+       "Column families (rollups, raw samples, ingest log) whose level-0 files were compacted after ingest went quiet.",
+       I.idle_compactions.load());
   line("vigil_series", "gauge", "Known series.", I.series->size());
   line("vigil_metrics", "gauge", "Known metrics.", I.catalog->size());
   line("vigil_shards", "gauge", "Shard actors.", I.shards.size());
