@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "actors/engine.hpp"
 #include "engine/store_reader.hpp"
@@ -96,6 +99,65 @@ TEST(EngineSync, flushes_what_was_accepted_since_the_last_sync_and_skips_when_no
     EXPECT_EQ(count_at(1700000040 / 60 * 60 + round * 60), 10) << "round " << round;
     ASSERT_TRUE(e->sync()) << "a second sync with nothing new";
     EXPECT_EQ(count_at(1700000040 / 60 * 60 + round * 60), 10);
+  }
+  e->shutdown();
+  e.reset();
+  fs::remove_all(dir);
+}
+
+
+// A /metrics value by its full name (labels included); -1 when absent.
+double metric(Engine& e, const std::string& name) {
+  const std::string text = e.metrics_text();
+  const std::string key = "\n" + name + " ";
+  auto at = text.find(key);
+  if (at == std::string::npos) return -1;
+  return std::strtod(text.c_str() + at + key.size(), nullptr);
+}
+
+TEST(EngineIdle, maintenance_compacts_away_log_entries_that_reached_level0_and_keeps_the_samples) {
+  fs::path dir = fs::temp_directory_path() / ("vigil_idle_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  EngineOptions o;
+  o.data_dir = dir.string();
+  o.shards = 2;
+  o.flush_interval_ms = 300;
+  o.idle_flush_ms = 100;
+  std::string err;
+  auto e = Engine::open(o, err);
+  ASSERT_TRUE(e) << err;
+  std::vector<Measurement> ms;
+  for (int h = 0; h < 500; ++h) {
+    Measurement m;
+    m.name = "cpu";
+    m.tags = {{"host", "h" + std::to_string(h)}};
+    m.time = 1700000040;
+    m.agg = Agg::of_value(h, m.time);
+    ms.push_back(m);
+  }
+  ASSERT_TRUE(e->ingest(ms, ms[0].time).ok);
+  // The memtables go to level 0 before the shards' timed flush deletes the log entries.
+  e->storage().flush();
+  const std::string log_bytes = "vigil_rocksdb_sst_bytes{cf=\"log\"}";
+  EXPECT_GT(metric(*e, log_bytes), 0) << "the log entries are in a level-0 file";
+  // After the shard flush and the quiet period: compacted away with their tombstones.
+  bool done = false;
+  for (int i = 0; i < 100 && !done; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    done = metric(*e, "vigil_idle_compactions_total") >= 1 && metric(*e, log_bytes) == 0;
+  }
+  EXPECT_TRUE(done) << "log family SST bytes " << metric(*e, log_bytes) << ", idle compactions "
+                    << metric(*e, "vigil_idle_compactions_total");
+  {
+    StoreReader r(e->storage(), e->series());  // closed (its cursors with it) before the engine
+    double n = 0, sum = 0;
+    for (const auto& ref : r.series_of("cpu"))
+      r.read_raw(ref.id, 1700000000, 1700000100, [&](std::int64_t, const Agg& a) {
+        n += a.count;
+        sum += a.sum;
+      });
+    EXPECT_EQ(n, 500);
+    EXPECT_EQ(sum, 499 * 500 / 2);
   }
   e->shutdown();
   e.reset();
