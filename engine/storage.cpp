@@ -21,12 +21,10 @@ namespace vigil {
 
 namespace {
 
-// Folds rollup blocks (engine/encoding.hpp): the block of a series' chunk is the merge, bucket by
-// bucket, of every operand written to it. Reads and compactions fold all pending operands of a key
-// in one pass; operands are folded in write order, so `last` ties resolve as they did in memory.
-class RollupMergeOperator : public rocksdb::MergeOperator {
+// A merge operator that folds a key's value and operands, oldest first, into one value: the same
+// for a full merge (a value below the operands, or none) and a partial one (operands only).
+class FoldingMergeOperator : public rocksdb::MergeOperator {
  public:
-  explicit RollupMergeOperator(std::int64_t res) : res_(res) {}
   bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
     std::vector<rocksdb::Slice> parts;
     parts.reserve(in.operand_list.size() + 1);
@@ -39,12 +37,23 @@ class RollupMergeOperator : public rocksdb::MergeOperator {
     std::vector<rocksdb::Slice> parts(operands.begin(), operands.end());
     return fold(key, parts, *new_value);
   }
+
+ protected:
+  virtual bool fold(const rocksdb::Slice& key, const std::vector<rocksdb::Slice>& parts, std::string& out) const = 0;
+};
+
+// Folds rollup blocks (engine/encoding.hpp): the block of a series' chunk is the merge, bucket by
+// bucket, of every operand written to it. Reads and compactions fold all pending operands of a key
+// in one pass; operands are folded in write order, so `last` ties resolve as they did in memory.
+class RollupMergeOperator : public FoldingMergeOperator {
+ public:
+  explicit RollupMergeOperator(std::int64_t res) : res_(res) {}
   const char* Name() const override { return "vigil.RollupBlockMerge"; }
 
  private:
   // Each part is sorted by bucket index; folding goes through a per-thread dense array of the
   // chunk's buckets (parts in write order), then writes the touched buckets in index order.
-  bool fold(const rocksdb::Slice& key, const std::vector<rocksdb::Slice>& parts, std::string& out) const {
+  bool fold(const rocksdb::Slice& key, const std::vector<rocksdb::Slice>& parts, std::string& out) const override {
     // One block alone (the usual read once the operands were folded by a flush or compaction)
     // is already in its final form.
     if (parts.size() == 1) {
@@ -93,24 +102,12 @@ class RollupMergeOperator : public rocksdb::MergeOperator {
 // time order (arrival order among equal times: the sort is stable over write order) and written
 // again as blocks of up to kRawBlockRecords. So a merge rewrites at most a block's worth of old
 // records besides the new ones.
-class RawMergeOperator : public rocksdb::MergeOperator {
+class RawMergeOperator : public FoldingMergeOperator {
  public:
-  bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
-    std::vector<rocksdb::Slice> parts;
-    parts.reserve(in.operand_list.size() + 1);
-    if (in.existing_value != nullptr) parts.push_back(*in.existing_value);
-    for (const auto& op : in.operand_list) parts.push_back(op);
-    return fold(in.key, parts, out->new_value);
-  }
-  bool PartialMergeMulti(const rocksdb::Slice& key, const std::deque<rocksdb::Slice>& operands,
-                         std::string* new_value, rocksdb::Logger*) const override {
-    std::vector<rocksdb::Slice> parts(operands.begin(), operands.end());
-    return fold(key, parts, *new_value);
-  }
   const char* Name() const override { return "vigil.RawBlockMerge"; }
 
  private:
-  static bool fold(const rocksdb::Slice& key, const std::vector<rocksdb::Slice>& parts, std::string& out) {
+  bool fold(const rocksdb::Slice& key, const std::vector<rocksdb::Slice>& parts, std::string& out) const override {
     if (parts.size() == 1) {
       out.assign(parts[0].data(), parts[0].size());
       return true;
