@@ -33,10 +33,12 @@ double from_ordered(std::int64_t o) {
   std::memcpy(&d, &b, 8);
   return d;
 }
-std::uint64_t zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+// A single-sample aggregate: count 1, min = max = last = sum, sum_squares = sum².
+bool single_entry(const Agg& a) {
+  const std::uint64_t s = bits_of(a.sum);
+  return a.count == 1 && bits_of(a.min) == s && bits_of(a.max) == s && bits_of(a.last) == s &&
+         bits_of(a.sumsq) == bits_of(a.sum * a.sum);
 }
-std::int64_t unzigzag(std::uint64_t z) { return static_cast<std::int64_t>(z >> 1) ^ -static_cast<std::int64_t>(z & 1); }
 
 // Tag t < 250: k = t / 25 decimals, c = t % 25 / 5 - 2 units in the last place, w = t % 5 + 1
 // bytes of zigzag mantissa, little-endian.
@@ -112,7 +114,6 @@ DecimalForm decimal_form(double v, int hint = -1, bool any_places = false) {
     if (k != hint && decimal_at(v, k, want, ov, f)) return f;
   return f;
 }
-
 
 int bytes_for(std::uint64_t z) {
   int w = 1;
@@ -244,9 +245,7 @@ bool get_double_after_tag(unsigned char tag, const char*& p, const char* end, do
 bool get_double(const char*& p, const char* end, double& v) { return read_double(p, end, v); }
 
 void put_compact_agg(std::string& out, const Agg& a, std::int64_t ref) {
-  const std::uint64_t s = bits_of(a.sum);
-  const bool single = a.count == 1 && bits_of(a.min) == s && bits_of(a.max) == s && bits_of(a.last) == s &&
-                      bits_of(a.sumsq) == bits_of(a.sum * a.sum);
+  const bool single = single_entry(a);
   const bool whole = a.count >= 0 && a.count < kMantissaLimit && a.count == std::floor(a.count) &&
                      !std::signbit(a.count);
   out.push_back(static_cast<char>((single ? 1 : 0) | (whole ? 0 : 2)));
@@ -594,9 +593,10 @@ void put_double_column(std::string& out, const double* v, std::size_t n) {
     }
     return ne;
   };
-  auto widths = [&](int& mb, int& db, int& cb) {
+  auto widths = [&](int& mb, int& db, int& cb, int& clo) {
     std::int64_t lo = s.m[0], hi = s.m[0];
-    int clo = 2, chi = -2;
+    int chi = -2;
+    clo = 2;
     for (std::size_t i = 0; i < n; ++i) {
       lo = std::min(lo, s.m[i]);
       hi = std::max(hi, s.m[i]);
@@ -615,13 +615,14 @@ void put_double_column(std::string& out, const double* v, std::size_t n) {
     db = bit_width64(static_cast<std::uint64_t>(dhi) - static_cast<std::uint64_t>(dlo));
   };
   int prepared = -1;
-  int mb = 0, db = 0, cb = 0;  // the widths at `prepared`
+  int mb = 0, db = 0, cb = 0, clo = 0;  // the widths and the least c at `prepared`
+  std::size_t ne = 0;                   // its exceptions
   const int candidates[2] = {kcover, kmax};
   for (int K : candidates) {
     if (K < 0 || K == prepared || n == 0) continue;
-    const std::size_t ne = prepare(K);
+    ne = prepare(K);
     prepared = K;
-    widths(mb, db, cb);
+    widths(mb, db, cb, clo);
     const bool delta = n * static_cast<std::size_t>(db) + 64 < n * static_cast<std::size_t>(mb);  // + the first mantissa
     const std::size_t bits = n * static_cast<std::size_t>((delta ? db : mb) + cb) + 72 * ne + 64;
     if (bits < best_bits) {
@@ -640,14 +641,8 @@ void put_double_column(std::string& out, const double* v, std::size_t n) {
   }
   const int K = best_k;
   if (prepared != K) {
-    prepare(K);
-    widths(mb, db, cb);
-  }
-  int clo = 2;
-  std::size_t ne = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    clo = std::min(clo, s.exc[i] ? 0 : s.form[i].c);
-    ne += s.exc[i];
+    ne = prepare(K);
+    widths(mb, db, cb, clo);
   }
   const bool has_c = cb > 0 || clo != 0;
   body.push_back(static_cast<char>((best_delta ? kColumnDelta : kColumnDecimal) | (K << 2) | (has_c ? 0x40 : 0) |
@@ -756,12 +751,6 @@ bool get_double_column(const char*& p, const char* end, std::size_t n, double* o
 // -- rollup blocks ---------------------------------------------------------------------------------
 
 namespace {
-
-bool single_entry(const Agg& a) {
-  const std::uint64_t s = bits_of(a.sum);
-  return a.count == 1 && bits_of(a.min) == s && bits_of(a.max) == s && bits_of(a.last) == s &&
-         bits_of(a.sumsq) == bits_of(a.sum * a.sum);
-}
 
 struct WriterScratch {
   std::vector<double> col;
@@ -945,7 +934,6 @@ void RawBlockWriter::put_block(std::size_t from, std::size_t n) {
   out_.push_back(static_cast<char>(aggs ? 1 : 0));
   put_varint(out_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(time[0]) - static_cast<std::uint64_t>(ref_))));
   auto& s = writer_scratch();
-  s.ints.resize(n);
   s.col.resize(n);
   // The first delta, then the times as delta-of-delta: zero for regular spacing.
   s.zz.resize(n);
@@ -1043,14 +1031,6 @@ bool get_raw_records(std::string_view value, std::int64_t ref, std::vector<std::
   return true;
 }
 
-bool for_each_raw_record(std::string_view value, std::int64_t ref,
-                         const std::function<void(std::int64_t, const Agg&)>& fn) {
-  // Not per-thread scratch: fn may decode another value on this thread.
-  std::vector<std::pair<std::int64_t, Agg>> records;
-  if (!get_raw_records(value, ref, records)) return false;
-  for (const auto& [t, a] : records) fn(t, a);
-  return true;
-}
 
 std::string series_key(std::string_view metric_key, const Tags& tags) {
   std::string k;

@@ -6,7 +6,6 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +25,14 @@ inline std::uint64_t get_u64(const char* p) {
   std::uint64_t v;
   std::memcpy(&v, p, 8);
   return __builtin_bswap64(v);
+}
+
+// Signed integers as unsigned ones with small magnitudes small (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...).
+inline std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+inline std::int64_t unzigzag(std::uint64_t z) {
+  return static_cast<std::int64_t>(z >> 1) ^ -static_cast<std::int64_t>(z & 1);
 }
 
 inline void put_u16(std::string& out, std::uint16_t v) {
@@ -305,9 +312,6 @@ bool skip_raw_block(const char*& p, const char* end, std::size_t& n);
 // Appends the records of a value (one or more blocks) to `out`; false (and nothing appended) if
 // malformed.
 bool get_raw_records(std::string_view value, std::int64_t ref, std::vector<std::pair<std::int64_t, Agg>>& out);
-// Calls fn(t, agg) for each record of a value; false (and no call) if malformed.
-bool for_each_raw_record(std::string_view value, std::int64_t ref,
-                         const std::function<void(std::int64_t, const Agg&)>& fn);
 
 // log CF: shard | sequence
 inline std::string log_key(std::uint16_t shard, std::uint64_t seq) {

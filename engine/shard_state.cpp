@@ -19,14 +19,10 @@ namespace vigil {
 void encode_log_entry(const std::vector<LogRecord>& records, std::string& out) {
   out.clear();
   out.reserve(records.size() * 12);
-  std::uint64_t prev_sid = 0, prev_time = 0;
-  auto zigzag = [](std::uint64_t d) {
-    const auto v = static_cast<std::int64_t>(d);
-    return (d << 1) ^ static_cast<std::uint64_t>(v >> 63);
-  };
+  std::uint64_t prev_sid = 0, prev_time = 0;  // changes wrap: any two values have one
   for (const auto& r : records) {
-    enc::put_varint(out, zigzag(r.sid - prev_sid));
-    enc::put_varint(out, zigzag(static_cast<std::uint64_t>(r.time) - prev_time));
+    enc::put_varint(out, enc::zigzag(static_cast<std::int64_t>(r.sid - prev_sid)));
+    enc::put_varint(out, enc::zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(r.time) - prev_time)));
     prev_sid = r.sid;
     prev_time = static_cast<std::uint64_t>(r.time);
     if (enc::is_single_value(r.agg, r.time)) {
@@ -44,12 +40,11 @@ bool decode_log_entry(std::string_view in, std::vector<LogRecord>& out) {
   const char* p = in.data();
   const char* end = p + in.size();
   std::uint64_t sid = 0, time = 0;
-  auto unzigzag = [](std::uint64_t z) { return (z >> 1) ^ (~(z & 1) + 1); };
   while (p < end) {
     std::uint64_t dsid, dtime;
     if (!enc::get_varint(p, end, dsid) || !enc::get_varint(p, end, dtime) || p >= end) return false;
-    sid += unzigzag(dsid);
-    time += unzigzag(dtime);
+    sid += static_cast<std::uint64_t>(enc::unzigzag(dsid));
+    time += static_cast<std::uint64_t>(enc::unzigzag(dtime));
     LogRecord r;
     r.sid = sid;
     r.time = static_cast<std::int64_t>(time);

@@ -30,16 +30,27 @@ class FoldingMergeOperator : public rocksdb::MergeOperator {
     parts.reserve(in.operand_list.size() + 1);
     if (in.existing_value != nullptr) parts.push_back(*in.existing_value);
     for (const auto& op : in.operand_list) parts.push_back(op);
-    return fold(in.key, parts, out->new_value);
+    return fold_parts(in.key, parts, out->new_value);
   }
   bool PartialMergeMulti(const rocksdb::Slice& key, const std::deque<rocksdb::Slice>& operands,
                          std::string* new_value, rocksdb::Logger*) const override {
     std::vector<rocksdb::Slice> parts(operands.begin(), operands.end());
-    return fold(key, parts, *new_value);
+    return fold_parts(key, parts, *new_value);
   }
 
  protected:
+  // Two or more parts (a value alone is already in its final form: the usual read once the
+  // operands were folded by a flush or a compaction).
   virtual bool fold(const rocksdb::Slice& key, const std::vector<rocksdb::Slice>& parts, std::string& out) const = 0;
+
+ private:
+  bool fold_parts(const rocksdb::Slice& key, const std::vector<rocksdb::Slice>& parts, std::string& out) const {
+    if (parts.size() == 1) {
+      out.assign(parts[0].data(), parts[0].size());
+      return true;
+    }
+    return fold(key, parts, out);
+  }
 };
 
 // Folds rollup blocks (engine/encoding.hpp): the block of a series' chunk is the merge, bucket by
@@ -54,12 +65,6 @@ class RollupMergeOperator : public FoldingMergeOperator {
   // Each part is sorted by bucket index; folding goes through a per-thread dense array of the
   // chunk's buckets (parts in write order), then writes the touched buckets in index order.
   bool fold(const rocksdb::Slice& key, const std::vector<rocksdb::Slice>& parts, std::string& out) const override {
-    // One block alone (the usual read once the operands were folded by a flush or compaction)
-    // is already in its final form.
-    if (parts.size() == 1) {
-      out.assign(parts[0].data(), parts[0].size());
-      return true;
-    }
     if (key.size() != 16) return false;
     const std::int64_t chunk = enc::get_time(key.data() + 8);
     struct Scratch {
@@ -108,10 +113,6 @@ class RawMergeOperator : public FoldingMergeOperator {
 
  private:
   bool fold(const rocksdb::Slice& key, const std::vector<rocksdb::Slice>& parts, std::string& out) const override {
-    if (parts.size() == 1) {
-      out.assign(parts[0].data(), parts[0].size());
-      return true;
-    }
     if (key.size() != enc::kRawKeySize) return false;
     const std::int64_t day = enc::get_time(key.data() + 8);
     thread_local std::vector<std::pair<std::int64_t, Agg>> records;

@@ -186,9 +186,11 @@ void StoreReader::read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
   for (c.seek(begin); c.valid() && c.key() < std::string_view(end); c.next()) {
     auto k = c.key();
     if (k.size() != enc::kRawKeySize) continue;
-    enc::for_each_raw_record(c.value(), enc::get_time(k.data() + 8), [&](std::int64_t t, const Agg& a) {
-      if (t >= from && t <= to) out.emplace_back(t, a);
-    });
+    const std::size_t before = out.size();
+    enc::get_raw_records(c.value(), enc::get_time(k.data() + 8), out);
+    out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(),
+                             [&](const auto& r) { return r.first < from || r.first > to; }),
+              out.end());
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [t, a] : out) fn(t, a);

@@ -61,7 +61,9 @@ class ShardStateTest : public ::testing::Test {
     std::string p;
     enc::put_u64(p, sid);
     storage_->scan_prefix(Cf::raw, p, [&](std::string_view k, std::string_view v) {
-      EXPECT_TRUE(enc::for_each_raw_record(v, enc::get_time(k.data() + 8), [&](std::int64_t, const Agg&) { ++n; }));
+      std::vector<std::pair<std::int64_t, Agg>> records;
+      EXPECT_TRUE(enc::get_raw_records(v, enc::get_time(k.data() + 8), records));
+      n += records.size();
       return true;
     });
     return n;
