@@ -283,13 +283,24 @@ IngestResult Engine::ingest(const std::vector<Measurement>& ms, std::int64_t now
     res.ok = false;
     return res;
   }
-  std::vector<std::string> keys;
-  keys.reserve(ms.size());
+  // The batch's series keys in one buffer; a batch is mostly one metric, so its key is
+  // computed once per run of equal names.
+  thread_local std::string key_buf;
+  thread_local std::vector<std::size_t> key_end;
+  thread_local std::vector<std::string_view> keys;
+  key_buf.clear();
+  key_end.clear();
+  keys.clear();
   std::string mkey;
+  const std::string* prev_name = nullptr;
   for (const auto& m : ms) {
-    mkey = metric_key(m.name);
-    keys.push_back(enc::series_key(mkey, m.tags));
+    if (prev_name == nullptr || m.name != *prev_name) mkey = metric_key(m.name);
+    prev_name = &m.name;
+    enc::append_series_key(key_buf, mkey, m.tags);
+    key_end.push_back(key_buf.size());
   }
+  for (std::size_t i = 0, begin = 0; i < key_end.size(); begin = key_end[i++])
+    keys.emplace_back(key_buf.data() + begin, key_end[i] - begin);
   std::vector<std::uint64_t> ids;
   if (!I.series->resolve(keys, ids, res.error)) {
     res.ok = false;

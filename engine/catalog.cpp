@@ -63,7 +63,11 @@ bool Catalog::ensure(const std::vector<Measurement>& ms, std::int64_t now, std::
   std::lock_guard lock(mu_);
   Storage::Batch batch;
   std::map<std::string, MetricInfo> created;
+  const std::string* prev = nullptr;
   for (const auto& m : ms) {
+    // A batch is mostly one metric: a name equal to the one before was handled already.
+    if (prev != nullptr && m.name == *prev) continue;
+    prev = &m.name;
     std::string key = metric_key(m.name);
     if (metrics_.find(key) != metrics_.end() || created.count(key)) continue;
     MetricInfo info;

@@ -919,22 +919,23 @@ RollupScratch::~RollupScratch() { --rollup_pool().depth; }
 // -- raw blocks -------------------------------------------------------------------------------------
 
 void RawBlockWriter::finish() {
+  std::size_t next_agg = 0;
   for (std::size_t at = 0; at < time_.size(); at += kRawBlockRecords)
-    put_block(at, std::min(time_.size() - at, kRawBlockRecords));
+    put_block(at, std::min(time_.size() - at, kRawBlockRecords), next_agg);
   time_.clear();
-  agg_.clear();
+  value_.clear();
+  aggs_.clear();
 }
 
-void RawBlockWriter::put_block(std::size_t from, std::size_t n) {
+void RawBlockWriter::put_block(std::size_t from, std::size_t n, std::size_t& next_agg) {
   const std::int64_t* time = time_.data() + from;
-  const Agg* agg = agg_.data() + from;
-  std::size_t aggs = 0;
-  for (std::size_t i = 0; i < n; ++i) aggs += !is_single_value(agg[i], time[i]);
+  std::size_t agg_end = next_agg;
+  while (agg_end < aggs_.size() && aggs_[agg_end].first < from + n) ++agg_end;
+  const std::size_t aggs = agg_end - next_agg;
   put_varint(out_, n);
   out_.push_back(static_cast<char>(aggs ? 1 : 0));
   put_varint(out_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(time[0]) - static_cast<std::uint64_t>(ref_))));
   auto& s = writer_scratch();
-  s.col.resize(n);
   // The first delta, then the times as delta-of-delta: zero for regular spacing.
   s.zz.resize(n);
   std::uint64_t prev_delta = 0;
@@ -947,15 +948,14 @@ void RawBlockWriter::put_block(std::size_t from, std::size_t n) {
     put_varint(out_, s.zz[0]);
     put_patched_column(out_, s.zz.data() + 1, n - 2);
   }
-  for (std::size_t i = 0; i < n; ++i) s.col[i] = agg[i].sum;
-  put_double_column(out_, s.col.data(), n);
+  put_double_column(out_, value_.data() + from, n);
   if (aggs) {
     put_varint(out_, aggs);
     std::size_t next = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (is_single_value(agg[i], time[i])) continue;
+    for (; next_agg < agg_end; ++next_agg) {
+      const std::size_t i = aggs_[next_agg].first - from;
       put_varint(out_, i - next);
-      put_compact_agg(out_, agg[i], time[i]);
+      put_compact_agg(out_, aggs_[next_agg].second, time[i]);
       next = i + 1;
     }
   }
@@ -1032,21 +1032,25 @@ bool get_raw_records(std::string_view value, std::int64_t ref, std::vector<std::
 }
 
 
+void append_series_key(std::string& out, std::string_view metric_key, const Tags& tags) {
+  out.append(metric_key);
+  out.push_back('\0');
+  bool first = true;
+  for (const auto& t : tags) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append(t.first);
+    out.push_back('=');
+    out.append(t.second);
+  }
+}
+
 std::string series_key(std::string_view metric_key, const Tags& tags) {
   std::string k;
   std::size_t n = metric_key.size() + 1;
   for (const auto& t : tags) n += t.first.size() + t.second.size() + 2;
   k.reserve(n);
-  k.append(metric_key);
-  k.push_back('\0');
-  bool first = true;
-  for (const auto& t : tags) {
-    if (!first) k.push_back(',');
-    first = false;
-    k.append(t.first);
-    k.push_back('=');
-    k.append(t.second);
-  }
+  append_series_key(k, metric_key, tags);
   return k;
 }
 

@@ -212,6 +212,12 @@ class RollupBlockWriter {
   bool empty() const { return index_.empty(); }
   // Appends the block to the output and starts a new one (same chunk and resolution).
   void finish();
+  // Drops unfinished entries and moves to another chunk (same resolution).
+  void reset(std::int64_t chunk) {
+    chunk_ = chunk;
+    index_.clear();
+    agg_.clear();
+  }
 
  private:
   std::string& out_;
@@ -292,20 +298,34 @@ class RawBlockWriter {
   // `ref`: the reference time of the blocks (their UTC day), which readers pass back.
   RawBlockWriter(std::string& out, std::int64_t ref) : out_(out), ref_(ref) {}
   void add(std::int64_t t, const Agg& a) {
+    if (!is_single_value(a, t)) aggs_.emplace_back(time_.size(), a);
     time_.push_back(t);
-    agg_.push_back(a);
+    value_.push_back(a.sum);
+  }
+  void add_value(std::int64_t t, double x) {
+    time_.push_back(t);
+    value_.push_back(x);
   }
   bool empty() const { return time_.empty(); }
   // Appends the records added since the last finish, as blocks of up to kRawBlockRecords.
   void finish();
+  // Drops unfinished records and sets the reference time of the next blocks (one writer serves
+  // many series and days without allocating again).
+  void reset(std::int64_t ref) {
+    ref_ = ref;
+    time_.clear();
+    value_.clear();
+    aggs_.clear();
+  }
 
  private:
-  void put_block(std::size_t from, std::size_t n);
+  void put_block(std::size_t from, std::size_t n, std::size_t& next_agg);
 
   std::string& out_;
   std::int64_t ref_;
   std::vector<std::int64_t> time_;
-  std::vector<Agg> agg_;
+  std::vector<double> value_;                             // single values, or an aggregate's sum
+  std::vector<std::pair<std::size_t, Agg>> aggs_;         // the aggregate records, by record index
 };
 // Steps over the block at p; n its record count. False if malformed.
 bool skip_raw_block(const char*& p, const char* end, std::size_t& n);
@@ -325,6 +345,8 @@ inline std::string log_key(std::uint16_t shard, std::uint64_t seq) {
 // The canonical series key: lower-cased metric, NUL, then sorted `name=value` pairs joined by
 // ','. Tag names and values cannot contain '=', ',' or NUL, so the key is unambiguous.
 std::string series_key(std::string_view metric_key, const Tags& tags);
+// The same key appended to `out` (many keys in one buffer, no allocation per key).
+void append_series_key(std::string& out, std::string_view metric_key, const Tags& tags);
 // Splits a canonical series key back into metric key and tags; false if malformed.
 bool parse_series_key(std::string_view key, std::string& metric_key, Tags& tags);
 

@@ -438,7 +438,9 @@ class MeasurementsParser {
       ok = false;
     } else {
       std::string_view sv = name.get_string().value_unsafe();
-      if (!valid_metric_name(sv)) {
+      if (!accepted_name_.empty() && sv == accepted_name_) {
+        m.name.assign(sv.data(), sv.size());  // checked for the measurement before
+      } else if (!valid_metric_name(sv)) {
         error(index, "name", "must be 1-255 characters of A-Za-z0-9.:-_");
         ok = false;
       } else if (const char* why = policy_ ? policy_->refuses(sv) : nullptr) {
@@ -446,6 +448,7 @@ class MeasurementsParser {
         ok = false;
       } else {
         m.name.assign(sv.data(), sv.size());
+        accepted_name_ = sv;
       }
     }
 
@@ -588,6 +591,9 @@ class MeasurementsParser {
   Tags top_;
   std::optional<std::int64_t> default_time_;
   std::optional<std::int64_t> default_period_;
+  // The last name that passed the checks (a view into the parsed document): a batch mostly
+  // repeats one metric name, which is then checked once.
+  std::string_view accepted_name_;
 };
 
 void parse_dom(simdjson::dom::parser& parser, const char* buf, std::size_t len, ParseOutcome& out,

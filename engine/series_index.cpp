@@ -58,7 +58,7 @@ void KeyTable::rehash(std::size_t capacity) {
 
 // -- series index ---------------------------------------------------------------------------------
 
-const std::string* SeriesIndex::add_key_locked(const std::string& key, std::uint64_t id) {
+const std::string* SeriesIndex::add_key_locked(std::string_view key, std::uint64_t id) {
   auto [pos, fresh] = keys_.emplace(id, key);
   ids_.insert(KeyTable::hash(key), id, &pos->second);
   return &pos->second;
@@ -83,11 +83,17 @@ void SeriesIndex::load() {
   });
 }
 
-bool SeriesIndex::lookup_locked(const std::string& key, std::uint64_t& id) const {
+bool SeriesIndex::lookup_locked(std::string_view key, std::uint64_t& id) const {
   return ids_.find(key, KeyTable::hash(key), id);
 }
 
 bool SeriesIndex::resolve(const std::vector<std::string>& keys, std::vector<std::uint64_t>& ids,
+                          std::string& err) {
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  return resolve(views, ids, err);
+}
+
+bool SeriesIndex::resolve(const std::vector<std::string_view>& keys, std::vector<std::uint64_t>& ids,
                           std::string& err) {
   ids.assign(keys.size(), 0);
   bool missing = false;
@@ -111,7 +117,7 @@ bool SeriesIndex::resolve(const std::vector<std::string>& keys, std::vector<std:
   std::unique_lock lock(mu_);
   Storage::Batch batch;
   std::vector<std::pair<std::string, std::uint64_t>> created;
-  std::unordered_map<std::string, std::uint64_t> fresh;
+  std::unordered_map<std::string_view, std::uint64_t> fresh;
   std::uint64_t next = next_id_;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (ids[i] != 0) continue;
@@ -124,14 +130,15 @@ bool SeriesIndex::resolve(const std::vector<std::string>& keys, std::vector<std:
     std::uint64_t id = next++;
     fresh.emplace(keys[i], id);
     ids[i] = id;
-    std::string k = "k" + keys[i];
+    std::string k = "k";
+    k.append(keys[i]);
     std::string idv;
     enc::put_u64(idv, id);
     batch.put(Cf::series, k, idv);
     std::string ik = "i";
     enc::put_u64(ik, id);
     batch.put(Cf::series, ik, keys[i]);
-    created.emplace_back(keys[i], id);
+    created.emplace_back(std::string(keys[i]), id);
   }
   if (!storage_.write(batch, err)) {
     ids.clear();

@@ -61,6 +61,8 @@ class SeriesIndex {
 
   // Ids of the given canonical keys (engine/encoding.hpp series_key), parallel to `keys`. Missing
   // series are created, and their index entries are durable before this returns true.
+  bool resolve(const std::vector<std::string_view>& keys, std::vector<std::uint64_t>& ids,
+               std::string& err);
   bool resolve(const std::vector<std::string>& keys, std::vector<std::uint64_t>& ids,
                std::string& err);
 
@@ -84,8 +86,8 @@ class SeriesIndex {
   std::size_t size() const;
 
  private:
-  bool lookup_locked(const std::string& key, std::uint64_t& id) const;
-  const std::string* add_key_locked(const std::string& key, std::uint64_t id);
+  bool lookup_locked(std::string_view key, std::uint64_t& id) const;
+  const std::string* add_key_locked(std::string_view key, std::uint64_t id);
 
   Storage& storage_;
   mutable std::shared_mutex mu_;

@@ -129,22 +129,38 @@ bool ShardState::flush(std::string& err) {
 
   std::string v;
   std::vector<std::pair<std::int64_t, Agg>> raw;
+  enc::RawBlockWriter raw_writer(v, 0);  // one writer (and its buffers) for every series
   for (auto& [sid, p] : order) {
+    // One block per UTC day: reads of a time range only open the days it covers.
+    const auto& values = p->values;
+    if (p->aggs.empty() &&
+        std::is_sorted(values.begin(), values.end(), [](const auto& a, const auto& b) { return a.first < b.first; })) {
+      // The usual case: single values that arrived in time order.
+      for (std::size_t i = 0; i < values.size();) {
+        const std::int64_t day = floor_to(values[i].first, 86400);
+        v.clear();
+        raw_writer.reset(day);
+        for (; i < values.size() && floor_to(values[i].first, 86400) == day; ++i)
+          raw_writer.add_value(values[i].first, values[i].second);
+        raw_writer.finish();
+        batch.merge(Cf::raw, enc::raw_block_key(sid, day), v);
+      }
+      continue;
+    }
     // The series' samples in time order (arrival order among equal times).
     raw.clear();
-    raw.reserve(p->values.size() + p->aggs.size());
+    raw.reserve(values.size() + p->aggs.size());
     // Among samples of the same time, single values come before aggregates.
-    for (const auto& [t, x] : p->values) raw.emplace_back(t, Agg::of_value(x, t));
+    for (const auto& [t, x] : values) raw.emplace_back(t, Agg::of_value(x, t));
     raw.insert(raw.end(), p->aggs.begin(), p->aggs.end());
     std::stable_sort(raw.begin(), raw.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    // One block per UTC day: reads of a time range only open the days it covers.
     std::size_t i = 0;
     while (i < raw.size()) {
       std::int64_t day = floor_to(raw[i].first, 86400);
       v.clear();
-      enc::RawBlockWriter w(v, day);
-      for (; i < raw.size() && floor_to(raw[i].first, 86400) == day; ++i) w.add(raw[i].first, raw[i].second);
-      w.finish();
+      raw_writer.reset(day);
+      for (; i < raw.size() && floor_to(raw[i].first, 86400) == day; ++i) raw_writer.add(raw[i].first, raw[i].second);
+      raw_writer.finish();
       batch.merge(Cf::raw, enc::raw_block_key(sid, day), v);
     }
   }
@@ -165,11 +181,12 @@ bool ShardState::flush(std::string& err) {
     // One merge operand per series and chunk: the buckets of the chunk this flush touched, each
     // once (the parts of a bucket both closed and spilled are merged here).
     const std::int64_t res = kResolutions[r];
+    enc::RollupBlockWriter w(v, 0, res);
     for (std::size_t i = 0; i < buckets.size();) {
       const std::uint64_t sid = buckets[i].first.sid;
       const std::int64_t chunk = enc::rollup_chunk(buckets[i].first.bucket, res);
       v.clear();
-      enc::RollupBlockWriter w(v, chunk, res);
+      w.reset(chunk);
       while (i < buckets.size() && buckets[i].first.sid == sid &&
              enc::rollup_chunk(buckets[i].first.bucket, res) == chunk) {
         const std::int64_t bucket = buckets[i].first.bucket;

@@ -8,7 +8,7 @@
 //   raw        <series id u64><day><shard u16><flush seq u64> -> block of the series' samples
 //   rollup_<r> <series id u64><chunk start> -> block of bucket aggregates (engine/encoding.hpp;
 //              the merge operator folds the blocks written by successive flushes)
-//   meta "format" -> the storage format ("4"); other formats are refused at open
+//   meta "format" -> the storage format ("5"); other formats are refused at open
 //
 // Contract: a Batch is applied atomically; once write() returns true it survives a crash of the
 // process (through the WAL; with sync_writes it also survives power loss), except a batch marked
@@ -123,6 +123,8 @@ class Storage {
   // more than it saves); returns how many files were compacted. Merge operands of keys with
   // nothing older below become plain values, so reads no longer fold them.
   std::size_t compact_level0(Cf cf, std::size_t min_files, std::uint64_t l1_factor);
+  // Level-0 files of a column family (RocksDB's own compactions may be taking some of them).
+  std::size_t level0_files(Cf cf);
 
  private:
   Storage();
