@@ -335,6 +335,8 @@ class MeasurementsParser {
       if (err.empty()) {
         if (field.value.type() == element_type::NULL_VALUE) {
           t.remove = true;
+        } else if (field.value.type() == element_type::STRING) {
+          err = normalize_tag_value(field.value.get_string().value_unsafe(), t.value);
         } else if (!tag_value_text(field.value, t.value)) {
           err = "tag value must be a string, a number or null";
         } else {
@@ -352,11 +354,18 @@ class MeasurementsParser {
 
     s.sorted.clear();
     for (std::size_t i = 0; i < s.n; ++i) s.sorted.push_back(&s.items[i]);
-    // Sorted by name, then input order, so the last of duplicate names wins below.
-    std::sort(s.sorted.begin(), s.sorted.end(), [](const TagOverride* a, const TagOverride* b) {
+    // Sorted by name, then input order, so the last of duplicate names wins below (a measurement
+    // has a few tags: an insertion sort, unless a body sends many).
+    auto before = [](const TagOverride* a, const TagOverride* b) {
       int c = a->name.compare(b->name);
       return c != 0 ? c < 0 : a->order < b->order;
-    });
+    };
+    if (s.sorted.size() > 16) {
+      std::sort(s.sorted.begin(), s.sorted.end(), before);
+    } else {
+      for (std::size_t i = 1; i < s.sorted.size(); ++i)
+        for (std::size_t j = i; j > 0 && before(s.sorted[j], s.sorted[j - 1]); --j) std::swap(s.sorted[j], s.sorted[j - 1]);
+    }
 
     dst.clear();
     dst.reserve(top_.size() + s.n);

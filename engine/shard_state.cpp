@@ -132,10 +132,12 @@ bool ShardState::flush(std::string& err) {
   enc::RawBlockWriter raw_writer(v, 0);  // one writer (and its buffers) for every series
   for (auto& [sid, p] : order) {
     // One block per UTC day: reads of a time range only open the days it covers.
-    const auto& values = p->values;
-    if (p->aggs.empty() &&
-        std::is_sorted(values.begin(), values.end(), [](const auto& a, const auto& b) { return a.first < b.first; })) {
-      // The usual case: single values that arrived in time order.
+    if (p->aggs.empty()) {
+      // The usual case: single values only. Concurrent senders deliver a series' samples a little
+      // out of order, so they are sorted (stable: arrival order among equal times) when needed.
+      auto by_time = [](const auto& a, const auto& b) { return a.first < b.first; };
+      auto& values = p->values;
+      if (!std::is_sorted(values.begin(), values.end(), by_time)) std::stable_sort(values.begin(), values.end(), by_time);
       for (std::size_t i = 0; i < values.size();) {
         const std::int64_t day = floor_to(values[i].first, 86400);
         v.clear();
@@ -149,9 +151,9 @@ bool ShardState::flush(std::string& err) {
     }
     // The series' samples in time order (arrival order among equal times).
     raw.clear();
-    raw.reserve(values.size() + p->aggs.size());
+    raw.reserve(p->values.size() + p->aggs.size());
     // Among samples of the same time, single values come before aggregates.
-    for (const auto& [t, x] : values) raw.emplace_back(t, Agg::of_value(x, t));
+    for (const auto& [t, x] : p->values) raw.emplace_back(t, Agg::of_value(x, t));
     raw.insert(raw.end(), p->aggs.begin(), p->aggs.end());
     std::stable_sort(raw.begin(), raw.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::size_t i = 0;
