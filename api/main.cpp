@@ -127,6 +127,7 @@ int serve(const vigil::config::Config& cfg) {
   eo.data_dir = cfg.data_dir;
   eo.shards = cfg.shards;
   eo.flush_interval_ms = cfg.flush_interval_ms;
+  eo.idle_flush_ms = cfg.idle_flush_ms;
   eo.storage.sync_writes = cfg.sync_writes;
   eo.storage.block_cache_mb = cfg.block_cache_mb;
   eo.storage.memtable_mb = cfg.memtable_mb;

@@ -254,9 +254,16 @@ TEST_F(ConfigTest, out_of_range_integers_are_errors) {
   ASSERT_TRUE(err.has_value());
   EXPECT_EQ(err->key, "engine.shards");
 
-  err = load(c, "", {}, {{"engine.flush_interval_ms", "60001"}});
+  err = load(c, "", {}, {{"engine.flush_interval_ms", "3600001"}});
   ASSERT_TRUE(err.has_value());
   EXPECT_EQ(err->key, "engine.flush_interval_ms");
+
+  err = load(c, "", {}, {{"engine.idle_flush_ms", "-1"}});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->key, "engine.idle_flush_ms");
+  Config off;
+  EXPECT_FALSE(load(off, "", {}, {{"engine.idle_flush_ms", "0"}}).has_value()) << "0 turns idle maintenance off";
+  EXPECT_EQ(off.idle_flush_ms, 0);
 
   // Larger than int: must be rejected, not truncated.
   err = load(c, "", {}, {{"server.http_threads", "4294967300"}});
@@ -421,7 +428,7 @@ TEST_F(ConfigTest, shipped_config_file_documents_every_setting) {
   text << in.rdbuf();
   const std::string content = text.str();
   ASSERT_FALSE(content.empty());
-  ASSERT_EQ(settings().size(), 34u);
+  ASSERT_EQ(settings().size(), 35u);
   for (const auto& s : settings()) {
     auto dot = s.key.find('.');
     auto section = content.find("\n[" + s.key.substr(0, dot) + "]\n");
