@@ -65,6 +65,7 @@ using sync_atom = caf::atom_constant<caf::atom("sync")>;
 struct Shared {
   Storage* storage = nullptr;
   std::chrono::milliseconds flush_interval{200};
+  std::size_t flush_pending_samples = 200'000;
   std::size_t max_in_flight = 0;
   std::chrono::microseconds apply_delay{0};
   std::atomic<std::size_t> in_flight{0};
@@ -102,9 +103,6 @@ struct ShardActorState {
   }
 };
 
-// Flushing early bounds the memory a shard holds between ticks.
-constexpr std::size_t kFlushPendingSamples = 200'000;
-
 caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint16_t index,
                           Shared* shared) {
   self->state.shared = shared;
@@ -116,7 +114,7 @@ caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint1
         st.shard->apply(w->seq, w->records);
         shared->applied_samples.fetch_add(w->records.size());
         shared->release(w->records.size());
-        if (st.shard->pending_samples() >= kFlushPendingSamples) {
+        if (st.shard->pending_samples() >= shared->flush_pending_samples) {
           st.flush();
         } else if (!st.tick_armed) {
           st.tick_armed = true;
@@ -161,17 +159,21 @@ struct Engine::Impl {
   std::condition_variable maint_cv;
 
   void maintain(std::chrono::milliseconds idle) {
-    std::uint64_t seen = shared.applied_samples.load();
+    // Activity: samples applied and shard flushes. A shard flush late after the last sample (a
+    // loaded machine) deletes log entries the maintenance may already have compacted: it counts
+    // as activity, so the maintenance runs again after it.
+    auto activity = [&] { return shared.applied_samples.load() + shared.flushes.load(); };
+    std::uint64_t seen = activity();
     std::uint64_t flushed = seen;
     auto since = std::chrono::steady_clock::now();
     std::unique_lock lock(maint_mu);
     while (!stopped.load()) {
       maint_cv.wait_for(lock, std::chrono::milliseconds(200));
       if (stopped.load()) break;
-      std::uint64_t now_applied = shared.applied_samples.load();
+      std::uint64_t now_active = activity();
       auto now = std::chrono::steady_clock::now();
-      if (now_applied != seen) {
-        seen = now_applied;
+      if (now_active != seen) {
+        seen = now_active;
         since = now;
         continue;
       }
@@ -244,6 +246,7 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
   if (n > 1024) n = 1024;
   I.shared.storage = I.storage.get();
   I.shared.flush_interval = std::chrono::milliseconds(std::max(1, opts.flush_interval_ms));
+  I.shared.flush_pending_samples = std::max<std::size_t>(1, opts.flush_pending_samples);
   I.shared.max_in_flight = std::max<std::size_t>(opts.max_in_flight, 1);
   I.shared.apply_delay = std::chrono::microseconds(std::max<std::int64_t>(0, opts.apply_delay_us));
 

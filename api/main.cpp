@@ -128,6 +128,7 @@ int serve(const vigil::config::Config& cfg) {
   eo.shards = cfg.shards;
   eo.flush_interval_ms = cfg.flush_interval_ms;
   eo.idle_flush_ms = cfg.idle_flush_ms;
+  eo.flush_pending_samples = static_cast<std::size_t>(cfg.flush_pending_samples);
   eo.storage.sync_writes = cfg.sync_writes;
   eo.storage.block_cache_mb = cfg.block_cache_mb;
   eo.storage.memtable_mb = cfg.memtable_mb;

@@ -289,6 +289,7 @@ const std::vector<Setting>& table() {
       integer("server.http_threads", "VIGIL_HTTP_THREADS", &Config::http_threads, 1, 256),
       integer("engine.shards", "VIGIL_SHARDS", &Config::shards, 0, 1024),
       integer("engine.flush_interval_ms", "", &Config::flush_interval_ms, 1, 3'600'000),
+      integer("engine.flush_pending_samples", "", &Config::flush_pending_samples, 1, 100'000'000),
       integer("engine.idle_flush_ms", "", &Config::idle_flush_ms, 0, 3'600'000),
       integer("engine.max_batch_samples", "", &Config::max_batch_samples, 1, 100'000'000),
       integer("engine.apply_delay_us", "", &Config::apply_delay_us, 0, 10'000'000),

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -1033,15 +1034,24 @@ bool get_raw_records(std::string_view value, std::int64_t ref, std::vector<std::
 
 
 void append_series_key(std::string& out, std::string_view metric_key, const Tags& tags) {
-  out.append(metric_key);
-  out.push_back('\0');
+  // One resize, then plain copies (appending piece by piece checked the capacity each time).
+  std::size_t n = metric_key.size() + 1;
+  for (const auto& t : tags) n += t.first.size() + t.second.size() + 2;
+  const std::size_t at = out.size();
+  out.resize(at + n - (tags.empty() ? 0 : 1));
+  char* p = out.data() + at;
+  std::memcpy(p, metric_key.data(), metric_key.size());
+  p += metric_key.size();
+  *p++ = '\0';
   bool first = true;
   for (const auto& t : tags) {
-    if (!first) out.push_back(',');
+    if (!first) *p++ = ',';
     first = false;
-    out.append(t.first);
-    out.push_back('=');
-    out.append(t.second);
+    std::memcpy(p, t.first.data(), t.first.size());
+    p += t.first.size();
+    *p++ = '=';
+    std::memcpy(p, t.second.data(), t.second.size());
+    p += t.second.size();
   }
 }
 

@@ -283,11 +283,6 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
       // 16 KiB blocks (RocksDB's default is 4): ZSTD sees more blocks' column heads and keys at
       // once (W1: 12.0 instead of 13.3 MB), while a one-series read still decompresses little.
       t.block_size = 16 << 10;
-      // A flush inserts its keys in order, each just after the previous flush's entry of the key
-      // before it. RocksDB's default insert keeps a splice that only helps when nothing lies
-      // between two inserts, so each insert searched the skip list from the top; one insert hint
-      // for the whole family (an empty prefix) lets it climb only the few levels it needs.
-      cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
     }
     if (i == static_cast<int>(Cf::raw)) cf.merge_operator = std::make_shared<RawMergeOperator>();
     if (i >= static_cast<int>(Cf::rollup_first))

@@ -6,24 +6,37 @@ namespace vigil {
 
 namespace {
 
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
 
 inline bool is_name_char(char c) { return is_tag_char(c); }
+
+// The lower-cased form of each tag character, 0 for the characters a tag may not hold.
+struct TagCharTable {
+  char to[256];
+  constexpr TagCharTable() : to() {
+    for (int c = 0; c < 256; ++c) {
+      const char ch = static_cast<char>(c);
+      to[c] = is_tag_char(ch) ? lower(ch) : '\0';
+    }
+  }
+};
+constexpr TagCharTable kTagChars;
 
 // Lower-cases `in` into `out` and checks the tag charset and length bounds.
 std::string normalize_tag_text(std::string_view in, std::string& out, std::size_t max_len,
                                const char* what) {
   out.resize(in.size());
-  bool ok = true;
+  char* o = out.data();
+  unsigned char bad = 0;
   for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (!is_tag_char(c)) ok = false;
-    out[i] = lower(c);
+    const char c = kTagChars.to[static_cast<unsigned char>(in[i])];
+    bad |= c == '\0';
+    o[i] = c != '\0' ? c : in[i];
   }
   if (in.empty()) return std::string(what) + " must not be empty";
   if (in.size() > max_len)
     return std::string(what) + " must be at most " + std::to_string(max_len) + " characters";
-  if (!ok) return std::string(what) + " may only contain A-Za-z0-9 and '.:_-'";
+  if (bad) return std::string(what) + " may only contain A-Za-z0-9 and '.:_-'";
   return {};
 }
 

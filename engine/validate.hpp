@@ -23,7 +23,7 @@ inline constexpr double kMinFloatMagnitude = 1e-130;
 bool valid_metric_name(std::string_view name);
 
 // True for the characters of /[-.:_\w]/ (ASCII \w: [A-Za-z0-9_]).
-inline bool is_tag_char(char c) {
+constexpr bool is_tag_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-' || c == '.' || c == ':';
 }
