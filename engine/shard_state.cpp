@@ -130,6 +130,17 @@ bool ShardState::flush(std::string& err) {
   std::string v;
   std::vector<std::pair<std::int64_t, Agg>> raw;
   enc::RawBlockWriter raw_writer(v, 0);  // one writer (and its buffers) for every series
+  // Writes a series' time-ordered records as one raw merge operand per UTC day.
+  auto write_days = [&](std::uint64_t sid, const auto& records, const auto& add) {
+    for (std::size_t i = 0; i < records.size();) {
+      const std::int64_t day = floor_to(records[i].first, 86400);
+      v.clear();
+      raw_writer.reset(day);
+      for (; i < records.size() && floor_to(records[i].first, 86400) == day; ++i) add(records[i]);
+      raw_writer.finish();
+      batch.merge(Cf::raw, enc::raw_block_key(sid, day), v);
+    }
+  };
   for (auto& [sid, p] : order) {
     // One block per UTC day: reads of a time range only open the days it covers.
     if (p->aggs.empty()) {
@@ -138,15 +149,7 @@ bool ShardState::flush(std::string& err) {
       auto by_time = [](const auto& a, const auto& b) { return a.first < b.first; };
       auto& values = p->values;
       if (!std::is_sorted(values.begin(), values.end(), by_time)) std::stable_sort(values.begin(), values.end(), by_time);
-      for (std::size_t i = 0; i < values.size();) {
-        const std::int64_t day = floor_to(values[i].first, 86400);
-        v.clear();
-        raw_writer.reset(day);
-        for (; i < values.size() && floor_to(values[i].first, 86400) == day; ++i)
-          raw_writer.add_value(values[i].first, values[i].second);
-        raw_writer.finish();
-        batch.merge(Cf::raw, enc::raw_block_key(sid, day), v);
-      }
+      write_days(sid, values, [&](const auto& r) { raw_writer.add_value(r.first, r.second); });
       continue;
     }
     // The series' samples in time order (arrival order among equal times).
@@ -156,15 +159,7 @@ bool ShardState::flush(std::string& err) {
     for (const auto& [t, x] : p->values) raw.emplace_back(t, Agg::of_value(x, t));
     raw.insert(raw.end(), p->aggs.begin(), p->aggs.end());
     std::stable_sort(raw.begin(), raw.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::size_t i = 0;
-    while (i < raw.size()) {
-      std::int64_t day = floor_to(raw[i].first, 86400);
-      v.clear();
-      raw_writer.reset(day);
-      for (; i < raw.size() && floor_to(raw[i].first, 86400) == day; ++i) raw_writer.add(raw[i].first, raw[i].second);
-      raw_writer.finish();
-      batch.merge(Cf::raw, enc::raw_block_key(sid, day), v);
-    }
+    write_days(sid, raw, [&](const auto& r) { raw_writer.add(r.first, r.second); });
   }
   std::vector<std::pair<BucketKey, const Agg*>> buckets;
   for (int r = 0; r < kResolutionCount; ++r) {
