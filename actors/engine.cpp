@@ -114,19 +114,24 @@ caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint1
         st.shard->apply(w->seq, w->records);
         shared->applied_samples.fetch_add(w->records.size());
         shared->release(w->records.size());
-        if (st.shard->pending_samples() >= shared->flush_pending_samples) {
-          st.flush();
-        } else if (!st.tick_armed) {
+        if (st.shard->pending_samples() >= shared->flush_pending_samples) st.flush();
+        if (!st.tick_armed) {
           st.tick_armed = true;
           self->delayed_send(self, shared->flush_interval, tick_atom::value);
         }
       },
       [=](tick_atom) {
-        self->state.tick_armed = false;
-        if (!self->state.flush() && !self->state.tick_armed) {
-          self->state.tick_armed = true;  // retry later; the pending state is kept
-          self->delayed_send(self, shared->flush_interval, tick_atom::value);
+        auto& st = self->state;
+        st.tick_armed = false;
+        if (!st.shard->dirty()) {
+          // A quiet interval: the series entries a flush kept (with their buffers) are dropped.
+          st.shard->trim();
+          return;
         }
+        // Flushed, or failed and kept: either way the next tick comes (a retry, or the trim).
+        st.flush();
+        st.tick_armed = true;
+        self->delayed_send(self, shared->flush_interval, tick_atom::value);
       },
       [=](sync_atom, const LatchPtr& latch) { latch->done(self->state.flush()); },
   };
@@ -311,11 +316,15 @@ IngestResult Engine::ingest(const std::vector<Measurement>& ms, std::int64_t now
   }
   const std::size_t n = I.shards.size();
   std::vector<std::shared_ptr<ShardWork>> work(n);
-  for (std::size_t i = 0; i < ms.size(); ++i) {
-    std::size_t s = ids[i] % n;
-    if (!work[s]) work[s] = std::make_shared<ShardWork>();
-    work[s]->records.push_back(LogRecord{ids[i], ms[i].time, ms[i].agg});
-  }
+  std::vector<std::size_t> per_shard(n, 0);
+  for (std::uint64_t id : ids) ++per_shard[id % n];
+  for (std::size_t s = 0; s < n; ++s)
+    if (per_shard[s] != 0) {
+      work[s] = std::make_shared<ShardWork>();
+      work[s]->records.reserve(per_shard[s]);
+    }
+  for (std::size_t i = 0; i < ms.size(); ++i)
+    work[ids[i] % n]->records.push_back(LogRecord{ids[i], ms[i].time, ms[i].agg});
   std::vector<std::string> entries(n);
   for (std::size_t s = 0; s < n; ++s)
     if (work[s]) encode_log_entry(work[s]->records, entries[s]);

@@ -86,9 +86,11 @@ inline double round_small(double x) {
   if (std::fabs(scaled - r) > 1e-9 * (mag > 1 ? mag : 1)) return false;
   const auto m = static_cast<std::int64_t>(r);
   const double d = static_cast<double>(m) / kPow10[k];
-  const std::int64_t c = ov - ordered(d);
+  const std::int64_t od = ordered(d);
+  const std::int64_t c = ov - od;
   if (c < -2 || c > 2) return false;
-  if (bits_of(decimal_value(k, static_cast<int>(c), m)) != want) return false;  // -0.0 and the like
+  // decimal_value(k, c, m), without dividing again
+  if (bits_of(c == 0 ? d : from_ordered(od + c)) != want) return false;  // -0.0 and the like
   f.m = m;
   f.k = k;
   f.c = static_cast<int>(c);

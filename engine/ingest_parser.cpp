@@ -143,6 +143,11 @@ struct TagOverride {
   std::string name;
   std::string value;
   bool remove = false;
+  // `name` / `value` hold a normalized, valid text: a later measurement whose raw text equals it
+  // (the usual case: the same tag names, and often values, measurement after measurement) skips
+  // normalizing it again.
+  bool name_valid = false;
+  bool value_valid = false;
   std::uint32_t order = 0;
 };
 
@@ -166,6 +171,15 @@ struct TagScratch {
 TagScratch& tag_scratch() {
   thread_local TagScratch s;
   return s;
+}
+
+// Tag vectors of measurements already stored (see recycle()): each new measurement takes one, so
+// a request's measurements do not each allocate their tags.
+constexpr std::size_t kSpareTagsLimit = 1 << 16;
+
+std::vector<Tags>& spare_tags() {
+  thread_local std::vector<Tags> spare;
+  return spare;
 }
 
 // Parses one request (or a single measurement object) from a DOM root.
@@ -331,16 +345,26 @@ class MeasurementsParser {
     object tag_obj = tags.get_object().value_unsafe();
     for (auto field : tag_obj) {
       TagOverride& t = s.next();
-      std::string err = normalize_tag_name(field.key, t.name);
+      std::string err;
+      if (!t.name_valid || field.key != t.name) {
+        err = normalize_tag_name(field.key, t.name);
+        t.name_valid = err.empty();
+      }
       if (err.empty()) {
         if (field.value.type() == element_type::NULL_VALUE) {
           t.remove = true;
         } else if (field.value.type() == element_type::STRING) {
-          err = normalize_tag_value(field.value.get_string().value_unsafe(), t.value);
+          std::string_view sv = field.value.get_string().value_unsafe();
+          if (!t.value_valid || sv != t.value) {
+            err = normalize_tag_value(sv, t.value);
+            t.value_valid = err.empty();
+          }
         } else if (!tag_value_text(field.value, t.value)) {
           err = "tag value must be a string, a number or null";
+          t.value_valid = false;
         } else {
           err = normalize_tag_value(t.value, t.value);
+          t.value_valid = err.empty();
         }
       }
       if (!err.empty()) {
@@ -436,6 +460,10 @@ class MeasurementsParser {
     }
 
     Measurement& m = out_.measurements.emplace_back();
+    if (auto& spare = spare_tags(); !spare.empty()) {
+      m.tags = std::move(spare.back());  // emptied when stored; its capacity is what counts
+      spare.pop_back();
+    }
     bool ok = true;
 
     // name
@@ -957,6 +985,16 @@ const char* CompositeRefusal::refuses(std::string_view metric) const {
              ? "is a composite metric: its values are computed from its definition, measurements cannot be "
                "submitted to it"
              : nullptr;
+}
+
+void recycle(ParseOutcome& out) {
+  auto& spare = spare_tags();
+  for (auto& m : out.measurements) {
+    if (spare.size() >= kSpareTagsLimit) break;
+    if (m.tags.capacity() == 0) continue;
+    m.tags.clear();
+    spare.push_back(std::move(m.tags));
+  }
 }
 
 ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now, const NamePolicy* policy) {

@@ -85,15 +85,26 @@ std::uint64_t ShardState::load_checkpoint(Storage& storage, std::uint16_t shard)
 
 void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records) {
   for (const auto& r : records) {
-    auto [it, fresh] = series_.try_emplace(r.sid);
-    Pending& p = it->second;
+    Pending& p = series_[r.sid];
+    // An entry kept from the last flush (with its buffers) starts over like a new one.
+    const bool fresh = p.values.empty() && p.aggs.empty();
     if (enc::is_single_value(r.agg, r.time))
       p.values.emplace_back(r.time, r.agg.sum);
     else
       p.aggs.emplace_back(r.time, r.agg);
     for (int i = 0; i < kResolutionCount; ++i) {
+      // Most samples fall in the open bucket: no division for them.
+      if (!fresh && r.time >= p.bucket[i] &&
+          static_cast<std::uint64_t>(r.time) - static_cast<std::uint64_t>(p.bucket[i]) <
+              static_cast<std::uint64_t>(kResolutions[i])) {
+        p.agg[i].merge(r.agg);
+        continue;
+      }
       std::int64_t b = floor_to(r.time, kResolutions[i]);
-      if (fresh) p.bucket[i] = b;
+      if (fresh) {
+        p.bucket[i] = b;
+        p.agg[i] = Agg();
+      }
       if (p.bucket[i] == b) {
         p.agg[i].merge(r.agg);
       } else if (b > p.bucket[i]) {
@@ -117,13 +128,26 @@ void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records)
   if (seq > applied_seq_) applied_seq_ = seq;
 }
 
+void ShardState::trim() {
+  for (auto it = series_.begin(); it != series_.end();)
+    it = it->second.values.empty() && it->second.aggs.empty() ? series_.erase(it) : std::next(it);
+}
+
 bool ShardState::flush(std::string& err) {
   if (!dirty()) return true;
   Storage::Batch batch;
-  // Writes go in key order: RocksDB's memtable insert is cheaper for neighbouring keys.
+  // Writes go in key order: RocksDB's memtable insert is cheaper for neighbouring keys. Entries
+  // kept from the last flush that received nothing since are dropped.
   std::vector<std::pair<std::uint64_t, Pending*>> order;
   order.reserve(series_.size());
-  for (auto& [sid, p] : series_) order.emplace_back(sid, &p);
+  for (auto it = series_.begin(); it != series_.end();) {
+    if (it->second.values.empty() && it->second.aggs.empty()) {
+      it = series_.erase(it);
+    } else {
+      order.emplace_back(it->first, &it->second);
+      ++it;
+    }
+  }
   std::sort(order.begin(), order.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
 
@@ -210,7 +234,13 @@ bool ShardState::flush(std::string& err) {
   // so a crash before that replays them (checkpoint and deletion are lost with the rest).
   batch.skip_wal();
   if (!storage_.write(batch, err)) return false;
-  series_.clear();
+  // The entries stay, with their buffers: a series that keeps receiving samples refills them
+  // without a reallocation or a hash-table insertion (one that does not is dropped next time).
+  for (auto& [sid, p] : order) {
+    p->values.clear();
+    p->aggs.clear();
+    p->closed.clear();
+  }
   for (auto& m : spill_) m.clear();
   pending_samples_ = 0;
   checkpoint_ = applied_seq_;

@@ -47,6 +47,11 @@ class ShardState {
   // (the pending state is kept, so a later flush retries).
   bool flush(std::string& err);
 
+  // Drops the entries (and buffers) a flush kept for series that received nothing since: called
+  // after a quiet flush interval, so an idle shard holds no per-series memory.
+  void trim();
+  std::size_t entries() const { return series_.size(); }
+
   std::uint64_t applied_seq() const { return applied_seq_; }
   std::uint64_t checkpoint() const { return checkpoint_; }
   std::size_t pending_samples() const { return pending_samples_; }

@@ -85,7 +85,9 @@ Response post_measurements(actors::Engine& engine, const Request& req, const Rou
   auto now = now_seconds();
   CompositeRefusal composites(engine.catalog());
   auto out = parse_measurements_json(req.body, now, &composites);
-  return store(engine, out, 200, true, opts, rejects, now);
+  Response r = store(engine, out, 200, true, opts, rejects, now);
+  recycle(out);
+  return r;
 }
 
 Response post_metrics(actors::Engine& engine, const Request& req, const RouterOptions& opts,

@@ -53,6 +53,45 @@ TEST(IngestParser, parses_measurements_with_top_level_tags) {
   EXPECT_EQ(o.measurements[1].agg.sum, 10.5);
 }
 
+// A tag name or value equal to the one the previous measurement had at that place skips being
+// normalized again; one that failed the checks there must still fail.
+TEST(IngestParser, a_repeated_invalid_tag_text_is_rejected_every_time) {
+  auto o = parse_measurements_json(
+      R"({"measurements":[
+          {"name":"cpu","value":1,"tags":{"bad name":"a"}},
+          {"name":"cpu","value":2,"tags":{"bad name":"a"}},
+          {"name":"cpu","value":3,"tags":{"host":"x y"}},
+          {"name":"cpu","value":4,"tags":{"host":"x y"}},
+          {"name":"cpu","value":5,"tags":{"Host":"A"}},
+          {"name":"cpu","value":6,"tags":{"host":"a"}}]})",
+      kNow);
+  ASSERT_EQ(o.request_error, "");
+  EXPECT_EQ(params(o), (Params{"measurements[0].tags.bad name", "measurements[1].tags.bad name",
+                               "measurements[2].tags.host", "measurements[3].tags.host"}));
+  ASSERT_EQ(o.measurements.size(), 2u);
+  EXPECT_EQ(o.measurements[0].tags, tags({{"host", "a"}}));
+  EXPECT_EQ(o.measurements[1].tags, tags({{"host", "a"}}));
+}
+
+// Recycled tag vectors come back empty: a later body's measurements hold only their own tags.
+TEST(IngestParser, recycled_tag_vectors_hold_only_the_new_tags) {
+  auto first = parse_measurements_json(
+      R"({"measurements":[{"name":"cpu","value":1,"tags":{"a":"1","b":"2","c":"3"}},
+                          {"name":"cpu","value":2,"tags":{"d":"4"}}]})",
+      kNow);
+  ASSERT_EQ(first.measurements.size(), 2u);
+  recycle(first);
+  auto second = parse_measurements_json(
+      R"({"tags":{"z":"9"},"measurements":[{"name":"cpu","value":1,"tags":{"e":"5"}},
+                                          {"name":"cpu","value":2},
+                                          {"name":"cpu","value":3,"tags":{"z":null}}]})",
+      kNow);
+  ASSERT_EQ(second.measurements.size(), 3u);
+  EXPECT_EQ(second.measurements[0].tags, tags({{"e", "5"}, {"z", "9"}}));
+  EXPECT_EQ(second.measurements[1].tags, tags({{"z", "9"}}));
+  EXPECT_EQ(second.measurements[2].tags, tags({{"source", "unassigned"}}));
+}
+
 TEST(IngestParser, metric_name_keeps_its_case) {
   auto o = parse_measurements_json(
       R"({"measurements":[{"name":"AWS.EC2.DiskWriteBytes","value":65}]})", kNow);
