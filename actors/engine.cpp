@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -48,11 +49,23 @@ struct Latch {
 };
 using LatchPtr = std::shared_ptr<Latch>;
 
+// A query's request for the pending state of some series: each shard fills the entries of the
+// ids it owns and its flush count, then counts the latch down.
+struct PendingRequest {
+  const std::vector<std::uint64_t>* ids;
+  int res_index;
+  std::int64_t from, to;
+  Engine::PendingCopy* out;
+  LatchPtr latch;
+};
+using PendingRequestPtr = std::shared_ptr<PendingRequest>;
+
 }  // namespace
 }  // namespace vigil::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::WorkPtr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::LatchPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::actors::PendingRequestPtr)
 
 namespace vigil::actors {
 
@@ -60,6 +73,7 @@ namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sync_atom = caf::atom_constant<caf::atom("sync")>;
+using pending_atom = caf::atom_constant<caf::atom("pending")>;
 
 // What shard actors share with the engine: counters and the backpressure gate.
 struct Shared {
@@ -74,6 +88,11 @@ struct Shared {
   std::atomic<std::uint64_t> applied_samples{0};
   std::atomic<std::uint64_t> flushes{0};
   std::atomic<std::uint64_t> flush_errors{0};
+  std::unique_ptr<FlushGate> gate;
+  // Per shard: it holds applied samples not flushed yet (set before the samples leave
+  // `in_flight`, cleared after a flush): with no sample in flight and no shard dirty, a read
+  // needs no copy of pending state.
+  std::unique_ptr<std::atomic<bool>[]> dirty;
 
   void release(std::size_t n) {
     std::size_t before = in_flight.fetch_sub(n);
@@ -98,19 +117,29 @@ struct ShardActorState {
       spdlog::error("shard {} flush failed: {}", shard->shard(), err);
       return false;
     }
+    shared->dirty[shard->shard()].store(false);
     shared->flushes.fetch_add(1);
     return true;
   }
 };
 
 caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint16_t index,
-                          Shared* shared) {
+                          Shared* shared, ShardState* replayed) {
   self->state.shared = shared;
-  self->state.shard = std::make_unique<ShardState>(index, *shared->storage);
+  if (replayed) {
+    // Replayed from the ingest log at start: flushed at the first tick.
+    self->state.shard.reset(replayed);
+    self->state.tick_armed = true;
+    self->delayed_send(self, shared->flush_interval, tick_atom::value);
+  } else {
+    self->state.shard = std::make_unique<ShardState>(index, *shared->storage);
+  }
+  self->state.shard->set_gate(shared->gate.get());
   return {
       [=](const WorkPtr& w) {
         auto& st = self->state;
         if (shared->apply_delay.count() > 0) std::this_thread::sleep_for(shared->apply_delay);
+        shared->dirty[index].store(true);
         st.shard->apply(w->seq, w->records);
         shared->applied_samples.fetch_add(w->records.size());
         shared->release(w->records.size());
@@ -134,6 +163,16 @@ caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint1
         self->delayed_send(self, shared->flush_interval, tick_atom::value);
       },
       [=](sync_atom, const LatchPtr& latch) { latch->done(self->state.flush()); },
+      [=](pending_atom, const PendingRequestPtr& r) {
+        const std::size_t n = shared->gate->shards();
+        std::vector<std::size_t> mine;
+        for (std::size_t i = 0; i < r->ids->size(); ++i)
+          if ((*r->ids)[i] % n == index) mine.push_back(i);
+        // The count before the copy: this actor is the only one that flushes this shard.
+        r->out->generations[index] = shared->gate->generation(index);
+        self->state.shard->copy_pending(*r->ids, mine, r->res_index, r->from, r->to, r->out->series);
+        r->latch->done(true);
+      },
   };
 }
 
@@ -233,9 +272,12 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
                                                                std::chrono::steady_clock::now() - t_index).count(),
                  I.series->size());
   });
+  int n = opts.shards > 0 ? opts.shards : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n > 1024) n = 1024;
   std::unordered_map<std::uint16_t, std::uint64_t> last_seq;
+  std::map<std::uint16_t, std::unique_ptr<ShardState>> replayed;  // handed to the shard actors
   auto t_recover = std::chrono::steady_clock::now();
-  bool recovered = recover_log(*I.storage, last_seq, err);
+  bool recovered = recover_log(*I.storage, last_seq, err, static_cast<std::size_t>(n), &replayed);
   if (recovered)
     spdlog::info("ingest log replayed in {} ms",
                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t_recover).count());
@@ -247,13 +289,14 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
   I.alerts = std::make_unique<AlertHub>(*I.storage, *I.series, *I.catalog);
   if (!I.alerts->load(err)) return nullptr;
 
-  int n = opts.shards > 0 ? opts.shards : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (n > 1024) n = 1024;
   I.shared.storage = I.storage.get();
   I.shared.flush_interval = std::chrono::milliseconds(std::max(1, opts.flush_interval_ms));
   I.shared.flush_pending_samples = std::max<std::size_t>(1, opts.flush_pending_samples);
   I.shared.max_in_flight = std::max<std::size_t>(opts.max_in_flight, 1);
   I.shared.apply_delay = std::chrono::microseconds(std::max<std::int64_t>(0, opts.apply_delay_us));
+  I.shared.gate = std::make_unique<FlushGate>(static_cast<std::size_t>(n));
+  I.shared.dirty = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) I.shared.dirty[i].store(false);
 
   I.cfg = std::make_unique<caf::actor_system_config>();
   I.cfg->set("scheduler.max-threads", static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
@@ -264,8 +307,14 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
     auto idx = static_cast<std::uint16_t>(i);
     auto it = last_seq.find(idx);
     I.next_seq[static_cast<std::size_t>(i)] = it == last_seq.end() ? 0 : it->second;
+    // The state replayed from the ingest log, if any: the shard's pending state from the start.
+    ShardState* state = nullptr;
+    if (auto r = replayed.find(idx); r != replayed.end()) {
+      state = r->second.release();
+      I.shared.dirty[i].store(true);
+    }
     // Detached: a shard blocks on RocksDB writes when it flushes, on its own thread.
-    I.shards.push_back(I.system->spawn<caf::detached>(shard_actor, idx, &I.shared));
+    I.shards.push_back(I.system->spawn<caf::detached>(shard_actor, idx, &I.shared, state));
   }
   I.evaluators = std::make_unique<AlertEvaluators>(*I.system, *I.alerts, n);
   if (opts.idle_flush_ms > 0) {
@@ -381,6 +430,44 @@ bool Engine::sync() {
   while (prev < accepted && !I.synced.compare_exchange_weak(prev, accepted)) {
   }
   return true;
+}
+
+bool Engine::copy_pending(const std::vector<std::uint64_t>& ids, int res_index, std::int64_t from,
+                          std::int64_t to, PendingCopy& out) {
+  auto& I = *impl_;
+  if (I.stopped.load()) return false;
+  const std::size_t n = I.shards.size();
+  out.series.assign(ids.size(), {});
+  out.generations.assign(n, 0);
+  // Nothing in flight and no shard holding unflushed samples: storage has everything accepted.
+  bool clean = I.shared.in_flight.load() == 0;
+  for (std::size_t s = 0; clean && s < n; ++s) clean = !I.shared.dirty[s].load();
+  if (clean) {
+    for (std::size_t s = 0; s < n; ++s) out.generations[s] = I.shared.gate->generation(s);
+    // A flush after the check writes only samples accepted after it; they may be seen or not.
+    return true;
+  }
+  auto latch = std::make_shared<Latch>(static_cast<int>(n));
+  auto req = std::make_shared<PendingRequest>(PendingRequest{&ids, res_index, from, to, &out, latch});
+  for (auto& s : I.shards) caf::anon_send(s, pending_atom::value, req);
+  return latch->wait();
+}
+
+bool Engine::read_with(const PendingCopy& copy, const std::function<void()>& read) {
+  auto& gate = *impl_->shared.gate;
+  gate.lock_shared();
+  bool same = copy.generations.size() == gate.shards();
+  for (std::size_t s = 0; same && s < gate.shards(); ++s) same = gate.generation(s) == copy.generations[s];
+  if (same) {
+    try {
+      read();
+    } catch (...) {
+      gate.unlock_shared();
+      throw;
+    }
+  }
+  gate.unlock_shared();
+  return same;
 }
 
 void Engine::shutdown() {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,22 @@ class Engine {
   // Waits until every shard has applied and flushed everything accepted before the call, so
   // that reads from storage see it.
   bool sync();
+
+  // What the shards hold and have not flushed yet, for reads that do not wait for a flush (see
+  // PendingReader): per requested series, rollup buckets at kResolutions[res_index] (merged per
+  // bucket, ascending) or raw samples (res_index -1, in time order), within [from, to].
+  struct PendingCopy {
+    std::vector<std::vector<std::pair<std::int64_t, Agg>>> series;  // per requested id
+    std::vector<std::uint64_t> generations;  // each shard's flush count at the copy
+  };
+  // Copies the pending state of `ids`; everything accepted before the call is applied first.
+  // False if the engine is stopped.
+  bool copy_pending(const std::vector<std::uint64_t>& ids, int res_index, std::int64_t from, std::int64_t to,
+                    PendingCopy& out);
+  // Runs `read` (storage reads) while no shard flush writes, provided none wrote since `copy`
+  // was taken: then each sample is in storage or in the copy, never in both. False (and `read`
+  // not run) if a flush came between; the caller copies again.
+  bool read_with(const PendingCopy& copy, const std::function<void()>& read);
 
   // Flushes every shard and stops the actors (idempotent; the destructor calls it).
   void shutdown();

@@ -6,11 +6,13 @@
 
 #include "actors/alerts.hpp"
 #include "actors/engine.hpp"
+#include "actors/pending_reader.hpp"
 #include "api/librato/access.hpp"
 #include "api/librato/alerting_routes.hpp"
 #include "api/librato/ingest_routes.hpp"
 #include "api/librato/query_api.hpp"
 #include "api/librato/resources.hpp"
+#include "actors/pending_reader.hpp"
 #include "engine/store_reader.hpp"
 #include "engine/urlencoded.hpp"
 
@@ -87,8 +89,8 @@ Response Router::route(const Request& req) {
       r = method_not_allowed("GET");
     } else {
       auto info = engine_.catalog().get(name);
-      engine_.sync();
-      StoreReader reader(engine_.storage(), engine_.series());
+      // Storage and the shards' unflushed samples together: the query does not wait for a flush.
+      actors::PendingReader reader(engine_);
       r = librato::get_measurements(name, parse_urlencoded(req.query), info ? &*info : nullptr,
                                     reader, now_seconds(), opts_.max_points);
       if (r.status == 400) rejects_.bad_query.fetch_add(1);
@@ -106,8 +108,7 @@ Response Router::route(const Request& req) {
     } else if (auto info = engine_.catalog().get(name); !info) {
       r = request_error(404, "metric '" + name + "' not found");
     } else {
-      engine_.sync();
-      StoreReader reader(engine_.storage(), engine_.series());
+      actors::PendingReader reader(engine_);
       r = librato::get_metric(name, parse_urlencoded(req.query), *info, reader, now_seconds(),
                               opts_.max_points);
       if (r.status == 400) rejects_.bad_query.fetch_add(1);

@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 
 #include "engine/encoding.hpp"
 #include "engine/storage.hpp"
@@ -128,6 +129,62 @@ void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records)
   if (seq > applied_seq_) applied_seq_ = seq;
 }
 
+void ShardState::copy_pending(const std::vector<std::uint64_t>& ids, const std::vector<std::size_t>& which,
+                              int res_index, std::int64_t from, std::int64_t to,
+                              std::vector<std::vector<std::pair<std::int64_t, Agg>>>& out) const {
+  auto by_time = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (res_index < 0) {
+    for (std::size_t i : which) {
+      auto it = series_.find(ids[i]);
+      if (it == series_.end()) continue;
+      const Pending& p = it->second;
+      auto& dst = out[i];
+      const std::size_t base = dst.size();
+      // As a flush orders them: single values, then aggregates, stably by time.
+      for (const auto& [t, x] : p.values)
+        if (t >= from && t <= to) dst.emplace_back(t, Agg::of_value(x, t));
+      for (const auto& [t, a] : p.aggs)
+        if (t >= from && t <= to) dst.emplace_back(t, a);
+      std::stable_sort(dst.begin() + static_cast<std::ptrdiff_t>(base), dst.end(), by_time);
+    }
+    return;
+  }
+  const int r = res_index;
+  // Spilled buckets of the requested series (rare: samples for a bucket closed long before).
+  std::unordered_map<std::uint64_t, std::vector<std::pair<std::int64_t, const Agg*>>> spilled;
+  if (!spill_[r].empty()) {
+    std::unordered_map<std::uint64_t, bool> wanted;
+    for (std::size_t i : which) wanted[ids[i]] = true;
+    for (const auto& [k, agg] : spill_[r])
+      if (wanted.count(k.sid)) spilled[k.sid].emplace_back(k.bucket, &agg);
+  }
+  std::vector<std::pair<std::int64_t, Agg>> parts;
+  for (std::size_t i : which) {
+    auto it = series_.find(ids[i]);
+    const bool has = it != series_.end() && !(it->second.values.empty() && it->second.aggs.empty());
+    auto sp = spilled.find(ids[i]);
+    if (!has && sp == spilled.end()) continue;
+    // The parts of each bucket in the order a flush merges them: closed, open, spilled.
+    parts.clear();
+    if (has) {
+      const Pending& p = it->second;
+      for (const auto& c : p.closed)
+        if (c.res == r) parts.emplace_back(c.bucket, c.agg);
+      parts.emplace_back(p.bucket[r], p.agg[r]);
+    }
+    if (sp != spilled.end())
+      for (const auto& [b, agg] : sp->second) parts.emplace_back(b, *agg);
+    std::stable_sort(parts.begin(), parts.end(), by_time);
+    auto& dst = out[i];
+    for (std::size_t k = 0; k < parts.size();) {
+      const std::int64_t b = parts[k].first;
+      Agg merged = parts[k].second;
+      for (++k; k < parts.size() && parts[k].first == b; ++k) merged.merge(parts[k].second);
+      if (b >= from && b <= to && !merged.empty()) dst.emplace_back(b, merged);
+    }
+  }
+}
+
 void ShardState::trim() {
   for (auto it = series_.begin(); it != series_.end();)
     it = it->second.values.empty() && it->second.aggs.empty() ? series_.erase(it) : std::next(it);
@@ -233,7 +290,10 @@ bool ShardState::flush(std::string& err) {
   // No WAL: the log entries this flush deletes stay in the WAL until the flush itself is on disk,
   // so a crash before that replays them (checkpoint and deletion are lost with the rest).
   batch.skip_wal();
-  if (!storage_.write(batch, err)) return false;
+  if (gate_) gate_->lock(shard_);
+  const bool written = storage_.write(batch, err);
+  if (gate_) gate_->unlock();
+  if (!written) return false;
   // The entries stay, with their buffers: a series that keeps receiving samples refills them
   // without a reallocation or a hash-table insertion (one that does not is dropped next time).
   for (auto& [sid, p] : order) {
@@ -250,10 +310,12 @@ bool ShardState::flush(std::string& err) {
 // -- recovery ---------------------------------------------------------------------------------
 
 bool recover_log(Storage& storage, std::unordered_map<std::uint16_t, std::uint64_t>& last_seq,
-                 std::string& err) {
+                 std::string& err, std::size_t shard_count,
+                 std::map<std::uint16_t, std::unique_ptr<ShardState>>* keep) {
   std::map<std::uint16_t, std::unique_ptr<ShardState>> shards;
   std::vector<LogRecord> records;
   bool ok = true;
+  bool same_shards = keep != nullptr && shard_count > 0;
   storage.scan(Cf::log, "", "", [&](std::string_view k, std::string_view v) {
     if (k.size() != 10) return true;
     std::uint16_t shard = enc::get_u16(k.data());
@@ -268,10 +330,23 @@ bool recover_log(Storage& storage, std::unordered_map<std::uint16_t, std::uint64
       ok = false;
       return false;
     }
+    if (same_shards) {
+      if (shard >= shard_count) same_shards = false;
+      for (const auto& r : records)
+        if (r.sid % shard_count != shard) {
+          same_shards = false;
+          break;
+        }
+    }
     st->apply(seq, records);
     return true;
   });
   if (!ok) return false;
+  if (same_shards) {
+    for (auto& [shard, st] : shards)
+      if (st->dirty()) (*keep)[shard] = std::move(st);
+    shards.clear();
+  }
   // Shards flush on threads of their own: their writes are independent.
   std::vector<std::thread> flushers;
   std::vector<std::string> errors(shards.size());

@@ -14,7 +14,12 @@
 // merging folds a day's operands into a few large blocks.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -35,6 +40,51 @@ struct LogRecord {
 void encode_log_entry(const std::vector<LogRecord>& records, std::string& out);
 bool decode_log_entry(std::string_view in, std::vector<LogRecord>& out);
 
+// Lets a query read storage and the shards' pending state as one picture: a shard flush writes
+// only while no reader holds the gate, and counts its writes per shard. A reader copies the
+// pending state it needs (noting the counts), enters, and checks that no flush wrote since the
+// copy: then every sample is either in storage or in the copy, never in both. Writers take
+// precedence (a waiting flush holds off new readers), so queries cannot starve flushes; a reader
+// never waits on a shard while inside, so a flush waiting for it cannot block it.
+class FlushGate {
+ public:
+  explicit FlushGate(std::size_t shards) : generations_(shards) {}
+
+  void lock_shared() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !writing_ && waiting_writers_ == 0; });
+    ++readers_;
+  }
+  void unlock_shared() {
+    std::lock_guard lock(mu_);
+    if (--readers_ == 0) cv_.notify_all();
+  }
+  // A flush of `shard`: waits for the readers inside, then counts the write.
+  void lock(std::size_t shard) {
+    std::unique_lock lock(mu_);
+    ++waiting_writers_;
+    cv_.wait(lock, [&] { return !writing_ && readers_ == 0; });
+    --waiting_writers_;
+    writing_ = true;
+    generations_[shard].fetch_add(1);
+  }
+  void unlock() {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    cv_.notify_all();
+  }
+  std::uint64_t generation(std::size_t shard) const { return generations_[shard].load(); }
+  std::size_t shards() const { return generations_.size(); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int readers_ = 0;
+  int waiting_writers_ = 0;
+  bool writing_ = false;
+  std::vector<std::atomic<std::uint64_t>> generations_;
+};
+
 class ShardState {
  public:
   ShardState(std::uint16_t shard, Storage& storage);
@@ -46,6 +96,17 @@ class ShardState {
   // Writes pending raw samples, rollup deltas and the checkpoint; false and `err` on failure
   // (the pending state is kept, so a later flush retries).
   bool flush(std::string& err);
+
+  // Flushes write through `gate` (counted as shard `shard()`), if set.
+  void set_gate(FlushGate* gate) { gate_ = gate; }
+
+  // Appends to out[i] what the shard holds for series ids[i] (for each i in `which`) and has not
+  // flushed: its rollup buckets at kResolutions[res_index] with start in [from, to], one per
+  // bucket, ascending; or, for res_index -1, its raw samples with time in [from, to], in time
+  // order (arrival order among equal times).
+  void copy_pending(const std::vector<std::uint64_t>& ids, const std::vector<std::size_t>& which, int res_index,
+                    std::int64_t from, std::int64_t to,
+                    std::vector<std::vector<std::pair<std::int64_t, Agg>>>& out) const;
 
   // Drops the entries (and buffers) a flush kept for series that received nothing since: called
   // after a quiet flush interval, so an idle shard holds no per-series memory.
@@ -93,6 +154,7 @@ class ShardState {
 
   std::uint16_t shard_;
   Storage& storage_;
+  FlushGate* gate_ = nullptr;
   std::uint64_t applied_seq_ = 0;
   std::uint64_t checkpoint_ = 0;
   std::size_t pending_samples_ = 0;
@@ -100,10 +162,15 @@ class ShardState {
   std::unordered_map<BucketKey, Agg, BucketHash> spill_[kResolutionCount];
 };
 
-// Replays every ingest-log entry past its shard's checkpoint and flushes the result, so that the
-// store is complete before shards start. Returns, per shard found in the log or checkpoints, the
-// last sequence in use (new log entries must be numbered after it).
+// Replays every ingest-log entry past its shard's checkpoint. Returns, per shard found in the log or
+// checkpoints, the last sequence in use (new log entries must be numbered after it).
+// With `keep`, when every replayed series is logged under the shard it belongs to with
+// `shard_count` shards (the count has not changed), the replayed states are handed over unflushed
+// in *keep: the shard actors take them as their pending state and flush them on their own
+// schedule, so the process serves without first writing what the log held (a flush of a million
+// series writes five million keys). Otherwise they are flushed here, before shards start.
 bool recover_log(Storage& storage, std::unordered_map<std::uint16_t, std::uint64_t>& last_seq,
-                 std::string& err);
+                 std::string& err, std::size_t shard_count = 0,
+                 std::map<std::uint16_t, std::unique_ptr<ShardState>>* keep = nullptr);
 
 }  // namespace vigil
