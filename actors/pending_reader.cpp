@@ -24,6 +24,26 @@ bool any_pending(const Engine::PendingCopy& copy) {
 
 using Entries = std::vector<std::pair<std::int64_t, Agg>>;
 
+// One stored entry (t, a) of a series, merged into the stream with the series' pending entries
+// `p` from position k: the pending ones before it go first; for rollups a pending bucket at the
+// same time is folded into the stored one (as a flush would fold it), for raw samples the stored
+// one goes first (it arrived earlier).
+template <class Emit>
+void merge_one(const Entries& p, std::size_t& k, std::int64_t t, const Agg& a, bool raw, Emit&& emit) {
+  while (k < p.size() && p[k].first < t) {
+    emit(p[k].first, p[k].second);
+    ++k;
+  }
+  if (!raw && k < p.size() && p[k].first == t) {
+    Agg m = a;
+    m.merge(p[k].second);
+    ++k;
+    emit(t, m);
+  } else {
+    emit(t, a);
+  }
+}
+
 // Storage buckets of `ids` merged with the pending ones (a bucket in both: storage's merged with
 // the pending part, in the order a flush would fold them).
 void merged_rollups(StoreReader& store, const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
@@ -43,19 +63,7 @@ void merged_rollups(StoreReader& store, const std::vector<std::uint64_t>& ids, s
       k = 0;
       seen[i] = true;
     }
-    const Entries& p = copy.series[i];
-    while (k < p.size() && p[k].first < t) {
-      fn(i, p[k].first, p[k].second);
-      ++k;
-    }
-    if (k < p.size() && p[k].first == t) {
-      Agg m = a;
-      m.merge(p[k].second);
-      ++k;
-      fn(i, t, m);
-    } else {
-      fn(i, t, a);
-    }
+    merge_one(copy.series[i], k, t, a, false, [&](std::int64_t bt, const Agg& b) { fn(i, bt, b); });
   }, fields);
   if (cur != kNone) rest(cur, k);
   for (std::size_t i = 0; i < ids.size(); ++i)
@@ -63,6 +71,13 @@ void merged_rollups(StoreReader& store, const std::vector<std::uint64_t>& ids, s
 }
 
 }  // namespace
+
+StoreReader PendingReader::synced_store() {
+  // Flushes kept coming between the copy and the read (or the engine is stopping): flush, then
+  // read storage alone.
+  engine_.sync();
+  return StoreReader(engine_.storage(), engine_.series());
+}
 
 std::vector<SeriesRef> PendingReader::series_of(std::string_view metric_key) {
   StoreReader store(engine_.storage(), engine_.series());
@@ -99,11 +114,7 @@ void PendingReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int
         }))
       return;
   }
-  // Flushes kept coming between the copy and the read (or the engine is stopping): flush, then
-  // read storage alone.
-  engine_.sync();
-  StoreReader store(engine_.storage(), engine_.series());
-  store.read_rollups(ids, res, from, to, fn, fields);
+  synced_store().read_rollups(ids, res, from, to, fn, fields);
 }
 
 void PendingReader::read_rollup_runs(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
@@ -144,18 +155,14 @@ void PendingReader::read_rollup_runs(const std::vector<std::uint64_t>& ids, std:
         }))
       return;
   }
-  engine_.sync();
-  StoreReader store(engine_.storage(), engine_.series());
-  store.read_rollup_runs(ids, res, from, to, fn, fields);
+  synced_store().read_rollup_runs(ids, res, from, to, fn, fields);
 }
 
 void PendingReader::read_rollup(std::uint64_t id, std::int64_t res, std::int64_t from, std::int64_t to,
                                 const std::function<void(std::int64_t, const Agg&)>& fn) {
   const int ri = resolution_index(res);
   if (ri < 0) {
-    engine_.sync();
-    StoreReader store(engine_.storage(), engine_.series());
-    store.read_rollup(id, res, from, to, fn);
+    synced_store().read_rollup(id, res, from, to, fn);
     return;
   }
   read_one(id, ri, from, to, fn);
@@ -190,29 +197,7 @@ void PendingReader::read_one(std::uint64_t id, int res_index, std::int64_t from,
     const bool done = engine_.read_with(pf.copy, [&] {
       StoreReader store(engine_.storage(), engine_.series());
       std::size_t k = 0;
-      auto stored = [&](std::int64_t t, const Agg& a) {
-        if (res_index < 0) {
-          // Raw: pending samples arrived after the stored ones (stored first among equal times).
-          while (k < p.size() && p[k].first < t) {
-            fn(p[k].first, p[k].second);
-            ++k;
-          }
-          fn(t, a);
-          return;
-        }
-        while (k < p.size() && p[k].first < t) {
-          fn(p[k].first, p[k].second);
-          ++k;
-        }
-        if (k < p.size() && p[k].first == t) {
-          Agg m = a;
-          m.merge(p[k].second);
-          ++k;
-          fn(t, m);
-        } else {
-          fn(t, a);
-        }
-      };
+      auto stored = [&](std::int64_t t, const Agg& a) { merge_one(p, k, t, a, res_index < 0, fn); };
       if (res_index < 0)
         store.read_raw(id, from, to, stored);
       else
@@ -222,8 +207,7 @@ void PendingReader::read_one(std::uint64_t id, int res_index, std::int64_t from,
     if (done) return;
     pf.valid = false;  // a flush came between: copy again
   }
-  engine_.sync();
-  StoreReader store(engine_.storage(), engine_.series());
+  StoreReader store = synced_store();
   if (res_index < 0)
     store.read_raw(id, from, to, fn);
   else

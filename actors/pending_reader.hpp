@@ -15,6 +15,7 @@
 
 #include "actors/engine.hpp"
 #include "engine/query.hpp"
+#include "engine/store_reader.hpp"
 
 namespace vigil::actors {
 
@@ -37,6 +38,8 @@ class PendingReader : public SeriesReader {
   std::unique_ptr<SeriesReader> clone() override;
 
  private:
+  // Storage alone, after the shards flushed (when copies keep being overtaken by flushes).
+  StoreReader synced_store();
   // One series read (rollups at kResolutions[res_index], or raw for -1) through the prefetched copy.
   void read_one(std::uint64_t id, int res_index, std::int64_t from, std::int64_t to,
                 const std::function<void(std::int64_t, const Agg&)>& fn);

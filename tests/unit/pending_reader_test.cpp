@@ -64,6 +64,18 @@ std::map<std::string, std::map<std::int64_t, std::pair<double, double>>> rollups
   return out;
 }
 
+// The number of samples of all series of the metric, through the stored-runs path.
+double run_count(SeriesReader& r, std::int64_t res) {
+  auto refs = r.series_of(metric_key("cpu"));
+  std::vector<std::uint64_t> ids;
+  for (const auto& s : refs) ids.push_back(s.id);
+  double n = 0;
+  r.read_rollup_runs(ids, res, 0, kT0 + 86400, [&](std::size_t, const RollupRun& run) {
+    for (std::size_t i = 0; i < run.n; ++i) n += run.count[i];
+  });
+  return n;
+}
+
 TEST(PendingReader, sees_unflushed_samples_and_merges_them_with_stored_ones_once) {
   TempEngine t("merge", 600'000);  // no timed flushes: only sync() writes
   auto& e = *t.e;
@@ -97,14 +109,8 @@ TEST(PendingReader, sees_unflushed_samples_and_merges_them_with_stored_ones_once
   }
 
   // Runs (the grouped path) and raw samples: the same figures; raw in time order, stored first.
+  EXPECT_EQ(run_count(pr2, 60), 7.0);
   auto refs = pr2.series_of(metric_key("cpu"));
-  std::vector<std::uint64_t> ids;
-  for (const auto& s : refs) ids.push_back(s.id);
-  double run_count = 0;
-  pr2.read_rollup_runs(ids, 60, 0, kT0 + 86400, [&](std::size_t, const RollupRun& run) {
-    for (std::size_t i = 0; i < run.n; ++i) run_count += run.count[i];
-  });
-  EXPECT_EQ(run_count, 7.0);
   const std::uint64_t a = refs[0].tags.at(0).second == "a" ? refs[0].id : refs[1].id;
   std::vector<std::pair<std::int64_t, double>> raw;
   pr2.read_raw(a, 0, kT0 + 86400, [&](std::int64_t ts, const Agg& x) { raw.emplace_back(ts, x.sum); });
@@ -142,13 +148,7 @@ TEST(PendingReader, counts_each_sample_once_while_shards_flush) {
   while (accepted.load() < 20'000 && queries < 100'000) {
     const double lo = accepted.load();
     PendingReader pr(e);
-    auto refs = pr.series_of(metric_key("cpu"));
-    std::vector<std::uint64_t> ids;
-    for (const auto& s : refs) ids.push_back(s.id);
-    double n = 0;
-    pr.read_rollup_runs(ids, 86400, 0, kT0 + 86400, [&](std::size_t, const RollupRun& run) {
-      for (std::size_t i = 0; i < run.n; ++i) n += run.count[i];
-    });
+    const double n = run_count(pr, 86400);
     const double hi = accepted.load();
     ASSERT_GE(n, lo) << "query " << queries;
     ASSERT_LE(n, hi) << "query " << queries;
