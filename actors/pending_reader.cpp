@@ -46,14 +46,15 @@ void merge_one(const Entries& p, std::size_t& k, std::int64_t t, const Agg& a, b
 
 // Storage buckets of `ids` merged with the pending ones (a bucket in both: storage's merged with
 // the pending part, in the order a flush would fold them).
+// `pending[i]`: the pending entries of ids[i].
 void merged_rollups(StoreReader& store, const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
-                    std::int64_t to, const Engine::PendingCopy& copy,
+                    std::int64_t to, const std::vector<const Entries*>& pending,
                     const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn, unsigned fields) {
   constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
   std::vector<bool> seen(ids.size(), false);
   std::size_t cur = kNone, k = 0;
   auto rest = [&](std::size_t i, std::size_t from_k) {
-    const Entries& p = copy.series[i];
+    const Entries& p = *pending[i];
     for (std::size_t j = from_k; j < p.size(); ++j) fn(i, p[j].first, p[j].second);
   };
   store.read_rollups(ids, res, from, to, [&](std::size_t i, std::int64_t t, const Agg& a) {
@@ -63,7 +64,7 @@ void merged_rollups(StoreReader& store, const std::vector<std::uint64_t>& ids, s
       k = 0;
       seen[i] = true;
     }
-    merge_one(copy.series[i], k, t, a, false, [&](std::int64_t bt, const Agg& b) { fn(i, bt, b); });
+    merge_one(*pending[i], k, t, a, false, [&](std::int64_t bt, const Agg& b) { fn(i, bt, b); });
   }, fields);
   if (cur != kNone) rest(cur, k);
   for (std::size_t i = 0; i < ids.size(); ++i)
@@ -107,10 +108,13 @@ void PendingReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int
     const bool any = any_pending(copy);
     if (engine_.read_with(copy, [&] {
           StoreReader store(engine_.storage(), engine_.series());
-          if (any)
-            merged_rollups(store, ids, res, from, to, copy, fn, fields);
-          else
+          if (any) {
+            std::vector<const Entries*> pending;
+            for (const auto& e : copy.series) pending.push_back(&e);
+            merged_rollups(store, ids, res, from, to, pending, fn, fields);
+          } else {
             store.read_rollups(ids, res, from, to, fn, fields);
+          }
         }))
       return;
   }
@@ -133,7 +137,7 @@ void PendingReader::read_rollup_runs(const std::vector<std::uint64_t>& ids, std:
           // Series without pending buckets as stored runs; the others bucket by bucket, merged.
           std::vector<std::uint64_t> plain, mixed;
           std::vector<std::size_t> plain_at, mixed_at;
-          Engine::PendingCopy mixed_copy;
+          std::vector<const Entries*> mixed_pending;
           for (std::size_t i = 0; i < ids.size(); ++i) {
             if (copy.series[i].empty()) {
               plain.push_back(ids[i]);
@@ -141,13 +145,13 @@ void PendingReader::read_rollup_runs(const std::vector<std::uint64_t>& ids, std:
             } else {
               mixed.push_back(ids[i]);
               mixed_at.push_back(i);
-              mixed_copy.series.push_back(copy.series[i]);
+              mixed_pending.push_back(&copy.series[i]);
             }
           }
           if (!plain.empty())
             store.read_rollup_runs(plain, res, from, to,
                                    [&](std::size_t j, const RollupRun& run) { fn(plain_at[j], run); }, fields);
-          merged_rollups(store, mixed, res, from, to, mixed_copy, [&](std::size_t j, std::int64_t t, const Agg& a) {
+          merged_rollups(store, mixed, res, from, to, mixed_pending, [&](std::size_t j, std::int64_t t, const Agg& a) {
             const std::uint16_t zero = 0;
             RollupRun run{1, t, res, &zero, &a.count, &a.sum, &a.min, &a.max, &a.last, &a.sumsq, &a.last_time};
             fn(mixed_at[j], run);

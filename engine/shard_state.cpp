@@ -5,6 +5,7 @@
 #include <thread>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/encoding.hpp"
 #include "engine/storage.hpp"
@@ -88,7 +89,7 @@ void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records)
   for (const auto& r : records) {
     Pending& p = series_[r.sid];
     // An entry kept from the last flush (with its buffers) starts over like a new one.
-    const bool fresh = p.values.empty() && p.aggs.empty();
+    const bool fresh = p.empty();
     if (enc::is_single_value(r.agg, r.time))
       p.values.emplace_back(r.time, r.agg.sum);
     else
@@ -129,23 +130,25 @@ void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records)
   if (seq > applied_seq_) applied_seq_ = seq;
 }
 
+void ShardState::Pending::raw_records(std::vector<std::pair<std::int64_t, Agg>>& out) const {
+  out.clear();
+  out.reserve(values.size() + aggs.size());
+  for (const auto& [t, x] : values) out.emplace_back(t, Agg::of_value(x, t));
+  out.insert(out.end(), aggs.begin(), aggs.end());
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
 void ShardState::copy_pending(const std::vector<std::uint64_t>& ids, const std::vector<std::size_t>& which,
                               int res_index, std::int64_t from, std::int64_t to,
                               std::vector<std::vector<std::pair<std::int64_t, Agg>>>& out) const {
-  auto by_time = [](const auto& a, const auto& b) { return a.first < b.first; };
+  std::vector<std::pair<std::int64_t, Agg>> parts;
   if (res_index < 0) {
     for (std::size_t i : which) {
       auto it = series_.find(ids[i]);
       if (it == series_.end()) continue;
-      const Pending& p = it->second;
-      auto& dst = out[i];
-      const std::size_t base = dst.size();
-      // As a flush orders them: single values, then aggregates, stably by time.
-      for (const auto& [t, x] : p.values)
-        if (t >= from && t <= to) dst.emplace_back(t, Agg::of_value(x, t));
-      for (const auto& [t, a] : p.aggs)
-        if (t >= from && t <= to) dst.emplace_back(t, a);
-      std::stable_sort(dst.begin() + static_cast<std::ptrdiff_t>(base), dst.end(), by_time);
+      it->second.raw_records(parts);  // in the order a flush writes them
+      for (const auto& rec : parts)
+        if (rec.first >= from && rec.first <= to) out[i].push_back(rec);
     }
     return;
   }
@@ -153,28 +156,22 @@ void ShardState::copy_pending(const std::vector<std::uint64_t>& ids, const std::
   // Spilled buckets of the requested series (rare: samples for a bucket closed long before).
   std::unordered_map<std::uint64_t, std::vector<std::pair<std::int64_t, const Agg*>>> spilled;
   if (!spill_[r].empty()) {
-    std::unordered_map<std::uint64_t, bool> wanted;
-    for (std::size_t i : which) wanted[ids[i]] = true;
+    std::unordered_set<std::uint64_t> wanted;
+    for (std::size_t i : which) wanted.insert(ids[i]);
     for (const auto& [k, agg] : spill_[r])
       if (wanted.count(k.sid)) spilled[k.sid].emplace_back(k.bucket, &agg);
   }
-  std::vector<std::pair<std::int64_t, Agg>> parts;
   for (std::size_t i : which) {
     auto it = series_.find(ids[i]);
-    const bool has = it != series_.end() && !(it->second.values.empty() && it->second.aggs.empty());
+    const bool has = it != series_.end() && !it->second.empty();
     auto sp = spilled.find(ids[i]);
     if (!has && sp == spilled.end()) continue;
     // The parts of each bucket in the order a flush merges them: closed, open, spilled.
     parts.clear();
-    if (has) {
-      const Pending& p = it->second;
-      for (const auto& c : p.closed)
-        if (c.res == r) parts.emplace_back(c.bucket, c.agg);
-      parts.emplace_back(p.bucket[r], p.agg[r]);
-    }
+    if (has) it->second.bucket_parts(r, [&](std::int64_t b, const Agg& a) { parts.emplace_back(b, a); });
     if (sp != spilled.end())
       for (const auto& [b, agg] : sp->second) parts.emplace_back(b, *agg);
-    std::stable_sort(parts.begin(), parts.end(), by_time);
+    std::stable_sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     auto& dst = out[i];
     for (std::size_t k = 0; k < parts.size();) {
       const std::int64_t b = parts[k].first;
@@ -186,25 +183,18 @@ void ShardState::copy_pending(const std::vector<std::uint64_t>& ids, const std::
 }
 
 void ShardState::trim() {
-  for (auto it = series_.begin(); it != series_.end();)
-    it = it->second.values.empty() && it->second.aggs.empty() ? series_.erase(it) : std::next(it);
+  for (auto it = series_.begin(); it != series_.end();) it = it->second.empty() ? series_.erase(it) : std::next(it);
 }
 
 bool ShardState::flush(std::string& err) {
   if (!dirty()) return true;
   Storage::Batch batch;
-  // Writes go in key order: RocksDB's memtable insert is cheaper for neighbouring keys. Entries
-  // kept from the last flush that received nothing since are dropped.
+  // Entries kept from the last flush that received nothing since are dropped; writes go in key
+  // order: RocksDB's memtable insert is cheaper for neighbouring keys.
+  trim();
   std::vector<std::pair<std::uint64_t, Pending*>> order;
   order.reserve(series_.size());
-  for (auto it = series_.begin(); it != series_.end();) {
-    if (it->second.values.empty() && it->second.aggs.empty()) {
-      it = series_.erase(it);
-    } else {
-      order.emplace_back(it->first, &it->second);
-      ++it;
-    }
-  }
+  for (auto& [sid, p] : series_) order.emplace_back(sid, &p);
   std::sort(order.begin(), order.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
 
@@ -233,24 +223,15 @@ bool ShardState::flush(std::string& err) {
       write_days(sid, values, [&](const auto& r) { raw_writer.add_value(r.first, r.second); });
       continue;
     }
-    // The series' samples in time order (arrival order among equal times).
-    raw.clear();
-    raw.reserve(p->values.size() + p->aggs.size());
-    // Among samples of the same time, single values come before aggregates.
-    for (const auto& [t, x] : p->values) raw.emplace_back(t, Agg::of_value(x, t));
-    raw.insert(raw.end(), p->aggs.begin(), p->aggs.end());
-    std::stable_sort(raw.begin(), raw.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    p->raw_records(raw);
     write_days(sid, raw, [&](const auto& r) { raw_writer.add(r.first, r.second); });
   }
   std::vector<std::pair<BucketKey, const Agg*>> buckets;
   for (int r = 0; r < kResolutionCount; ++r) {
     buckets.clear();
     buckets.reserve(order.size() + spill_[r].size());
-    for (auto& [sid, p] : order) {
-      for (const auto& c : p->closed)
-        if (c.res == r) buckets.emplace_back(BucketKey{sid, c.bucket}, &c.agg);
-      buckets.emplace_back(BucketKey{sid, p->bucket[r]}, &p->agg[r]);
-    }
+    for (auto& [sid, p] : order)
+      p->bucket_parts(r, [&, sid = sid](std::int64_t b, const Agg& a) { buckets.emplace_back(BucketKey{sid, b}, &a); });
     for (const auto& [k, agg] : spill_[r]) buckets.emplace_back(k, &agg);
     // Stable: a bucket both closed and spilled keeps its parts in the order they were opened.
     std::stable_sort(buckets.begin(), buckets.end(), [](const auto& a, const auto& b) {

@@ -140,6 +140,20 @@ class ShardState {
     std::int64_t bucket[kResolutionCount];
     Agg agg[kResolutionCount];
     std::vector<Closed> closed;
+
+    // No sample since the last flush (an entry kept with its buffers, or dropped at the next trim).
+    bool empty() const { return values.empty() && aggs.empty(); }
+    // The samples in time order (arrival order among equal times; single values before
+    // aggregates of the same time), as (time, aggregate).
+    void raw_records(std::vector<std::pair<std::int64_t, Agg>>& out) const;
+    // The parts of the rollup buckets at resolution index r, in the order a flush folds them:
+    // fn(bucket, agg) for the closed ones, then the open one (spilled parts come after these).
+    template <class Fn>
+    void bucket_parts(int r, Fn&& fn) const {
+      for (const auto& c : closed)
+        if (c.res == r) fn(c.bucket, c.agg);
+      fn(bucket[r], agg[r]);
+    }
   };
   struct BucketKey {
     std::uint64_t sid;
