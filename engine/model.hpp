@@ -66,6 +66,19 @@ struct Agg {
     return a;
   }
 
+  // Folds in one single value at time t: the same as merge(of_value(v, t)).
+  void add(double v, std::int64_t t) {
+    count += 1;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (t >= last_time) {
+      last = v;
+      last_time = t;
+    }
+    sumsq += v * v;
+  }
+
   // Folds `o` into this aggregate. `last` follows the greatest time; on a tie the later merge wins,
   // so replaying the same samples in the same order always gives the same result.
   void merge(const Agg& o) {

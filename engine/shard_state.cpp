@@ -5,7 +5,6 @@
 #include <thread>
 #include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "engine/encoding.hpp"
 #include "engine/storage.hpp"
@@ -69,6 +68,37 @@ bool decode_log_entry(std::string_view in, std::vector<LogRecord>& out) {
 
 // -- shard state ------------------------------------------------------------------------------
 
+namespace {
+
+using ValueRecord = std::pair<std::int64_t, double>;
+using AggRecord = std::pair<std::int64_t, Agg>;
+
+constexpr auto by_time = [](const auto& a, const auto& b) { return a.first < b.first; };
+
+// t lies in [start, start + width): no division for the usual case of a sample beside the last.
+inline bool in_bucket(std::int64_t t, std::int64_t start, std::int64_t width) {
+  return t >= start && static_cast<std::uint64_t>(t) - static_cast<std::uint64_t>(start) <
+                           static_cast<std::uint64_t>(width);
+}
+
+inline void fold(Agg& a, const ValueRecord& r) { a.add(r.second, r.first); }
+inline void fold(Agg& a, const AggRecord& r) { a.merge(r.second); }
+
+// Folds time-ordered records into the buckets of resolution `res`, in record order (so `last`
+// follows arrival order among equal times, as replaying the log does): fn(bucket, aggregate) once
+// per bucket holding a sample, ascending.
+template <class Record, class Fn>
+void fold_buckets(const std::vector<Record>& records, std::int64_t res, Fn&& fn) {
+  for (std::size_t i = 0; i < records.size();) {
+    const std::int64_t b = floor_to(records[i].first, res);
+    Agg a;
+    for (; i < records.size() && in_bucket(records[i].first, b, res); ++i) fold(a, records[i]);
+    if (!a.empty()) fn(b, a);
+  }
+}
+
+}  // namespace
+
 ShardState::ShardState(std::uint16_t shard, Storage& storage) : shard_(shard), storage_(storage) {
   checkpoint_ = applied_seq_ = load_checkpoint(storage, shard);
 }
@@ -88,43 +118,10 @@ std::uint64_t ShardState::load_checkpoint(Storage& storage, std::uint16_t shard)
 void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records) {
   for (const auto& r : records) {
     Pending& p = series_[r.sid];
-    // An entry kept from the last flush (with its buffers) starts over like a new one.
-    const bool fresh = p.empty();
     if (enc::is_single_value(r.agg, r.time))
       p.values.emplace_back(r.time, r.agg.sum);
     else
       p.aggs.emplace_back(r.time, r.agg);
-    for (int i = 0; i < kResolutionCount; ++i) {
-      // Most samples fall in the open bucket: no division for them.
-      if (!fresh && r.time >= p.bucket[i] &&
-          static_cast<std::uint64_t>(r.time) - static_cast<std::uint64_t>(p.bucket[i]) <
-              static_cast<std::uint64_t>(kResolutions[i])) {
-        p.agg[i].merge(r.agg);
-        continue;
-      }
-      std::int64_t b = floor_to(r.time, kResolutions[i]);
-      if (fresh) {
-        p.bucket[i] = b;
-        p.agg[i] = Agg();
-      }
-      if (p.bucket[i] == b) {
-        p.agg[i].merge(r.agg);
-      } else if (b > p.bucket[i]) {
-        p.closed.push_back(Closed{p.bucket[i], p.agg[i], i});
-        p.bucket[i] = b;
-        p.agg[i] = Agg();
-        p.agg[i].merge(r.agg);
-      } else {
-        bool found = false;
-        for (std::size_t k = p.closed.size(), seen = 0; k-- > 0 && seen < 8; ++seen)
-          if (p.closed[k].res == i && p.closed[k].bucket == b) {
-            p.closed[k].agg.merge(r.agg);
-            found = true;
-            break;
-          }
-        if (!found) spill_[i][BucketKey{r.sid, b}].merge(r.agg);
-      }
-    }
   }
   pending_samples_ += records.size();
   if (seq > applied_seq_) applied_seq_ = seq;
@@ -141,43 +138,35 @@ void ShardState::Pending::raw_records(std::vector<std::pair<std::int64_t, Agg>>&
 void ShardState::copy_pending(const std::vector<std::uint64_t>& ids, const std::vector<std::size_t>& which,
                               int res_index, std::int64_t from, std::int64_t to,
                               std::vector<std::vector<std::pair<std::int64_t, Agg>>>& out) const {
-  std::vector<std::pair<std::int64_t, Agg>> parts;
-  if (res_index < 0) {
-    for (std::size_t i : which) {
-      auto it = series_.find(ids[i]);
-      if (it == series_.end()) continue;
-      it->second.raw_records(parts);  // in the order a flush writes them
-      for (const auto& rec : parts)
-        if (rec.first >= from && rec.first <= to) out[i].push_back(rec);
-    }
-    return;
-  }
-  const int r = res_index;
-  // Spilled buckets of the requested series (rare: samples for a bucket closed long before).
-  std::unordered_map<std::uint64_t, std::vector<std::pair<std::int64_t, const Agg*>>> spilled;
-  if (!spill_[r].empty()) {
-    std::unordered_set<std::uint64_t> wanted;
-    for (std::size_t i : which) wanted.insert(ids[i]);
-    for (const auto& [k, agg] : spill_[r])
-      if (wanted.count(k.sid)) spilled[k.sid].emplace_back(k.bucket, &agg);
-  }
+  std::vector<AggRecord> records;
+  std::vector<ValueRecord> values;
   for (std::size_t i : which) {
     auto it = series_.find(ids[i]);
-    const bool has = it != series_.end() && !it->second.empty();
-    auto sp = spilled.find(ids[i]);
-    if (!has && sp == spilled.end()) continue;
-    // The parts of each bucket in the order a flush merges them: closed, open, spilled.
-    parts.clear();
-    if (has) it->second.bucket_parts(r, [&](std::int64_t b, const Agg& a) { parts.emplace_back(b, a); });
-    if (sp != spilled.end())
-      for (const auto& [b, agg] : sp->second) parts.emplace_back(b, *agg);
-    std::stable_sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (it == series_.end() || it->second.empty()) continue;
+    const Pending& p = it->second;
     auto& dst = out[i];
-    for (std::size_t k = 0; k < parts.size();) {
-      const std::int64_t b = parts[k].first;
-      Agg merged = parts[k].second;
-      for (++k; k < parts.size() && parts[k].first == b; ++k) merged.merge(parts[k].second);
-      if (b >= from && b <= to && !merged.empty()) dst.emplace_back(b, merged);
+    if (res_index < 0) {
+      p.raw_records(records);  // in the order a flush writes them
+      for (const auto& rec : records)
+        if (rec.first >= from && rec.first <= to) dst.push_back(rec);
+      continue;
+    }
+    // The buckets a flush would write, folded the same way.
+    auto keep = [&](std::int64_t b, const Agg& a) {
+      if (b >= from && b <= to) dst.emplace_back(b, a);
+    };
+    const std::int64_t res = kResolutions[res_index];
+    if (p.aggs.empty()) {
+      const std::vector<ValueRecord>* v = &p.values;
+      if (!std::is_sorted(p.values.begin(), p.values.end(), by_time)) {
+        values = p.values;
+        std::stable_sort(values.begin(), values.end(), by_time);
+        v = &values;
+      }
+      fold_buckets(*v, res, keep);
+    } else {
+      p.raw_records(records);
+      fold_buckets(records, res, keep);
     }
   }
 }
@@ -198,71 +187,58 @@ bool ShardState::flush(std::string& err) {
   std::sort(order.begin(), order.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
 
-  std::string v;
-  std::vector<std::pair<std::int64_t, Agg>> raw;
-  enc::RawBlockWriter raw_writer(v, 0);  // one writer (and its buffers) for every series
-  // Writes a series' time-ordered records as one raw merge operand per UTC day.
-  auto write_days = [&](std::uint64_t sid, const auto& records, const auto& add) {
+  std::string v;  // one output buffer and one writer per kind (and their buffers) for every series
+  std::vector<AggRecord> raw;
+  enc::RawBlockWriter raw_writer(v, 0);
+  std::vector<enc::RollupBlockWriter> rollup_writers;
+  rollup_writers.reserve(kResolutionCount);
+  for (int r = 0; r < kResolutionCount; ++r) rollup_writers.emplace_back(v, 0, kResolutions[r]);
+  // A series' time-ordered records: one raw merge operand per UTC day (reads of a time range only
+  // open the days it covers), and for each resolution one rollup merge operand per chunk holding
+  // the buckets the records fall in.
+  auto write_series = [&](std::uint64_t sid, const auto& records, const auto& add_raw) {
     for (std::size_t i = 0; i < records.size();) {
       const std::int64_t day = floor_to(records[i].first, 86400);
       v.clear();
       raw_writer.reset(day);
-      for (; i < records.size() && floor_to(records[i].first, 86400) == day; ++i) add(records[i]);
+      for (; i < records.size() && in_bucket(records[i].first, day, 86400); ++i) add_raw(records[i]);
       raw_writer.finish();
       batch.merge(Cf::raw, enc::raw_block_key(sid, day), v);
     }
+    for (int r = 0; r < kResolutionCount; ++r) {
+      const std::int64_t res = kResolutions[r];
+      auto& w = rollup_writers[static_cast<std::size_t>(r)];
+      std::int64_t chunk = 0;
+      bool open = false;
+      auto close = [&] {
+        w.finish();
+        batch.merge(rollup_cf(r), enc::rollup_key(sid, chunk), v);
+      };
+      fold_buckets(records, res, [&](std::int64_t b, const Agg& a) {
+        const std::int64_t c = enc::rollup_chunk(b, res);
+        if (open && c != chunk) close();
+        if (!open || c != chunk) {
+          v.clear();
+          w.reset(c);
+          chunk = c;
+          open = true;
+        }
+        w.add_bucket(b, a);
+      });
+      if (open) close();
+    }
   };
   for (auto& [sid, p] : order) {
-    // One block per UTC day: reads of a time range only open the days it covers.
     if (p->aggs.empty()) {
       // The usual case: single values only. Concurrent senders deliver a series' samples a little
       // out of order, so they are sorted (stable: arrival order among equal times) when needed.
-      auto by_time = [](const auto& a, const auto& b) { return a.first < b.first; };
       auto& values = p->values;
       if (!std::is_sorted(values.begin(), values.end(), by_time)) std::stable_sort(values.begin(), values.end(), by_time);
-      write_days(sid, values, [&](const auto& r) { raw_writer.add_value(r.first, r.second); });
+      write_series(sid, values, [&](const ValueRecord& r) { raw_writer.add_value(r.first, r.second); });
       continue;
     }
     p->raw_records(raw);
-    write_days(sid, raw, [&](const auto& r) { raw_writer.add(r.first, r.second); });
-  }
-  std::vector<std::pair<BucketKey, const Agg*>> buckets;
-  for (int r = 0; r < kResolutionCount; ++r) {
-    buckets.clear();
-    buckets.reserve(order.size() + spill_[r].size());
-    for (auto& [sid, p] : order)
-      p->bucket_parts(r, [&, sid = sid](std::int64_t b, const Agg& a) { buckets.emplace_back(BucketKey{sid, b}, &a); });
-    for (const auto& [k, agg] : spill_[r]) buckets.emplace_back(k, &agg);
-    // Stable: a bucket both closed and spilled keeps its parts in the order they were opened.
-    std::stable_sort(buckets.begin(), buckets.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.first.sid, a.first.bucket) < std::tie(b.first.sid, b.first.bucket);
-    });
-    // One merge operand per series and chunk: the buckets of the chunk this flush touched, each
-    // once (the parts of a bucket both closed and spilled are merged here).
-    const std::int64_t res = kResolutions[r];
-    enc::RollupBlockWriter w(v, 0, res);
-    for (std::size_t i = 0; i < buckets.size();) {
-      const std::uint64_t sid = buckets[i].first.sid;
-      const std::int64_t chunk = enc::rollup_chunk(buckets[i].first.bucket, res);
-      v.clear();
-      w.reset(chunk);
-      while (i < buckets.size() && buckets[i].first.sid == sid &&
-             enc::rollup_chunk(buckets[i].first.bucket, res) == chunk) {
-        const std::int64_t bucket = buckets[i].first.bucket;
-        const Agg* agg = buckets[i].second;
-        Agg merged;
-        if (i + 1 < buckets.size() && buckets[i + 1].first == buckets[i].first) {
-          for (; i < buckets.size() && buckets[i].first.sid == sid && buckets[i].first.bucket == bucket; ++i)
-            merged.merge(*buckets[i].second);
-          agg = &merged;
-        } else {
-          ++i;
-        }
-        w.add_bucket(bucket, *agg);
-      }
-      w.finish();
-      batch.merge(rollup_cf(r), enc::rollup_key(sid, chunk), v);
-    }
+    write_series(sid, raw, [&](const AggRecord& r) { raw_writer.add(r.first, r.second); });
   }
   std::string ck;
   enc::put_u64(ck, applied_seq_);
@@ -280,9 +256,7 @@ bool ShardState::flush(std::string& err) {
   for (auto& [sid, p] : order) {
     p->values.clear();
     p->aggs.clear();
-    p->closed.clear();
   }
-  for (auto& m : spill_) m.clear();
   pending_samples_ = 0;
   checkpoint_ = applied_seq_;
   return true;

@@ -1,5 +1,5 @@
 // The state one shard owns: the series routed to it (id % shard count), their pending raw
-// samples and rollup deltas since the last flush, and the position in its ingest log.
+// samples since the last flush, and the position in its ingest log.
 //
 // Durability model: an accepted batch is first written to the ingest log (the `log` CF, one
 // entry per shard per batch) and acknowledged; the shard then applies it in memory and, every
@@ -122,48 +122,19 @@ class ShardState {
   static std::string checkpoint_key(std::uint16_t shard);
 
  private:
-  // A series' pending state since the last flush: its raw samples, and for each resolution its
-  // open bucket, the latest it reached (one hash look-up per sample updates all of them). When a
-  // sample opens a later bucket, the open one moves to `closed` (data arriving in time order,
-  // e.g. a backfill, spans several buckets per flush). Samples for an earlier bucket go to that
-  // bucket in `closed` if it is among the last few there, else to `spill_`.
-  struct Closed {
-    std::int64_t bucket;
-    Agg agg;
-    int res;  // index into kResolutions
-  };
+  // A series' pending state since the last flush: its raw samples, single values as (time, value),
+  // 16 bytes each, and the rare aggregate samples (summary fields) beside them in full. Its rollup
+  // deltas are not kept: a flush (or a query's copy) folds them from the samples in time order, one
+  // pass per resolution, so applying a sample is an append.
   struct Pending {
-    // Raw samples: single values as (time, value), 16 bytes each; the rare aggregate samples
-    // (summary fields) beside them in full.
     std::vector<std::pair<std::int64_t, double>> values;
     std::vector<std::pair<std::int64_t, Agg>> aggs;
-    std::int64_t bucket[kResolutionCount];
-    Agg agg[kResolutionCount];
-    std::vector<Closed> closed;
 
     // No sample since the last flush (an entry kept with its buffers, or dropped at the next trim).
     bool empty() const { return values.empty() && aggs.empty(); }
     // The samples in time order (arrival order among equal times; single values before
     // aggregates of the same time), as (time, aggregate).
     void raw_records(std::vector<std::pair<std::int64_t, Agg>>& out) const;
-    // The parts of the rollup buckets at resolution index r, in the order a flush folds them:
-    // fn(bucket, agg) for the closed ones, then the open one (spilled parts come after these).
-    template <class Fn>
-    void bucket_parts(int r, Fn&& fn) const {
-      for (const auto& c : closed)
-        if (c.res == r) fn(c.bucket, c.agg);
-      fn(bucket[r], agg[r]);
-    }
-  };
-  struct BucketKey {
-    std::uint64_t sid;
-    std::int64_t bucket;
-    bool operator==(const BucketKey&) const = default;
-  };
-  struct BucketHash {
-    std::size_t operator()(const BucketKey& k) const noexcept {
-      return std::hash<std::uint64_t>()(k.sid * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(k.bucket));
-    }
   };
 
   std::uint16_t shard_;
@@ -173,7 +144,6 @@ class ShardState {
   std::uint64_t checkpoint_ = 0;
   std::size_t pending_samples_ = 0;
   std::unordered_map<std::uint64_t, Pending> series_;
-  std::unordered_map<BucketKey, Agg, BucketHash> spill_[kResolutionCount];
 };
 
 // Replays every ingest-log entry past its shard's checkpoint. Returns, per shard found in the log or
