@@ -79,7 +79,7 @@ using pending_atom = caf::atom_constant<caf::atom("pending")>;
 struct Shared {
   Storage* storage = nullptr;
   std::chrono::milliseconds flush_interval{200};
-  std::size_t flush_pending_samples = 500'000;
+  std::size_t flush_pending_samples = 1'500'000;
   std::size_t max_in_flight = 0;
   std::chrono::microseconds apply_delay{0};
   std::atomic<std::size_t> in_flight{0};

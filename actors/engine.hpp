@@ -26,10 +26,10 @@ class AlertHub;
 struct EngineOptions {
   std::string data_dir = "./data";
   int shards = 0;  // 0: one per CPU core
-  int flush_interval_ms = 1000;
+  int flush_interval_ms = 2000;
   // A shard also flushes as soon as it holds this many samples not yet written (bounds its
   // memory between ticks: about 16 bytes a sample, plus its series' open buckets).
-  std::size_t flush_pending_samples = 500'000;
+  std::size_t flush_pending_samples = 1'500'000;
   StorageOptions storage;
   // Backpressure: ingest waits while more samples than this are accepted but not yet applied.
   std::size_t max_in_flight = 2'000'000;

@@ -21,8 +21,8 @@ struct Config {
   int http_threads = 4;                   // HTTP worker threads, 1..256
   // [engine]
   int shards = 0;                         // 0 = one per CPU core; 0..1024
-  int flush_interval_ms = 1000;           // how often shards write rollups and raw blocks, 1..3600000
-  std::int64_t flush_pending_samples = 500000;  // a shard flushes early at this many pending samples
+  int flush_interval_ms = 2000;           // how long a shard holds samples before writing them, 1..3600000
+  std::int64_t flush_pending_samples = 1500000;  // a shard flushes early at this many pending samples
   int idle_flush_ms = 2000;               // quiet time before idle maintenance, 0..3600000 (0 = never)
   std::int64_t max_batch_samples = 100000;  // largest accepted ingest request, in measurements
   std::int64_t apply_delay_us = 0;        // fault injection: sleep per applied batch (tests only)

@@ -50,7 +50,8 @@ TEST_F(ConfigTest, defaults_without_file_env_or_flags) {
   EXPECT_EQ(c.http_threads, 4);
   EXPECT_EQ(c.shards, 0);
   EXPECT_GE(c.effective_shards(), 1);
-  EXPECT_EQ(c.flush_interval_ms, 1000);
+  EXPECT_EQ(c.flush_interval_ms, 2000);
+  EXPECT_EQ(c.flush_pending_samples, 1500000);
   EXPECT_EQ(c.max_batch_samples, 100000);
   EXPECT_FALSE(c.sync_writes);
   EXPECT_EQ(c.block_cache_mb, 256);
