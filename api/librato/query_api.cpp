@@ -1,5 +1,6 @@
 #include "api/librato/query_api.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api/json_out.hpp"
 #include "api/librato/metric_json.hpp"
 #include "engine/legacy_summary.hpp"
 
@@ -123,12 +125,6 @@ json number(double v) {
   if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9007199254740992.0)
     return static_cast<std::int64_t>(v);
   return v;
-}
-
-json tags_json(const Tags& tags) {
-  json o = json::object();
-  for (const auto& [k, v] : tags) o[k] = v;
-  return o;
 }
 
 std::string percent_encode(std::string_view s) {
@@ -295,38 +291,73 @@ Response get_measurements(std::string_view name, const Params& q, const MetricIn
 
   QueryResult r = run_query(reader, mq);
 
-  json series = json::array();
-  for (const auto& s : r.series) {
-    json ms = json::array();
-    for (const auto& p : s.points) {
-      json m = {{"time", p.time}};
-      if (mq.summary == SummaryFunction::all) {
-        m["count"] = number(p.agg.count);
-        m["sum"] = p.agg.sum;
-        m["min"] = p.agg.min;
-        m["max"] = p.agg.max;
-        m["mean"] = p.agg.mean();
-        m["last"] = p.agg.last;
-        m["stddev"] = p.agg.stddev();
-      } else {
-        m["value"] = p.value;
-      }
-      ms.push_back(std::move(m));
-    }
-    json o = json::object();
-    o["tags"] = tags_json(s.tags);
-    o["measurements"] = std::move(ms);
-    series.push_back(std::move(o));
+  // Written directly (keys in the order nlohmann's sorted objects give): a one-series query spent
+  // most of its time building and dumping a json tree.
+  namespace jo = json_out;
+  std::string body;
+  body.reserve(128 + r.series.size() * (64 + (mq.summary == SummaryFunction::all ? 160 : 40) * 8));
+  body.append("{\"links\":[");
+  if (r.next_start) {
+    body.append("{\"href\":");
+    jo::string(body, next_href(name, q, *r.next_start, mq.end));
+    body.append(",\"rel\":\"next\"}");
   }
-  json links = json::array();
-  if (r.next_start)
-    links.push_back({{"rel", "next"}, {"href", next_href(name, q, *r.next_start, mq.end)}});
-  json body = json::object();
-  body["series"] = std::move(series);
-  body["links"] = std::move(links);
-  body["resolution"] = mq.resolution;
-  body["name"] = info->name;
-  return Response{200, body.dump(), "application/json", {}};
+  body.append("],\"name\":");
+  jo::string(body, info->name);
+  body.append(",\"resolution\":");
+  jo::integer(body, mq.resolution);
+  body.append(",\"series\":[");
+  for (std::size_t i = 0; i < r.series.size(); ++i) {
+    const auto& s = r.series[i];
+    if (i > 0) body.push_back(',');
+    body.append("{\"measurements\":[");
+    for (std::size_t j = 0; j < s.points.size(); ++j) {
+      const auto& p = s.points[j];
+      if (j > 0) body.push_back(',');
+      if (mq.summary == SummaryFunction::all) {
+        body.append("{\"count\":");
+        jo::count(body, p.agg.count);
+        body.append(",\"last\":");
+        jo::number(body, p.agg.last);
+        body.append(",\"max\":");
+        jo::number(body, p.agg.max);
+        body.append(",\"mean\":");
+        jo::number(body, p.agg.mean());
+        body.append(",\"min\":");
+        jo::number(body, p.agg.min);
+        body.append(",\"stddev\":");
+        jo::number(body, p.agg.stddev());
+        body.append(",\"sum\":");
+        jo::number(body, p.agg.sum);
+        body.append(",\"time\":");
+        jo::integer(body, p.time);
+      } else {
+        body.append("{\"time\":");
+        jo::integer(body, p.time);
+        body.append(",\"value\":");
+        jo::number(body, p.value);
+      }
+      body.push_back('}');
+    }
+    body.append("],\"tags\":{");
+    // Tags as a json object would hold them: sorted by name, the last of equal names.
+    std::vector<const Tag*> tags;
+    tags.reserve(s.tags.size());
+    for (const auto& t : s.tags) tags.push_back(&t);
+    std::stable_sort(tags.begin(), tags.end(), [](const Tag* a, const Tag* b) { return a->first < b->first; });
+    bool first = true;
+    for (std::size_t k = 0; k < tags.size(); ++k) {
+      if (k + 1 < tags.size() && tags[k + 1]->first == tags[k]->first) continue;
+      if (!first) body.push_back(',');
+      first = false;
+      jo::string(body, tags[k]->first);
+      body.push_back(':');
+      jo::string(body, tags[k]->second);
+    }
+    body.append("}}");
+  }
+  body.append("]}");
+  return Response{200, std::move(body), "application/json", {}};
 }
 
 // -- GET /v1/metrics/:name (legacy) ---------------------------------------------------------------

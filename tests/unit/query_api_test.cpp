@@ -457,3 +457,26 @@ TEST(LegacyMetricApi, param_errors) {
 }
 
 }  // namespace vigil::api::librato
+
+namespace vigil::api::librato {
+
+// The body is written without a json tree; it must be what dumping the parsed body gives (same
+// keys in the same order, same spelling of every value).
+TEST(MeasurementsApi, body_is_the_canonical_json_dump) {
+  const Params queries[] = {
+      {{"resolution", "60"}, {"duration", "1060"}},
+      {{"resolution", "60"}, {"tags[region]", "us"}, {"duration", "1060"}},
+      {{"resolution", "60"}, {"duration", "1060"}, {"summary_function", "all"}},
+      {{"resolution", "60"}, {"duration", "1060"}, {"group_by", "region"}, {"group_by_function", "sum"}},
+  };
+  for (const auto& q : queries)
+    for (std::size_t max_points : {std::size_t{0}, std::size_t{3}}) {
+      auto resp = measurements(q, max_points);
+      ASSERT_EQ(resp.status, 200) << resp.body;
+      auto b = json::parse(resp.body);
+      EXPECT_FALSE(b.at("series").empty());
+      EXPECT_EQ(resp.body, b.dump());
+    }
+}
+
+}  // namespace vigil::api::librato
