@@ -104,6 +104,7 @@ struct KafkaConsumer::Impl {
   std::condition_variable parse_cv;
   rd_kafka_message_t* const* parse_msgs = nullptr;  // the half to parse; guarded by parse_mu
   std::size_t parse_n = 0;
+  std::size_t parse_total = 0;  // the whole batch: the helper's output becomes the batch
   std::int64_t parse_now = 0;
   bool parse_pending = false, parse_stop = false;
   std::vector<Measurement> parse_out;  // the half's measurements, read once parse_pending is false
@@ -288,32 +289,42 @@ struct KafkaConsumer::Impl {
     std::string_view body(static_cast<const char*>(m->payload), m->len);
     Format f = format_of(m);
     CompositeRefusal composites(engine->catalog());  // composite metrics are computed, never stored
-    ParseOutcome r = f == Format::json ? parse_measurements_json(body, now, &composites)
-                                       : parse_line_protocol(body, now, precision, &composites);
-    if (!r.request_error.empty()) {
-      dead_letter(m, f == Format::json ? "bad_json" : "bad_line_protocol", r.request_error);
+    const std::size_t before = out.size();
+    // The message's measurements go straight to the end of `out` (JSON is parsed in place there:
+    // a message of one measurement would otherwise cost a vector of its own); a bad message takes
+    // them out again.
+    auto reject = [&](const char* reason, const std::string& detail) {
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(before), out.end());
+      dead_letter(m, reason, detail);
       return false;
+    };
+    thread_local ParseOutcome json_outcome;  // its measurements vector is empty between calls
+    ParseOutcome line_outcome;
+    ParseOutcome* r = &json_outcome;
+    if (f == Format::json) {
+      json_outcome.measurements.swap(out);
+      parse_measurements_json_into(body, now, &composites, json_outcome);
+      json_outcome.measurements.swap(out);
+    } else {
+      line_outcome = parse_line_protocol(body, now, precision, &composites);
+      r = &line_outcome;
+      for (auto& ms : line_outcome.measurements) out.push_back(std::move(ms));
     }
-    if (!r.errors.empty()) {
-      std::string detail = r.errors[0].param + ": " + r.errors[0].message;
-      if (r.errors.size() > 1) detail += " (and " + std::to_string(r.errors.size() - 1) + " more)";
-      dead_letter(m, "invalid_measurement", detail);
-      return false;
+    if (!r->request_error.empty())
+      return reject(f == Format::json ? "bad_json" : "bad_line_protocol", r->request_error);
+    if (!r->errors.empty()) {
+      std::string detail = r->errors[0].param + ": " + r->errors[0].message;
+      if (r->errors.size() > 1) detail += " (and " + std::to_string(r->errors.size() - 1) + " more)";
+      return reject("invalid_measurement", detail);
     }
-    if (r.measurements.empty()) {
-      dead_letter(m, "empty", "no measurements");
-      return false;
-    }
+    if (out.size() == before) return reject("empty", "no measurements");
     if (opts.max_sample_age_s > 0) {
       const std::int64_t oldest = now - opts.max_sample_age_s;
-      for (const auto& ms : r.measurements)
-        if (ms.time < oldest) {
-          dead_letter(m, "too_old", "sample time " + std::to_string(ms.time) + " is older than " +
-                                        std::to_string(opts.max_sample_age_s) + " s (kafka.max_sample_age_s)");
-          return false;
-        }
+      for (std::size_t i = before; i < out.size(); ++i)
+        if (out[i].time < oldest)
+          return reject("too_old", "sample time " + std::to_string(out[i].time) + " is older than " +
+                                       std::to_string(opts.max_sample_age_s) + " s (kafka.max_sample_age_s)");
     }
-    for (auto& ms : r.measurements) out.push_back(std::move(ms));
     return true;
   }
 
@@ -353,9 +364,11 @@ struct KafkaConsumer::Impl {
       if (parse_stop) return;
       rd_kafka_message_t* const* msgs = parse_msgs;
       const std::size_t n = parse_n;
+      const std::size_t total = parse_total;
       const std::int64_t now = parse_now;
       lock.unlock();
       parse_out.clear();
+      parse_out.reserve(total);
       bool dead = false;
       for (std::size_t i = 0; i < n; ++i)
         if (!parse(msgs[i], now, parse_out)) dead = true;
@@ -376,6 +389,7 @@ struct KafkaConsumer::Impl {
       std::lock_guard lock(parse_mu);
       parse_msgs = todo.data();
       parse_n = own;
+      parse_total = todo.size();
       parse_now = now;
       parse_pending = true;
       parse_cv.notify_all();
@@ -383,6 +397,7 @@ struct KafkaConsumer::Impl {
     thread_local std::vector<Measurement> tail;
     std::vector<Measurement>& mine = own > 0 ? tail : batch;
     mine.clear();
+    mine.reserve(todo.size() - own);
     for (std::size_t i = own; i < todo.size(); ++i)
       if (!parse(todo[i], now, mine)) any_dead = true;
     if (own > 0) {
@@ -454,6 +469,8 @@ struct KafkaConsumer::Impl {
       rewind();
       return;
     }
+    // Stored: their tag vectors go to the parser for the next messages' measurements.
+    recycle(batch);
     lock.lock();
     for (auto& [topic, ps] : parts)
       for (auto& [part, st] : ps)

@@ -259,7 +259,7 @@ class MeasurementsParser {
     }
     if (!top_ok) return;
 
-    out_.measurements.reserve(count);
+    out_.measurements.reserve(out_.measurements.size() + count);
     std::int64_t i = 0;
     for (element m : arr) {
       if (m.type() != element_type::OBJECT) {
@@ -987,9 +987,11 @@ const char* CompositeRefusal::refuses(std::string_view metric) const {
              : nullptr;
 }
 
-void recycle(ParseOutcome& out) {
+void recycle(ParseOutcome& out) { recycle(out.measurements); }
+
+void recycle(std::vector<Measurement>& measurements) {
   auto& spare = spare_tags();
-  for (auto& m : out.measurements) {
+  for (auto& m : measurements) {
     if (spare.size() >= kSpareTagsLimit) break;
     if (m.tags.capacity() == 0) continue;
     m.tags.clear();
@@ -999,6 +1001,16 @@ void recycle(ParseOutcome& out) {
 
 ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now, const NamePolicy* policy) {
   ParseOutcome out;
+  parse_measurements_json_into(body, now, policy, out);
+  return out;
+}
+
+void parse_measurements_json_into(std::string_view body, std::int64_t now, const NamePolicy* policy,
+                                  ParseOutcome& out) {
+  const std::size_t before = out.measurements.size();
+  out.errors.clear();
+  out.request_error.clear();
+  out.too_large_float = false;
   if (body.size() > kReusableBufferLimit) {
     simdjson::padded_string padded(body);
     simdjson::dom::parser parser;
@@ -1016,10 +1028,9 @@ ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now, co
     parse_dom(b.parser, b.padded.get(), body.size(), out, now, policy);
   }
   if (!out.request_error.empty()) {
-    out.measurements.clear();
+    out.measurements.erase(out.measurements.begin() + static_cast<std::ptrdiff_t>(before), out.measurements.end());
     out.errors.clear();
   }
-  return out;
 }
 
 ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now, const NamePolicy* policy) {

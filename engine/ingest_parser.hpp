@@ -59,6 +59,13 @@ ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now, co
 // thread's JSON parser, which gives them to the measurements of later bodies instead of
 // allocating: call it once the measurements are stored, on the thread that parsed them.
 void recycle(ParseOutcome& out);
+void recycle(std::vector<Measurement>& measurements);
+
+// parse_measurements_json appending to `out`, whose measurements stay in front of the body's
+// (a consumer collecting many small bodies into one batch): errors, request_error and
+// too_large_float are reset first; on a request error nothing is appended.
+void parse_measurements_json_into(std::string_view body, std::int64_t now, const NamePolicy* policy,
+                                  ParseOutcome& out);
 
 // POST /v1/metrics (legacy) JSON body: {"gauges": .., "counters": .., "source": S,
 // "measure_time": T}, each section an array of measurements or an object hashed by name.

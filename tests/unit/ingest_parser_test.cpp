@@ -745,4 +745,32 @@ TEST(IngestParser, legacy_refused_names_are_rejected_by_position) {
   ASSERT_EQ(f.measurements.size(), 1u);
 }
 
+TEST(IngestParser, parsing_into_an_outcome_appends_and_a_bad_body_appends_nothing) {
+  ParseOutcome out;
+  parse_measurements_json_into(R"({"name":"a","value":1,"time":100})", 0, nullptr, out);
+  ASSERT_TRUE(out.request_error.empty());
+  parse_measurements_json_into(R"({"measurements":[{"name":"b","value":2,"time":100},{"name":"c"}]})", 0,
+                               nullptr, out);
+  ASSERT_EQ(out.measurements.size(), 2u);  // "c" has no value
+  EXPECT_EQ(out.measurements[0].name, "a");
+  EXPECT_EQ(out.measurements[1].name, "b");
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_EQ(out.errors[0].param, "measurements[1].value");
+
+  parse_measurements_json_into(R"({"name":"d","value":)", 0, nullptr, out);  // truncated
+  EXPECT_FALSE(out.request_error.empty());
+  EXPECT_TRUE(out.errors.empty());
+  ASSERT_EQ(out.measurements.size(), 2u);
+
+  parse_measurements_json_into(R"({"name":"e","value":5e200,"time":100})", 0, nullptr, out);
+  EXPECT_TRUE(out.request_error.empty());
+  EXPECT_TRUE(out.too_large_float);
+  parse_measurements_json_into(R"({"name":"f","value":3,"time":100})", 0, nullptr, out);
+  EXPECT_FALSE(out.too_large_float);
+  EXPECT_TRUE(out.errors.empty());
+  ASSERT_EQ(out.measurements.size(), 3u);
+  EXPECT_EQ(out.measurements[2].name, "f");
+  EXPECT_EQ(out.measurements[2].agg.sum, 3);
+}
+
 }  // namespace vigil
