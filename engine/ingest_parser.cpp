@@ -259,7 +259,10 @@ class MeasurementsParser {
     }
     if (!top_ok) return;
 
-    out_.measurements.reserve(out_.measurements.size() + count);
+    // Appending to a batch of earlier bodies (parse_measurements_json_into) keeps growing it
+    // geometrically: reserving the exact size each time would copy the batch once per body.
+    if (auto& ms = out_.measurements; ms.capacity() < ms.size() + count)
+      ms.reserve(std::max(ms.size() + count, 2 * ms.capacity()));
     std::int64_t i = 0;
     for (element m : arr) {
       if (m.type() != element_type::OBJECT) {

@@ -773,4 +773,20 @@ TEST(IngestParser, parsing_into_an_outcome_appends_and_a_bad_body_appends_nothin
   EXPECT_EQ(out.measurements[2].agg.sum, 3);
 }
 
+TEST(IngestParser, a_batch_collected_from_many_bodies_grows_geometrically) {
+  std::string body = R"({"measurements":[)";
+  for (int i = 0; i < 100; ++i) body += std::string(i ? "," : "") + R"({"name":"m","value":1,"time":100})";
+  body += "]}";
+  ParseOutcome out;
+  int moves = 0;
+  const Measurement* data = nullptr;
+  for (int i = 0; i < 1000; ++i) {
+    parse_measurements_json_into(body, 0, nullptr, out);
+    if (out.measurements.data() != data) ++moves;
+    data = out.measurements.data();
+  }
+  ASSERT_EQ(out.measurements.size(), 100000u);
+  EXPECT_LE(moves, 20);  // a reallocation per body would copy the batch 1,000 times
+}
+
 }  // namespace vigil
