@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <unordered_map>
 
@@ -125,6 +126,8 @@ struct ShardActorState {
 
 caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint16_t index,
                           Shared* shared, ShardState* replayed) {
+  // Detached: this runs on the shard's own thread; named for top -H and perf.
+  pthread_setname_np(pthread_self(), ("vshard-" + std::to_string(index)).substr(0, 15).c_str());
   self->state.shared = shared;
   if (replayed) {
     // Replayed from the ingest log at start: flushed at the first tick.

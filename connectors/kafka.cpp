@@ -12,6 +12,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 
 #include "actors/engine.hpp"
@@ -85,6 +86,21 @@ std::string offset_key(const std::string& group, std::string_view topic, std::in
 }
 
 enum class Format { json, line };
+
+// Where a partition without stored state starts: offset 0, not RD_KAFKA_OFFSET_BEGINNING. The
+// logical offset costs an offset lookup first, after which this librdkafka (2.0) often left the
+// partition unfetched for half a second. A log whose start was removed by retention answers 0
+// with "out of range", and auto.offset.reset (earliest by default) takes the consumer to its start.
+constexpr std::int64_t kFromStart = 0;
+
+// After resuming partitions, this librdkafka's broker thread only notices them when it next
+// wakes up (up to a second later, measured at about 0.3 s). Any request through that thread wakes
+// it: a watermark query for one partition, answered in about a millisecond.
+void wake_broker_thread(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* list) {
+  if (list->cnt == 0) return;
+  int64_t lo = 0, hi = 0;
+  rd_kafka_query_watermark_offsets(rk, list->elems[0].topic, list->elems[0].partition, &lo, &hi, 100);
+}
 
 }  // namespace
 
@@ -160,7 +176,7 @@ struct KafkaConsumer::Impl {
           if (engine->storage().get(Cf::meta, offset_key(opts.group_id, tp.topic, tp.partition), value))
             st.next = std::strtoll(value.c_str(), nullptr, 10);
           st.stored = st.next;
-          tp.offset = st.next >= 0 ? st.next : RD_KAFKA_OFFSET_BEGINNING;
+          tp.offset = st.next >= 0 ? st.next : kFromStart;
           spdlog::info("kafka: assigned {}[{}] from offset {}", tp.topic, tp.partition,
                        st.next >= 0 ? std::to_string(st.next) : std::string("beginning (no stored state)"));
         }
@@ -344,7 +360,7 @@ struct KafkaConsumer::Impl {
             st.next = std::strtoll(value.c_str(), nullptr, 10);
           st.stored = st.next;
           rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
-              st.next >= 0 ? st.next : RD_KAFKA_OFFSET_BEGINNING;
+              st.next >= 0 ? st.next : kFromStart;
         }
     }
     if (list->cnt > 0) {
@@ -512,6 +528,7 @@ struct KafkaConsumer::Impl {
                    engine->queue_depth());
     } else {
       rd_kafka_resume_partitions(rk, list);
+      wake_broker_thread(rk, list);
       spdlog::info("kafka: resumed {} partition(s)", list->cnt);
     }
     rd_kafka_topic_partition_list_destroy(list);
@@ -712,9 +729,20 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
   for (const auto& t : opts.topics) list += (list.empty() ? "" : ",") + t;
   spdlog::info("kafka: consuming {} from {} as group {} (dead letters: {})", list, opts.bootstrap_servers,
                opts.group_id, opts.dead_letter_topic.empty() ? "off" : opts.dead_letter_topic);
-  if (std::thread::hardware_concurrency() > 1) I.parse_thread = std::thread([&I] { I.parse_loop(); });
-  I.process_thread = std::thread([&I] { I.process_loop(); });
-  I.thread = std::thread([&I] { I.run(); });
+  // Named for top -H and perf: vk-fetch, vk-process, vk-parse.
+  if (std::thread::hardware_concurrency() > 1)
+    I.parse_thread = std::thread([&I] {
+      pthread_setname_np(pthread_self(), "vk-parse");
+      I.parse_loop();
+    });
+  I.process_thread = std::thread([&I] {
+    pthread_setname_np(pthread_self(), "vk-process");
+    I.process_loop();
+  });
+  I.thread = std::thread([&I] {
+    pthread_setname_np(pthread_self(), "vk-fetch");
+    I.run();
+  });
   return c;
 }
 
