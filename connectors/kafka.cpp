@@ -130,14 +130,38 @@ struct KafkaConsumer::Impl {
   bool stopped = false;
 
   // Messages taken off librdkafka's queue, waiting to be parsed. Lock order: process_mu, then
-  // buf_mu. The process thread holds process_mu while it handles a batch, so that a revoke can
-  // wait for the batch in progress.
+  // buf_mu. The process thread holds process_mu while it takes, parses and hands over a batch, so
+  // that a revoke can wait for the batch in progress.
   std::mutex buf_mu;
   std::condition_variable buf_cv;
   std::deque<rd_kafka_message_t*> buffered;
   std::atomic<std::size_t> buffered_bytes{0};
   bool process_stop = false;  // guarded by buf_mu
   std::mutex process_mu;
+
+  // A parsed batch on its way to the ingest thread, which writes it while the process thread
+  // parses the next one.
+  struct Parsed {
+    std::vector<rd_kafka_message_t*> msgs;  // destroyed once the batch is written (or dropped)
+    std::size_t bytes = 0;                  // their share of buffered_bytes
+    std::vector<Measurement> batch;
+    Storage::Batch offsets;                               // next offsets of the touched partitions
+    std::vector<std::pair<PartState*, std::int64_t>> marks;  // become `stored` once written
+    std::size_t consumed = 0;
+    bool any_dead = false;
+    std::int64_t now = 0;
+  };
+  std::thread ingest_thread;
+  std::mutex ingest_mu;
+  std::condition_variable ingest_cv;
+  std::unique_ptr<Parsed> handed;              // the next batch to write; guarded by ingest_mu
+  std::vector<std::unique_ptr<Parsed>> spare;  // written batches, for reuse; guarded by ingest_mu
+  bool ingesting = false, ingest_stop = false;  // guarded by ingest_mu
+  // A write failed: the ingest thread drops every batch until the fetch thread has put the
+  // partitions back at their stored offsets (rewind_requested, on the fetch thread, which alone
+  // consumes from librdkafka, so that nothing consumed before the seek reaches the buffer after).
+  bool ingest_failed = false;  // guarded by ingest_mu
+  bool rewind_requested = false;  // guarded by buf_mu
   static constexpr std::size_t kMessageOverhead = 256;  // librdkafka's bookkeeping per message
   static std::size_t cost(const rd_kafka_message_t* m) { return m->len + m->key_len + kMessageOverhead; }
 
@@ -197,6 +221,11 @@ struct KafkaConsumer::Impl {
     // partitions going away are dropped (their offsets were not stored: the next owner reads them
     // again), and everything accepted so far is applied and flushed before they go.
     std::lock_guard processing(process_mu);
+    {
+      // The batch handed over (consumed while these partitions were ours) is written first.
+      std::unique_lock lock(ingest_mu);
+      ingest_cv.wait(lock, [&] { return !handed && !ingesting; });
+    }
     {
       std::lock_guard lock(buf_mu);
       std::deque<rd_kafka_message_t*> keep;
@@ -427,15 +456,18 @@ struct KafkaConsumer::Impl {
     return !any_dead;
   }
 
-  void process(rd_kafka_message_t** msgs, std::size_t n, std::vector<Measurement>& batch) {
-    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
-    batch.clear();
-    std::size_t consumed = 0;
+  // Process thread: the messages of `p.msgs` that are new for an assigned partition are parsed
+  // into `p.batch`, and the partitions' next offsets recorded for the same write.
+  void prepare(Parsed& p) {
+    p.now = static_cast<std::int64_t>(std::time(nullptr));
+    p.batch.clear();
+    p.offsets = Storage::Batch();
+    p.marks.clear();
+    p.consumed = 0;
     thread_local std::vector<rd_kafka_message_t*> todo;
     todo.clear();
     std::unique_lock lock(mu);
-    for (std::size_t i = 0; i < n; ++i) {
-      rd_kafka_message_t* m = msgs[i];
+    for (rd_kafka_message_t* m : p.msgs) {
       if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
         consumer_errors.fetch_add(1);
@@ -444,60 +476,93 @@ struct KafkaConsumer::Impl {
       }
       auto t = parts.find(std::string_view(rd_kafka_topic_name(m->rkt)));
       if (t == parts.end()) continue;
-      auto p = t->second.find(m->partition);
-      if (p == t->second.end() || !p->second.assigned) {
+      auto it = t->second.find(m->partition);
+      if (it == t->second.end() || !it->second.assigned) {
         stale_skipped.fetch_add(1);
         continue;
       }
-      PartState& st = p->second;
+      PartState& st = it->second;
       if (st.next >= 0 && m->offset < st.next) {  // already in the state: never count twice
         stale_skipped.fetch_add(1);
         continue;
       }
       st.next = m->offset + 1;
       st.touched = true;
-      ++consumed;
+      ++p.consumed;
       todo.push_back(m);
     }
     lock.unlock();
-    const bool any_dead = !parse_batch(todo, now, batch);
-    lock.lock();
+    p.any_dead = !parse_batch(todo, p.now, p.batch);
     // The offsets go into the same atomic write as the samples they produced.
-    Storage::Batch extra;
+    lock.lock();
     for (auto& [topic, ps] : parts)
       for (auto& [part, st] : ps)
-        if (st.touched) extra.put(Cf::meta, offset_key(opts.group_id, topic, part), std::to_string(st.next));
-    lock.unlock();
-    if (extra.empty()) return;
+        if (st.touched) {
+          p.offsets.put(Cf::meta, offset_key(opts.group_id, topic, part), std::to_string(st.next));
+          p.marks.emplace_back(&st, st.next);  // map nodes stay put; entries are never erased
+          st.touched = false;
+        }
+  }
 
+  // Ingest thread: writes a prepared batch (samples and offsets in one write).
+  void write(Parsed& p) {
+    if (p.marks.empty()) return;
     // Dead letters are delivered (at least once) before their offsets are stored.
-    if (any_dead && dlq) {
+    if (p.any_dead && dlq) {
       if (rd_kafka_flush(dlq, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         dead_letter_errors.fetch_add(1);
         error_log.warn("kafka: dead letters not confirmed within 10 s; going on");
       }
     }
-    auto res = engine->ingest(batch, now, &extra);
+    // Backpressure reaches the buffered messages too: nothing more goes into the engine while
+    // its backlog is above the high-water mark (the partitions are paused meanwhile, and the
+    // process thread parses at most the batch after this one).
+    while (engine->queue_depth() > opts.pause_high_water && !stopping.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto res = engine->ingest(p.batch, p.now, &p.offsets);
     if (!res.ok) {
       ingest_errors.fetch_add(1);
       spdlog::error("kafka: storing a batch failed ({}); rewinding to the stored offsets", res.error);
+      {
+        std::lock_guard lock(ingest_mu);
+        ingest_failed = true;
+      }
       std::this_thread::sleep_for(std::chrono::seconds(1));
-      rewind();
       return;
     }
-    // Stored: their tag vectors go to the parser for the next messages' measurements.
-    recycle(batch);
-    lock.lock();
-    for (auto& [topic, ps] : parts)
-      for (auto& [part, st] : ps)
-        if (st.touched) {
-          st.stored = st.next;
-          st.touched = false;
-        }
-    lock.unlock();
-    messages.fetch_add(consumed);
-    samples.fetch_add(batch.size());
+    {
+      std::lock_guard lock(mu);
+      for (auto& [st, next] : p.marks) st->stored = next;
+    }
+    messages.fetch_add(p.consumed);
+    samples.fetch_add(p.batch.size());
     batches.fetch_add(1);
+  }
+
+  void release(Parsed& p) {
+    for (rd_kafka_message_t* m : p.msgs) rd_kafka_message_destroy(m);
+    p.msgs.clear();
+    buffered_bytes.fetch_sub(p.bytes);
+    p.bytes = 0;
+  }
+
+  void ingest_loop() {
+    std::unique_lock lock(ingest_mu);
+    for (;;) {
+      ingest_cv.wait(lock, [&] { return handed || ingest_stop; });
+      if (!handed) return;
+      std::unique_ptr<Parsed> p = std::move(handed);
+      ingesting = true;
+      const bool drop = ingest_failed;  // consumed after the failed batch: read again after the rewind
+      lock.unlock();
+      ingest_cv.notify_all();  // the slot is free
+      if (!drop) write(*p);
+      release(*p);
+      lock.lock();
+      ingesting = false;
+      spare.push_back(std::move(p));
+      ingest_cv.notify_all();
+    }
   }
 
   // Informational commit of the consumed positions (lag tools read them); the truth is in RocksDB.
@@ -539,6 +604,21 @@ struct KafkaConsumer::Impl {
     std::vector<rd_kafka_message_t*> msgs(std::max<std::size_t>(opts.batch_size, 1000));
     while (!stopping.load()) {
       if (dlq) rd_kafka_poll(dlq, 0);
+      bool rewinding;
+      {
+        std::lock_guard lock(buf_mu);
+        rewinding = rewind_requested;
+      }
+      if (rewinding) {
+        // A write failed: back to the stored offsets, and what was fetched beyond them goes.
+        rewind();
+        drop_buffered();
+        {
+          std::lock_guard lock(buf_mu);
+          rewind_requested = false;
+        }
+        buf_cv.notify_all();
+      }
       const std::size_t depth = engine->queue_depth();
       const std::size_t bytes = buffered_bytes.load();
       if (!paused && (depth > opts.pause_high_water || bytes > opts.prefetch_bytes))
@@ -584,6 +664,12 @@ struct KafkaConsumer::Impl {
     }
     parse_cv.notify_all();
     if (parse_thread.joinable()) parse_thread.join();
+    {
+      std::lock_guard lock(ingest_mu);
+      ingest_stop = true;  // after what was handed over
+    }
+    ingest_cv.notify_all();
+    if (ingest_thread.joinable()) ingest_thread.join();
     drop_buffered();
     if (dlq) rd_kafka_flush(dlq, 5000);
   }
@@ -595,35 +681,62 @@ struct KafkaConsumer::Impl {
     buffered_bytes.store(0);
   }
 
-  // The process thread: batches of at most batch_size buffered messages, parsed and ingested.
+  // The process thread: batches of at most batch_size buffered messages, parsed and handed to the
+  // ingest thread, which writes each one while the next is parsed.
   void process_loop() {
-    std::vector<rd_kafka_message_t*> msgs;
-    std::vector<Measurement> batch;
     for (;;) {
       {
         std::unique_lock wait(buf_mu);
         buf_cv.wait(wait, [&] { return !buffered.empty() || process_stop; });
         if (process_stop) return;
       }
-      // Backpressure reaches the buffered messages too: nothing more goes into the engine while
-      // its backlog is above the high-water mark (the partitions are paused meanwhile).
-      while (engine->queue_depth() > opts.pause_high_water && !stopping.load())
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      bool failed;
+      {
+        std::lock_guard lock(ingest_mu);
+        failed = ingest_failed;
+      }
+      if (failed) {
+        // Once the ingest thread has dropped what it was handed, the fetch thread rewinds.
+        {
+          std::unique_lock lock(ingest_mu);
+          ingest_cv.wait(lock, [&] { return !handed && !ingesting; });
+        }
+        std::unique_lock wait(buf_mu);
+        rewind_requested = true;
+        buf_cv.wait(wait, [&] { return !rewind_requested || process_stop; });
+        wait.unlock();
+        std::lock_guard lock(ingest_mu);
+        ingest_failed = false;
+        continue;
+      }
       std::lock_guard processing(process_mu);
-      msgs.clear();
-      std::size_t taken = 0;
+      std::unique_ptr<Parsed> p;
+      {
+        std::lock_guard lock(ingest_mu);
+        if (!spare.empty()) {
+          p = std::move(spare.back());
+          spare.pop_back();
+        }
+      }
+      if (p)
+        recycle(p->batch);  // the written batch's tag vectors, for the parser
+      else
+        p = std::make_unique<Parsed>();
       {
         std::lock_guard lock(buf_mu);  // a revoke may have emptied the buffer meanwhile
-        while (!buffered.empty() && msgs.size() < opts.batch_size) {
-          msgs.push_back(buffered.front());
-          taken += cost(buffered.front());
+        while (!buffered.empty() && p->msgs.size() < opts.batch_size) {
+          p->msgs.push_back(buffered.front());
+          p->bytes += cost(buffered.front());
           buffered.pop_front();
         }
       }
-      if (msgs.empty()) continue;
-      process(msgs.data(), msgs.size(), batch);
-      for (rd_kafka_message_t* m : msgs) rd_kafka_message_destroy(m);
-      buffered_bytes.fetch_sub(taken);
+      if (p->msgs.empty()) continue;
+      prepare(*p);
+      std::unique_lock lock(ingest_mu);
+      ingest_cv.wait(lock, [&] { return !handed; });
+      handed = std::move(p);
+      lock.unlock();
+      ingest_cv.notify_all();
     }
   }
 };
@@ -729,12 +842,16 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
   for (const auto& t : opts.topics) list += (list.empty() ? "" : ",") + t;
   spdlog::info("kafka: consuming {} from {} as group {} (dead letters: {})", list, opts.bootstrap_servers,
                opts.group_id, opts.dead_letter_topic.empty() ? "off" : opts.dead_letter_topic);
-  // Named for top -H and perf: vk-fetch, vk-process, vk-parse.
+  // Named for top -H and perf: vk-fetch, vk-process, vk-parse, vk-ingest.
   if (std::thread::hardware_concurrency() > 1)
     I.parse_thread = std::thread([&I] {
       pthread_setname_np(pthread_self(), "vk-parse");
       I.parse_loop();
     });
+  I.ingest_thread = std::thread([&I] {
+    pthread_setname_np(pthread_self(), "vk-ingest");
+    I.ingest_loop();
+  });
   I.process_thread = std::thread([&I] {
     pthread_setname_np(pthread_self(), "vk-process");
     I.process_loop();

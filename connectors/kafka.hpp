@@ -18,9 +18,12 @@
 // Threads: a fetch thread takes messages off librdkafka's queue as soon as they arrive (so that
 // librdkafka's own prefetch bound, after which this librdkafka waits a whole second before
 // fetching a partition again, is never reached) into a buffer of at most prefetch_bytes, and runs
-// the rebalance callbacks; a process thread parses the buffered messages and ingests them in
-// batches of batch_size. A revoke waits for the batch in progress and drops the buffered messages
-// of the partitions it takes away.
+// the rebalance callbacks; a process thread parses the buffered messages in batches of batch_size
+// (large batches in two halves, with a second parsing thread) and hands each batch to an ingest
+// thread, which writes it while the next one is parsed. A revoke waits for the batch being parsed
+// and the one being written, and drops the buffered messages of the partitions it takes away. A
+// failed write drops the batches parsed after it, and the fetch thread seeks every partition back
+// to its stored offset.
 #pragma once
 
 #include <cstddef>
