@@ -162,6 +162,10 @@ struct KafkaConsumer::Impl {
   // consumes from librdkafka, so that nothing consumed before the seek reaches the buffer after).
   bool ingest_failed = false;  // guarded by ingest_mu
   bool rewind_requested = false;  // guarded by buf_mu
+  // A batch also ends after this many payload bytes: with large messages (a hundred measurements
+  // each), batch_size messages would be parsed into half a million measurements, three batches of
+  // which (parsed, handed over, being written) are in memory at once.
+  static constexpr std::size_t kBatchPayload = std::size_t{4} << 20;
   static constexpr std::size_t kMessageOverhead = 256;  // librdkafka's bookkeeping per message
   static std::size_t cost(const rd_kafka_message_t* m) { return m->len + m->key_len + kMessageOverhead; }
 
@@ -467,6 +471,10 @@ struct KafkaConsumer::Impl {
     thread_local std::vector<rd_kafka_message_t*> todo;
     todo.clear();
     std::unique_lock lock(mu);
+    // Messages come in runs of one partition: its state is looked up once per run.
+    const rd_kafka_topic_t* run_topic = nullptr;
+    std::int32_t run_partition = -1;
+    PartState* run_state = nullptr;
     for (rd_kafka_message_t* m : p.msgs) {
       if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
@@ -474,14 +482,18 @@ struct KafkaConsumer::Impl {
         error_log.warn("kafka: consumer error: {}", rd_kafka_message_errstr(m));
         continue;
       }
-      auto t = parts.find(std::string_view(rd_kafka_topic_name(m->rkt)));
-      if (t == parts.end()) continue;
-      auto it = t->second.find(m->partition);
-      if (it == t->second.end() || !it->second.assigned) {
+      if (m->rkt != run_topic || m->partition != run_partition) {
+        run_topic = m->rkt;
+        run_partition = m->partition;
+        run_state = nullptr;
+        if (auto t = parts.find(std::string_view(rd_kafka_topic_name(m->rkt))); t != parts.end())
+          if (auto it = t->second.find(m->partition); it != t->second.end()) run_state = &it->second;
+      }
+      if (run_state == nullptr || !run_state->assigned) {
         stale_skipped.fetch_add(1);
         continue;
       }
-      PartState& st = it->second;
+      PartState& st = *run_state;
       if (st.next >= 0 && m->offset < st.next) {  // already in the state: never count twice
         stale_skipped.fetch_add(1);
         continue;
@@ -724,9 +736,11 @@ struct KafkaConsumer::Impl {
         p = std::make_unique<Parsed>();
       {
         std::lock_guard lock(buf_mu);  // a revoke may have emptied the buffer meanwhile
-        while (!buffered.empty() && p->msgs.size() < opts.batch_size) {
+        std::size_t payload = 0;
+        while (!buffered.empty() && p->msgs.size() < opts.batch_size && payload < kBatchPayload) {
           p->msgs.push_back(buffered.front());
           p->bytes += cost(buffered.front());
+          payload += buffered.front()->len;
           buffered.pop_front();
         }
       }
