@@ -193,6 +193,8 @@ struct Engine::Impl {
   std::vector<caf::actor> shards;
   std::vector<std::uint64_t> next_seq;  // per shard, guarded by log_mu
   std::mutex log_mu;
+  std::int64_t fail_write_every = 0;  // fault injection (EngineOptions)
+  std::uint64_t writes = 0;           // ingest writes attempted; guarded by log_mu
   std::atomic<bool> stopped{false};
   std::atomic<std::uint64_t> ingested{0};
   std::atomic<std::uint64_t> synced{0};  // `ingested` at the start of the latest successful sync
@@ -297,6 +299,7 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
   I.shared.flush_pending_samples = std::max<std::size_t>(1, opts.flush_pending_samples);
   I.shared.max_in_flight = std::max<std::size_t>(opts.max_in_flight, 1);
   I.shared.apply_delay = std::chrono::microseconds(std::max<std::int64_t>(0, opts.apply_delay_us));
+  I.fail_write_every = opts.fail_write_every;
   I.shared.gate = std::make_unique<FlushGate>(static_cast<std::size_t>(n));
   I.shared.dirty = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) I.shared.dirty[i].store(false);
@@ -399,6 +402,11 @@ IngestResult Engine::ingest(const std::vector<Measurement>& ms, std::int64_t now
     if (!work[s]) continue;
     seqs[s] = I.next_seq[s] + 1;
     batch.put(Cf::log, enc::log_key(static_cast<std::uint16_t>(s), seqs[s]), entries[s]);
+  }
+  if (I.fail_write_every > 0 && ++I.writes % static_cast<std::uint64_t>(I.fail_write_every) == 0) {
+    res.ok = false;
+    res.error = "injected write failure (engine.fail_write_every)";
+    return res;
   }
   if (!I.storage->write(batch, res.error)) {
     res.ok = false;

@@ -38,6 +38,8 @@ struct EngineOptions {
   int idle_flush_ms = 2000;
   // Fault injection for tests: each shard sleeps this long before applying a batch.
   std::int64_t apply_delay_us = 0;
+  // Fault injection for tests: every Nth ingest write fails as a RocksDB write error would (0: never).
+  std::int64_t fail_write_every = 0;
 };
 
 struct IngestResult {

@@ -133,6 +133,7 @@ int serve(const vigil::config::Config& cfg) {
   eo.storage.block_cache_mb = cfg.block_cache_mb;
   eo.storage.memtable_mb = cfg.memtable_mb;
   eo.apply_delay_us = cfg.apply_delay_us;
+  eo.fail_write_every = cfg.fail_write_every;
   std::string err;
   auto engine = vigil::actors::Engine::open(eo, err);
   if (!engine) {

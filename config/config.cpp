@@ -293,6 +293,7 @@ const std::vector<Setting>& table() {
       integer("engine.idle_flush_ms", "", &Config::idle_flush_ms, 0, 3'600'000),
       integer("engine.max_batch_samples", "", &Config::max_batch_samples, 1, 100'000'000),
       integer("engine.apply_delay_us", "", &Config::apply_delay_us, 0, 10'000'000),
+      integer("engine.fail_write_every", "", &Config::fail_write_every, 0, 1'000'000'000),
       boolean("storage.sync_writes", "", &Config::sync_writes),
       integer("storage.block_cache_mb", "", &Config::block_cache_mb, 1, 1'048'576),
       integer("storage.memtable_mb", "", &Config::memtable_mb, 16, 1'048'576),

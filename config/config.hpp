@@ -26,6 +26,7 @@ struct Config {
   int idle_flush_ms = 2000;               // quiet time before idle maintenance, 0..3600000 (0 = never)
   std::int64_t max_batch_samples = 100000;  // largest accepted ingest request, in measurements
   std::int64_t apply_delay_us = 0;        // fault injection: sleep per applied batch (tests only)
+  std::int64_t fail_write_every = 0;      // fault injection: every Nth ingest write fails (tests only)
   // [storage]
   bool sync_writes = false;             // fsync the RocksDB WAL before acknowledging writes
   std::int64_t block_cache_mb = 256;    // RocksDB block cache size

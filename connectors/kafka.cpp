@@ -160,7 +160,8 @@ struct KafkaConsumer::Impl {
   // A write failed: the ingest thread drops every batch until the fetch thread has put the
   // partitions back at their stored offsets (rewind_requested, on the fetch thread, which alone
   // consumes from librdkafka, so that nothing consumed before the seek reaches the buffer after).
-  bool ingest_failed = false;  // guarded by ingest_mu
+  // Set under buf_mu, so that the process thread, waiting there for messages, wakes up for it.
+  std::atomic<bool> ingest_failed{false};
   bool rewind_requested = false;  // guarded by buf_mu
   // A batch also ends after this many payload bytes: with large messages (a hundred measurements
   // each), batch_size messages would be parsed into half a million measurements, three batches of
@@ -536,9 +537,10 @@ struct KafkaConsumer::Impl {
       ingest_errors.fetch_add(1);
       spdlog::error("kafka: storing a batch failed ({}); rewinding to the stored offsets", res.error);
       {
-        std::lock_guard lock(ingest_mu);
-        ingest_failed = true;
+        std::lock_guard lock(buf_mu);
+        ingest_failed.store(true);
       }
+      buf_cv.notify_all();
       std::this_thread::sleep_for(std::chrono::seconds(1));
       return;
     }
@@ -699,15 +701,10 @@ struct KafkaConsumer::Impl {
     for (;;) {
       {
         std::unique_lock wait(buf_mu);
-        buf_cv.wait(wait, [&] { return !buffered.empty() || process_stop; });
+        buf_cv.wait(wait, [&] { return !buffered.empty() || process_stop || ingest_failed.load(); });
         if (process_stop) return;
       }
-      bool failed;
-      {
-        std::lock_guard lock(ingest_mu);
-        failed = ingest_failed;
-      }
-      if (failed) {
+      if (ingest_failed.load()) {
         // Once the ingest thread has dropped what it was handed, the fetch thread rewinds.
         {
           std::unique_lock lock(ingest_mu);
@@ -716,9 +713,7 @@ struct KafkaConsumer::Impl {
         std::unique_lock wait(buf_mu);
         rewind_requested = true;
         buf_cv.wait(wait, [&] { return !rewind_requested || process_stop; });
-        wait.unlock();
-        std::lock_guard lock(ingest_mu);
-        ingest_failed = false;
+        ingest_failed.store(false);
         continue;
       }
       std::lock_guard processing(process_mu);
