@@ -851,24 +851,17 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
   for (const auto& t : opts.topics) list += (list.empty() ? "" : ",") + t;
   spdlog::info("kafka: consuming {} from {} as group {} (dead letters: {})", list, opts.bootstrap_servers,
                opts.group_id, opts.dead_letter_topic.empty() ? "off" : opts.dead_letter_topic);
-  // Named for top -H and perf: vk-fetch, vk-process, vk-parse, vk-ingest.
-  if (std::thread::hardware_concurrency() > 1)
-    I.parse_thread = std::thread([&I] {
-      pthread_setname_np(pthread_self(), "vk-parse");
-      I.parse_loop();
+  // Named for top -H and perf.
+  auto named = [&I](const char* name, void (Impl::*loop)()) {
+    return std::thread([&I, name, loop] {
+      pthread_setname_np(pthread_self(), name);
+      (I.*loop)();
     });
-  I.ingest_thread = std::thread([&I] {
-    pthread_setname_np(pthread_self(), "vk-ingest");
-    I.ingest_loop();
-  });
-  I.process_thread = std::thread([&I] {
-    pthread_setname_np(pthread_self(), "vk-process");
-    I.process_loop();
-  });
-  I.thread = std::thread([&I] {
-    pthread_setname_np(pthread_self(), "vk-fetch");
-    I.run();
-  });
+  };
+  if (std::thread::hardware_concurrency() > 1) I.parse_thread = named("vk-parse", &Impl::parse_loop);
+  I.ingest_thread = named("vk-ingest", &Impl::ingest_loop);
+  I.process_thread = named("vk-process", &Impl::process_loop);
+  I.thread = named("vk-fetch", &Impl::run);
   return c;
 }
 
