@@ -49,7 +49,7 @@ bool set_conf(rd_kafka_conf_t* conf, const std::string& k, const std::string& v,
 
 // At most one log line per second per kind; the lines in between are counted and reported.
 struct RateLimitedLog {
-  std::mutex mu;  // the two parsing threads report bad messages
+  std::mutex mu;  // several threads report errors
   Clock::time_point last{};
   std::uint64_t suppressed = 0;
   template <class... Args>
@@ -124,7 +124,14 @@ struct KafkaConsumer::Impl {
   std::int64_t parse_now = 0;
   bool parse_pending = false, parse_stop = false;
   std::vector<Measurement> parse_out;  // the half's measurements, read once parse_pending is false
-  bool parse_dead = false;
+  // A bad message found while parsing: dead-lettered once the whole batch is parsed, so that the
+  // dead letters of a batch parsed in two halves go out in message order.
+  struct Rejected {
+    const rd_kafka_message_t* m;
+    const char* kind;
+    std::string detail;
+  };
+  std::vector<Rejected> parse_rejected;  // the half's bad messages, read with parse_out
   static constexpr std::size_t kParallelParse = 256;  // messages; fewer are parsed in one thread
   std::atomic<bool> stopping{false};
   bool stopped = false;
@@ -330,10 +337,11 @@ struct KafkaConsumer::Impl {
     return Format::line;
   }
 
-  // Parses one message into `out`; false (and a dead letter) when the message is bad.
-  bool parse(const rd_kafka_message_t* m, std::int64_t now, std::vector<Measurement>& out) {
+  // Parses one message into `out`; false (and the message in `rejected`) when it is bad.
+  bool parse(const rd_kafka_message_t* m, std::int64_t now, std::vector<Measurement>& out,
+             std::vector<Rejected>& rejected) {
     if (!m->payload || m->len == 0) {
-      dead_letter(m, "empty", "the message has no value");
+      rejected.push_back({m, "empty", "the message has no value"});
       return false;
     }
     std::string_view body(static_cast<const char*>(m->payload), m->len);
@@ -345,7 +353,7 @@ struct KafkaConsumer::Impl {
     // them out again.
     auto reject = [&](const char* reason, const std::string& detail) {
       out.erase(out.begin() + static_cast<std::ptrdiff_t>(before), out.end());
-      dead_letter(m, reason, detail);
+      rejected.push_back({m, reason, detail});
       return false;
     };
     thread_local ParseOutcome json_outcome;  // its measurements vector is empty between calls
@@ -419,19 +427,17 @@ struct KafkaConsumer::Impl {
       lock.unlock();
       parse_out.clear();
       parse_out.reserve(total);
-      bool dead = false;
-      for (std::size_t i = 0; i < n; ++i)
-        if (!parse(msgs[i], now, parse_out)) dead = true;
+      parse_rejected.clear();
+      for (std::size_t i = 0; i < n; ++i) parse(msgs[i], now, parse_out, parse_rejected);
       lock.lock();
-      parse_dead = dead;
       parse_pending = false;
       parse_cv.notify_all();
     }
   }
 
-  // Parses `todo` into `batch` in order; false if any message was a dead letter.
+  // Parses `todo` into `batch` in order, and dead-letters the bad messages in order; false if
+  // there was any.
   bool parse_batch(const std::vector<rd_kafka_message_t*>& todo, std::int64_t now, std::vector<Measurement>& batch) {
-    bool any_dead = false;
     std::size_t own = 0;  // the first message this thread parses
     if (todo.size() >= kParallelParse && parse_thread.joinable()) {
       own = todo.size() / 2;
@@ -448,16 +454,20 @@ struct KafkaConsumer::Impl {
     std::vector<Measurement>& mine = own > 0 ? tail : batch;
     mine.clear();
     mine.reserve(todo.size() - own);
-    for (std::size_t i = own; i < todo.size(); ++i)
-      if (!parse(todo[i], now, mine)) any_dead = true;
+    thread_local std::vector<Rejected> rejected;
+    rejected.clear();
+    for (std::size_t i = own; i < todo.size(); ++i) parse(todo[i], now, mine, rejected);
+    bool any_dead = !rejected.empty();
     if (own > 0) {
       std::unique_lock lock(parse_mu);
       parse_cv.wait(lock, [&] { return !parse_pending; });
-      any_dead = any_dead || parse_dead;
       batch.swap(parse_out);
       batch.insert(batch.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
       tail.clear();
+      any_dead = any_dead || !parse_rejected.empty();
+      for (const Rejected& r : parse_rejected) dead_letter(r.m, r.kind, r.detail);  // the first half's
     }
+    for (const Rejected& r : rejected) dead_letter(r.m, r.kind, r.detail);
     return !any_dead;
   }
 

@@ -84,6 +84,13 @@ try:
     eq(sorted((p, o, r) for (p, o, r, _, _) in got), sorted(expected_dead),
        "each bad message dead-lettered once with its reason, partition and offset")
     check(all(t == "measurements" for (_, _, _, t, _) in got), "source_topic header on every dead letter")
+    # Within each dead-letter partition, a source partition's dead letters keep their order (a
+    # batch parsed in two halves on two threads still dead-letters in message order).
+    order = {}
+    for d, (p, o, _, _, _) in sorted(zip(dlq, got), key=lambda x: (x[0].get("partition", 0), x[0].get("offset", 0))):
+        order.setdefault((d.get("partition", 0), p), []).append(o)
+    check(all(offs == sorted(offs) for offs in order.values()),
+          "dead letters in source order within each dead-letter partition (%d runs)" % len(order))
     payloads = {(p, o): pl for (p, o, _, _, pl) in got}
     want = {(p, o): plan[p][o][0] if o < len(plan[p]) else FORCED[0] for (p, o, _) in expected_dead}
     check(all((payloads.get(k) or "") == (want[k] or "") for k in want), "dead letters carry the original value")
