@@ -218,6 +218,11 @@ class RollupBlockWriter {
     index_.clear();
     agg_.clear();
   }
+  // The same for another resolution too (one writer serves several, without allocating again).
+  void reset(std::int64_t chunk, std::int64_t res) {
+    res_ = res;
+    reset(chunk);
+  }
 
  private:
   std::string& out_;

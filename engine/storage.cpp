@@ -95,13 +95,20 @@ class RollupMergeOperator : public FoldingMergeOperator {
       if (!ok) break;
     }
     std::sort(sc.touched.begin(), sc.touched.end());
-    out.clear();
-    enc::RollupBlockWriter w(out, chunk, res_);
+    // The writer (and its column buffers) serves every merge of this thread: it writes into
+    // `block`, which then trades buffers with `out`.
+    thread_local std::string block;
+    thread_local enc::RollupBlockWriter w(block, 0, 0);
+    block.clear();
+    w.reset(chunk, res_);
     for (std::uint16_t i : sc.touched) {
       if (ok) w.add(i, sc.slot[i]);
       sc.used[i] = 0;
     }
-    if (ok) w.finish();
+    if (ok) {
+      w.finish();
+      out.swap(block);
+    }
     return ok;
   }
 
@@ -122,8 +129,12 @@ class RawMergeOperator : public FoldingMergeOperator {
     if (key.size() != enc::kRawKeySize) return false;
     const std::int64_t day = enc::get_time(key.data() + 8);
     thread_local std::vector<std::pair<std::int64_t, Agg>> records;
+    // As for rollups: one writer per thread, writing into `block`, which then trades with `out`.
+    thread_local std::string block;
+    thread_local enc::RawBlockWriter w(block, 0);
     records.clear();
-    out.clear();
+    block.clear();
+    w.reset(day);
     bool tail = false;  // past the leading full blocks
     for (const auto& part : parts) {
       const char* p = part.data();
@@ -133,7 +144,7 @@ class RawMergeOperator : public FoldingMergeOperator {
         std::size_t n = 0;
         if (!enc::skip_raw_block(p, end, n)) return false;
         if (!tail && n == enc::kRawBlockRecords) {
-          out.append(start, static_cast<std::size_t>(p - start));
+          block.append(start, static_cast<std::size_t>(p - start));
           continue;
         }
         tail = true;
@@ -141,9 +152,9 @@ class RawMergeOperator : public FoldingMergeOperator {
       }
     }
     std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    enc::RawBlockWriter w(out, day);
     for (const auto& [t, a] : records) w.add(t, a);
     w.finish();
+    out.swap(block);
     return true;
   }
 };
