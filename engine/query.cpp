@@ -1,9 +1,15 @@
 #include "engine/query.hpp"
 
 #include <algorithm>
-#include <limits>
+#include <condition_variable>
 #include <deque>
+#include <exception>
+#include <functional>
+#include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <pthread.h>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -101,6 +107,103 @@ void add_to_buckets(std::vector<Bucket>& out, std::int64_t res, std::int64_t t, 
 constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
 // Queries over at least this many series read them on two threads.
 constexpr std::size_t kParallelSeries = 512;
+
+// Threads that read the second half of large queries (one fewer than the cores). A part handed to
+// them is taken back by its query if no helper has started it when the query's own part is done,
+// so a query never waits behind another one's part.
+class QueryHelpers {
+ public:
+  struct Part {
+    std::function<void()> fn;
+    std::mutex mu;
+    std::condition_variable cv;
+    int state = 0;  // 0 waiting, 1 running, 2 done; guarded by mu
+    std::exception_ptr error;
+  };
+
+  static QueryHelpers& get() {
+    static QueryHelpers helpers(std::max(1u, std::thread::hardware_concurrency()) - 1);
+    return helpers;
+  }
+  bool available() const { return !threads_.empty(); }
+
+  void submit(const std::shared_ptr<Part>& part) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(part);
+    }
+    cv_.notify_one();
+  }
+
+  // Runs the part here unless a helper has started it; then waits for it. Rethrows its exception.
+  static void join(Part& part) {
+    std::unique_lock lock(part.mu);
+    if (part.state == 0) {
+      part.state = 1;
+      lock.unlock();
+      run(part);
+      lock.lock();
+    }
+    part.cv.wait(lock, [&] { return part.state == 2; });
+    if (part.error) std::rethrow_exception(part.error);
+  }
+
+  ~QueryHelpers() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  explicit QueryHelpers(unsigned n) {
+    for (unsigned i = 0; i < n; ++i)
+      threads_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "vquery");
+        loop();
+      });
+  }
+
+  static void run(Part& part) {
+    try {
+      part.fn();
+    } catch (...) {
+      part.error = std::current_exception();
+    }
+    std::lock_guard lock(part.mu);
+    part.state = 2;
+    part.cv.notify_all();
+  }
+
+  void loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      std::shared_ptr<Part> part = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      bool mine = false;
+      {
+        std::lock_guard plock(part->mu);
+        if (part->state == 0) {
+          part->state = 1;
+          mine = true;
+        }
+      }
+      if (mine) run(*part);
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Part>> queue_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
 
 }  // namespace
 
@@ -465,15 +568,23 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
       }
     }
   };
-  // Many series: the second half is read on another thread, through a reader of its own.
+  // Many series: the second half is read by a helper thread, through a reader of its own.
   Part first, second_part;
   std::unique_ptr<SeriesReader> second;
-  if (refs.size() >= kParallelSeries && std::thread::hardware_concurrency() > 1) second = reader.clone();
+  auto& helpers = QueryHelpers::get();
+  if (refs.size() >= kParallelSeries && helpers.available()) second = reader.clone();
   if (second) {
     std::size_t mid = refs.size() / 2;
-    std::thread t([&] { read_part(*second, mid, refs.size(), second_part); });
-    read_part(reader, 0, mid, first);
-    t.join();
+    auto part = std::make_shared<QueryHelpers::Part>();
+    part->fn = [&] { read_part(*second, mid, refs.size(), second_part); };
+    helpers.submit(part);
+    try {
+      read_part(reader, 0, mid, first);
+    } catch (...) {
+      QueryHelpers::join(*part);  // the helper must be done with this frame's state
+      throw;
+    }
+    QueryHelpers::join(*part);
   } else {
     read_part(reader, 0, refs.size(), first);
   }

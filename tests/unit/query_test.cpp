@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 namespace vigil {
 
@@ -414,6 +415,79 @@ TEST(Query, group_by_several_tags_and_with_filter) {
   EXPECT_EQ(res.series[1].tags, (Tags{{"host", "b"}, {"region", "us"}}));
   EXPECT_DOUBLE_EQ(res.series[0].points[0].value, 1);
   EXPECT_DOUBLE_EQ(res.series[1].points[0].value, 15);
+}
+
+namespace {
+
+// A FakeReader whose clone (a copy) lets run_query read the second half of a large query on a
+// helper thread; `fail_clone_reads` makes the copy's reads throw.
+class CloningReader : public FakeReader {
+ public:
+  bool fail_reads = false;
+  bool fail_clone_reads = false;
+  std::unique_ptr<SeriesReader> clone() override {
+    auto c = std::make_unique<CloningReader>(*this);
+    c->fail_reads = fail_clone_reads;
+    return c;
+  }
+  void read_rollup(std::uint64_t id, std::int64_t res, std::int64_t from, std::int64_t to,
+                   const std::function<void(std::int64_t, const Agg&)>& fn) override {
+    if (fail_reads) throw std::runtime_error("read failed");
+    FakeReader::read_rollup(id, res, from, to, fn);
+  }
+};
+
+// 1,000 series (two regions), a few samples each.
+template <class Reader>
+void fill_many(Reader& r) {
+  std::mt19937 rng(3);
+  for (int i = 0; i < 1000; ++i) {
+    auto id = r.add_series("m", {{"host", "h" + std::to_string(i)}, {"region", i % 2 ? "us" : "eu"}});
+    for (int k = 0; k < 5; ++k) r.add(id, static_cast<std::int64_t>(rng() % 240), static_cast<double>(rng() % 1000) / 8);
+  }
+}
+
+}  // namespace
+
+TEST(Query, large_queries_read_in_two_parts_equal_one_part) {
+  FakeReader serial;  // no clone: one part
+  CloningReader parallel;
+  fill_many(serial);
+  fill_many(parallel);
+  for (bool grouped : {false, true}) {
+    auto q = query(0, 239, 60, SummaryFunction::sum);
+    if (grouped) {
+      q.group_by = {"region"};
+      q.group_function = GroupFunction::sum;
+    }
+    auto a = run_query(serial, q);
+    auto b = run_query(parallel, q);
+    ASSERT_EQ(a.series.size(), grouped ? 2u : 1000u);
+    ASSERT_EQ(a.series.size(), b.series.size());
+    for (std::size_t i = 0; i < a.series.size(); ++i) {
+      EXPECT_EQ(a.series[i].tags, b.series[i].tags);
+      ASSERT_EQ(a.series[i].points.size(), b.series[i].points.size());
+      for (std::size_t j = 0; j < a.series[i].points.size(); ++j) {
+        EXPECT_EQ(a.series[i].points[j].time, b.series[i].points[j].time);
+        EXPECT_DOUBLE_EQ(a.series[i].points[j].value, b.series[i].points[j].value);
+      }
+    }
+  }
+}
+
+TEST(Query, a_failing_read_of_either_part_fails_the_query) {
+  CloningReader r;
+  fill_many(r);
+  auto q = query(0, 239, 60);
+  r.fail_clone_reads = true;  // the second part's reader (or the first, without helper threads)
+  if (std::thread::hardware_concurrency() > 1) {
+    EXPECT_THROW(run_query(r, q), std::runtime_error);
+  }
+  r.fail_clone_reads = false;
+  r.fail_reads = true;  // the query's own reader
+  EXPECT_THROW(run_query(r, q), std::runtime_error);
+  r.fail_reads = false;
+  EXPECT_EQ(run_query(r, q).series.size(), 1000u);  // and the helpers still serve
 }
 
 TEST(Query, summary_all_cannot_be_grouped) {
