@@ -158,35 +158,24 @@ void usage() {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto val = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        usage();
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--host") o.host = val();
-    else if (a == "--port") o.port = std::atoi(val().c_str());
-    else if (a == "--path") o.path = val();
-    else if (a == "--format") o.format = val();
-    else if (a == "--metric") o.metric = val();
-    else if (a == "--auth") o.auth = val();
-    else if (a == "--stats") o.stats = val();
-    else if (a == "--connections") o.connections = std::atoi(val().c_str());
-    else if (a == "--rate") o.rate = std::atof(val().c_str());
-    else if (a == "--duration") o.duration = std::atof(val().c_str());
-    else if (a == "--series") o.series = std::atoll(val().c_str());
-    else if (a == "--rounds") o.rounds = std::atoll(val().c_str());
-    else if (a == "--batch") o.batch = std::atoll(val().c_str());
-    else if (a == "--t0") o.t0 = std::atoll(val().c_str());
-    else if (a == "--step") o.step = std::atoll(val().c_str());
-    else if (a == "--progress") o.progress = true;
-    else {
-      usage();
-      return 2;
-    }
+  for (vigil::bench::Args a(argc, argv, usage); a.next();) {
+    if (a.is("--host")) o.host = a.value();
+    else if (a.is("--port")) o.port = static_cast<int>(a.integer());
+    else if (a.is("--path")) o.path = a.value();
+    else if (a.is("--format")) o.format = a.value();
+    else if (a.is("--metric")) o.metric = a.value();
+    else if (a.is("--auth")) o.auth = a.value();
+    else if (a.is("--stats")) o.stats = a.value();
+    else if (a.is("--connections")) o.connections = static_cast<int>(a.integer());
+    else if (a.is("--rate")) o.rate = a.number();
+    else if (a.is("--duration")) o.duration = a.number();
+    else if (a.is("--series")) o.series = a.integer();
+    else if (a.is("--rounds")) o.rounds = a.integer();
+    else if (a.is("--batch")) o.batch = a.integer();
+    else if (a.is("--t0")) o.t0 = a.integer();
+    else if (a.is("--step")) o.step = a.integer();
+    else if (a.is("--progress")) o.progress = true;
+    else a.bad();
   }
   if (o.port <= 0 || o.connections <= 0 || o.series <= 0 || o.batch <= 0 ||
       (o.format != "librato" && o.format != "lp")) {

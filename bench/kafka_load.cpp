@@ -219,34 +219,22 @@ void usage() {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto val = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        usage();
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--bootstrap") o.bootstrap = val();
-    else if (a == "--topic") o.topic = val();
-    else if (a == "--partitions") o.partitions = std::atoi(val().c_str());
-    else if (a == "--per-message") o.per_message = std::atoi(val().c_str());
-    else if (a == "--format") o.format = val();
-    else if (a == "--compression") o.compression = val();
-    else if (a == "--stats") o.stats = val();
-    else if (a == "--triggers") o.triggers = true;
-    else if (a == "-X") {
-      std::string kv = val();
+  for (vigil::bench::Args a(argc, argv, usage); a.next();) {
+    if (a.is("--bootstrap")) o.bootstrap = a.value();
+    else if (a.is("--topic")) o.topic = a.value();
+    else if (a.is("--partitions")) o.partitions = static_cast<int>(a.integer());
+    else if (a.is("--per-message")) o.per_message = static_cast<int>(a.integer());
+    else if (a.is("--format")) o.format = a.value();
+    else if (a.is("--compression")) o.compression = a.value();
+    else if (a.is("--stats")) o.stats = a.value();
+    else if (a.is("--triggers")) o.triggers = true;
+    else if (a.is("-X")) {
+      std::string kv = a.value();
       auto eq = kv.find('=');
-      if (eq == std::string::npos) {
-        usage();
-        return 2;
-      }
+      if (eq == std::string::npos) a.bad();
       o.props.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     } else {
-      usage();
-      return 2;
+      a.bad();
     }
   }
   if (o.bootstrap.empty() || o.partitions <= 0 || o.per_message <= 0 || kBatch % o.per_message != 0 ||

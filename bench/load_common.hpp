@@ -1,10 +1,12 @@
 // What the load generators (http_load, kafka_load) share: the standard workload's value function
-// (../shared/bench/WORKLOAD.md) and the generator's own CPU time.
+// (../shared/bench/WORKLOAD.md), the generator's own CPU time and its command-line reading.
 #pragma once
 
 #include <sys/resource.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 namespace vigil::bench {
 
@@ -27,5 +29,36 @@ inline double cpu_seconds() {
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
+
+// The command line as flags, some followed by a value. A flag without its value, or one the caller
+// does not know (bad()), prints the usage and ends the process with status 2.
+class Args {
+ public:
+  Args(int argc, char** argv, void (*usage)()) : argc_(argc), argv_(argv), usage_(usage) {}
+  // Moves to the next flag; false after the last.
+  bool next() {
+    if (++i_ >= argc_) return false;
+    flag_ = argv_[i_];
+    return true;
+  }
+  bool is(const char* flag) const { return flag_ == flag; }
+  std::string value() {
+    if (i_ + 1 >= argc_) bad();
+    return argv_[++i_];
+  }
+  long long integer() { return std::atoll(value().c_str()); }
+  double number() { return std::atof(value().c_str()); }
+  [[noreturn]] void bad() const {
+    usage_();
+    std::exit(2);
+  }
+
+ private:
+  int argc_;
+  char** argv_;
+  void (*usage_)();
+  int i_ = 0;
+  std::string flag_;
+};
 
 }  // namespace vigil::bench
