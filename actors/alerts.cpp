@@ -15,6 +15,7 @@
 
 #include "engine/catalog.hpp"
 #include "engine/encoding.hpp"
+#include "engine/prom_text.hpp"
 #include "engine/series_index.hpp"
 #include "engine/storage.hpp"
 #include "engine/tag_filter.hpp"
@@ -683,8 +684,7 @@ std::string AlertHub::metrics_text() const {
   auto& I = *impl_;
   std::string out;
   auto line = [&](const char* name, const char* help, std::uint64_t v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
-           std::to_string(v) + "\n";
+    prom::metric(out, name, "counter", help, v);
   };
   line("vigil_alert_triggers_total", "Alert streams that started firing.", I.triggers.load());
   line("vigil_alert_clears_total", "Alert streams that cleared.", I.clears.load());
@@ -697,7 +697,7 @@ std::string AlertHub::metrics_text() const {
     std::lock_guard lock(I.mu);
     alerts = I.alerts.size();
   }
-  out += "# HELP vigil_alerts Defined alerts.\n# TYPE vigil_alerts gauge\nvigil_alerts " + std::to_string(alerts) + "\n";
+  prom::metric(out, "vigil_alerts", "gauge", "Defined alerts.", alerts);
   return out;
 }
 

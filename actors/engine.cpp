@@ -17,6 +17,7 @@
 
 #include "actors/alerts.hpp"
 #include "engine/encoding.hpp"
+#include "engine/prom_text.hpp"
 #include "engine/shard_state.hpp"
 
 namespace vigil::actors {
@@ -519,19 +520,7 @@ std::string Engine::metrics_text() {
   auto& I = *impl_;
   std::string out;
   auto line = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-    out += name;
-    out += ' ';
-    out += std::to_string(v);
-    out += '\n';
+    prom::metric(out, name, type, help, v);
   };
   line("vigil_ingested_samples_total", "counter", "Samples accepted (durable in the ingest log).",
        I.ingested.load());

@@ -13,6 +13,7 @@
 #include "api/librato/query_api.hpp"
 #include "api/librato/resources.hpp"
 #include "actors/pending_reader.hpp"
+#include "engine/prom_text.hpp"
 #include "engine/store_reader.hpp"
 #include "engine/urlencoded.hpp"
 
@@ -128,23 +129,8 @@ Response Router::metrics_page() {
   out += engine_.alerts().metrics_text();
   auto counter = [&](const char* name, const char* help, const char* label,
                      std::initializer_list<std::pair<const char*, std::uint64_t>> values) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += " counter\n";
-    for (const auto& [lv, v] : values) {
-      out += name;
-      out += '{';
-      out += label;
-      out += "=\"";
-      out += lv;
-      out += "\"} ";
-      out += std::to_string(v);
-      out += '\n';
-    }
+    prom::head(out, name, "counter", help);
+    for (const auto& [lv, v] : values) prom::sample(out, name, label, lv, v);
   };
   counter("vigil_rejected_inputs_total", "Rejected input by reason.", "reason",
           {{"bad_body", rejects_.bad_body.load()},

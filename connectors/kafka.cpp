@@ -18,6 +18,7 @@
 #include "actors/engine.hpp"
 #include "engine/ingest_parser.hpp"
 #include "engine/line_protocol.hpp"
+#include "engine/prom_text.hpp"
 #include "engine/storage.hpp"
 
 namespace vigil::connectors {
@@ -887,12 +888,9 @@ void KafkaConsumer::stop() {
 std::string KafkaConsumer::metrics_text() {
   auto& I = *impl_;
   std::string out;
-  auto head = [&](const char* name, const char* type, const char* help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-  };
+  auto head = [&](const char* name, const char* type, const char* help) { prom::head(out, name, type, help); };
   auto one = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
-    head(name, type, help);
-    out += fmt::format("{} {}\n", name, v);
+    prom::metric(out, name, type, help, v);
   };
   one("vigil_kafka_messages_total", "counter", "Kafka messages consumed (good and bad).", I.messages.load());
   one("vigil_kafka_samples_total", "counter", "Samples ingested from Kafka.", I.samples.load());
@@ -934,7 +932,7 @@ std::string KafkaConsumer::metrics_text() {
   }
   head("vigil_kafka_bad_messages_total", "counter", "Bad messages by reason.");
   for (const char* r : {"bad_json", "bad_line_protocol", "invalid_measurement", "too_old", "empty"})
-    out += fmt::format("vigil_kafka_bad_messages_total{{reason=\"{}\"}} {}\n", r, bad.count(r) ? bad[r] : 0);
+    prom::sample(out, "vigil_kafka_bad_messages_total", "reason", r, bad.count(r) ? bad[r] : 0);
   one("vigil_kafka_assigned_partitions", "gauge", "Partitions assigned to this engine.", rows.size());
   one("vigil_kafka_paused_partitions", "gauge", "Partitions paused for backpressure.", paused ? rows.size() : 0);
   head("vigil_kafka_partition_offset", "gauge", "Next offset to consume as stored with the state, per assigned partition.");

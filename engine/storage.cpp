@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/encoding.hpp"
+#include "engine/prom_text.hpp"
 
 namespace vigil {
 
@@ -498,22 +499,11 @@ void Storage::multi_get(Cf cf, const std::vector<std::string_view>& keys,
 std::string Storage::stats_text() {
   std::string out;
   auto prop = [&](const char* metric, const char* property, const char* help) {
-    out += "# HELP ";
-    out += metric;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += metric;
-    out += " gauge\n";
+    prom::head(out, metric, "gauge", help);
     for (int i = 0; i < kCfCount; ++i) {
       std::uint64_t v = 0;
       impl_->db->GetIntProperty(impl_->handles[i], property, &v);
-      out += metric;
-      out += "{cf=\"";
-      out += cf_name(i);
-      out += "\"} ";
-      out += std::to_string(v);
-      out += '\n';
+      prom::sample(out, metric, "cf", cf_name(i), v);
     }
   };
   prop("vigil_rocksdb_estimated_keys", "rocksdb.estimate-num-keys", "Estimated keys per column family.");
