@@ -61,6 +61,22 @@ inline bool key_is(std::string_view k, const char (&lit)[N]) {
 }
 
 constexpr const char* kTimeError = "must be a non-negative integer (epoch seconds)";
+
+// The aggregate of a summary measurement whose fields are valid: min, max and last default to the
+// mean, the sum of squares to count × mean² (all samples at the mean). False when the statistics
+// are out of range.
+bool summary_agg(double count, double sum, const double* min, const double* max, const double* last,
+                 std::optional<double> sumsq, std::int64_t time, Agg& a) {
+  const double mean = sum / count;
+  a.count = count;
+  a.sum = sum;
+  a.min = min ? *min : mean;
+  a.max = max ? *max : mean;
+  a.last = last ? *last : mean;
+  a.last_time = time;
+  a.sumsq = sumsq ? *sumsq : count * mean * mean;
+  return std::isfinite(a.sumsq) && std::isfinite(mean);
+}
 constexpr const char* kPeriodError = "must be a positive integer";
 
 // ===============================================================================================
@@ -603,21 +619,14 @@ class MeasurementsParser {
       return false;
     }
 
-    double mean = sum / count;
-    Agg& a = m.agg;
-    a.count = count;
-    a.sum = sum;
-    a.min = min_e ? min : mean;
-    a.max = max_e ? max : mean;
-    a.last = last_e ? last : mean;
-    a.last_time = m.time;
+    const double mean = sum / count;
+    std::optional<double> sumsq;
     if (stddev_e)
-      a.sumsq = count * (sd * sd + mean * mean);
+      sumsq = count * (sd * sd + mean * mean);
     else if (m2_e)
-      a.sumsq = m2 + sum * sum / count;
-    else
-      a.sumsq = count * mean * mean;
-    if (!std::isfinite(a.sumsq) || !std::isfinite(mean)) {
+      sumsq = m2 + sum * sum / count;
+    if (!summary_agg(count, sum, min_e ? &min : nullptr, max_e ? &max : nullptr, last_e ? &last : nullptr, sumsq,
+                     m.time, m.agg)) {
       error(index, stddev_e ? "stddev" : m2_e ? "stddev_m2" : "sum",
             "summary statistics out of range");
       return false;
@@ -940,16 +949,8 @@ class LegacyParser {
       error(prefix, "min", "must not be greater than max");
       return false;
     }
-    double mean = sum / count;
-    Agg& a = m.agg;
-    a.count = count;
-    a.sum = sum;
-    a.min = min_v ? min : mean;
-    a.max = max_v ? max : mean;
-    a.last = mean;
-    a.last_time = m.time;
-    a.sumsq = sq_v ? sumsq : count * mean * mean;
-    if (!std::isfinite(a.sumsq) || !std::isfinite(mean)) {
+    if (!summary_agg(count, sum, min_v ? &min : nullptr, max_v ? &max : nullptr, nullptr,
+                     sq_v ? std::optional<double>(sumsq) : std::nullopt, m.time, m.agg)) {
       error(prefix, "sum", "summary statistics out of range");
       return false;
     }
