@@ -96,6 +96,35 @@ const AlertBook::AlertInfo* AlertBook::info(std::uint64_t id) const {
   return it == alerts_.end() ? nullptr : &it->second;
 }
 
+namespace {
+
+AlertEvent make_event(AlertEvent::Kind kind, std::uint64_t id, const std::string& stream, const StreamState& st,
+                      std::int64_t now_ms, std::int64_t triggered_at_ms, bool notify, std::string reason) {
+  AlertEvent e;
+  e.kind = kind;
+  e.alert_id = id;
+  e.stream = stream;
+  e.values = st.values;
+  e.time_ms = now_ms;
+  e.triggered_at_ms = triggered_at_ms;
+  e.notify = notify;
+  e.reason = std::move(reason);
+  return e;
+}
+
+// Ends a firing stream: its clear event is notified when its trigger was.
+AlertEvent clear_stream(std::uint64_t id, const std::string& stream, StreamState& st, std::int64_t now_ms,
+                        std::string reason) {
+  AlertEvent e = make_event(AlertEvent::Kind::clear, id, stream, st, now_ms, st.triggered_at, st.notified,
+                            std::move(reason));
+  st.firing = false;
+  st.notified = false;
+  st.cleared_at = now_ms;
+  return e;
+}
+
+}  // namespace
+
 std::vector<AlertEvent> AlertBook::apply(const std::vector<Transition>& ts, std::int64_t now_ms, Dirty& dirty) {
   std::vector<AlertEvent> events;
   for (const auto& t : ts) {
@@ -117,49 +146,22 @@ std::vector<AlertEvent> AlertBook::apply(const std::vector<Transition>& ts, std:
       if (v == 0) any_false = true;
     }
     if (!st.firing && all) {
-      AlertEvent e;
-      e.kind = AlertEvent::Kind::trigger;
-      e.alert_id = t.alert_id;
-      e.stream = t.stream;
-      e.values = st.values;
-      e.time_ms = now_ms;
-      e.triggered_at_ms = now_ms;
+      const bool rearmed = st.notified_at == 0 || now_ms - st.notified_at >= info.rearm_seconds * 1000;
       st.firing = true;
       st.triggered_at = now_ms;
-      bool rearmed = st.notified_at == 0 || now_ms - st.notified_at >= info.rearm_seconds * 1000;
-      e.notify = rearmed;
-      e.reason = rearmed ? "conditions met" : "conditions met; notification suppressed until rearm_seconds elapse";
       st.notified = rearmed;
       if (rearmed) st.notified_at = now_ms;
-      events.push_back(std::move(e));
+      events.push_back(make_event(AlertEvent::Kind::trigger, t.alert_id, t.stream, st, now_ms, now_ms, rearmed,
+                                  rearmed ? "conditions met"
+                                          : "conditions met; notification suppressed until rearm_seconds elapse"));
     } else if (st.firing && all && t.holds && info.rearm_seconds > 0 &&
                now_ms - st.notified_at >= info.rearm_seconds * 1000) {
-      AlertEvent e;
-      e.kind = AlertEvent::Kind::trigger;
-      e.alert_id = t.alert_id;
-      e.stream = t.stream;
-      e.values = st.values;
-      e.time_ms = now_ms;
-      e.triggered_at_ms = st.triggered_at;
-      e.notify = true;
-      e.reason = "still firing after rearm_seconds";
       st.notified = true;
       st.notified_at = now_ms;
-      events.push_back(std::move(e));
+      events.push_back(make_event(AlertEvent::Kind::trigger, t.alert_id, t.stream, st, now_ms, st.triggered_at, true,
+                                  "still firing after rearm_seconds"));
     } else if (st.firing && any_false) {
-      AlertEvent e;
-      e.kind = AlertEvent::Kind::clear;
-      e.alert_id = t.alert_id;
-      e.stream = t.stream;
-      e.values = st.values;
-      e.time_ms = now_ms;
-      e.triggered_at_ms = st.triggered_at;
-      e.notify = st.notified;
-      e.reason = "condition no longer met";
-      st.firing = false;
-      st.notified = false;
-      st.cleared_at = now_ms;
-      events.push_back(std::move(e));
+      events.push_back(clear_stream(t.alert_id, t.stream, st, now_ms, "condition no longer met"));
     }
   }
   return events;
@@ -171,21 +173,7 @@ std::vector<AlertEvent> AlertBook::clear(std::uint64_t id, std::int64_t now_ms, 
   auto it = streams_.find(id);
   if (it == streams_.end()) return events;
   for (auto& [key, st] : it->second) {
-    if (st.firing) {
-      AlertEvent e;
-      e.kind = AlertEvent::Kind::clear;
-      e.alert_id = id;
-      e.stream = key;
-      e.values = st.values;
-      e.time_ms = now_ms;
-      e.triggered_at_ms = st.triggered_at;
-      e.notify = st.notified;
-      e.reason = reason;
-      st.firing = false;
-      st.notified = false;
-      st.cleared_at = now_ms;
-      events.push_back(std::move(e));
-    }
+    if (st.firing) events.push_back(clear_stream(id, key, st, now_ms, reason));
     std::fill(st.conds.begin(), st.conds.end(), -1);
     dirty.emplace(id, key);
   }
