@@ -20,79 +20,16 @@ std::string form_to_json(const std::vector<std::pair<std::string, std::string>>&
 }
 
 std::optional<std::string> body_json(const Request& req, Response& error) {
-  std::string ct(req.header("content-type"));
-  std::string base = ct.substr(0, ct.find(';'));
-  for (auto& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!base.empty() && base.back() == ' ') base.pop_back();
-  if (base == "application/json") {
-    if (req.body.empty()) return std::string("{}");
-    auto j = json::parse(req.body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      error = request_error(400, "the body is not a JSON object");
-      return std::nullopt;
-    }
-    return req.body;
-  }
-  if (base.empty() || base == "application/x-www-form-urlencoded") return form_to_json(parse_urlencoded(req.body));
-  error = request_error(415, "Content-Type must be application/json or application/x-www-form-urlencoded");
-  return std::nullopt;
+  json body;
+  if (!parse_body(req, body, error)) return std::nullopt;
+  return body.dump();
 }
 
 std::vector<std::string> path_segments(const std::string& path) {
-  std::vector<std::string> out;
-  std::string_view p(path);
-  if (p.rfind("/v1/", 0) != 0) return out;
-  p.remove_prefix(4);
-  while (!p.empty()) {
-    auto slash = p.find('/');
-    out.push_back(url_decode(p.substr(0, slash), false));
-    if (slash == std::string_view::npos) break;
-    p.remove_prefix(slash + 1);
-  }
-  return out;
+  std::vector<std::string> segs;
+  if (!librato::path_segments(path, "/v1", segs)) segs.clear();
+  return segs;
 }
-
-std::optional<Page> parse_page(const std::vector<std::pair<std::string, std::string>>& q,
-                               const std::vector<std::string>& allowed, Response& error) {
-  Page page;
-  page.orderby = allowed.front();
-  std::vector<ParamError> errors;
-  for (const auto& [k, v] : q) {
-    auto as_int = [&](std::int64_t lo, std::int64_t hi) -> std::optional<std::int64_t> {
-      try {
-        std::size_t pos = 0;
-        long long x = std::stoll(v, &pos);
-        if (pos == v.size() && x >= lo && x <= hi) return x;
-      } catch (const std::exception&) {
-      }
-      errors.push_back({k, "must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi)});
-      return std::nullopt;
-    };
-    if (k == "offset") {
-      if (auto x = as_int(0, INT64_MAX)) page.offset = static_cast<std::size_t>(*x);
-    } else if (k == "length") {
-      if (auto x = as_int(1, 100)) page.length = static_cast<std::size_t>(*x);
-    } else if (k == "orderby") {
-      if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        errors.push_back({k, "must be one of: " + list});
-      } else {
-        page.orderby = v;
-      }
-    } else if (k == "sort") {
-      if (v == "desc") page.desc = true;
-      else if (v != "asc") errors.push_back({k, "must be asc or desc"});
-    }
-  }
-  if (!errors.empty()) {
-    error = params_error(400, errors);
-    return std::nullopt;
-  }
-  return page;
-}
-
-Response method_not_allowed(const std::string& allow) { return librato::method_not_allowed(allow); }
 
 // -- alerts -------------------------------------------------------------------------------------
 
@@ -134,8 +71,8 @@ Response result_error(actors::AlertHub::Result r, const Alert& a, const std::str
 Response list_alerts(actors::AlertHub& hub, const Request& req) {
   auto q = parse_urlencoded(req.query);
   Response error;
-  auto page = parse_page(q, {"updated_at"}, error);
-  if (!page) return error;
+  Page page;
+  if (!parse_page(query_json(req), {"updated_at"}, page, error)) return error;
   std::string needle;
   for (const auto& [k, v] : q)
     if (k == "name") needle = metric_key(v);
@@ -147,11 +84,11 @@ Response list_alerts(actors::AlertHub& hub, const Request& req) {
   std::stable_sort(found.begin(), found.end(), [](const Alert* x, const Alert* y) {
     return x->updated_at != y->updated_at ? x->updated_at < y->updated_at : x->id < y->id;
   });
-  if (page->desc) std::reverse(found.begin(), found.end());
+  if (page.desc) std::reverse(found.begin(), found.end());
   json alerts = json::array();
-  for (std::size_t i = page->offset; i < found.size() && alerts.size() < page->length; ++i)
+  for (auto i = static_cast<std::size_t>(page.offset); i < found.size() && alerts.size() < static_cast<std::size_t>(page.length); ++i)
     alerts.push_back(alert_json(hub, *found[i]));
-  json body = {{"query", {{"found", found.size()}, {"length", alerts.size()}, {"offset", page->offset}, {"total", all.size()}}},
+  json body = {{"query", {{"found", found.size()}, {"length", alerts.size()}, {"offset", page.offset}, {"total", all.size()}}},
                {"alerts", alerts}};
   return json_response(200, body);
 }

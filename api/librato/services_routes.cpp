@@ -4,6 +4,8 @@
 #include "actors/alerts.hpp"
 #include "actors/engine.hpp"
 #include "api/librato/alerting_routes.hpp"
+#include "api/librato/params.hpp"
+#include "api/librato/resources.hpp"
 #include "engine/urlencoded.hpp"
 
 namespace vigil::api::librato::alert_http {
@@ -18,24 +20,23 @@ Response json_response(int status, const json& body) { return Response{status, b
 json service_json(const Service& s) { return json::parse(alerting::to_json(s)); }
 
 Response list_services(actors::AlertHub& hub, const Request& req) {
-  auto q = parse_urlencoded(req.query);
   Response error;
-  auto page = parse_page(q, {"title", "updated_at"}, error);
-  if (!page) return error;
+  Page page;
+  if (!parse_page(query_json(req), {"title", "updated_at"}, page, error)) return error;
   auto all = hub.list_services();
   std::vector<const Service*> found;
   for (const auto& s : all) found.push_back(&s);
-  bool by_title = page->orderby == "title";
+  bool by_title = page.orderby == "title";
   std::stable_sort(found.begin(), found.end(), [by_title](const Service* x, const Service* y) {
     if (by_title && x->title != y->title) return x->title < y->title;
     if (!by_title && x->updated_at != y->updated_at) return x->updated_at < y->updated_at;
     return x->id < y->id;
   });
-  if (page->desc) std::reverse(found.begin(), found.end());
+  if (page.desc) std::reverse(found.begin(), found.end());
   json services = json::array();
-  for (std::size_t i = page->offset; i < found.size() && services.size() < page->length; ++i)
+  for (auto i = static_cast<std::size_t>(page.offset); i < found.size() && services.size() < static_cast<std::size_t>(page.length); ++i)
     services.push_back(service_json(*found[i]));
-  json body = {{"query", {{"found", found.size()}, {"length", services.size()}, {"offset", page->offset}, {"total", all.size()}}},
+  json body = {{"query", {{"found", found.size()}, {"length", services.size()}, {"offset", page.offset}, {"total", all.size()}}},
                {"services", services}};
   return json_response(200, body);
 }
