@@ -338,12 +338,12 @@ struct KafkaConsumer::Impl {
     return Format::line;
   }
 
-  // Parses one message into `out`; false (and the message in `rejected`) when it is bad.
-  bool parse(const rd_kafka_message_t* m, std::int64_t now, std::vector<Measurement>& out,
+  // Parses one message onto the end of `out`, or, when it is bad, into `rejected`.
+  void parse(const rd_kafka_message_t* m, std::int64_t now, std::vector<Measurement>& out,
              std::vector<Rejected>& rejected) {
     if (!m->payload || m->len == 0) {
       rejected.push_back({m, "empty", "the message has no value"});
-      return false;
+      return;
     }
     std::string_view body(static_cast<const char*>(m->payload), m->len);
     Format f = format_of(m);
@@ -355,7 +355,6 @@ struct KafkaConsumer::Impl {
     auto reject = [&](const char* reason, const std::string& detail) {
       out.erase(out.begin() + static_cast<std::ptrdiff_t>(before), out.end());
       rejected.push_back({m, reason, detail});
-      return false;
     };
     thread_local ParseOutcome json_outcome;  // its measurements vector is empty between calls
     ParseOutcome line_outcome;
@@ -384,7 +383,6 @@ struct KafkaConsumer::Impl {
           return reject("too_old", "sample time " + std::to_string(out[i].time) + " is older than " +
                                        std::to_string(opts.max_sample_age_s) + " s (kafka.max_sample_age_s)");
     }
-    return true;
   }
 
   // Puts every assigned partition back at its stored offset (after a failed write).
@@ -460,8 +458,11 @@ struct KafkaConsumer::Impl {
     for (std::size_t i = own; i < todo.size(); ++i) parse(todo[i], now, mine, rejected);
     bool any_dead = !rejected.empty();
     if (own > 0) {
-      std::unique_lock lock(parse_mu);
-      parse_cv.wait(lock, [&] { return !parse_pending; });
+      {
+        std::unique_lock lock(parse_mu);
+        parse_cv.wait(lock, [&] { return !parse_pending; });
+      }
+      // The parse thread is idle until the next batch: its output is this thread's to read.
       batch.swap(parse_out);
       batch.insert(batch.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
       tail.clear();

@@ -30,14 +30,13 @@ inline void sample(std::string& out, std::string_view name, std::uint64_t v) {
 }
 inline void sample(std::string& out, std::string_view name, std::string_view label, std::string_view value,
                    std::uint64_t v) {
-  out += name;
-  out += '{';
-  out += label;
-  out += "=\"";
-  out += value;
-  out += "\"} ";
-  out += std::to_string(v);
-  out += '\n';
+  std::string labelled(name);
+  labelled += '{';
+  labelled += label;
+  labelled += "=\"";
+  labelled += value;
+  labelled += "\"}";
+  sample(out, labelled, v);
 }
 
 // A family of one unlabelled sample.
