@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/catalog.hpp"
+#include "engine/single_measurement.hpp"
 #include "engine/urlencoded.hpp"
 #include "engine/validate.hpp"
 
@@ -187,6 +188,49 @@ struct TagScratch {
 TagScratch& tag_scratch() {
   thread_local TagScratch s;
   return s;
+}
+
+// Merges validated top-level tags (sorted, unique) with a measurement's overrides into `dst`:
+// sorted by name, the last of duplicate names wins, a removal drops the name.
+void merge_overrides(TagScratch& s, const Tags& top, Tags& dst) {
+  s.sorted.clear();
+  for (std::size_t i = 0; i < s.n; ++i) s.sorted.push_back(&s.items[i]);
+  // Sorted by name, then input order, so the last of duplicate names wins below (a measurement
+  // has a few tags: an insertion sort, unless a body sends many).
+  auto before = [](const TagOverride* a, const TagOverride* b) {
+    int c = a->name.compare(b->name);
+    return c != 0 ? c < 0 : a->order < b->order;
+  };
+  if (s.sorted.size() > 16) {
+    std::sort(s.sorted.begin(), s.sorted.end(), before);
+  } else {
+    for (std::size_t i = 1; i < s.sorted.size(); ++i)
+      for (std::size_t j = i; j > 0 && before(s.sorted[j], s.sorted[j - 1]); --j) std::swap(s.sorted[j], s.sorted[j - 1]);
+  }
+
+  dst.clear();
+  dst.reserve(top.size() + s.n);
+  std::size_t i = 0, j = 0;
+  const std::size_t n = s.sorted.size();
+  while (i < top.size() || j < n) {
+    int c;
+    if (i == top.size())
+      c = 1;
+    else if (j == n)
+      c = -1;
+    else
+      c = top[i].first.compare(s.sorted[j]->name);
+    if (c < 0) {
+      dst.push_back(top[i++]);
+      continue;
+    }
+    std::size_t last = j;
+    while (last + 1 < n && s.sorted[last + 1]->name == s.sorted[j]->name) ++last;
+    const TagOverride& t = *s.sorted[last];
+    if (!t.remove) dst.emplace_back(t.name, t.value);
+    if (c == 0) ++i;
+    j = last + 1;
+  }
 }
 
 // Tag vectors of measurements already stored (see recycle()): each new measurement takes one, so
@@ -395,44 +439,7 @@ class MeasurementsParser {
     }
     if (!ok) return false;
 
-    s.sorted.clear();
-    for (std::size_t i = 0; i < s.n; ++i) s.sorted.push_back(&s.items[i]);
-    // Sorted by name, then input order, so the last of duplicate names wins below (a measurement
-    // has a few tags: an insertion sort, unless a body sends many).
-    auto before = [](const TagOverride* a, const TagOverride* b) {
-      int c = a->name.compare(b->name);
-      return c != 0 ? c < 0 : a->order < b->order;
-    };
-    if (s.sorted.size() > 16) {
-      std::sort(s.sorted.begin(), s.sorted.end(), before);
-    } else {
-      for (std::size_t i = 1; i < s.sorted.size(); ++i)
-        for (std::size_t j = i; j > 0 && before(s.sorted[j], s.sorted[j - 1]); --j) std::swap(s.sorted[j], s.sorted[j - 1]);
-    }
-
-    dst.clear();
-    dst.reserve(top_.size() + s.n);
-    std::size_t i = 0, j = 0;
-    const std::size_t n = s.sorted.size();
-    while (i < top_.size() || j < n) {
-      int c;
-      if (i == top_.size())
-        c = 1;
-      else if (j == n)
-        c = -1;
-      else
-        c = top_[i].first.compare(s.sorted[j]->name);
-      if (c < 0) {
-        dst.push_back(top_[i++]);
-        continue;
-      }
-      std::size_t last = j;
-      while (last + 1 < n && s.sorted[last + 1]->name == s.sorted[j]->name) ++last;
-      const TagOverride& t = *s.sorted[last];
-      if (!t.remove) dst.emplace_back(t.name, t.value);
-      if (c == 0) ++i;
-      j = last + 1;
-    }
+    merge_overrides(s, top_, dst);
     return true;
   }
 
@@ -644,6 +651,60 @@ class MeasurementsParser {
   // repeats one metric name, which is then checked once.
   std::string_view accepted_name_;
 };
+
+// Bodies up to this size are first offered to the single-measurement scan.
+constexpr std::size_t kSingleScanLimit = 4096;
+
+// A body recognized by scan_single_measurement, checked as MeasurementsParser::one checks a
+// single measurement object. Appends the measurement and returns true when it is valid; returns
+// false, appending nothing, when the body is not recognized or anything in it is invalid: the
+// full parser then reads it and reports its errors.
+bool parse_single_fast(std::string_view body, std::int64_t now, const NamePolicy* policy, ParseOutcome& out) {
+  SingleMeasurementView v;
+  if (body.size() > kSingleScanLimit || !scan_single_measurement(body, v)) return false;
+  if (!valid_metric_name(v.name) || (policy && policy->refuses(v.name))) return false;
+  std::int64_t time = now;
+  if (v.has_time) {
+    if (!v.time_is_integer) {
+      if (!time_from_double(v.time_double, time)) return false;
+    } else if (v.time_int < 0) {
+      return false;
+    } else {
+      time = v.time_int;
+    }
+  }
+  double value = v.value;
+  if (check_float(value) != FloatCheck::ok) return false;
+  TagScratch& s = tag_scratch();
+  s.n = 0;
+  for (std::size_t i = 0; i < v.tag_count; ++i) {
+    const auto& [name, text] = v.tags[i];
+    TagOverride& t = s.next();
+    if (!t.name_valid || name != t.name) {
+      t.name_valid = normalize_tag_name(name, t.name).empty();
+      if (!t.name_valid) return false;
+    }
+    if (!t.value_valid || text != t.value) {
+      t.value_valid = normalize_tag_value(text, t.value).empty();
+      if (!t.value_valid) return false;
+    }
+  }
+  Measurement& m = out.measurements.emplace_back();
+  if (auto& spare = spare_tags(); !spare.empty()) {
+    m.tags = std::move(spare.back());
+    spare.pop_back();
+  }
+  merge_overrides(s, Tags{}, m.tags);
+  if (m.tags.size() > kMaxTagsPerMeasurement) {
+    out.measurements.pop_back();
+    return false;
+  }
+  if (m.tags.empty()) m.tags.emplace_back(kDefaultTagName, kDefaultTagValue);
+  m.name.assign(v.name.data(), v.name.size());
+  m.time = time;
+  m.agg = Agg::of_value(value, time);
+  return true;
+}
 
 void parse_dom(simdjson::dom::parser& parser, const char* buf, std::size_t len, ParseOutcome& out,
                std::int64_t now, const NamePolicy* policy) {
@@ -1009,12 +1070,15 @@ ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now, co
   return out;
 }
 
-void parse_measurements_json_into(std::string_view body, std::int64_t now, const NamePolicy* policy,
-                                  ParseOutcome& out) {
+namespace {
+
+void parse_json_into(std::string_view body, std::int64_t now, const NamePolicy* policy, ParseOutcome& out,
+                     bool scan_single) {
   const std::size_t before = out.measurements.size();
   out.errors.clear();
   out.request_error.clear();
   out.too_large_float = false;
+  if (scan_single && parse_single_fast(body, now, policy, out)) return;
   if (body.size() > kReusableBufferLimit) {
     simdjson::padded_string padded(body);
     simdjson::dom::parser parser;
@@ -1035,6 +1099,19 @@ void parse_measurements_json_into(std::string_view body, std::int64_t now, const
     out.measurements.erase(out.measurements.begin() + static_cast<std::ptrdiff_t>(before), out.measurements.end());
     out.errors.clear();
   }
+}
+
+}  // namespace
+
+void parse_measurements_json_into(std::string_view body, std::int64_t now, const NamePolicy* policy,
+                                  ParseOutcome& out) {
+  parse_json_into(body, now, policy, out, true);
+}
+
+ParseOutcome parse_measurements_json_dom(std::string_view body, std::int64_t now, const NamePolicy* policy) {
+  ParseOutcome out;
+  parse_json_into(body, now, policy, out, false);
+  return out;
 }
 
 ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now, const NamePolicy* policy) {

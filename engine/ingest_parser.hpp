@@ -67,6 +67,11 @@ void recycle(std::vector<Measurement>& measurements);
 void parse_measurements_json_into(std::string_view body, std::int64_t now, const NamePolicy* policy,
                                   ParseOutcome& out);
 
+// parse_measurements_json always through simdjson's DOM: a plain single measurement object is
+// otherwise read by a strict scan (engine/single_measurement.hpp) that must give the same
+// outcome; tests compare the two.
+ParseOutcome parse_measurements_json_dom(std::string_view body, std::int64_t now, const NamePolicy* policy = nullptr);
+
 // POST /v1/metrics (legacy) JSON body: {"gauges": .., "counters": .., "source": S,
 // "measure_time": T}, each section an array of measurements or an object hashed by name.
 ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now, const NamePolicy* policy = nullptr);

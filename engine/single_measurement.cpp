@@ -1,0 +1,161 @@
+#include "engine/single_measurement.hpp"
+
+#include <charconv>
+#include <system_error>
+
+namespace vigil {
+
+namespace {
+
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  void ws() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+
+  // The next token is `c` (after whitespace): consumes it.
+  bool lit(char c) {
+    ws();
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+
+  // A string of printable ASCII without escapes.
+  bool str(std::string_view& out) {
+    if (!lit('"')) return false;
+    const char* s = p_;
+    for (; p_ < end_; ++p_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out = std::string_view(s, static_cast<std::size_t>(p_ - s));
+        ++p_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+    }
+    return false;
+  }
+
+  // A number by the JSON grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+  bool number(std::string_view& tok, bool& integer) {
+    ws();
+    const char* s = p_;
+    if (p_ < end_ && *p_ == '-') ++p_;
+    if (p_ == end_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ < end_ && is_digit(*p_)) ++p_;
+    } else {
+      return false;
+    }
+    integer = true;
+    if (p_ < end_ && *p_ == '.') {
+      integer = false;
+      if (!digits()) return false;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integer = false;
+      if (p_ + 1 < end_ && (p_[1] == '+' || p_[1] == '-')) ++p_;
+      if (!digits()) return false;
+    }
+    tok = std::string_view(s, static_cast<std::size_t>(p_ - s));
+    return true;
+  }
+
+  bool at_end() {
+    ws();
+    return p_ == end_;
+  }
+
+ private:
+  // Skips the character before one or more digits, then the digits.
+  bool digits() {
+    const char* d = ++p_;
+    while (p_ < end_ && is_digit(*p_)) ++p_;
+    return p_ != d;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+bool parse_int(std::string_view tok, std::int64_t& out) {
+  auto r = std::from_chars(tok.data(), tok.data() + tok.size(), out);
+  return r.ec == std::errc() && r.ptr == tok.data() + tok.size();
+}
+
+bool parse_double(std::string_view tok, double& out) {
+  auto r = std::from_chars(tok.data(), tok.data() + tok.size(), out);
+  return r.ec == std::errc() && r.ptr == tok.data() + tok.size();
+}
+
+// A number as simdjson reads it: an integer token as an int64 (the value as a double), the
+// others as a double; out of those ranges, not recognized.
+bool value_number(Scanner& s, double& out) {
+  std::string_view tok;
+  bool integer = false;
+  if (!s.number(tok, integer)) return false;
+  if (!integer) return parse_double(tok, out);
+  std::int64_t i = 0;
+  if (!parse_int(tok, i)) return false;
+  out = static_cast<double>(i);
+  return true;
+}
+
+}  // namespace
+
+bool scan_single_measurement(std::string_view body, SingleMeasurementView& out) {
+  Scanner s(body);
+  out.has_time = false;
+  out.has_tags = false;
+  out.tag_count = 0;
+  bool has_name = false, has_value = false;
+  if (!s.lit('{')) return false;
+  for (;;) {
+    std::string_view key;
+    if (!s.str(key) || !s.lit(':')) return false;
+    if (key == "name") {
+      if (has_name || !s.str(out.name)) return false;
+      has_name = true;
+    } else if (key == "value") {
+      if (has_value || !value_number(s, out.value)) return false;
+      has_value = true;
+    } else if (key == "time") {
+      std::string_view tok;
+      bool integer = false;
+      if (out.has_time || !s.number(tok, integer)) return false;
+      out.time_is_integer = integer;
+      if (integer ? !parse_int(tok, out.time_int) : !parse_double(tok, out.time_double)) return false;
+      out.has_time = true;
+    } else if (key == "tags") {
+      if (out.has_tags || !s.lit('{')) return false;
+      out.has_tags = true;
+      if (!s.lit('}')) {
+        for (;;) {
+          if (out.tag_count == kMaxScannedTags) return false;
+          auto& [name, value] = out.tags[out.tag_count++];
+          if (!s.str(name) || !s.lit(':') || !s.str(value)) return false;
+          if (s.lit(',')) continue;
+          if (s.lit('}')) break;
+          return false;
+        }
+      }
+    } else {
+      return false;
+    }
+    if (s.lit(',')) continue;
+    if (s.lit('}')) break;
+    return false;
+  }
+  return s.at_end() && has_name && has_value;
+}
+
+}  // namespace vigil
