@@ -652,6 +652,15 @@ class MeasurementsParser {
   std::string_view accepted_name_;
 };
 
+// Equality of short texts (tag names and values) without a call to memcmp.
+inline bool same_text(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.size() > 16) return std::memcmp(a.data(), b.data(), a.size()) == 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 // Bodies up to this size are first offered to the single-measurement scan.
 constexpr std::size_t kSingleScanLimit = 4096;
 
@@ -680,11 +689,11 @@ bool parse_single_fast(std::string_view body, std::int64_t now, const NamePolicy
   for (std::size_t i = 0; i < v.tag_count; ++i) {
     const auto& [name, text] = v.tags[i];
     TagOverride& t = s.next();
-    if (!t.name_valid || name != t.name) {
+    if (!t.name_valid || !same_text(name, t.name)) {
       t.name_valid = normalize_tag_name(name, t.name).empty();
       if (!t.name_valid) return false;
     }
-    if (!t.value_valid || text != t.value) {
+    if (!t.value_valid || !same_text(text, t.value)) {
       t.value_valid = normalize_tag_value(text, t.value).empty();
       if (!t.value_valid) return false;
     }

@@ -1,6 +1,7 @@
 #include "engine/single_measurement.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <system_error>
 
 namespace vigil {
@@ -87,12 +88,53 @@ class Scanner {
   const char* end_;
 };
 
+// Key comparison against a literal of compile-time length: a few integer compares, no call.
+template <std::size_t N>
+inline bool key_is(std::string_view k, const char (&lit)[N]) {
+  return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
+}
+
+// An integer token of the grammar above (an optional '-', then digits).
 bool parse_int(std::string_view tok, std::int64_t& out) {
+  const bool negative = tok[0] == '-';
+  if (tok.size() - negative <= 18) {  // cannot overflow
+    std::int64_t v = 0;
+    for (std::size_t i = negative; i < tok.size(); ++i) v = v * 10 + (tok[i] - '0');
+    out = negative ? -v : v;
+    return true;
+  }
   auto r = std::from_chars(tok.data(), tok.data() + tok.size(), out);
   return r.ec == std::errc() && r.ptr == tok.data() + tok.size();
 }
 
+// Powers of ten that are exact doubles.
+constexpr double kExactPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// A non-integer token, correctly rounded. Plain decimals of at most 15 digits take the exact
+// shortcut: digits / 10^k with both exact doubles is one correctly rounded division.
 bool parse_double(std::string_view tok, double& out) {
+  const bool negative = tok[0] == '-';
+  std::uint64_t digits = 0;
+  std::size_t n = 0, frac = 0;
+  bool plain = true, in_frac = false;
+  for (std::size_t i = negative; i < tok.size() && plain; ++i) {
+    const char c = tok[i];
+    if (c == '.') {
+      in_frac = true;
+    } else if (is_digit(c)) {
+      digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
+      ++n;
+      frac += in_frac;
+    } else {
+      plain = false;  // an exponent
+    }
+  }
+  if (plain && n <= 15) {
+    const double v = static_cast<double>(digits) / kExactPow10[frac];
+    out = negative ? -v : v;
+    return true;
+  }
   auto r = std::from_chars(tok.data(), tok.data() + tok.size(), out);
   return r.ec == std::errc() && r.ptr == tok.data() + tok.size();
 }
@@ -122,20 +164,20 @@ bool scan_single_measurement(std::string_view body, SingleMeasurementView& out) 
   for (;;) {
     std::string_view key;
     if (!s.str(key) || !s.lit(':')) return false;
-    if (key == "name") {
+    if (key_is(key, "name")) {
       if (has_name || !s.str(out.name)) return false;
       has_name = true;
-    } else if (key == "value") {
+    } else if (key_is(key, "value")) {
       if (has_value || !value_number(s, out.value)) return false;
       has_value = true;
-    } else if (key == "time") {
+    } else if (key_is(key, "time")) {
       std::string_view tok;
       bool integer = false;
       if (out.has_time || !s.number(tok, integer)) return false;
       out.time_is_integer = integer;
       if (integer ? !parse_int(tok, out.time_int) : !parse_double(tok, out.time_double)) return false;
       out.has_time = true;
-    } else if (key == "tags") {
+    } else if (key_is(key, "tags")) {
       if (out.has_tags || !s.lit('{')) return false;
       out.has_tags = true;
       if (!s.lit('}')) {
