@@ -232,3 +232,28 @@ TEST(SingleMeasurementFastPath, agrees_with_the_dom_parse_on_generated_bodies) {
 }
 
 }  // namespace vigil
+
+namespace vigil {
+
+// Numbers of every length, with and without fraction and exponent, as values and as times: the
+// scan's shortcuts read them exactly as simdjson does.
+TEST(SingleMeasurementFastPath, reads_numbers_exactly_as_the_dom_parse) {
+  std::mt19937_64 rng(7);
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string tok = uniform(0, 3) == 0 ? "-" : "";
+    const int int_digits = uniform(1, 20);
+    for (int i = 0; i < int_digits; ++i) tok += static_cast<char>('0' + (i == 0 && int_digits > 1 ? uniform(1, 9) : uniform(0, 9)));
+    if (uniform(0, 2) != 0) {
+      tok += '.';
+      const int frac_digits = uniform(1, 22);
+      for (int i = 0; i < frac_digits; ++i) tok += static_cast<char>('0' + uniform(0, 9));
+    }
+    if (uniform(0, 4) == 0) tok += (uniform(0, 1) ? "e" : "E") + std::string(uniform(0, 2) == 0 ? "-" : "") + std::to_string(uniform(0, 30));
+    expect_same_outcome(R"({"name":"x","value":)" + tok + "}");
+    expect_same_outcome(R"({"name":"x","value":1,"time":)" + tok + "}");
+    if (HasFailure()) break;
+  }
+}
+
+}  // namespace vigil
