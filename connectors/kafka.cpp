@@ -12,6 +12,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <span>
 #include <pthread.h>
 #include <thread>
 
@@ -125,6 +126,9 @@ struct KafkaConsumer::Impl {
   std::int64_t parse_now = 0;
   bool parse_pending = false, parse_stop = false;
   std::vector<Measurement> parse_out;  // the half's measurements, read once parse_pending is false
+  // Written measurements whose tag vectors the parse thread takes for its parser first: each
+  // thread's parser reuses the vectors recycled on that thread (see recycle()).
+  std::span<Measurement> parse_recycle;
   // A bad message found while parsing: dead-lettered once the whole batch is parsed, so that the
   // dead letters of a batch parsed in two halves go out in message order.
   struct Rejected {
@@ -423,7 +427,9 @@ struct KafkaConsumer::Impl {
       const std::size_t n = parse_n;
       const std::size_t total = parse_total;
       const std::int64_t now = parse_now;
+      const std::span<Measurement> to_recycle = parse_recycle;
       lock.unlock();
+      recycle(to_recycle);
       parse_out.clear();
       parse_out.reserve(total);
       parse_rejected.clear();
@@ -434,14 +440,19 @@ struct KafkaConsumer::Impl {
     }
   }
 
-  // Parses `todo` into `batch` in order, and dead-letters the bad messages in order; false if
-  // there was any.
-  bool parse_batch(const std::vector<rd_kafka_message_t*>& todo, std::int64_t now, std::vector<Measurement>& batch) {
+  // Parses `todo` into `batch` (empty) in order, and dead-letters the bad messages in order;
+  // false if there was any. `written` is a batch already written: its tag vectors go back to
+  // the parsers of both threads, and its storage becomes the parse thread's next output.
+  bool parse_batch(const std::vector<rd_kafka_message_t*>& todo, std::int64_t now, std::vector<Measurement>& batch,
+                   std::vector<Measurement>& written) {
     std::size_t own = 0;  // the first message this thread parses
+    std::span<Measurement> mine_to_recycle(written);
     if (todo.size() >= kParallelParse && parse_thread.joinable()) {
       own = todo.size() / 2;
       split_batches.fetch_add(1);
       std::lock_guard lock(parse_mu);
+      parse_recycle = mine_to_recycle.first(written.size() / 2);
+      mine_to_recycle = mine_to_recycle.subspan(written.size() / 2);
       parse_msgs = todo.data();
       parse_n = own;
       parse_total = todo.size();
@@ -449,6 +460,7 @@ struct KafkaConsumer::Impl {
       parse_pending = true;
       parse_cv.notify_all();
     }
+    recycle(mine_to_recycle);
     thread_local std::vector<Measurement> tail;
     std::vector<Measurement>& mine = own > 0 ? tail : batch;
     mine.clear();
@@ -463,7 +475,9 @@ struct KafkaConsumer::Impl {
         parse_cv.wait(lock, [&] { return !parse_pending; });
       }
       // The parse thread is idle until the next batch: its output is this thread's to read.
+      written.clear();
       batch.swap(parse_out);
+      parse_out.swap(written);
       batch.insert(batch.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
       tail.clear();
       any_dead = any_dead || !parse_rejected.empty();
@@ -477,7 +491,8 @@ struct KafkaConsumer::Impl {
   // into `p.batch`, and the partitions' next offsets recorded for the same write.
   void prepare(Parsed& p) {
     p.now = static_cast<std::int64_t>(std::time(nullptr));
-    p.batch.clear();
+    thread_local std::vector<Measurement> written;
+    written.swap(p.batch);  // recycled while the next batch is parsed
     p.offsets = Storage::Batch();
     p.marks.clear();
     p.consumed = 0;
@@ -517,7 +532,8 @@ struct KafkaConsumer::Impl {
       todo.push_back(m);
     }
     lock.unlock();
-    p.any_dead = !parse_batch(todo, p.now, p.batch);
+    p.any_dead = !parse_batch(todo, p.now, p.batch, written);
+    written.clear();
     // The offsets go into the same atomic write as the samples they produced.
     lock.lock();
     for (auto& [topic, ps] : parts)
@@ -737,10 +753,7 @@ struct KafkaConsumer::Impl {
           spare.pop_back();
         }
       }
-      if (p)
-        recycle(p->batch);  // the written batch's tag vectors, for the parser
-      else
-        p = std::make_unique<Parsed>();
+      if (!p) p = std::make_unique<Parsed>();
       {
         std::lock_guard lock(buf_mu);  // a revoke may have emptied the buffer meanwhile
         std::size_t payload = 0;

@@ -190,6 +190,27 @@ TagScratch& tag_scratch() {
   return s;
 }
 
+// Equality and order of short texts (tag names and values) without a call to memcmp; the
+// order is std::string's (bytes as unsigned).
+inline bool same_text(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.size() > 16) return std::memcmp(a.data(), b.data(), a.size()) == 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+inline int compare_text(std::string_view a, std::string_view b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  if (n > 16) {
+    if (int c = std::memcmp(a.data(), b.data(), n); c != 0) return c;
+  } else {
+    for (std::size_t i = 0; i < n; ++i)
+      if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
+  }
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
 // Merges validated top-level tags (sorted, unique) with a measurement's overrides into `dst`:
 // sorted by name, the last of duplicate names wins, a removal drops the name.
 void merge_overrides(TagScratch& s, const Tags& top, Tags& dst) {
@@ -198,7 +219,7 @@ void merge_overrides(TagScratch& s, const Tags& top, Tags& dst) {
   // Sorted by name, then input order, so the last of duplicate names wins below (a measurement
   // has a few tags: an insertion sort, unless a body sends many).
   auto before = [](const TagOverride* a, const TagOverride* b) {
-    int c = a->name.compare(b->name);
+    int c = compare_text(a->name, b->name);
     return c != 0 ? c < 0 : a->order < b->order;
   };
   if (s.sorted.size() > 16) {
@@ -219,13 +240,13 @@ void merge_overrides(TagScratch& s, const Tags& top, Tags& dst) {
     else if (j == n)
       c = -1;
     else
-      c = top[i].first.compare(s.sorted[j]->name);
+      c = compare_text(top[i].first, s.sorted[j]->name);
     if (c < 0) {
       dst.push_back(top[i++]);
       continue;
     }
     std::size_t last = j;
-    while (last + 1 < n && s.sorted[last + 1]->name == s.sorted[j]->name) ++last;
+    while (last + 1 < n && same_text(s.sorted[last + 1]->name, s.sorted[j]->name)) ++last;
     const TagOverride& t = *s.sorted[last];
     if (!t.remove) dst.emplace_back(t.name, t.value);
     if (c == 0) ++i;
@@ -409,7 +430,7 @@ class MeasurementsParser {
     for (auto field : tag_obj) {
       TagOverride& t = s.next();
       std::string err;
-      if (!t.name_valid || field.key != t.name) {
+      if (!t.name_valid || !same_text(field.key, t.name)) {
         err = normalize_tag_name(field.key, t.name);
         t.name_valid = err.empty();
       }
@@ -418,7 +439,7 @@ class MeasurementsParser {
           t.remove = true;
         } else if (field.value.type() == element_type::STRING) {
           std::string_view sv = field.value.get_string().value_unsafe();
-          if (!t.value_valid || sv != t.value) {
+          if (!t.value_valid || !same_text(sv, t.value)) {
             err = normalize_tag_value(sv, t.value);
             t.value_valid = err.empty();
           }
@@ -651,15 +672,6 @@ class MeasurementsParser {
   // repeats one metric name, which is then checked once.
   std::string_view accepted_name_;
 };
-
-// Equality of short texts (tag names and values) without a call to memcmp.
-inline bool same_text(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  if (a.size() > 16) return std::memcmp(a.data(), b.data(), a.size()) == 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i]) return false;
-  return true;
-}
 
 // Bodies up to this size are first offered to the single-measurement scan.
 constexpr std::size_t kSingleScanLimit = 4096;
@@ -1063,7 +1075,9 @@ const char* CompositeRefusal::refuses(std::string_view metric) const {
 
 void recycle(ParseOutcome& out) { recycle(out.measurements); }
 
-void recycle(std::vector<Measurement>& measurements) {
+void recycle(std::vector<Measurement>& measurements) { recycle(std::span<Measurement>(measurements)); }
+
+void recycle(std::span<Measurement> measurements) {
   auto& spare = spare_tags();
   for (auto& m : measurements) {
     if (spare.size() >= kSpareTagsLimit) break;

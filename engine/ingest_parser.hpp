@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,7 @@ ParseOutcome parse_measurements_json(std::string_view body, std::int64_t now, co
 // allocating: call it once the measurements are stored, on the thread that parsed them.
 void recycle(ParseOutcome& out);
 void recycle(std::vector<Measurement>& measurements);
+void recycle(std::span<Measurement> measurements);
 
 // parse_measurements_json appending to `out`, whose measurements stay in front of the body's
 // (a consumer collecting many small bodies into one batch): errors, request_error and
