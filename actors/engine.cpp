@@ -4,6 +4,7 @@
 
 #include <atomic>
 #if defined(__GLIBC__)
+#include <dlfcn.h>
 #include <malloc.h>
 #endif
 #include <caf/all.hpp>
@@ -243,11 +244,9 @@ struct Engine::Impl {
         // deleted them: compacted with their tombstones, both are gone (the log family holds only
         // what is not applied yet, so this is small whatever level 1 holds).
         if (storage->compact_level0(Cf::log, 1, 1'000'000) > 0) idle_compactions.fetch_add(1);
-#if defined(__GLIBC__)
         // Give the heap that a burst of new series left behind (pending shard state, parse
         // buffers; freed but held by malloc's per-thread arenas) back to the system.
-        malloc_trim(0);
-#endif
+        release_free_memory();
         lock.lock();
         flushed = seen;
         idle_flushes.fetch_add(1);
@@ -255,6 +254,30 @@ struct Engine::Impl {
     }
   }
 };
+
+namespace {
+
+// jemalloc's mallctl when it is the allocator (the release build links it), else null.
+using MallctlFn = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+MallctlFn jemalloc_mallctl() {
+  static const MallctlFn fn = reinterpret_cast<MallctlFn>(dlsym(RTLD_DEFAULT, "mallctl"));
+  return fn;
+}
+
+}  // namespace
+
+void release_free_memory() {
+  if (MallctlFn mallctl = jemalloc_mallctl()) {
+    // "arena.<MALLCTL_ARENAS_ALL>.purge": every arena's unused dirty pages go back to the system.
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+    return;
+  }
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
+const char* allocator_name() { return jemalloc_mallctl() ? "jemalloc" : "libc malloc"; }
 
 Engine::Engine() : impl_(std::make_unique<Impl>()) {}
 
@@ -328,8 +351,8 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
     auto idle = std::chrono::milliseconds(opts.idle_flush_ms);
     I.maintenance = std::thread([impl = e->impl_.get(), idle] { impl->maintain(idle); });
   }
-  spdlog::info("engine open: data_dir={} shards={} series={} metrics={}", opts.data_dir, n,
-               I.series->size(), I.catalog->size());
+  spdlog::info("engine open: data_dir={} shards={} series={} metrics={} allocator={}", opts.data_dir, n,
+               I.series->size(), I.catalog->size(), allocator_name());
   return e;
 }
 

@@ -42,6 +42,12 @@ struct EngineOptions {
   std::int64_t fail_write_every = 0;
 };
 
+// Gives the heap's free pages back to the system (jemalloc's purge when it is the allocator,
+// glibc's malloc_trim otherwise).
+void release_free_memory();
+// The allocator this process runs on: "jemalloc" or "libc malloc".
+const char* allocator_name();
+
 struct IngestResult {
   bool ok = true;
   std::string error;  // storage failure: nothing of the batch was accepted
