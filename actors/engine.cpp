@@ -19,6 +19,7 @@
 #include "actors/alerts.hpp"
 #include "engine/encoding.hpp"
 #include "engine/prom_text.hpp"
+#include "engine/short_text.hpp"
 #include "engine/shard_state.hpp"
 
 namespace vigil::actors {
@@ -381,7 +382,7 @@ IngestResult Engine::ingest(const std::vector<Measurement>& ms, std::int64_t now
   std::string mkey;
   const std::string* prev_name = nullptr;
   for (const auto& m : ms) {
-    if (prev_name == nullptr || m.name != *prev_name) mkey = metric_key(m.name);
+    if (prev_name == nullptr || !same_text(m.name, *prev_name)) mkey = metric_key(m.name);
     prev_name = &m.name;
     enc::append_series_key(key_buf, mkey, m.tags);
     key_end.push_back(key_buf.size());

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/short_text.hpp"
 #include "engine/storage.hpp"
 
 namespace vigil {
@@ -66,7 +67,7 @@ bool Catalog::ensure(const std::vector<Measurement>& ms, std::int64_t now, std::
   const std::string* prev = nullptr;
   for (const auto& m : ms) {
     // A batch is mostly one metric: a name equal to the one before was handled already.
-    if (prev != nullptr && m.name == *prev) continue;
+    if (prev != nullptr && same_text(m.name, *prev)) continue;
     prev = &m.name;
     std::string key = metric_key(m.name);
     if (metrics_.find(key) != metrics_.end() || created.count(key)) continue;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/catalog.hpp"
+#include "engine/short_text.hpp"
 #include "engine/single_measurement.hpp"
 #include "engine/urlencoded.hpp"
 #include "engine/validate.hpp"
@@ -188,27 +189,6 @@ struct TagScratch {
 TagScratch& tag_scratch() {
   thread_local TagScratch s;
   return s;
-}
-
-// Equality and order of short texts (tag names and values) without a call to memcmp; the
-// order is std::string's (bytes as unsigned).
-inline bool same_text(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  if (a.size() > 16) return std::memcmp(a.data(), b.data(), a.size()) == 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i]) return false;
-  return true;
-}
-
-inline int compare_text(std::string_view a, std::string_view b) {
-  const std::size_t n = std::min(a.size(), b.size());
-  if (n > 16) {
-    if (int c = std::memcmp(a.data(), b.data(), n); c != 0) return c;
-  } else {
-    for (std::size_t i = 0; i < n; ++i)
-      if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
-  }
-  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
 }
 
 // Merges validated top-level tags (sorted, unique) with a measurement's overrides into `dst`:
