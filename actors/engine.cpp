@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#if defined(__GLIBC__)
 #include <dlfcn.h>
+#if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 #include <caf/all.hpp>
