@@ -115,28 +115,28 @@ struct KafkaConsumer::Impl {
   rd_kafka_queue_t* queue = nullptr;
   std::thread thread;          // fetch: librdkafka's queue -> `buffered`, rebalances, pauses
   std::thread process_thread;  // parse + ingest of the buffered messages
-  // A second parsing thread: the process thread hands it the first half of a large batch and
-  // parses the second half itself, then ingests both halves in order.
+  // A second parsing thread: the process thread hands it the first part of a large batch and
+  // parses the rest itself, then ingests both parts in order.
   std::thread parse_thread;
   std::mutex parse_mu;
   std::condition_variable parse_cv;
-  rd_kafka_message_t* const* parse_msgs = nullptr;  // the half to parse; guarded by parse_mu
+  rd_kafka_message_t* const* parse_msgs = nullptr;  // the part to parse; guarded by parse_mu
   std::size_t parse_n = 0;
   std::size_t parse_total = 0;  // the whole batch: the helper's output becomes the batch
   std::int64_t parse_now = 0;
   bool parse_pending = false, parse_stop = false;
-  std::vector<Measurement> parse_out;  // the half's measurements, read once parse_pending is false
+  std::vector<Measurement> parse_out;  // the part's measurements, read once parse_pending is false
   // Written measurements whose tag vectors the parse thread takes for its parser first: each
   // thread's parser reuses the vectors recycled on that thread (see recycle()).
   std::span<Measurement> parse_recycle;
   // A bad message found while parsing: dead-lettered once the whole batch is parsed, so that the
-  // dead letters of a batch parsed in two halves go out in message order.
+  // dead letters of a batch parsed in two parts go out in message order.
   struct Rejected {
     const rd_kafka_message_t* m;
     const char* kind;
     std::string detail;
   };
-  std::vector<Rejected> parse_rejected;  // the half's bad messages, read with parse_out
+  std::vector<Rejected> parse_rejected;  // the part's bad messages, read with parse_out
   static constexpr std::size_t kParallelParse = 256;  // messages; fewer are parsed in one thread
   std::atomic<bool> stopping{false};
   bool stopped = false;
@@ -481,7 +481,7 @@ struct KafkaConsumer::Impl {
       batch.insert(batch.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
       tail.clear();
       any_dead = any_dead || !parse_rejected.empty();
-      for (const Rejected& r : parse_rejected) dead_letter(r.m, r.kind, r.detail);  // the first half's
+      for (const Rejected& r : parse_rejected) dead_letter(r.m, r.kind, r.detail);  // the first part's
     }
     for (const Rejected& r : rejected) dead_letter(r.m, r.kind, r.detail);
     return !any_dead;
@@ -916,7 +916,7 @@ std::string KafkaConsumer::metrics_text() {
       I.dead_letter_errors.load());
   one("vigil_kafka_prefetch_bytes", "gauge", "Consumed messages waiting to be parsed (bytes, with overhead).",
       I.buffered_bytes.load());
-  one("vigil_kafka_split_batches_total", "counter", "Consumed batches parsed in two halves on two threads.",
+  one("vigil_kafka_split_batches_total", "counter", "Consumed batches parsed in two parts on two threads.",
       I.split_batches.load());
   one("vigil_kafka_rebalances_total", "counter", "Partition assignments and revocations.", I.rebalances.load());
   one("vigil_kafka_pauses_total", "counter", "Times the partitions were paused for backpressure.",

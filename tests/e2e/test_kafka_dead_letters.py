@@ -85,7 +85,7 @@ try:
        "each bad message dead-lettered once with its reason, partition and offset")
     check(all(t == "measurements" for (_, _, _, t, _) in got), "source_topic header on every dead letter")
     # Within each dead-letter partition, a source partition's dead letters keep their order (a
-    # batch parsed in two halves on two threads still dead-letters in message order).
+    # batch parsed in two parts on two threads still dead-letters in message order).
     order = {}
     for d, (p, o, _, _, _) in sorted(zip(dlq, got), key=lambda x: (x[0].get("partition", 0), x[0].get("offset", 0))):
         order.setdefault((d.get("partition", 0), p), []).append(o)
