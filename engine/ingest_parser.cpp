@@ -194,6 +194,19 @@ TagScratch& tag_scratch() {
 // Merges validated top-level tags (sorted, unique) with a measurement's overrides into `dst`:
 // sorted by name, the last of duplicate names wins, a removal drops the name.
 void merge_overrides(TagScratch& s, const Tags& top, Tags& dst) {
+  dst.clear();
+  if (top.empty()) {
+    // The usual measurement: its own tags, already in order (a producer sends them in one order,
+    // often sorted) and so without repeated names.
+    bool ordered = true;
+    for (std::size_t i = 1; i < s.n && ordered; ++i) ordered = compare_text(s.items[i - 1].name, s.items[i].name) < 0;
+    if (ordered) {
+      dst.reserve(s.n);
+      for (std::size_t i = 0; i < s.n; ++i)
+        if (!s.items[i].remove) dst.emplace_back(s.items[i].name, s.items[i].value);
+      return;
+    }
+  }
   s.sorted.clear();
   for (std::size_t i = 0; i < s.n; ++i) s.sorted.push_back(&s.items[i]);
   // Sorted by name, then input order, so the last of duplicate names wins below (a measurement
@@ -209,7 +222,6 @@ void merge_overrides(TagScratch& s, const Tags& top, Tags& dst) {
       for (std::size_t j = i; j > 0 && before(s.sorted[j], s.sorted[j - 1]); --j) std::swap(s.sorted[j], s.sorted[j - 1]);
   }
 
-  dst.clear();
   dst.reserve(top.size() + s.n);
   std::size_t i = 0, j = 0;
   const std::size_t n = s.sorted.size();

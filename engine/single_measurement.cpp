@@ -10,6 +10,16 @@ namespace {
 
 constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+struct NumberToken {
+  std::string_view text;
+  bool negative = false;
+  bool integer = false;   // no fraction, no exponent
+  bool exponent = false;
+  std::uint64_t digits = 0;  // the digits without the point, as an integer
+  std::size_t count = 0;     // how many digits
+  std::size_t frac = 0;      // how many after the point
+};
+
 class Scanner {
  public:
   explicit Scanner(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
@@ -44,30 +54,45 @@ class Scanner {
     return false;
   }
 
-  // A number by the JSON grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-  bool number(std::string_view& tok, bool& integer) {
+  // A number by the JSON grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, with its
+  // digits accumulated on the way (exact while there are at most 19).
+  bool number(NumberToken& n) {
     ws();
     const char* s = p_;
-    if (p_ < end_ && *p_ == '-') ++p_;
+    n.negative = p_ < end_ && *p_ == '-';
+    if (n.negative) ++p_;
     if (p_ == end_) return false;
+    n.digits = 0;
+    n.count = 0;
+    n.frac = 0;
     if (*p_ == '0') {
       ++p_;
+      n.count = 1;
     } else if (*p_ >= '1' && *p_ <= '9') {
-      while (p_ < end_ && is_digit(*p_)) ++p_;
+      accumulate(n);
     } else {
       return false;
     }
-    integer = true;
+    n.integer = true;
+    n.exponent = false;
     if (p_ < end_ && *p_ == '.') {
-      integer = false;
-      if (!digits()) return false;
+      n.integer = false;
+      ++p_;
+      const std::size_t before = n.count;
+      accumulate(n);
+      n.frac = n.count - before;
+      if (n.frac == 0) return false;
     }
     if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
-      integer = false;
-      if (p_ + 1 < end_ && (p_[1] == '+' || p_[1] == '-')) ++p_;
-      if (!digits()) return false;
+      n.integer = false;
+      n.exponent = true;
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      const char* d = p_;
+      while (p_ < end_ && is_digit(*p_)) ++p_;
+      if (p_ == d) return false;
     }
-    tok = std::string_view(s, static_cast<std::size_t>(p_ - s));
+    n.text = std::string_view(s, static_cast<std::size_t>(p_ - s));
     return true;
   }
 
@@ -77,11 +102,11 @@ class Scanner {
   }
 
  private:
-  // Skips the character before one or more digits, then the digits.
-  bool digits() {
-    const char* d = ++p_;
-    while (p_ < end_ && is_digit(*p_)) ++p_;
-    return p_ != d;
+  void accumulate(NumberToken& n) {
+    for (; p_ < end_ && is_digit(*p_); ++p_) {
+      n.digits = n.digits * 10 + static_cast<std::uint64_t>(*p_ - '0');  // wraps beyond 19 digits: unused then
+      ++n.count;
+    }
   }
 
   const char* p_;
@@ -94,17 +119,15 @@ inline bool key_is(std::string_view k, const char (&lit)[N]) {
   return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
 }
 
-// An integer token of the grammar above (an optional '-', then digits).
-bool parse_int(std::string_view tok, std::int64_t& out) {
-  const bool negative = tok[0] == '-';
-  if (tok.size() - negative <= 18) {  // cannot overflow
-    std::int64_t v = 0;
-    for (std::size_t i = negative; i < tok.size(); ++i) v = v * 10 + (tok[i] - '0');
-    out = negative ? -v : v;
+// An integer token as an int64; false outside its range.
+bool to_int(const NumberToken& n, std::int64_t& out) {
+  if (n.count <= 18) {  // exact, and within int64
+    const auto v = static_cast<std::int64_t>(n.digits);
+    out = n.negative ? -v : v;
     return true;
   }
-  auto r = std::from_chars(tok.data(), tok.data() + tok.size(), out);
-  return r.ec == std::errc() && r.ptr == tok.data() + tok.size();
+  auto r = std::from_chars(n.text.data(), n.text.data() + n.text.size(), out);
+  return r.ec == std::errc() && r.ptr == n.text.data() + n.text.size();
 }
 
 // Powers of ten that are exact doubles.
@@ -113,41 +136,24 @@ constexpr double kExactPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
 
 // A non-integer token, correctly rounded. Plain decimals of at most 15 digits take the exact
 // shortcut: digits / 10^k with both exact doubles is one correctly rounded division.
-bool parse_double(std::string_view tok, double& out) {
-  const bool negative = tok[0] == '-';
-  std::uint64_t digits = 0;
-  std::size_t n = 0, frac = 0;
-  bool plain = true, in_frac = false;
-  for (std::size_t i = negative; i < tok.size() && plain; ++i) {
-    const char c = tok[i];
-    if (c == '.') {
-      in_frac = true;
-    } else if (is_digit(c)) {
-      digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
-      ++n;
-      frac += in_frac;
-    } else {
-      plain = false;  // an exponent
-    }
-  }
-  if (plain && n <= 15) {
-    const double v = static_cast<double>(digits) / kExactPow10[frac];
-    out = negative ? -v : v;
+bool to_double(const NumberToken& n, double& out) {
+  if (!n.exponent && n.count <= 15) {
+    const double v = static_cast<double>(n.digits) / kExactPow10[n.frac];
+    out = n.negative ? -v : v;
     return true;
   }
-  auto r = std::from_chars(tok.data(), tok.data() + tok.size(), out);
-  return r.ec == std::errc() && r.ptr == tok.data() + tok.size();
+  auto r = std::from_chars(n.text.data(), n.text.data() + n.text.size(), out);
+  return r.ec == std::errc() && r.ptr == n.text.data() + n.text.size();
 }
 
 // A number as simdjson reads it: an integer token as an int64 (the value as a double), the
 // others as a double; out of those ranges, not recognized.
 bool value_number(Scanner& s, double& out) {
-  std::string_view tok;
-  bool integer = false;
-  if (!s.number(tok, integer)) return false;
-  if (!integer) return parse_double(tok, out);
+  NumberToken n;
+  if (!s.number(n)) return false;
+  if (!n.integer) return to_double(n, out);
   std::int64_t i = 0;
-  if (!parse_int(tok, i)) return false;
+  if (!to_int(n, i)) return false;
   out = static_cast<double>(i);
   return true;
 }
@@ -171,11 +177,10 @@ bool scan_single_measurement(std::string_view body, SingleMeasurementView& out) 
       if (has_value || !value_number(s, out.value)) return false;
       has_value = true;
     } else if (key_is(key, "time")) {
-      std::string_view tok;
-      bool integer = false;
-      if (out.has_time || !s.number(tok, integer)) return false;
-      out.time_is_integer = integer;
-      if (integer ? !parse_int(tok, out.time_int) : !parse_double(tok, out.time_double)) return false;
+      NumberToken n;
+      if (out.has_time || !s.number(n)) return false;
+      out.time_is_integer = n.integer;
+      if (n.integer ? !to_int(n, out.time_int) : !to_double(n, out.time_double)) return false;
       out.has_time = true;
     } else if (key_is(key, "tags")) {
       if (out.has_tags || !s.lit('{')) return false;
