@@ -951,8 +951,8 @@ std::string KafkaConsumer::metrics_text() {
   one("vigil_kafka_paused_partitions", "gauge", "Partitions paused for backpressure.", paused ? rows.size() : 0);
   head("vigil_kafka_partition_offset", "gauge", "Next offset to consume as stored with the state, per assigned partition.");
   for (const auto& r : rows)
-    out += fmt::format("vigil_kafka_partition_offset{{topic=\"{}\",partition=\"{}\"}} {}\n", r.topic, r.partition,
-                       r.next < 0 ? 0 : r.next);
+    prom::sample(out, "vigil_kafka_partition_offset", {{"topic", r.topic}, {"partition", std::to_string(r.partition)}},
+                 static_cast<std::uint64_t>(r.next < 0 ? 0 : r.next));
   head("vigil_kafka_partition_lag", "gauge", "Messages behind the high watermark, per assigned partition.");
   for (const auto& r : rows) {
     int64_t lo = 0, hi = 0;
@@ -960,8 +960,8 @@ std::string KafkaConsumer::metrics_text() {
         hi < 0)
       continue;
     std::int64_t pos = r.next < 0 ? lo : r.next;
-    out += fmt::format("vigil_kafka_partition_lag{{topic=\"{}\",partition=\"{}\"}} {}\n", r.topic, r.partition,
-                       hi > pos ? hi - pos : 0);
+    prom::sample(out, "vigil_kafka_partition_lag", {{"topic", r.topic}, {"partition", std::to_string(r.partition)}},
+                 static_cast<std::uint64_t>(hi > pos ? hi - pos : 0));
   }
   return out;
 }

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace vigil::prom {
 
@@ -21,22 +23,32 @@ inline void head(std::string& out, std::string_view name, std::string_view type,
   out += '\n';
 }
 
-// One sample of a family; with a label, name{label="value"}.
+// One sample of a family; with labels, name{label="value",...}. Label values are written as
+// they are: the callers' values (topic names, reasons, numbers) need no escaping.
 inline void sample(std::string& out, std::string_view name, std::uint64_t v) {
   out += name;
   out += ' ';
   out += std::to_string(v);
   out += '\n';
 }
+using Label = std::pair<std::string_view, std::string_view>;
+inline void sample(std::string& out, std::string_view name, std::initializer_list<Label> labels, std::uint64_t v) {
+  std::string labelled(name);
+  char sep = '{';
+  for (const auto& [label, value] : labels) {
+    labelled += sep;
+    labelled += label;
+    labelled += "=\"";
+    labelled += value;
+    labelled += '"';
+    sep = ',';
+  }
+  labelled += '}';
+  sample(out, labelled, v);
+}
 inline void sample(std::string& out, std::string_view name, std::string_view label, std::string_view value,
                    std::uint64_t v) {
-  std::string labelled(name);
-  labelled += '{';
-  labelled += label;
-  labelled += "=\"";
-  labelled += value;
-  labelled += "\"}";
-  sample(out, labelled, v);
+  sample(out, name, {Label{label, value}}, v);
 }
 
 // A family of one unlabelled sample.
