@@ -187,7 +187,7 @@ bool scan_single_measurement(std::string_view body, SingleMeasurementView& out) 
       out.has_tags = true;
       if (!s.lit('}')) {
         for (;;) {
-          if (out.tag_count == kMaxScannedTags) return false;
+          if (out.tag_count == kMaxTagsPerMeasurement) return false;  // more: the full parser reports it
           auto& [name, value] = out.tags[out.tag_count++];
           if (!s.str(name) || !s.lit(':') || !s.str(value)) return false;
           if (s.lit(',')) continue;

@@ -6,7 +6,7 @@
 // It recognizes, it does not judge: the measurement parser validates what it returns as for any
 // body. Anything else is "not recognized" and goes to simdjson, which stays the authority on
 // errors: other fields, a repeated field, a string with an escape, a control character or a
-// non-ASCII byte, a tag value that is not a string, more than kMaxScannedTags tags, a number
+// non-ASCII byte, a tag value that is not a string, more tags than a measurement may have, a number
 // outside int64 (integers) or double (the others), trailing content, any malformed JSON.
 #pragma once
 
@@ -16,9 +16,9 @@
 #include <string_view>
 #include <utility>
 
-namespace vigil {
+#include "engine/validate.hpp"
 
-inline constexpr std::size_t kMaxScannedTags = 10;  // the tag limit; more is the full parser's to report
+namespace vigil {
 
 struct SingleMeasurementView {
   std::string_view name;
@@ -29,7 +29,7 @@ struct SingleMeasurementView {
   double time_double = 0;
   bool has_tags = false;
   std::size_t tag_count = 0;
-  std::array<std::pair<std::string_view, std::string_view>, kMaxScannedTags> tags;  // as written
+  std::array<std::pair<std::string_view, std::string_view>, kMaxTagsPerMeasurement> tags;  // as written
 };
 
 // True when `body` is a recognized single measurement; `out` views into `body`.
