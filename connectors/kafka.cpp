@@ -138,6 +138,8 @@ struct KafkaConsumer::Impl {
   };
   std::vector<Rejected> parse_rejected;  // the part's bad messages, read with parse_out
   static constexpr std::size_t kParallelParse = 256;  // messages; fewer are parsed in one thread
+  // The parse thread's share of a split batch: three fifths, the process thread having prepared it.
+  static std::size_t parse_thread_share(std::size_t n) { return n * 3 / 5; }
   std::atomic<bool> stopping{false};
   bool stopped = false;
 
@@ -448,11 +450,13 @@ struct KafkaConsumer::Impl {
     std::size_t own = 0;  // the first message this thread parses
     std::span<Measurement> mine_to_recycle(written);
     if (todo.size() >= kParallelParse && parse_thread.joinable()) {
-      own = todo.size() * 3 / 5;  // this thread also prepared the batch: the parse thread takes more
+      own = parse_thread_share(todo.size());
       split_batches.fetch_add(1);
       std::lock_guard lock(parse_mu);
-      parse_recycle = mine_to_recycle.first(written.size() / 2);
-      mine_to_recycle = mine_to_recycle.subspan(written.size() / 2);
+      // The written batch's tag vectors in the same shares as the parsing.
+      const std::size_t theirs = parse_thread_share(written.size());
+      parse_recycle = mine_to_recycle.first(theirs);
+      mine_to_recycle = mine_to_recycle.subspan(theirs);
       parse_msgs = todo.data();
       parse_n = own;
       parse_total = todo.size();
