@@ -52,6 +52,9 @@ struct IngestResult {
   bool ok = true;
   std::string error;  // storage failure: nothing of the batch was accepted
   std::size_t accepted = 0;
+  // Nothing was accepted because measurements named series by ids learned before series were
+  // removed (ingest_learning): parse them again and retry.
+  bool stale_series = false;
 };
 
 class Engine {
@@ -64,6 +67,12 @@ class Engine {
   // (e.g. consumed offsets) are committed in the same atomic batch.
   IngestResult ingest(const std::vector<Measurement>& ms, std::int64_t now,
                       Storage::Batch* extra = nullptr);
+  // ingest(), which also accepts measurements that name their series (Measurement::series_id, at
+  // the index's current generation; an older one fails the batch with stale_series), and sets
+  // every measurement's series_id and series_generation once the batch is accepted.
+  IngestResult ingest_learning(std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra = nullptr);
+  // The series index's generation (SeriesIndex::generation).
+  std::uint64_t series_generation() const;
 
   // Waits until every shard has applied and flushed everything accepted before the call, so
   // that reads from storage see it.
@@ -103,6 +112,8 @@ class Engine {
 
  private:
   Engine();
+  IngestResult ingest_batch(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
+                            std::vector<Measurement>* learn);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

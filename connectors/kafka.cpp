@@ -124,6 +124,7 @@ struct KafkaConsumer::Impl {
   std::size_t parse_n = 0;
   std::size_t parse_total = 0;  // the whole batch: the helper's output becomes the batch
   std::int64_t parse_now = 0;
+  std::uint64_t parse_generation = 0;  // the series index's, when the batch was taken
   bool parse_pending = false, parse_stop = false;
   std::vector<Measurement> parse_out;  // the part's measurements, read once parse_pending is false
   // Written measurements whose tag vectors the parse thread takes for its parser first: each
@@ -190,7 +191,8 @@ struct KafkaConsumer::Impl {
   bool paused = false;
 
   std::atomic<std::uint64_t> messages{0}, samples{0}, batches{0}, dead_letters{0}, dead_letter_errors{0},
-      rebalances{0}, pauses{0}, stale_skipped{0}, consumer_errors{0}, ingest_errors{0}, split_batches{0};
+      rebalances{0}, pauses{0}, stale_skipped{0}, consumer_errors{0}, ingest_errors{0}, split_batches{0},
+      stale_rewinds{0};
   std::map<std::string, std::uint64_t> bad_by_reason;  // guarded by mu
   RateLimitedLog bad_log, error_log;
   Clock::time_point last_commit{};
@@ -345,7 +347,7 @@ struct KafkaConsumer::Impl {
   }
 
   // Parses one message onto the end of `out`, or, when it is bad, into `rejected`.
-  void parse(const rd_kafka_message_t* m, std::int64_t now, std::vector<Measurement>& out,
+  void parse(const rd_kafka_message_t* m, std::int64_t now, std::uint64_t generation, std::vector<Measurement>& out,
              std::vector<Rejected>& rejected) {
     if (!m->payload || m->len == 0) {
       rejected.push_back({m, "empty", "the message has no value"});
@@ -367,7 +369,7 @@ struct KafkaConsumer::Impl {
     ParseOutcome* r = &json_outcome;
     if (f == Format::json) {
       json_outcome.measurements.swap(out);
-      parse_measurements_json_into(body, now, &composites, json_outcome);
+      parse_measurement_message(body, now, &composites, generation, json_outcome);
       json_outcome.measurements.swap(out);
     } else {
       line_outcome = parse_line_protocol(body, now, precision, &composites);
@@ -429,13 +431,14 @@ struct KafkaConsumer::Impl {
       const std::size_t n = parse_n;
       const std::size_t total = parse_total;
       const std::int64_t now = parse_now;
+      const std::uint64_t generation = parse_generation;
       const std::span<Measurement> to_recycle = parse_recycle;
       lock.unlock();
-      recycle(to_recycle);
+      learn_series(to_recycle);
       parse_out.clear();
       parse_out.reserve(total);
       parse_rejected.clear();
-      for (std::size_t i = 0; i < n; ++i) parse(msgs[i], now, parse_out, parse_rejected);
+      for (std::size_t i = 0; i < n; ++i) parse(msgs[i], now, generation, parse_out, parse_rejected);
       lock.lock();
       parse_pending = false;
       parse_cv.notify_all();
@@ -449,6 +452,7 @@ struct KafkaConsumer::Impl {
                    std::vector<Measurement>& written) {
     std::size_t own = 0;  // the first message this thread parses
     std::span<Measurement> mine_to_recycle(written);
+    const std::uint64_t generation = engine->series_generation();
     if (todo.size() >= kParallelParse && parse_thread.joinable()) {
       own = parse_thread_share(todo.size());
       split_batches.fetch_add(1);
@@ -461,17 +465,18 @@ struct KafkaConsumer::Impl {
       parse_n = own;
       parse_total = todo.size();
       parse_now = now;
+      parse_generation = generation;
       parse_pending = true;
       parse_cv.notify_all();
     }
-    recycle(mine_to_recycle);
+    learn_series(mine_to_recycle);
     thread_local std::vector<Measurement> tail;
     std::vector<Measurement>& mine = own > 0 ? tail : batch;
     mine.clear();
     mine.reserve(todo.size() - own);
     thread_local std::vector<Rejected> rejected;
     rejected.clear();
-    for (std::size_t i = own; i < todo.size(); ++i) parse(todo[i], now, mine, rejected);
+    for (std::size_t i = own; i < todo.size(); ++i) parse(todo[i], now, generation, mine, rejected);
     bool any_dead = !rejected.empty();
     if (own > 0) {
       {
@@ -564,16 +569,24 @@ struct KafkaConsumer::Impl {
     // process thread parses at most the batch after this one).
     while (engine->queue_depth() > opts.pause_high_water && !stopping.load())
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    auto res = engine->ingest(p.batch, p.now, &p.offsets);
+    // The measurements learn their series ids, which the parsers remember (learn_series).
+    auto res = engine->ingest_learning(p.batch, p.now, &p.offsets);
     if (!res.ok) {
-      ingest_errors.fetch_add(1);
-      spdlog::error("kafka: storing a batch failed ({}); rewinding to the stored offsets", res.error);
+      if (res.stale_series) {
+        // Series were removed after the batch was parsed with the ids of known series: it is
+        // consumed and parsed again, from the stored offsets.
+        stale_rewinds.fetch_add(1);
+        spdlog::info("kafka: {}; rewinding to the stored offsets", res.error);
+      } else {
+        ingest_errors.fetch_add(1);
+        spdlog::error("kafka: storing a batch failed ({}); rewinding to the stored offsets", res.error);
+      }
       {
         std::lock_guard lock(buf_mu);
         ingest_failed.store(true);
       }
       buf_cv.notify_all();
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      if (!res.stale_series) std::this_thread::sleep_for(std::chrono::seconds(1));
       return;
     }
     {
@@ -931,6 +944,8 @@ std::string KafkaConsumer::metrics_text() {
       I.consumer_errors.load());
   one("vigil_kafka_ingest_errors_total", "counter", "Batches whose write failed (rewound and retried).",
       I.ingest_errors.load());
+  one("vigil_kafka_stale_series_rewinds_total", "counter",
+      "Batches parsed again because series were removed meanwhile (rewound and retried).", I.stale_rewinds.load());
 
   struct Row {
     std::string topic;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <simdjson.h>
+#include <xxhash.h>
 
 #include <nlohmann/json.hpp>
 
@@ -672,11 +673,9 @@ constexpr std::size_t kSingleScanLimit = 4096;
 // single measurement object. Appends the measurement and returns true when it is valid; returns
 // false, appending nothing, when the body is not recognized or anything in it is invalid: the
 // full parser then reads it and reports its errors.
-bool parse_single_fast(std::string_view body, std::int64_t now, const NamePolicy* policy, ParseOutcome& out) {
-  SingleMeasurementView v;
-  if (body.size() > kSingleScanLimit || !scan_single_measurement(body, v)) return false;
-  if (!valid_metric_name(v.name) || (policy && policy->refuses(v.name))) return false;
-  std::int64_t time = now;
+// The time and value of a recognized single measurement, checked as MeasurementsParser::one checks them.
+bool single_time_value(const SingleMeasurementView& v, std::int64_t now, std::int64_t& time, double& value) {
+  time = now;
   if (v.has_time) {
     if (!v.time_is_integer) {
       if (!time_from_double(v.time_double, time)) return false;
@@ -686,8 +685,15 @@ bool parse_single_fast(std::string_view body, std::int64_t now, const NamePolicy
       time = v.time_int;
     }
   }
-  double value = v.value;
-  if (check_float(value) != FloatCheck::ok) return false;
+  value = v.value;
+  return check_float(value) == FloatCheck::ok;
+}
+
+bool parse_single_view(const SingleMeasurementView& v, std::int64_t now, const NamePolicy* policy, ParseOutcome& out) {
+  if (!valid_metric_name(v.name) || (policy && policy->refuses(v.name))) return false;
+  std::int64_t time;
+  double value;
+  if (!single_time_value(v, now, time, value)) return false;
   TagScratch& s = tag_scratch();
   s.n = 0;
   for (std::size_t i = 0; i < v.tag_count; ++i) {
@@ -717,6 +723,102 @@ bool parse_single_fast(std::string_view body, std::int64_t now, const NamePolicy
   m.time = time;
   m.agg = Agg::of_value(value, time);
   return true;
+}
+
+// A body recognized by scan_single_measurement, checked as MeasurementsParser::one checks a
+// single measurement object. Appends the measurement and returns true when it is valid; returns
+// false, appending nothing, when the body is not recognized or anything in it is invalid: the
+// full parser then reads it and reports its errors.
+bool parse_single_fast(std::string_view body, std::int64_t now, const NamePolicy* policy, ParseOutcome& out) {
+  SingleMeasurementView v;
+  if (body.size() > kSingleScanLimit || !scan_single_measurement(body, v)) return false;
+  return parse_single_view(v, now, policy, out);
+}
+
+// The series of the single measurements a stream parser has seen, by their name and tags as
+// written: for each, the name and tags as parsed, and the series id once it was stored. Per thread.
+class SeriesMemo {
+ public:
+  struct Entry {
+    std::string raw;  // name, '\1', the tags object's text from the first tag name to the last value
+    std::uint64_t hash = 0;
+    std::string name;
+    Tags tags;
+    std::uint64_t id = 0;  // 0: not stored yet
+    std::uint64_t generation = 0;
+  };
+
+  // The bytes a body's series is recognized by: its name, and the text of its tags object from
+  // the first tag name to the last value (equal texts are equal tags once parsed).
+  static std::string_view tags_text(const SingleMeasurementView& v) {
+    if (v.tag_count == 0) return {};
+    const char* b = v.tags[0].first.data();
+    const auto& last = v.tags[v.tag_count - 1].second;
+    return {b, static_cast<std::size_t>(last.data() + last.size() - b)};
+  }
+  static std::uint64_t hash(std::string_view name, std::string_view tags) {
+    std::uint64_t h = XXH3_64bits_withSeed(tags.data(), tags.size(), XXH3_64bits(name.data(), name.size()));
+    return h == 0 ? 1 : h;  // 0 means "none" in Measurement::source_hash
+  }
+
+  Entry* find(std::uint64_t h, std::string_view name, std::string_view tags) {
+    if (slots_.empty()) return nullptr;
+    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const std::uint32_t at = slots_[i];
+      if (at == 0) return nullptr;
+      Entry& e = entries_[at - 1];
+      if (e.hash == h && e.raw.size() == name.size() + 1 + tags.size() &&
+          std::memcmp(e.raw.data(), name.data(), name.size()) == 0 &&
+          std::memcmp(e.raw.data() + name.size() + 1, tags.data(), tags.size()) == 0)
+        return &e;
+    }
+  }
+
+  void add(std::uint64_t h, std::string_view name, std::string_view tags, const Measurement& m) {
+    if (entries_.size() >= kMaxEntries) clear();  // a stream of more series than this: start over
+    if (slots_.empty()) slots_.assign(kSlots, 0);
+    Entry& e = entries_.emplace_back();
+    e.raw.reserve(name.size() + 1 + tags.size());
+    e.raw.append(name).append(1, '\1').append(tags);
+    e.hash = h;
+    e.name = m.name;
+    e.tags = m.tags;
+    std::size_t i = h & mask_;
+    while (slots_[i] != 0) i = (i + 1) & mask_;
+    slots_[i] = static_cast<std::uint32_t>(entries_.size());
+  }
+
+  // A stored measurement parsed here: its entry learns the series id.
+  void learn(const Measurement& m) {
+    if (slots_.empty()) return;
+    for (std::size_t i = m.source_hash & mask_;; i = (i + 1) & mask_) {
+      const std::uint32_t at = slots_[i];
+      if (at == 0) return;
+      Entry& e = entries_[at - 1];
+      if (e.hash == m.source_hash && e.name == m.name && e.tags == m.tags) {
+        e.id = m.series_id;
+        e.generation = m.series_generation;
+        return;
+      }
+    }
+  }
+
+  void clear() {
+    entries_.clear();
+    slots_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = std::size_t{1} << 14;
+  static constexpr std::size_t kSlots = kMaxEntries * 2;  // at most half full
+  static constexpr std::size_t mask_ = kSlots - 1;
+  std::vector<Entry> entries_;
+  std::vector<std::uint32_t> slots_;  // entry index + 1; 0: empty
+};
+
+SeriesMemo& series_memo() {
+  thread_local SeriesMemo memo;
+  return memo;
 }
 
 void parse_dom(simdjson::dom::parser& parser, const char* buf, std::size_t len, ParseOutcome& out,
@@ -1121,6 +1223,56 @@ void parse_json_into(std::string_view body, std::int64_t now, const NamePolicy* 
 void parse_measurements_json_into(std::string_view body, std::int64_t now, const NamePolicy* policy,
                                   ParseOutcome& out) {
   parse_json_into(body, now, policy, out, true);
+}
+
+void parse_measurement_message(std::string_view body, std::int64_t now, const NamePolicy* policy,
+                               std::uint64_t generation, ParseOutcome& out) {
+  SingleMeasurementView v;
+  if (body.size() > kSingleScanLimit || !scan_single_measurement(body, v)) {
+    parse_json_into(body, now, policy, out, false);
+    return;
+  }
+  out.errors.clear();
+  out.request_error.clear();
+  out.too_large_float = false;
+  SeriesMemo& memo = series_memo();
+  const std::string_view tags = SeriesMemo::tags_text(v);
+  const std::uint64_t h = SeriesMemo::hash(v.name, tags);
+  SeriesMemo::Entry* e = memo.find(h, v.name, tags);
+  if (e != nullptr && e->id != 0 && e->generation == generation) {
+    // Name and tags were valid as written; the time, the value and the name policy are checked.
+    std::int64_t time;
+    double value;
+    if (single_time_value(v, now, time, value) && !(policy && policy->refuses(e->name))) {
+      Measurement& m = out.measurements.emplace_back();
+      m.name = e->name;
+      m.time = time;
+      m.agg = Agg::of_value(value, time);
+      m.series_id = e->id;
+      m.series_generation = e->generation;
+      return;
+    }
+  }
+  if (!parse_single_view(v, now, policy, out)) {
+    parse_json_into(body, now, policy, out, false);  // reports what is wrong
+    return;
+  }
+  Measurement& m = out.measurements.back();
+  m.source_hash = h;
+  if (e == nullptr)
+    memo.add(h, v.name, tags, m);
+  else
+    e->id = 0;  // learned at an older generation: learns again
+}
+
+void learn_series(std::span<Measurement> stored) {
+  SeriesMemo& memo = series_memo();
+  for (Measurement& m : stored)
+    if (m.source_hash != 0) {
+      if (m.series_id != 0) memo.learn(m);
+      m.source_hash = 0;
+    }
+  recycle(stored);
 }
 
 ParseOutcome parse_measurements_json_dom(std::string_view body, std::int64_t now, const NamePolicy* policy) {

@@ -69,6 +69,20 @@ void recycle(std::span<Measurement> measurements);
 void parse_measurements_json_into(std::string_view body, std::int64_t now, const NamePolicy* policy,
                                   ParseOutcome& out);
 
+// parse_measurements_json_into for a stream of bodies of mostly one measurement each (Kafka
+// messages), parsed on one thread: a plain single measurement whose name and tags are written
+// exactly as in an earlier body of this thread, whose series was stored since at series index
+// generation `generation` (learn_series), is appended with that series_id and without tags; its
+// name and tags are not parsed again. Other bodies, and that one's time and value, are parsed and
+// checked as always.
+void parse_measurement_message(std::string_view body, std::int64_t now, const NamePolicy* policy,
+                               std::uint64_t generation, ParseOutcome& out);
+
+// Stored measurements (Engine::ingest_learning set their series ids), on the thread that parsed
+// them with parse_measurement_message: its memory of their series learns the ids, then their tag
+// vectors are recycled.
+void learn_series(std::span<Measurement> stored);
+
 // parse_measurements_json always through simdjson's DOM: a plain single measurement object is
 // otherwise read by a strict scan (engine/single_measurement.hpp) that must give the same
 // outcome; tests compare the two.

@@ -127,13 +127,23 @@ inline std::int64_t floor_to(std::int64_t t, std::int64_t res) {
 // the aggregate it contributes (a single value is an aggregate of count 1).
 struct Measurement {
   std::string name;  // as submitted (validated); the metric key is its lower-cased form
-  Tags tags;         // merged, validated, lower-cased, sorted; never empty (source=unassigned)
+  Tags tags;         // merged, validated, lower-cased, sorted; never empty (source=unassigned),
+                     // unless series_id is set
   std::int64_t time = 0;
   Agg agg;
   MetricType type = MetricType::gauge;  // counter only from the legacy `counters` section
   // Metric properties applied when the metric is created by this measurement.
   std::optional<std::int64_t> period;
   std::string attributes_json;  // a JSON object, or empty
+  // The stored series this measurement belongs to, when the producer of the measurement knows it
+  // (a stream parser that saw the same name and tags before): then `tags` may be empty, and
+  // the id holds while the series index is still at `series_generation` (SeriesIndex::generation).
+  // 0: not known; the series is found (or created) from the name and tags.
+  std::uint64_t series_id = 0;
+  std::uint64_t series_generation = 0;
+  // A stream parser's hash of the name and tags as written, so that it can learn the series id
+  // once the measurement is stored; 0: none.
+  std::uint64_t source_hash = 0;
 };
 
 // A rejected part of a request: `param` names where it was (e.g. "measurements[3].name").

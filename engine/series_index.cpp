@@ -220,6 +220,8 @@ bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& bat
     batch.delete_range(Cf::raw, begin, end);
     for (int r = 0; r < kResolutionCount; ++r) batch.delete_range(rollup_cf(r), begin, end);
   }
+  // Ids learned before (Measurement::series_id) stop being trusted before the removal is visible.
+  if (!entries.empty()) generation_.fetch_add(1, std::memory_order_acq_rel);
   if (!storage_.write(batch, err)) return false;
   for (const auto& e : entries) keys_.erase(e.id);
   // Deletion is rare: the key table is rebuilt from the keys left.

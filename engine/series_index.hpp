@@ -2,6 +2,7 @@
 // the `series` column family. A series id, once given, never changes and is never reused.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -84,6 +85,9 @@ class SeriesIndex {
   // The canonical key of a series id, or empty.
   std::string key_of(std::uint64_t id) const;
   std::size_t size() const;
+  // Grows whenever series are removed: a series id learned at one generation still names the
+  // same live series while the generation is unchanged.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
   bool lookup_locked(std::string_view key, std::uint64_t& id) const;
@@ -102,6 +106,7 @@ class SeriesIndex {
   std::unordered_map<std::string, MetricSeries> by_metric_;
   std::unordered_map<std::uint64_t, std::string> keys_;  // id -> key (nodes are stable: ids_ points into them)
   std::uint64_t next_id_ = 1;
+  std::atomic<std::uint64_t> generation_{1};
 };
 
 }  // namespace vigil

@@ -21,6 +21,7 @@
 namespace vigil {
 
 struct SingleMeasurementView {
+  SingleMeasurementView() {}  // `tags` beyond tag_count stay uninitialized: a scan per message
   std::string_view name;
   double value = 0;
   bool has_time = false;
@@ -29,7 +30,9 @@ struct SingleMeasurementView {
   double time_double = 0;
   bool has_tags = false;
   std::size_t tag_count = 0;
-  std::array<std::pair<std::string_view, std::string_view>, kMaxTagsPerMeasurement> tags;  // as written
+  union {  // as written; only the first tag_count are set
+    std::array<std::pair<std::string_view, std::string_view>, kMaxTagsPerMeasurement> tags;
+  };
 };
 
 // True when `body` is a recognized single measurement; `out` views into `body`.

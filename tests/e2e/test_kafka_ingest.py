@@ -77,6 +77,31 @@ try:
     eq((pts[0].get("count"), pts[0].get("last"), pts[0].get("max")), (3000, 3000.0, 3000.0),
        "the bucket's last value is the last sample produced")
     check(int(metrics(v).get("vigil_kafka_split_batches_total", 0)) > 0, "some batches were parsed on two threads")
+    # Single-measurement messages of known series name them by the series id learned from the
+    # earlier ones; a metric deleted meanwhile takes those ids with it, and later messages must land
+    # in its series created anew, not in the removed ones.
+    def gone_count():
+        st, body = v.get_json("/v1/measurements/gone", {"start_time": T0, "end_time": T0 + 3600, "resolution": 60,
+                                                        "summary_function": "all"})
+        if st != 200:
+            return None
+        return sum(pt.get("count", 0) for s in body.get("series", []) for pt in s.get("measurements", []))
+
+    gone = [json.dumps({"name": "gone", "time": T0 + i, "value": i, "tags": {"host": "g%d" % (i % 4)}}) for i in range(400)]
+    produce(mock.bootstrap, "measurements", 1, gone)
+    messages += len(gone)
+    wait_consumed(v, messages)
+    eq(gone_count(), 400, "the samples of 'gone' before its deletion")
+    st, _, _ = v.request("DELETE", "/v1/metrics/gone")
+    eq(st, 204, "DELETE /v1/metrics/gone")
+    again = [json.dumps({"name": "gone", "time": T0 + 600 + i, "value": i, "tags": {"host": "g%d" % (i % 4)}})
+             for i in range(300)]
+    produce(mock.bootstrap, "measurements", 1, again)
+    messages += len(again)
+    wait_consumed(v, messages)
+    eq(gone_count(), 300, "after the deletion, the new samples of 'gone' are in its new series")
+    st, _ = v.get_json("/v1/metrics/gone")
+    eq(st, 200, "the deleted metric exists again")
     # A graceful restart resumes at the stored offsets: nothing is consumed twice.
     eq(v.stop(), 0, "graceful stop exits 0")
     v.start()

@@ -166,3 +166,79 @@ TEST(EngineIdle, maintenance_compacts_away_log_entries_that_reached_level0_and_k
 
 }  // namespace
 }  // namespace vigil::actors
+
+namespace vigil::actors {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ingest_learning gives every measurement its series id; a measurement that names its series by
+// that id (and has no tags) lands in the same series; once the series index has removed series,
+// an id learned before fails the batch as stale, and nothing of it is stored.
+TEST(EngineLearning, learned_series_ids_are_used_until_series_are_removed) {
+  fs::path dir = fs::temp_directory_path() / ("vigil_learning_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  EngineOptions o;
+  o.data_dir = dir.string();
+  o.shards = 2;
+  std::string err;
+  auto e = Engine::open(o, err);
+  ASSERT_TRUE(e) << err;
+  auto count = [&](std::string_view metric) {
+    StoreReader r(e->storage(), e->series());
+    double n = 0;
+    for (const auto& ref : r.series_of(metric))
+      r.read_rollup(ref.id, 60, 1699999800, 1700001000, [&](std::int64_t, const Agg& a) { n += a.count; });
+    return n;
+  };
+  auto sample = [](const char* name, const char* host, std::int64_t t) {
+    Measurement m;
+    m.name = name;
+    m.tags = {{"host", host}};
+    m.time = t;
+    m.agg = Agg::of_value(1, t);
+    return m;
+  };
+  std::vector<Measurement> ms = {sample("cpu", "a", 1700000000), sample("cpu", "b", 1700000000),
+                                 sample("mem", "a", 1700000000)};
+  ASSERT_TRUE(e->ingest_learning(ms, 1700000000).ok);
+  const std::uint64_t gen = e->series_generation();
+  for (const auto& m : ms) {
+    EXPECT_NE(m.series_id, 0u);
+    EXPECT_EQ(m.series_generation, gen);
+  }
+  EXPECT_NE(ms[0].series_id, ms[1].series_id);
+
+  // By id, without tags, mixed with a measurement found by its tags.
+  Measurement known = sample("cpu", "a", 1700000060);
+  known.tags.clear();
+  known.series_id = ms[0].series_id;
+  known.series_generation = gen;
+  std::vector<Measurement> next = {known, sample("cpu", "c", 1700000060)};
+  auto r = e->ingest_learning(next, 1700000060);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(next[0].series_id, ms[0].series_id);
+  EXPECT_NE(next[1].series_id, 0u);
+  ASSERT_TRUE(e->sync());
+  EXPECT_EQ(e->series().size(), 4u) << "no series was made of the measurement without tags";
+  EXPECT_EQ(count("cpu"), 4);
+
+  // Removing mem's series moves the generation: cpu's learned id is refused as stale.
+  Storage::Batch batch;
+  std::size_t removed = 0;
+  ASSERT_TRUE(e->series().remove_metric("mem", batch, removed, err)) << err;
+  EXPECT_EQ(removed, 1u);
+  EXPECT_GT(e->series_generation(), gen);
+  known.time = 1700000120;
+  std::vector<Measurement> stale = {sample("cpu", "b", 1700000120), known};
+  r = e->ingest_learning(stale, 1700000120);
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(r.stale_series);
+  ASSERT_TRUE(e->sync());
+  EXPECT_EQ(count("cpu"), 4) << "nothing of the stale batch was stored";
+  e->shutdown();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vigil::actors

@@ -92,6 +92,91 @@ TEST(IngestParser, recycled_tag_vectors_hold_only_the_new_tags) {
   EXPECT_EQ(second.measurements[2].tags, tags({{"source", "unassigned"}}));
 }
 
+// A stream of one-measurement messages: a body whose name and tags are written as in an earlier
+// one, whose series was learned since, yields that series id and no tags; its time and value are
+// still read and checked; another generation, other text or a refused name parse in full again.
+TEST(IngestParser, message_stream_names_known_series_by_their_learned_id) {
+  struct Refuse final : NamePolicy {
+    bool on = false;
+    const char* refuses(std::string_view) const override { return on ? "is refused" : nullptr; }
+  } policy;
+  auto body = [](int time, const char* value, const char* tags_text) {
+    return std::string(R"({"name":"Stream.CPU","time":)") + std::to_string(time) + R"(,"value":)" + value +
+           R"(,"tags":)" + tags_text + "}";
+  };
+  const char* text = R"({"Host":"a","region":"r1"})";
+  ParseOutcome out;
+  parse_measurement_message(body(kNow, "1.5", text), kNow, &policy, 1, out);
+  ASSERT_EQ(out.measurements.size(), 1u);
+  const ParseOutcome dom = parse_measurements_json(body(kNow, "1.5", text), kNow);
+  ASSERT_EQ(dom.measurements.size(), 1u);
+  EXPECT_EQ(out.measurements[0].name, dom.measurements[0].name);
+  EXPECT_EQ(out.measurements[0].tags, dom.measurements[0].tags);
+  EXPECT_EQ(out.measurements[0].series_id, 0u) << "not learned yet";
+  EXPECT_NE(out.measurements[0].source_hash, 0u);
+
+  // Not learned yet: parsed in full again.
+  parse_measurement_message(body(kNow + 1, "2", text), kNow, &policy, 1, out);
+  ASSERT_EQ(out.measurements.size(), 2u);
+  EXPECT_EQ(out.measurements[1].series_id, 0u);
+  EXPECT_EQ(out.measurements[1].tags, dom.measurements[0].tags);
+
+  out.measurements[0].series_id = 42;  // as Engine::ingest_learning sets them
+  out.measurements[0].series_generation = 1;
+  learn_series(out.measurements);
+  out.measurements.clear();
+
+  parse_measurement_message(body(kNow + 2, "3.25", text), kNow, &policy, 1, out);
+  ASSERT_EQ(out.measurements.size(), 1u);
+  const Measurement& m = out.measurements[0];
+  EXPECT_EQ(m.series_id, 42u);
+  EXPECT_EQ(m.series_generation, 1u);
+  EXPECT_TRUE(m.tags.empty());
+  EXPECT_EQ(m.source_hash, 0u);
+  EXPECT_EQ(m.name, "Stream.CPU");
+  EXPECT_EQ(m.time, kNow + 2);
+  EXPECT_EQ(m.agg.sum, 3.25);
+  EXPECT_EQ(m.agg.count, 1);
+
+  // The time and value of a known series are checked as always.
+  out.measurements.clear();
+  parse_measurement_message(body(-5, "1", text), kNow, &policy, 1, out);
+  EXPECT_TRUE(out.measurements.empty());
+  EXPECT_EQ(params(out), Params{"time"});
+  parse_measurement_message(body(kNow, "1e400", text), kNow, &policy, 1, out);
+  EXPECT_TRUE(out.measurements.empty());
+  EXPECT_FALSE(out.errors.empty() && out.request_error.empty()) << "an out-of-range value is reported";
+
+  // A name refused since: reported.
+  policy.on = true;
+  parse_measurement_message(body(kNow, "1", text), kNow, &policy, 1, out);
+  EXPECT_TRUE(out.measurements.empty());
+  EXPECT_EQ(params(out), Params{"name"});
+  policy.on = false;
+
+  // Another generation: parsed in full, and learned anew.
+  parse_measurement_message(body(kNow, "1", text), kNow, &policy, 2, out);
+  ASSERT_EQ(out.measurements.size(), 1u);
+  EXPECT_EQ(out.measurements[0].series_id, 0u);
+  EXPECT_EQ(out.measurements[0].tags, dom.measurements[0].tags);
+
+  // The same tags written otherwise are another text: parsed in full.
+  out.measurements.clear();
+  parse_measurement_message(body(kNow, "1", R"({"Host":"a", "region":"r1"})"), kNow, &policy, 1, out);
+  ASSERT_EQ(out.measurements.size(), 1u);
+  EXPECT_EQ(out.measurements[0].series_id, 0u);
+  EXPECT_EQ(out.measurements[0].tags, dom.measurements[0].tags);
+
+  // Other bodies go through the full parser.
+  out.measurements.clear();
+  parse_measurement_message(R"({"measurements":[{"name":"Stream.CPU","value":1,"tags":{"host":"a"}},
+                                                {"name":"x","value":2,"tags":{"host":"b"}}]})",
+                            kNow, &policy, 1, out);
+  ASSERT_EQ(out.measurements.size(), 2u);
+  EXPECT_EQ(out.measurements[0].series_id, 0u);
+  EXPECT_EQ(out.measurements[1].tags, tags({{"host", "b"}}));
+}
+
 TEST(IngestParser, metric_name_keeps_its_case) {
   auto o = parse_measurements_json(
       R"({"measurements":[{"name":"AWS.EC2.DiskWriteBytes","value":65}]})", kNow);
