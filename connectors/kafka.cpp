@@ -14,6 +14,8 @@
 #include <mutex>
 #include <span>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <thread>
 
 #include "actors/engine.hpp"
@@ -102,6 +104,21 @@ void wake_broker_thread(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* l
   if (list->cnt == 0) return;
   int64_t lo = 0, hi = 0;
   rd_kafka_query_watermark_offsets(rk, list->elems[0].topic, list->elems[0].partition, &lo, &hi, 100);
+}
+
+// librdkafka's broker threads (fetching, for a consumer) start at a lower scheduling priority
+// (KafkaOptions::broker_thread_nice): on cores kept busy by the consumer's own threads, fetching
+// runs when parsing and writing leave room, rather than filling the prefetch buffer ahead of them.
+rd_kafka_resp_err_t on_thread_start(rd_kafka_t*, rd_kafka_thread_type_t type, const char* name, void* opaque) {
+  const int nice = *static_cast<const int*>(opaque);
+  if (type == RD_KAFKA_THREAD_BROKER && nice > 0 &&
+      setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0)
+    spdlog::debug("kafka: cannot lower the priority of {}: {}", name, std::strerror(errno));
+  return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+rd_kafka_resp_err_t on_new(rd_kafka_t* rk, const rd_kafka_conf_t*, void* opaque, char*, size_t) {
+  return rd_kafka_interceptor_add_on_thread_start(rk, "vigil-broker-nice", on_thread_start, opaque);
 }
 
 }  // namespace
@@ -846,6 +863,8 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
     }
   rd_kafka_conf_set_opaque(conf, &I);
   rd_kafka_conf_set_rebalance_cb(conf, &Impl::rebalance_cb);
+  if (I.opts.broker_thread_nice > 0)
+    rd_kafka_conf_interceptor_add_on_new(conf, "vigil-broker-nice", on_new, &I.opts.broker_thread_nice);
   I.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!I.rk) {
     err = std::string("kafka consumer: ") + errstr;  // on failure the conf is still ours
@@ -873,6 +892,8 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
     }
     rd_kafka_conf_set_opaque(pconf, &I);
     rd_kafka_conf_set_dr_msg_cb(pconf, &Impl::delivery_cb);
+    if (I.opts.broker_thread_nice > 0)
+      rd_kafka_conf_interceptor_add_on_new(pconf, "vigil-broker-nice", on_new, &I.opts.broker_thread_nice);
     I.dlq = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, errstr, sizeof errstr);
     if (!I.dlq) {
       err = std::string("kafka dead-letter producer: ") + errstr;

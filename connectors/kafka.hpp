@@ -51,6 +51,8 @@ struct KafkaOptions {
   // Consumed messages waiting to be parsed (payload bytes plus a per-message overhead); above it
   // every assigned partition is paused until half of it is left.
   std::size_t prefetch_bytes = std::size_t{256} << 20;
+  // Nice value of librdkafka's broker threads (0..19): fetching yields to parsing and writing.
+  int broker_thread_nice = 10;
   std::int64_t max_sample_age_s = 0;  // 0: no limit
   // librdkafka properties applied after Vigil's defaults (so they win).
   std::vector<std::pair<std::string, std::string>> rdkafka;

@@ -77,6 +77,19 @@ try:
     eq((pts[0].get("count"), pts[0].get("last"), pts[0].get("max")), (3000, 3000.0, 3000.0),
        "the bucket's last value is the last sample produced")
     check(int(metrics(v).get("vigil_kafka_split_batches_total", 0)) > 0, "some batches were parsed on two threads")
+    # librdkafka's broker threads run at kafka.broker_thread_nice (10 by default), the consumer's own at 0.
+    nices = {}
+    for tid in os.listdir("/proc/%d/task" % v.proc.pid):
+        try:
+            name = open("/proc/%d/task/%s/comm" % (v.proc.pid, tid)).read().strip()
+            fields = open("/proc/%d/task/%s/stat" % (v.proc.pid, tid)).read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        nices.setdefault(name, set()).add(int(fields[16]))  # field 19 of stat: nice
+    brokers = {n: x for n, x in nices.items() if n.startswith("rdk:broker")}
+    check(len(brokers) > 0 and all(x == {10} for x in brokers.values()),
+          "librdkafka's broker threads run at nice 10 (%s)" % brokers)
+    eq(nices.get("vk-parse"), {0}, "the parse thread runs at nice 0")
     # Single-measurement messages of known series name them by the series id learned from the
     # earlier ones; a metric deleted meanwhile takes those ids with it, and later messages must land
     # in its series created anew, not in the removed ones.
