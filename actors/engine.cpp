@@ -382,58 +382,44 @@ IngestResult Engine::ingest_batch(const std::vector<Measurement>& ms, std::int64
     res.ok = false;
     return res;
   }
-  // The series keys of the measurements whose series is not known yet, in one buffer; a batch
-  // is mostly one metric, so its key is computed once per run of equal names.
+  // The series keys of the measurements whose series is not known yet (no series_id), in one
+  // buffer; a batch is mostly one metric, so its key is computed once per run of equal names.
   const std::uint64_t generation = I.series->generation();
   thread_local std::string key_buf;
   thread_local std::vector<std::size_t> key_end;
   thread_local std::vector<std::string_view> keys;
-  thread_local std::vector<std::size_t> key_of;  // the measurement of each key, when some are known
+  thread_local std::vector<std::size_t> key_of;  // the measurement of each key
   key_buf.clear();
   key_end.clear();
   keys.clear();
   key_of.clear();
-  std::vector<std::uint64_t> ids;
-  std::size_t known = 0;
-  for (const auto& m : ms) known += m.series_id != 0;
-  if (known > 0) {
-    ids.assign(ms.size(), 0);
-    for (std::size_t i = 0; i < ms.size(); ++i) {
-      if (ms[i].series_id == 0) {
-        key_of.push_back(i);
-      } else if (ms[i].series_generation != generation) {
+  std::vector<std::uint64_t> ids(ms.size(), 0);
+  std::string mkey;
+  const std::string* prev_name = nullptr;
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    const Measurement& m = ms[i];
+    if (m.series_id != 0) {
+      if (m.series_generation != generation) {
         // Series were removed since the id was learned: the producer parses the measurement again.
         res.ok = false;
         res.stale_series = true;
         res.error = "series were removed since the batch was parsed";
         return res;
-      } else {
-        ids[i] = ms[i].series_id;
       }
+      ids[i] = m.series_id;
+      continue;
     }
-  }
-  std::string mkey;
-  const std::string* prev_name = nullptr;
-  auto add_key = [&](const Measurement& m) {
     if (prev_name == nullptr || !same_text(m.name, *prev_name)) mkey = metric_key(m.name);
     prev_name = &m.name;
     enc::append_series_key(key_buf, mkey, m.tags);
     key_end.push_back(key_buf.size());
-  };
-  if (known == 0) {
-    for (const auto& m : ms) add_key(m);
-  } else {
-    for (std::size_t i : key_of) add_key(ms[i]);
+    key_of.push_back(i);
   }
   for (std::size_t i = 0, begin = 0; i < key_end.size(); begin = key_end[i++])
     keys.emplace_back(key_buf.data() + begin, key_end[i] - begin);
-  if (known == 0) {
-    if (!I.series->resolve(keys, ids, res.error)) {
-      res.ok = false;
-      return res;
-    }
-  } else if (!keys.empty()) {
-    std::vector<std::uint64_t> found;
+  if (!keys.empty()) {
+    thread_local std::vector<std::uint64_t> found;
+    found.clear();
     if (!I.series->resolve(keys, found, res.error)) {
       res.ok = false;
       return res;

@@ -22,6 +22,19 @@ std::string make_body(int n) {
   return body;
 }
 
+// `n` bodies of one W1-shaped measurement each, on 1,000 series.
+std::vector<std::string> single_bodies(int n) {
+  std::vector<std::string> bodies;
+  char buf[200];
+  for (int i = 0; i < n; ++i) {
+    std::snprintf(buf, sizeof buf,
+                  R"({"name":"bench.cpu","time":%d,"value":%d.%03d,"tags":{"host":"h%04d","region":"r%d"}})",
+                  1700000000 + i / 100, 80 + i % 20, (i * 331) % 1000, i % 1000, i % 10);
+    bodies.emplace_back(buf);
+  }
+  return bodies;
+}
+
 void BM_parse_measurements_json(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const std::string body = make_body(n);
@@ -41,14 +54,7 @@ BENCHMARK(BM_parse_measurements_json)->Arg(1000);
 
 void BM_parse_single_measurement_bodies(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
-  std::vector<std::string> bodies;
-  char buf[200];
-  for (int i = 0; i < n; ++i) {
-    std::snprintf(buf, sizeof buf,
-                  R"({"name":"bench.cpu","time":%d,"value":%d.%03d,"tags":{"host":"h%04d","region":"r%d"}})",
-                  1700000000 + i / 100, 80 + i % 20, (i * 331) % 1000, i % 1000, i % 10);
-    bodies.emplace_back(buf);
-  }
+  const std::vector<std::string> bodies = single_bodies(n);
   vigil::ParseOutcome out;
   for (auto _ : state) {
     vigil::recycle(out.measurements);
@@ -68,14 +74,7 @@ BENCHMARK(BM_parse_single_measurement_bodies)->Arg(1000);
 // (parse_measurement_message): time and value parsed, the series named by its id.
 void BM_parse_known_series_messages(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
-  std::vector<std::string> bodies;
-  char buf[200];
-  for (int i = 0; i < n; ++i) {
-    std::snprintf(buf, sizeof buf,
-                  R"({"name":"bench.cpu","time":%d,"value":%d.%03d,"tags":{"host":"h%04d","region":"r%d"}})",
-                  1700000000 + i / 100, 80 + i % 20, (i * 331) % 1000, i % 1000, i % 10);
-    bodies.emplace_back(buf);
-  }
+  const std::vector<std::string> bodies = single_bodies(n);
   vigil::ParseOutcome out;
   for (const auto& b : bodies) vigil::parse_measurement_message(b, 1700000000, nullptr, 1, out);
   for (std::size_t i = 0; i < out.measurements.size(); ++i) {

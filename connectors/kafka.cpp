@@ -121,6 +121,11 @@ rd_kafka_resp_err_t on_new(rd_kafka_t* rk, const rd_kafka_conf_t*, void* opaque,
   return rd_kafka_interceptor_add_on_thread_start(rk, "vigil-broker-nice", on_thread_start, opaque);
 }
 
+// Registers on_thread_start on the handle that `conf` will make, at `*nice` (0: nothing to do).
+void lower_broker_threads(rd_kafka_conf_t* conf, int* nice) {
+  if (*nice > 0) rd_kafka_conf_interceptor_add_on_new(conf, "vigil-broker-nice", on_new, nice);
+}
+
 }  // namespace
 
 struct KafkaConsumer::Impl {
@@ -863,8 +868,7 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
     }
   rd_kafka_conf_set_opaque(conf, &I);
   rd_kafka_conf_set_rebalance_cb(conf, &Impl::rebalance_cb);
-  if (I.opts.broker_thread_nice > 0)
-    rd_kafka_conf_interceptor_add_on_new(conf, "vigil-broker-nice", on_new, &I.opts.broker_thread_nice);
+  lower_broker_threads(conf, &I.opts.broker_thread_nice);
   I.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!I.rk) {
     err = std::string("kafka consumer: ") + errstr;  // on failure the conf is still ours
@@ -892,8 +896,7 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
     }
     rd_kafka_conf_set_opaque(pconf, &I);
     rd_kafka_conf_set_dr_msg_cb(pconf, &Impl::delivery_cb);
-    if (I.opts.broker_thread_nice > 0)
-      rd_kafka_conf_interceptor_add_on_new(pconf, "vigil-broker-nice", on_new, &I.opts.broker_thread_nice);
+    lower_broker_threads(pconf, &I.opts.broker_thread_nice);
     I.dlq = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, errstr, sizeof errstr);
     if (!I.dlq) {
       err = std::string("kafka dead-letter producer: ") + errstr;

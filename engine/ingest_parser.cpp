@@ -669,10 +669,6 @@ class MeasurementsParser {
 // Bodies up to this size are first offered to the single-measurement scan.
 constexpr std::size_t kSingleScanLimit = 4096;
 
-// A body recognized by scan_single_measurement, checked as MeasurementsParser::one checks a
-// single measurement object. Appends the measurement and returns true when it is valid; returns
-// false, appending nothing, when the body is not recognized or anything in it is invalid: the
-// full parser then reads it and reports its errors.
 // The time and value of a recognized single measurement, checked as MeasurementsParser::one checks them.
 bool single_time_value(const SingleMeasurementView& v, std::int64_t now, std::int64_t& time, double& value) {
   time = now;
@@ -689,6 +685,8 @@ bool single_time_value(const SingleMeasurementView& v, std::int64_t now, std::in
   return check_float(value) == FloatCheck::ok;
 }
 
+// A recognized single measurement, checked as MeasurementsParser::one checks a single measurement
+// object: appended when valid (true); nothing appended when anything in it is invalid (false).
 bool parse_single_view(const SingleMeasurementView& v, std::int64_t now, const NamePolicy* policy, ParseOutcome& out) {
   if (!valid_metric_name(v.name) || (policy && policy->refuses(v.name))) return false;
   std::int64_t time;
@@ -762,16 +760,10 @@ class SeriesMemo {
   }
 
   Entry* find(std::uint64_t h, std::string_view name, std::string_view tags) {
-    if (slots_.empty()) return nullptr;
-    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const std::uint32_t at = slots_[i];
-      if (at == 0) return nullptr;
-      Entry& e = entries_[at - 1];
-      if (e.hash == h && e.raw.size() == name.size() + 1 + tags.size() &&
-          std::memcmp(e.raw.data(), name.data(), name.size()) == 0 &&
-          std::memcmp(e.raw.data() + name.size() + 1, tags.data(), tags.size()) == 0)
-        return &e;
-    }
+    return probe(h, [&](const Entry& e) {
+      return e.raw.size() == name.size() + 1 + tags.size() && std::memcmp(e.raw.data(), name.data(), name.size()) == 0 &&
+             std::memcmp(e.raw.data() + name.size() + 1, tags.data(), tags.size()) == 0;
+    });
   }
 
   void add(std::uint64_t h, std::string_view name, std::string_view tags, const Measurement& m) {
@@ -790,16 +782,9 @@ class SeriesMemo {
 
   // A stored measurement parsed here: its entry learns the series id.
   void learn(const Measurement& m) {
-    if (slots_.empty()) return;
-    for (std::size_t i = m.source_hash & mask_;; i = (i + 1) & mask_) {
-      const std::uint32_t at = slots_[i];
-      if (at == 0) return;
-      Entry& e = entries_[at - 1];
-      if (e.hash == m.source_hash && e.name == m.name && e.tags == m.tags) {
-        e.id = m.series_id;
-        e.generation = m.series_generation;
-        return;
-      }
+    if (Entry* e = probe(m.source_hash, [&](const Entry& x) { return x.name == m.name && x.tags == m.tags; })) {
+      e->id = m.series_id;
+      e->generation = m.series_generation;
     }
   }
 
@@ -809,6 +794,18 @@ class SeriesMemo {
   }
 
  private:
+  // The entry of hash `h` that `match` accepts, or null.
+  template <class Match>
+  Entry* probe(std::uint64_t h, Match match) {
+    if (slots_.empty()) return nullptr;
+    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const std::uint32_t at = slots_[i];
+      if (at == 0) return nullptr;
+      Entry& e = entries_[at - 1];
+      if (e.hash == h && match(e)) return &e;
+    }
+  }
+
   static constexpr std::size_t kMaxEntries = std::size_t{1} << 14;
   static constexpr std::size_t kSlots = kMaxEntries * 2;  // at most half full
   static constexpr std::size_t mask_ = kSlots - 1;

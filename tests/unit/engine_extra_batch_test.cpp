@@ -16,6 +16,32 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A data directory of this test process, emptied.
+fs::path fresh_dir(const char* name) {
+  fs::path dir = fs::temp_directory_path() / (std::string(name) + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir;
+}
+
+// A sample of value 1 for series `name` host=`host`.
+Measurement sample(const char* name, const std::string& host, std::int64_t t) {
+  Measurement m;
+  m.name = name;
+  m.tags = {{"host", host}};
+  m.time = t;
+  m.agg = Agg::of_value(1, t);
+  return m;
+}
+
+// The samples of a metric in its 60 s rollups over [from, to], all series.
+double rollup_count(Engine& e, std::string_view metric, std::int64_t from, std::int64_t to) {
+  StoreReader r(e.storage(), e.series());
+  double n = 0;
+  for (const auto& ref : r.series_of(metric))
+    r.read_rollup(ref.id, 60, from, to, [&](std::int64_t, const Agg& a) { n += a.count; });
+  return n;
+}
+
 TEST(EngineExtraBatch, offsets_are_written_with_and_without_samples) {
   fs::path dir = fs::temp_directory_path() / ("vigil_extra_batch_" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -66,8 +92,7 @@ TEST(EngineExtraBatch, offsets_are_written_with_and_without_samples) {
 }
 
 TEST(EngineSync, flushes_what_was_accepted_since_the_last_sync_and_skips_when_nothing_was) {
-  fs::path dir = fs::temp_directory_path() / ("vigil_sync_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  fs::path dir = fresh_dir("vigil_sync");
   EngineOptions o;
   o.data_dir = dir.string();
   o.shards = 2;
@@ -76,24 +101,11 @@ TEST(EngineSync, flushes_what_was_accepted_since_the_last_sync_and_skips_when_no
   std::string err;
   auto e = Engine::open(o, err);
   ASSERT_TRUE(e) << err;
-  auto count_at = [&](std::int64_t t) {
-    StoreReader r(e->storage(), e->series());
-    double n = 0;
-    for (const auto& ref : r.series_of("cpu"))
-      r.read_rollup(ref.id, 60, t, t, [&](std::int64_t, const Agg& a) { n += a.count; });
-    return n;
-  };
+  auto count_at = [&](std::int64_t t) { return rollup_count(*e, "cpu", t, t); };
   EXPECT_TRUE(e->sync()) << "nothing accepted yet";
   for (int round = 0; round < 3; ++round) {
     std::vector<Measurement> ms;
-    for (int h = 0; h < 10; ++h) {
-      Measurement m;
-      m.name = "cpu";
-      m.tags = {{"host", "h" + std::to_string(h)}};
-      m.time = 1700000040 + round * 60;
-      m.agg = Agg::of_value(1, m.time);
-      ms.push_back(m);
-    }
+    for (int h = 0; h < 10; ++h) ms.push_back(sample("cpu", "h" + std::to_string(h), 1700000040 + round * 60));
     ASSERT_TRUE(e->ingest(ms, ms[0].time).ok);
     ASSERT_TRUE(e->sync());
     EXPECT_EQ(count_at(1700000040 / 60 * 60 + round * 60), 10) << "round " << round;
@@ -164,41 +176,18 @@ TEST(EngineIdle, maintenance_compacts_away_log_entries_that_reached_level0_and_k
   fs::remove_all(dir);
 }
 
-}  // namespace
-}  // namespace vigil::actors
-
-namespace vigil::actors {
-namespace {
-
-namespace fs = std::filesystem;
-
 // ingest_learning gives every measurement its series id; a measurement that names its series by
 // that id (and has no tags) lands in the same series; once the series index has removed series,
 // an id learned before fails the batch as stale, and nothing of it is stored.
 TEST(EngineLearning, learned_series_ids_are_used_until_series_are_removed) {
-  fs::path dir = fs::temp_directory_path() / ("vigil_learning_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  fs::path dir = fresh_dir("vigil_learning");
   EngineOptions o;
   o.data_dir = dir.string();
   o.shards = 2;
   std::string err;
   auto e = Engine::open(o, err);
   ASSERT_TRUE(e) << err;
-  auto count = [&](std::string_view metric) {
-    StoreReader r(e->storage(), e->series());
-    double n = 0;
-    for (const auto& ref : r.series_of(metric))
-      r.read_rollup(ref.id, 60, 1699999800, 1700001000, [&](std::int64_t, const Agg& a) { n += a.count; });
-    return n;
-  };
-  auto sample = [](const char* name, const char* host, std::int64_t t) {
-    Measurement m;
-    m.name = name;
-    m.tags = {{"host", host}};
-    m.time = t;
-    m.agg = Agg::of_value(1, t);
-    return m;
-  };
+  auto count = [&](std::string_view metric) { return rollup_count(*e, metric, 1699999800, 1700001000); };
   std::vector<Measurement> ms = {sample("cpu", "a", 1700000000), sample("cpu", "b", 1700000000),
                                  sample("mem", "a", 1700000000)};
   ASSERT_TRUE(e->ingest_learning(ms, 1700000000).ok);
