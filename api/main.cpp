@@ -13,9 +13,9 @@
 #include <iostream>
 
 #include "actors/engine.hpp"
-#include "api/http_server.hpp"
+#include "api/http/server.hpp"
 #include "api/librato/access.hpp"
-#include "api/librato/resources.hpp"
+#include "api/librato/dialect.hpp"
 #include "engine/doc_store.hpp"
 #include "engine/jobs.hpp"
 #include "api/router.hpp"
@@ -157,18 +157,25 @@ int serve(const vigil::config::Config& cfg) {
     return 1;
   }
   if (!cfg.auth_enabled) spdlog::warn("auth.enabled = false: every /v1 request is admitted as admin");
-  vigil::api::librato::Access access(tokens, {cfg.auth_enabled, cfg.rate_limit, 60});
+  vigil::api::Authenticator auth(tokens);
+  vigil::api::librato::Access access(auth, {cfg.auth_enabled, cfg.rate_limit, 60});
   vigil::JobTable jobs(engine->storage());
   jobs.start();
   vigil::DocStore docs(engine->storage());
   docs.load();
-  vigil::api::librato::Resources resources{access, jobs, docs, cfg.job_threshold};
   vigil::api::RouterOptions ro;
-  ro.librato = &resources;
-  ro.max_points = static_cast<std::size_t>(cfg.max_points);
-  ro.max_batch_samples = static_cast<std::size_t>(cfg.max_batch_samples);
   ro.extra_metrics = [&kafka] { return kafka ? kafka->metrics_text() : std::string(); };
   vigil::api::Router router(*engine, ro);
+  vigil::api::librato::Resources librato{*engine,
+                                         access,
+                                         jobs,
+                                         docs,
+                                         router.rejects(),
+                                         cfg.job_threshold,
+                                         static_cast<std::size_t>(cfg.max_points),
+                                         static_cast<std::size_t>(cfg.max_batch_samples)};
+  vigil::api::librato::LibratoDialect librato_dialect(librato);
+  router.add(librato_dialect);
   vigil::api::HttpServer server(cfg.listen_host(), cfg.listen_port(), cfg.http_threads,
                                 [&router](const vigil::api::Request& r) { return router.handle(r); });
   if (!server.start(err)) {

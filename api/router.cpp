@@ -2,125 +2,80 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 #include "actors/alerts.hpp"
 #include "actors/engine.hpp"
-#include "actors/pending_reader.hpp"
-#include "api/librato/access.hpp"
-#include "api/librato/alerting_routes.hpp"
-#include "api/librato/ingest_routes.hpp"
-#include "api/librato/query_api.hpp"
-#include "api/librato/resources.hpp"
-#include "actors/pending_reader.hpp"
 #include "engine/prom_text.hpp"
-#include "engine/store_reader.hpp"
-#include "engine/urlencoded.hpp"
 
 namespace vigil::api {
 
-namespace {
+Router::Router(actors::Engine& engine, RouterOptions opts) : engine_(engine), opts_(std::move(opts)) {}
 
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+void Router::add(Dialect& dialect) {
+  for (auto& p : dialect.prefixes()) prefixes_.emplace_back(std::move(p), &dialect);
 }
 
-// "/v1/measurements/cpu" with prefix "/v1/measurements/" -> "cpu" (decoded); empty if no match
-// or if the rest holds another '/'.
-bool match_name(std::string_view path, std::string_view prefix, std::string& name) {
-  if (path.size() <= prefix.size() || path.substr(0, prefix.size()) != prefix) return false;
-  std::string_view rest = path.substr(prefix.size());
-  if (rest.find('/') != std::string_view::npos) return false;
-  name = url_decode(rest, false);
-  return !name.empty();
+Dialect* Router::owner(const std::string& path) const {
+  Dialect* best = nullptr;
+  std::size_t best_len = 0;
+  for (const auto& [p, d] : prefixes_) {
+    bool owns = path.compare(0, p.size(), p) == 0 && (path.size() == p.size() || path[p.size()] == '/');
+    if (owns && (!best || p.size() > best_len)) {
+      best = d;
+      best_len = p.size();
+    }
+  }
+  return best;
 }
-
-Response method_not_allowed(const std::string& allow) {
-  Response r = request_error(405, "method not allowed; use " + allow);
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
-
-}  // namespace
-
-Router::Router(actors::Engine& engine, RouterOptions opts) : engine_(engine), opts_(opts) {}
 
 Response Router::handle(const Request& req) {
   requests_.fetch_add(1);
   Response r;
-  librato::RateState rate;
-  if (opts_.librato && !opts_.librato->access.admit(req, r, rate)) {
-    // refused: r holds the 401, 403 or 429 answer
-  } else if (req.unread_status) {
-    rejects_.too_large.fetch_add(1);
-    r = request_error(req.unread_status, "the request body is over the size limit (64 MiB)");
+  if (req.path == "/health" || req.path == "/metrics") {
+    r = operations(req);
+  } else if (Dialect* d = owner(req.path)) {
+    r = serve(*d, req);
   } else {
-    try {
-      r = route(req);
-    } catch (const std::exception& e) {  // answered here so that the error carries the rate headers
-      spdlog::error("handler failed on {} {}: {}", req.method, req.path, e.what());
-      r = system_error(500, "internal error");
-    }
+    r = neutral_error(404, "no route for " + req.path);
   }
-  librato::Access::add_headers(rate, r);
   if (r.status < 300) responses_2xx_.fetch_add(1);
   else if (r.status < 500) responses_4xx_.fetch_add(1);
   else responses_5xx_.fetch_add(1);
   return r;
 }
 
-Response Router::route(const Request& req) {
+Response Router::serve(Dialect& d, const Request& req) {
+  Caller caller;
   Response r;
-  const std::string& p = req.path;
-  const std::string& m = req.method;
-  std::string name;
-  if (p == "/health") {
-    r = m == "GET" || m == "HEAD" ? Response{200, R"({"status":"ok"})", "application/json", {}}
-                                  : method_not_allowed("GET");
-  } else if (p == "/metrics") {
-    r = m == "GET" ? metrics_page() : method_not_allowed("GET");
-  } else if (opts_.librato && librato::route_resources(engine_, *opts_.librato, req, r)) {
-    // tokens and the other Librato resources
-  } else if (p == "/v1/measurements") {
-    r = m == "POST" ? librato::post_measurements(engine_, req, opts_, rejects_) : method_not_allowed("POST");
-  } else if (match_name(p, "/v1/measurements/", name)) {
-    if (m != "GET") {
-      r = method_not_allowed("GET");
-    } else {
-      auto info = engine_.catalog().get(name);
-      // Storage and the shards' unflushed samples together: the query does not wait for a flush.
-      actors::PendingReader reader(engine_);
-      r = librato::get_measurements(name, parse_urlencoded(req.query), info ? &*info : nullptr,
-                                    reader, now_seconds(), opts_.max_points);
-      if (r.status == 400) rejects_.bad_query.fetch_add(1);
-    }
-  } else if (p == "/v1/metrics") {
-    if (m == "POST")
-      r = librato::post_metrics(engine_, req, opts_, rejects_);
-    else if (m == "GET")
-      r = librato::list_metrics(engine_, req, rejects_);
-    else
-      r = method_not_allowed("GET, POST");
-  } else if (match_name(p, "/v1/metrics/", name)) {
-    if (m != "GET") {
-      r = method_not_allowed("GET");
-    } else if (auto info = engine_.catalog().get(name); !info) {
-      r = request_error(404, "metric '" + name + "' not found");
-    } else {
-      actors::PendingReader reader(engine_);
-      r = librato::get_metric(name, parse_urlencoded(req.query), *info, reader, now_seconds(),
-                              opts_.max_points);
-      if (r.status == 400) rejects_.bad_query.fetch_add(1);
-    }
-  } else if (auto ar = librato::alert_http::alerts_routes(engine_, req)) {
-    r = std::move(*ar);
-  } else if (auto sr = librato::alert_http::services_routes(engine_, req)) {
-    r = std::move(*sr);
+  if (auto denied = d.admit(req, caller)) {
+    r = std::move(*denied);
+  } else if (req.unread_status) {
+    rejects_.too_large.fetch_add(1);
+    r = d.error(req.unread_status, "the request body is over the size limit (64 MiB)");
   } else {
-    r = request_error(404, "no route for " + p);
+    try {
+      r = dispatch(
+          d.routes(), req, [&] { return d.error(404, "no route for " + req.path); },
+          [&](const std::string& allow) { return d.error(405, "method not allowed; use " + allow); });
+    } catch (const std::exception& e) {  // answered here so that the error carries the dialect's headers
+      spdlog::error("{} handler failed on {} {}: {}", d.name(), req.method, req.path, e.what());
+      r = d.error(500, "internal error");
+    }
   }
+  for (auto& h : caller.headers) r.headers.push_back(std::move(h));
+  return r;
+}
+
+Response Router::operations(const Request& req) {
+  const std::string& m = req.method;
+  Response r;
+  if (req.path == "/health") {
+    if (m == "GET" || m == "HEAD") return json_answer(200, R"({"status":"ok"})");
+    r = neutral_error(405, "method not allowed; use GET");
+  } else {
+    if (m == "GET") return metrics_page();
+    r = neutral_error(405, "method not allowed; use GET");
+  }
+  r.headers.emplace_back("Allow", "GET");
   return r;
 }
 

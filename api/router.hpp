@@ -1,12 +1,15 @@
-// Maps requests to handlers: operations routes (/health, /metrics) and the Librato API (/v1).
+// Maps requests to handlers: the operations routes (/health, /metrics) and the dialects, each
+// owning its path prefixes (api/dialect.hpp). Registering a dialect is one call to add().
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
-#include "api/http_server.hpp"
+#include "api/dialect.hpp"
+#include "api/http/message.hpp"
 
 namespace vigil::actors {
 class Engine;
@@ -14,38 +17,29 @@ class Engine;
 
 namespace vigil::api {
 
-namespace librato {
-struct Resources;
-}
-
 struct RouterOptions {
-  std::size_t max_points = 100000;         // query.max_points
-  std::size_t max_batch_samples = 100000;  // engine.max_batch_samples
   std::function<std::string()> extra_metrics;  // appended to /metrics (e.g. the Kafka consumer's)
-  librato::Resources* librato = nullptr;   // auth, roles, rate limits, resource routes of /v1
-};
-
-// Counters of rejected input, by kind, exported on /metrics.
-struct RejectCounters {
-  std::atomic<std::uint64_t> bad_body{0};         // unparseable or empty body
-  std::atomic<std::uint64_t> invalid_items{0};    // measurements rejected by validation
-  std::atomic<std::uint64_t> bad_content_type{0}; // 415
-  std::atomic<std::uint64_t> too_large{0};        // batch over the limit
-  std::atomic<std::uint64_t> bad_query{0};        // 400 on a read route
 };
 
 class Router {
  public:
   Router(actors::Engine& engine, RouterOptions opts);
+
+  // Serves `dialect` (which must outlive the router) under its prefixes.
+  void add(Dialect& dialect);
   Response handle(const Request& req);
+  // The counters every dialect reports rejected input into.
+  RejectCounters& rejects() { return rejects_; }
 
  private:
-  // The answer of an admitted request.
-  Response route(const Request& req);
+  Dialect* owner(const std::string& path) const;
+  Response serve(Dialect& d, const Request& req);
+  Response operations(const Request& req);
   Response metrics_page();
 
   actors::Engine& engine_;
   RouterOptions opts_;
+  std::vector<std::pair<std::string, Dialect*>> prefixes_;
   RejectCounters rejects_;
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> responses_2xx_{0}, responses_4xx_{0}, responses_5xx_{0};

@@ -16,7 +16,7 @@
 #include "engine/catalog.hpp"
 #include "engine/short_text.hpp"
 #include "engine/single_measurement.hpp"
-#include "engine/urlencoded.hpp"
+#include "api/http/urlencoded.hpp"
 #include "engine/validate.hpp"
 
 namespace vigil {

@@ -14,44 +14,9 @@ namespace vigil::api::librato {
 
 namespace {
 
-constexpr std::size_t kMaxCached = 10000;
-
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 bool is_v1(const std::string& path) { return path == "/v1" || starts_with(path, "/v1/"); }
-
-// Standard base64 (RFC 4648) without line breaks; false on invalid input.
-bool base64_decode(std::string_view in, std::string& out) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = val(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return true;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
 
 Response unauthorized(const std::string& message) {
   Response r = request_error(401, message);
@@ -82,8 +47,8 @@ bool role_allows(Role role, RouteClass cls) {
   return false;
 }
 
-Access::Access(TokenStore& tokens, AccessOptions opts)
-    : tokens_(tokens), opts_(opts), anonymous_(std::make_shared<Window>()) {
+Access::Access(Authenticator& auth, AccessOptions opts)
+    : auth_(auth), opts_(opts), anonymous_(std::make_shared<Window>()) {
   if (opts_.rate_window < 1) opts_.rate_window = 1;
 }
 Access::~Access() = default;
@@ -111,60 +76,24 @@ RateState Access::count(Window& w) {
   return r;
 }
 
-bool Access::verify(const std::string& header, Grant& grant) {
-  std::uint64_t gen = tokens_.generation();
-  {
-    std::shared_lock lock(mu_);
-    if (generation_ == gen) {
-      auto it = cache_.find(header);
-      if (it != cache_.end()) {
-        grant = it->second;
-        return true;
-      }
-    }
-  }
-  std::string_view h(header);
-  if (h.size() < 6 || !iequals(h.substr(0, 6), "basic ")) return false;
-  h.remove_prefix(6);
-  while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
-  std::string decoded;
-  if (!base64_decode(h, decoded)) return false;
-  auto colon = decoded.find(':');
-  if (colon == std::string::npos) return false;
-  std::string_view user = std::string_view(decoded).substr(0, colon);
-  std::string_view secret = std::string_view(decoded).substr(colon + 1);
-  if (secret.empty() || !iequals(user, tokens_.account())) return false;
-  auto token = tokens_.find_by_secret(secret);
-  if (!token || !token->active) return false;
-  grant = Grant{token->role, window_of(token->id)};
-  std::unique_lock lock(mu_);
-  if (tokens_.generation() != gen) return true;  // changed meanwhile: do not cache
-  if (generation_ != gen || cache_.size() >= kMaxCached) {
-    cache_.clear();
-    generation_ = gen;
-  }
-  cache_.emplace(header, grant);
-  return true;
-}
-
 bool Access::admit(const Request& req, Response& denied, RateState& rate) {
   if (!is_v1(req.path)) return true;
   if (!opts_.enabled) {
     rate = count(*anonymous_);
   } else {
     auto header = req.header("authorization");
-    Grant grant{Role::viewer, nullptr};
-    if (header.empty() || !verify(std::string(header), grant)) {
+    auto grant = auth_.verify(header, kBasic);
+    if (!grant) {
       rate = count(*anonymous_);
       denied = header.empty() ? unauthorized("Please provide credentials for authentication.")
                               : unauthorized("Authentication failed: unknown user, token or inactive token.");
       if (rate.remaining < 0) rate.remaining = 0;
       return false;
     }
-    rate = count(*grant.window);
-    if (!role_allows(grant.role, classify(req.method, req.path))) {
+    rate = count(*window_of(grant->token_id));
+    if (!role_allows(grant->role, classify(req.method, req.path))) {
       if (rate.remaining < 0) rate.remaining = 0;
-      denied = request_error(403, std::string("the ") + role_name(grant.role) + " role may not " +
+      denied = request_error(403, std::string("the ") + role_name(grant->role) + " role may not " +
                                       (req.method == "GET" || req.method == "HEAD" ? "read " : "change ") + req.path);
       return false;
     }

@@ -6,11 +6,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <shared_mutex>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
-#include "api/http_server.hpp"
+#include "api/auth.hpp"
+#include "api/http/message.hpp"
 #include "engine/tokens.hpp"
 
 namespace vigil::api::librato {
@@ -37,7 +38,7 @@ struct RateState {
 
 class Access {
  public:
-  Access(TokenStore& tokens, AccessOptions opts);
+  Access(Authenticator& auth, AccessOptions opts);
   ~Access();
 
   // For /v1 paths: true if the request may proceed; false with a 401, 403 or 429 answer in
@@ -46,25 +47,16 @@ class Access {
   // Adds the X-Librato-RateLimit-* headers (if `rate` is present).
   static void add_headers(const RateState& rate, Response& r);
 
-  TokenStore& tokens() { return tokens_; }
+  TokenStore& tokens() { return auth_.tokens(); }
   bool enabled() const { return opts_.enabled; }
 
  private:
   struct Window;
-  struct Grant {
-    Role role;
-    std::shared_ptr<Window> window;
-  };
-  // Credentials of an Authorization header, verified once per token-store generation.
-  bool verify(const std::string& header, Grant& grant);
   std::shared_ptr<Window> window_of(std::uint64_t token_id);
   RateState count(Window& w);
 
-  TokenStore& tokens_;
+  Authenticator& auth_;
   AccessOptions opts_;
-  std::shared_mutex mu_;
-  std::uint64_t generation_ = 0;
-  std::unordered_map<std::string, Grant> cache_;  // exact Authorization header -> grant
   std::mutex windows_mu_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Window>> windows_;  // by token id
   std::shared_ptr<Window> anonymous_;  // unauthenticated requests, or all when auth is off

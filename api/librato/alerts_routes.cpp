@@ -3,37 +3,18 @@
 
 #include "actors/alerts.hpp"
 #include "actors/engine.hpp"
-#include "api/librato/alerting_routes.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
-#include "engine/urlencoded.hpp"
+#include "api/http/urlencoded.hpp"
 
-namespace vigil::api::librato::alert_http {
+namespace vigil::api::librato {
 
 using nlohmann::json;
 using alerting::Alert;
 
-// -- shared helpers ---------------------------------------------------------------------------
-
-std::string form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs) {
-  return librato::form_to_json(pairs).dump();
-}
-
-std::optional<std::string> body_json(const Request& req, Response& error) {
-  json body;
-  if (!parse_body(req, body, error)) return std::nullopt;
-  return body.dump();
-}
-
-std::vector<std::string> path_segments(const std::string& path) {
-  std::vector<std::string> segs;
-  if (!librato::path_segments(path, "/v1", segs)) segs.clear();
-  return segs;
-}
+namespace {
 
 // -- alerts -------------------------------------------------------------------------------------
-
-namespace {
 
 json alert_json(actors::AlertHub& hub, const Alert& a) {
   json j = json::parse(alerting::to_json(a));
@@ -47,7 +28,6 @@ json alert_json(actors::AlertHub& hub, const Alert& a) {
   return j;
 }
 
-Response json_response(int status, const json& body) { return Response{status, body.dump(), "application/json", {}}; }
 
 Response storage_failure(const std::string& err) { return system_error(503, "could not store the change: " + err); }
 
@@ -90,7 +70,7 @@ Response list_alerts(actors::AlertHub& hub, const Request& req) {
     alerts.push_back(alert_json(hub, *found[i]));
   json body = {{"query", {{"found", found.size()}, {"length", alerts.size()}, {"offset", page.offset}, {"total", all.size()}}},
                {"alerts", alerts}};
-  return json_response(200, body);
+  return json_answer(200, body);
 }
 
 Response status_summary(actors::AlertHub& hub) {
@@ -102,7 +82,7 @@ Response status_summary(actors::AlertHub& hub) {
     else if (st.cleared_at > 0)
       cleared.push_back({{"id", a.id}, {"cleared_at", st.cleared_at}});
   }
-  return json_response(200, {{"cleared", cleared}, {"firing", firing}});
+  return json_answer(200, {{"cleared", cleared}, {"firing", firing}});
 }
 
 Response alert_status(actors::AlertHub& hub, const Alert& a) {
@@ -121,109 +101,120 @@ Response alert_status(actors::AlertHub& hub, const Alert& a) {
   }
   json body = {{"alert", {{"id", a.id}}}, {"status", st.firing ? "triggered" : "ok"}, {"streams", streams}};
   if (st.firing) body["triggered_at"] = st.triggered_at;
-  return json_response(200, body);
+  return json_answer(200, body);
+}
+
+// A handler of an alert's route: the alert of the path exists (404 otherwise).
+using AlertHandler = std::function<Response(const Request&, const PathParams&, actors::AlertHub&, Alert&)>;
+RouteHandler with_alert(actors::Engine& engine, AlertHandler h) {
+  return [&engine, h = std::move(h)](const Request& req, const PathParams& p) {
+    auto& hub = engine.alerts();
+    auto found = find(hub, p["alert"]);
+    if (!found) return request_error(404, "alert '" + p["alert"] + "' not found");
+    return h(req, p, hub, *found);
+  };
+}
+
+Response create_alert(actors::AlertHub& hub, const Request& req) {
+  std::string err;
+  Response error;
+  auto body = body_json(req, error);
+  if (!body) return error;
+  Alert a;
+  auto errors = alerting::parse_alert_request(*body, nullptr, a);
+  if (!errors.empty()) return params_error(400, errors);
+  a.id = 0;
+  auto r = hub.put_alert(a, err);
+  if (r != actors::AlertHub::Result::ok) return result_error(r, a, err);
+  Response resp = json_answer(201, alert_json(hub, a));
+  resp.headers.emplace_back("Location", "/v1/alerts/" + std::to_string(a.id));
+  return resp;
+}
+
+Response update_alert(actors::AlertHub& hub, const Request& req, const Alert& a) {
+  std::string err;
+  Response error;
+  auto body = body_json(req, error);
+  if (!body) return error;
+  Alert updated;
+  auto errors = alerting::parse_alert_request(*body, &a, updated);
+  if (!errors.empty()) return params_error(400, errors);
+  auto r = hub.put_alert(updated, err);
+  if (r != actors::AlertHub::Result::ok) return result_error(r, updated, err);
+  return no_content();
+}
+
+Response add_service(actors::AlertHub& hub, const Request& req, const Alert& a) {
+  std::string err;
+  Response error;
+  auto body = body_json(req, error);
+  if (!body) return error;
+  auto j = json::parse(*body, nullptr, false);
+  std::uint64_t sid = 0;
+  if (j.is_object() && j.contains("service")) {
+    const json& v = j["service"];
+    sid = v.is_number_unsigned() ? v.get<std::uint64_t>() : v.is_string() ? alerting::parse_id(v.get<std::string>()) : 0;
+  }
+  if (sid == 0) return params_error(400, {{"service", "is required: the id of a service"}});
+  if (!hub.get_service(sid)) return params_error(400, {{"service", "service " + std::to_string(sid) + " does not exist"}});
+  Alert updated = a;
+  if (std::find(updated.services.begin(), updated.services.end(), sid) == updated.services.end())
+    updated.services.push_back(sid);
+  auto r = hub.put_alert(updated, err);
+  if (r != actors::AlertHub::Result::ok) return result_error(r, updated, err);
+  Response resp{201, "", "application/json", {}};
+  resp.headers.emplace_back("Location", "/v1/alerts/" + std::to_string(a.id) + "/services/" + std::to_string(sid));
+  return resp;
+}
+
+Response remove_service(actors::AlertHub& hub, const std::string& ref, const Alert& a) {
+  std::string err;
+  std::uint64_t sid = alerting::parse_id(ref);
+  auto it = std::find(a.services.begin(), a.services.end(), sid);
+  if (sid == 0 || it == a.services.end()) return request_error(404, "service " + ref + " is not on this alert");
+  Alert updated = a;
+  updated.services.erase(updated.services.begin() + (it - a.services.begin()));
+  auto r = hub.put_alert(updated, err);
+  if (r != actors::AlertHub::Result::ok) return result_error(r, updated, err);
+  return no_content();
 }
 
 }  // namespace
 
-std::optional<Response> alerts_routes(actors::Engine& engine, const Request& req) {
-  auto seg = path_segments(req.path);
-  if (seg.empty() || seg[0] != "alerts") return std::nullopt;
-  auto& hub = engine.alerts();
-  const std::string& m = req.method;
-  std::string err;
-  if (seg.size() == 1) {
-    if (m == "GET") return list_alerts(hub, req);
-    if (m != "POST") return method_not_allowed("GET, POST");
-    Response error;
-    auto body = body_json(req, error);
-    if (!body) return error;
-    Alert a;
-    auto errors = alerting::parse_alert_request(*body, nullptr, a);
-    if (!errors.empty()) return params_error(400, errors);
-    a.id = 0;
-    auto r = hub.put_alert(a, err);
-    if (r != actors::AlertHub::Result::ok) return result_error(r, a, err);
-    Response resp = json_response(201, alert_json(hub, a));
-    resp.headers.emplace_back("Location", "/v1/alerts/" + std::to_string(a.id));
-    return resp;
-  }
-  if (seg.size() == 2 && seg[1] == "status") {
-    if (m != "GET") return method_not_allowed("GET");
-    return status_summary(hub);
-  }
-  auto found = find(hub, seg[1]);
-  if (!found) return request_error(404, "alert '" + seg[1] + "' not found");
-  Alert& a = *found;
-  if (seg.size() == 2) {
-    if (m == "GET") return json_response(200, alert_json(hub, a));
-    if (m == "DELETE") {
-      auto r = hub.delete_alert(a.id, err);
-      if (r != actors::AlertHub::Result::ok) return result_error(r, a, err);
-      return Response{204, "", "application/json", {}};
-    }
-    if (m != "PUT") return method_not_allowed("GET, PUT, DELETE");
-    Response error;
-    auto body = body_json(req, error);
-    if (!body) return error;
-    Alert updated;
-    auto errors = alerting::parse_alert_request(*body, &a, updated);
-    if (!errors.empty()) return params_error(400, errors);
-    auto r = hub.put_alert(updated, err);
-    if (r != actors::AlertHub::Result::ok) return result_error(r, updated, err);
-    return Response{204, "", "application/json", {}};
-  }
-  const std::string& sub = seg[2];
-  if (seg.size() == 3 && sub == "status") {
-    if (m != "GET") return method_not_allowed("GET");
-    return alert_status(hub, a);
-  }
-  if (seg.size() == 3 && sub == "clear") {
-    if (m != "POST") return method_not_allowed("POST");
-    auto r = hub.clear_alert(a.id, err);
-    if (r != actors::AlertHub::Result::ok) return result_error(r, a, err);
-    return Response{204, "", "application/json", {}};
-  }
-  if (seg.size() == 3 && sub == "history") {
-    if (m != "GET") return method_not_allowed("GET");
-    json events = json::array();
-    for (const auto& e : hub.history(a.id)) events.push_back(json::parse(e, nullptr, false));
-    return json_response(200, {{"alert", {{"id", a.id}, {"name", a.name}}}, {"events", events}});
-  }
-  if (sub == "services" && seg.size() == 3) {
-    if (m != "POST") return method_not_allowed("POST");
-    Response error;
-    auto body = body_json(req, error);
-    if (!body) return error;
-    auto j = json::parse(*body, nullptr, false);
-    std::uint64_t sid = 0;
-    if (j.is_object() && j.contains("service")) {
-      const json& v = j["service"];
-      sid = v.is_number_unsigned() ? v.get<std::uint64_t>() : v.is_string() ? alerting::parse_id(v.get<std::string>()) : 0;
-    }
-    if (sid == 0) return params_error(400, {{"service", "is required: the id of a service"}});
-    if (!hub.get_service(sid)) return params_error(400, {{"service", "service " + std::to_string(sid) + " does not exist"}});
-    Alert updated = a;
-    if (std::find(updated.services.begin(), updated.services.end(), sid) == updated.services.end())
-      updated.services.push_back(sid);
-    auto r = hub.put_alert(updated, err);
-    if (r != actors::AlertHub::Result::ok) return result_error(r, updated, err);
-    Response resp{201, "", "application/json", {}};
-    resp.headers.emplace_back("Location", "/v1/alerts/" + std::to_string(a.id) + "/services/" + std::to_string(sid));
-    return resp;
-  }
-  if (sub == "services" && seg.size() == 4) {
-    if (m != "DELETE") return method_not_allowed("DELETE");
-    std::uint64_t sid = alerting::parse_id(seg[3]);
-    auto it = std::find(a.services.begin(), a.services.end(), sid);
-    if (sid == 0 || it == a.services.end()) return request_error(404, "service " + seg[3] + " is not on this alert");
-    Alert updated = a;
-    updated.services.erase(updated.services.begin() + (it - a.services.begin()));
-    auto r = hub.put_alert(updated, err);
-    if (r != actors::AlertHub::Result::ok) return result_error(r, updated, err);
-    return Response{204, "", "application/json", {}};
-  }
-  return request_error(404, "no route for " + req.path);
+void add_alert_routes(RouteTable& t, Resources& res) {
+  actors::Engine& engine = res.engine;
+  t.add("GET", "/v1/alerts", [&engine](const Request& req, const PathParams&) { return list_alerts(engine.alerts(), req); });
+  t.add("POST", "/v1/alerts", [&engine](const Request& req, const PathParams&) { return create_alert(engine.alerts(), req); });
+  t.add("GET", "/v1/alerts/status", [&engine](const Request&, const PathParams&) { return status_summary(engine.alerts()); });
+  t.add("GET", "/v1/alerts/:alert", with_alert(engine, [](const Request&, const PathParams&, actors::AlertHub& hub, Alert& a) {
+          return json_answer(200, alert_json(hub, a));
+        }));
+  t.add("PUT", "/v1/alerts/:alert", with_alert(engine, [](const Request& req, const PathParams&, actors::AlertHub& hub, Alert& a) {
+          return update_alert(hub, req, a);
+        }));
+  t.add("DELETE", "/v1/alerts/:alert", with_alert(engine, [](const Request&, const PathParams&, actors::AlertHub& hub, Alert& a) {
+          std::string err;
+          auto r = hub.delete_alert(a.id, err);
+          return r != actors::AlertHub::Result::ok ? result_error(r, a, err) : no_content();
+        }));
+  t.add("GET", "/v1/alerts/:alert/status",
+        with_alert(engine, [](const Request&, const PathParams&, actors::AlertHub& hub, Alert& a) { return alert_status(hub, a); }));
+  t.add("POST", "/v1/alerts/:alert/clear", with_alert(engine, [](const Request&, const PathParams&, actors::AlertHub& hub, Alert& a) {
+          std::string err;
+          auto r = hub.clear_alert(a.id, err);
+          return r != actors::AlertHub::Result::ok ? result_error(r, a, err) : no_content();
+        }));
+  t.add("GET", "/v1/alerts/:alert/history", with_alert(engine, [](const Request&, const PathParams&, actors::AlertHub& hub, Alert& a) {
+          json events = json::array();
+          for (const auto& e : hub.history(a.id)) events.push_back(json::parse(e, nullptr, false));
+          return json_answer(200, {{"alert", {{"id", a.id}, {"name", a.name}}}, {"events", events}});
+        }));
+  t.add("POST", "/v1/alerts/:alert/services",
+        with_alert(engine, [](const Request& req, const PathParams&, actors::AlertHub& hub, Alert& a) { return add_service(hub, req, a); }));
+  t.add("DELETE", "/v1/alerts/:alert/services/:service",
+        with_alert(engine, [](const Request&, const PathParams& p, actors::AlertHub& hub, Alert& a) {
+          return remove_service(hub, p["service"], a);
+        }));
 }
 
-}  // namespace vigil::api::librato::alert_http
+}  // namespace vigil::api::librato

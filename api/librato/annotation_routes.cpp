@@ -186,99 +186,102 @@ Response delete_stream(DocStore& docs, const std::string& name) {
   return no_content();
 }
 
+// A handler of an event's route: the event of the path exists (404 otherwise).
+using EventHandler =
+    std::function<Response(const Request&, const PathParams&, const std::string& name, std::uint64_t id, json& ev)>;
+RouteHandler with_event(DocStore& docs, EventHandler h) {
+  return [&docs, h = std::move(h)](const Request& req, const PathParams& p) {
+    const std::string& name = p["stream"];
+    std::uint64_t id = 0;
+    std::optional<json> ev;
+    if (parse_u64(p["event"], id)) ev = docs.get(event_key(name, id));
+    if (!ev) return not_found("annotation " + p["event"] + " in stream '" + name + "'");
+    return h(req, p, name, id, *ev);
+  };
+}
+
+Response update_event(DocStore& docs, const Request& req, const std::string& name, std::uint64_t id, const json& ev) {
+  json body;
+  Response out;
+  if (!parse_body(req, body, out)) return out;
+  std::vector<ParamError> errors;
+  json updated = ev;
+  parse_event(body, updated, false, errors);
+  if (!errors.empty()) return params_error(400, errors);
+  std::string e;
+  return docs.put(event_key(name, id), updated, e) ? no_content() : system_error(503, e);
+}
+
+Response add_link(DocStore& docs, const Request& req, const std::string& name, std::uint64_t id, const std::string& ref,
+                  json& ev) {
+  json& links = ev["links"];
+  json body;
+  Response out;
+  if (!parse_body(req, body, out)) return out;
+  std::vector<ParamError> errors;
+  json link;
+  if (!parse_link(body, link, errors, "")) return params_error(400, errors);
+  for (const auto& l : links)
+    if (l["rel"] == link["rel"])
+      return request_error(422, "the annotation already has a link with rel '" + link["rel"].get<std::string>() + "'");
+  links.push_back(link);
+  std::string e;
+  if (!docs.put(event_key(name, id), ev, e)) return system_error(503, e);
+  out = json_answer(201, link);
+  out.headers.emplace_back("Location", "/v1/annotations/" + name + "/" + ref + "/links/" + link["rel"].get<std::string>());
+  return out;
+}
+
+// A handler of a link's route: the event and its link of the path exist.
+using LinkHandler = std::function<Response(const std::string& name, std::uint64_t id, json& ev, json::iterator link)>;
+RouteHandler with_link(DocStore& docs, LinkHandler h) {
+  return with_event(docs, [h = std::move(h)](const Request&, const PathParams& p, const std::string& name,
+                                             std::uint64_t id, json& ev) {
+    json& links = ev["links"];
+    auto it = std::find_if(links.begin(), links.end(), [&](const json& l) { return l["rel"] == p["rel"]; });
+    if (it == links.end()) return not_found("link '" + p["rel"] + "'");
+    return h(name, id, ev, it);
+  });
+}
+
 }  // namespace
 
-bool route_annotations(Resources& res, const Request& req, Response& out) {
-  std::vector<std::string> segs;
-  if (!path_segments(req.path, "/v1/annotations", segs) || segs.size() > 5) return false;
+void add_annotation_routes(RouteTable& t, Resources& res) {
   DocStore& docs = res.docs;
-  const std::string& m = req.method;
-  if (segs.empty()) {
-    out = m == "GET" ? list_streams(docs, req) : method_not_allowed("GET");
-    return true;
-  }
-  const std::string& name = segs[0];
-  if (segs.size() == 1) {
-    if (m == "GET") out = get_stream(docs, req, name);
-    else if (m == "POST") out = post_event(docs, req, name);
-    else if (m == "PUT") out = put_stream(docs, req, name);
-    else if (m == "DELETE") out = delete_stream(docs, name);
-    else out = method_not_allowed("GET, POST, PUT, DELETE");
-    return true;
-  }
-  std::uint64_t id = 0;
-  std::optional<json> ev;
-  if (parse_u64(segs[1], id)) ev = docs.get(event_key(name, id));
-  if (!ev) {
-    out = not_found("annotation " + segs[1] + " in stream '" + name + "'");
-    return true;
-  }
-  std::string e;
-  if (segs.size() == 2) {
-    if (m == "GET") {
-      out = json_answer(200, *ev);
-    } else if (m == "PUT") {
-      json body;
-      if (!parse_body(req, body, out)) return true;
-      std::vector<ParamError> errors;
-      json updated = *ev;
-      parse_event(body, updated, false, errors);
-      if (!errors.empty()) out = params_error(400, errors);
-      else out = docs.put(event_key(name, id), updated, e) ? no_content() : system_error(503, e);
-    } else if (m == "DELETE") {
-      out = docs.remove(event_key(name, id), e) ? no_content() : system_error(503, e);
-    } else {
-      out = method_not_allowed("GET, PUT, DELETE");
-    }
-    return true;
-  }
-  if (segs[2] != "links") {
-    out = request_error(404, "no route for " + req.path);
-    return true;
-  }
-  json& links = (*ev)["links"];
-  if (segs.size() == 3) {
-    if (m != "POST") {
-      out = method_not_allowed("POST");
-      return true;
-    }
-    json body;
-    if (!parse_body(req, body, out)) return true;
-    std::vector<ParamError> errors;
-    json link;
-    if (!parse_link(body, link, errors, "")) {
-      out = params_error(400, errors);
-      return true;
-    }
-    for (const auto& l : links)
-      if (l["rel"] == link["rel"]) {
-        out = request_error(422, "the annotation already has a link with rel '" + link["rel"].get<std::string>() + "'");
-        return true;
-      }
-    links.push_back(link);
-    if (!docs.put(event_key(name, id), *ev, e)) {
-      out = system_error(503, e);
-      return true;
-    }
-    out = json_answer(201, link);
-    out.headers.emplace_back("Location", "/v1/annotations/" + name + "/" + segs[1] + "/links/" + link["rel"].get<std::string>());
-    return true;
-  }
-  if (segs.size() == 4) {
-    auto it = std::find_if(links.begin(), links.end(), [&](const json& l) { return l["rel"] == segs[3]; });
-    if (it == links.end()) {
-      out = not_found("link '" + segs[3] + "'");
-    } else if (m == "GET") {
-      out = json_answer(200, *it);
-    } else if (m == "DELETE") {
-      links.erase(it);
-      out = docs.put(event_key(name, id), *ev, e) ? no_content() : system_error(503, e);
-    } else {
-      out = method_not_allowed("GET, DELETE");
-    }
-    return true;
-  }
-  return false;
+  t.add("GET", "/v1/annotations", [&docs](const Request& req, const PathParams&) { return list_streams(docs, req); });
+  t.add("GET", "/v1/annotations/:stream",
+        [&docs](const Request& req, const PathParams& p) { return get_stream(docs, req, p["stream"]); });
+  t.add("POST", "/v1/annotations/:stream",
+        [&docs](const Request& req, const PathParams& p) { return post_event(docs, req, p["stream"]); });
+  t.add("PUT", "/v1/annotations/:stream",
+        [&docs](const Request& req, const PathParams& p) { return put_stream(docs, req, p["stream"]); });
+  t.add("DELETE", "/v1/annotations/:stream",
+        [&docs](const Request&, const PathParams& p) { return delete_stream(docs, p["stream"]); });
+  t.add("GET", "/v1/annotations/:stream/:event",
+        with_event(docs, [](const Request&, const PathParams&, const std::string&, std::uint64_t, json& ev) {
+          return json_answer(200, ev);
+        }));
+  t.add("PUT", "/v1/annotations/:stream/:event",
+        with_event(docs, [&docs](const Request& req, const PathParams&, const std::string& name, std::uint64_t id, json& ev) {
+          return update_event(docs, req, name, id, ev);
+        }));
+  t.add("DELETE", "/v1/annotations/:stream/:event",
+        with_event(docs, [&docs](const Request&, const PathParams&, const std::string& name, std::uint64_t id, json&) {
+          std::string e;
+          return docs.remove(event_key(name, id), e) ? no_content() : system_error(503, e);
+        }));
+  t.add("POST", "/v1/annotations/:stream/:event/links",
+        with_event(docs, [&docs](const Request& req, const PathParams& p, const std::string& name, std::uint64_t id, json& ev) {
+          return add_link(docs, req, name, id, p["event"], ev);
+        }));
+  t.add("GET", "/v1/annotations/:stream/:event/links/:rel",
+        with_link(docs, [](const std::string&, std::uint64_t, json&, json::iterator link) { return json_answer(200, *link); }));
+  t.add("DELETE", "/v1/annotations/:stream/:event/links/:rel",
+        with_link(docs, [&docs](const std::string& name, std::uint64_t id, json& ev, json::iterator link) {
+          ev["links"].erase(link);
+          std::string e;
+          return docs.put(event_key(name, id), ev, e) ? no_content() : system_error(503, e);
+        }));
 }
 
 }  // namespace vigil::api::librato

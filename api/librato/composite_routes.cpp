@@ -60,7 +60,8 @@ composite::Set fetch_series(actors::Engine& engine, const std::string& metric, c
   return fetch_series(engine, metric, filter, nullptr, fn, start, stop, resolution);
 }
 
-Response get_composite(actors::Engine& engine, Resources& res, const Request& req, const std::string* definition) {
+Response get_composite(Resources& res, const Request& req, const std::string* definition) {
+  actors::Engine& engine = res.engine;
   auto q = query_json(req);
   std::vector<ParamError> errors;
   bool bad = false;

@@ -3,23 +3,19 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "actors/engine.hpp"
+#include "actors/pending_reader.hpp"
 #include "api/librato/metric_json.hpp"
+#include "api/librato/query_api.hpp"
+#include "engine/clock.hpp"
 #include "engine/ingest_parser.hpp"
-#include "engine/urlencoded.hpp"
+#include "api/http/urlencoded.hpp"
 
 namespace vigil::api::librato {
 
 namespace {
-
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool is_json(std::string_view ct) {
   auto semi = ct.find(';');
@@ -42,17 +38,18 @@ nlohmann::json summary(std::size_t total, std::size_t accepted, std::size_t fail
 
 // Stores the valid part of a parsed body and builds the answer: `ok_status` when everything was
 // accepted; 400 with the Librato params error (and the summary) when some items were rejected.
-Response store(actors::Engine& engine, ParseOutcome& out, int ok_status, bool with_summary,
-               const RouterOptions& opts, RejectCounters& rejects, std::int64_t now) {
+Response store(Resources& res, ParseOutcome& out, int ok_status, bool with_summary, std::int64_t now) {
+  actors::Engine& engine = res.engine;
+  RejectCounters& rejects = res.rejects;
   if (!out.request_error.empty()) {
     rejects.bad_body.fetch_add(1);
     return request_error(400, out.request_error);
   }
   std::size_t total = out.measurements.size() + out.errors.size();
-  if (total > opts.max_batch_samples) {
+  if (total > res.max_batch_samples) {
     rejects.too_large.fetch_add(1);
     return request_error(413, "too many measurements in one request: " + std::to_string(total) +
-                                  " (the limit is " + std::to_string(opts.max_batch_samples) + ")");
+                                  " (the limit is " + std::to_string(res.max_batch_samples) + ")");
   }
   if (!out.measurements.empty()) {
     auto res = engine.ingest(out.measurements, now);
@@ -74,24 +71,52 @@ Response store(actors::Engine& engine, ParseOutcome& out, int ok_status, bool wi
   return Response{ok_status, body.dump(), "application/json", {}};
 }
 
-}  // namespace
-
-Response post_measurements(actors::Engine& engine, const Request& req, const RouterOptions& opts,
-                           RejectCounters& rejects) {
+Response post_measurements(Resources& res, const Request& req) {
+  actors::Engine& engine = res.engine;
   if (!is_json(req.header("content-type"))) {
-    rejects.bad_content_type.fetch_add(1);
+    res.rejects.bad_content_type.fetch_add(1);
     return request_error(415, "Content-Type must be application/json");
   }
   auto now = now_seconds();
   CompositeRefusal composites(engine.catalog());
   auto out = parse_measurements_json(req.body, now, &composites);
-  Response r = store(engine, out, 200, true, opts, rejects, now);
+  Response r = store(res, out, 200, true, now);
   recycle(out);
   return r;
 }
 
-Response post_metrics(actors::Engine& engine, const Request& req, const RouterOptions& opts,
-                      RejectCounters& rejects) {
+// GET /v1/measurements/:name. Storage and the shards' unflushed samples together: the query
+// does not wait for a flush.
+Response get_measurements_route(Resources& res, const Request& req, const PathParams& p) {
+  const std::string& name = p["name"];
+  auto info = res.engine.catalog().get(name);
+  actors::PendingReader reader(res.engine);
+  Response r = get_measurements(name, parse_urlencoded(req.query), info ? &*info : nullptr, reader, now_seconds(),
+                                res.max_points);
+  if (r.status == 400) res.rejects.bad_query.fetch_add(1);
+  return r;
+}
+
+}  // namespace
+
+Response get_legacy_metric(Resources& res, const Request& req, const std::string& name) {
+  auto info = res.engine.catalog().get(name);
+  if (!info) return request_error(404, "metric '" + name + "' not found");
+  actors::PendingReader reader(res.engine);
+  Response r = get_metric(name, parse_urlencoded(req.query), *info, reader, now_seconds(), res.max_points);
+  if (r.status == 400) res.rejects.bad_query.fetch_add(1);
+  return r;
+}
+
+void add_ingest_routes(RouteTable& t, Resources& res) {
+  t.add("POST", "/v1/measurements", [&res](const Request& req, const PathParams&) { return post_measurements(res, req); });
+  t.add("GET", "/v1/measurements/:name",
+        [&res](const Request& req, const PathParams& p) { return get_measurements_route(res, req, p); });
+}
+
+Response post_metrics(Resources& res, const Request& req) {
+  actors::Engine& engine = res.engine;
+  RejectCounters& rejects = res.rejects;
   auto ct = req.header("content-type");
   auto now = now_seconds();
   CompositeRefusal composites(engine.catalog());
@@ -104,10 +129,12 @@ Response post_metrics(actors::Engine& engine, const Request& req, const RouterOp
     rejects.bad_content_type.fetch_add(1);
     return request_error(415, "Content-Type must be application/json or application/x-www-form-urlencoded");
   }
-  return store(engine, out, 200, false, opts, rejects, now);
+  return store(res, out, 200, false, now);
 }
 
-Response list_metrics(actors::Engine& engine, const Request& req, RejectCounters& rejects) {
+Response list_metrics(Resources& res, const Request& req) {
+  actors::Engine& engine = res.engine;
+  RejectCounters& rejects = res.rejects;
   auto params = parse_urlencoded(req.query);
   std::string name;
   std::int64_t offset = 0, length = 100;

@@ -1,16 +1,16 @@
-// Librato write routes: POST /v1/measurements and the legacy POST /v1/metrics, plus the metric
-// list GET /v1/metrics.
+// Librato measurement routes: POST /v1/measurements and GET /v1/measurements/:name (registered by
+// add_ingest_routes), and the parts of /v1/metrics that metric_routes.cpp dispatches to: the
+// legacy submit (POST), the metric list (GET) and the legacy read GET /v1/metrics/:name.
 #pragma once
 
-#include "api/http_server.hpp"
-#include "api/router.hpp"
+#include <string>
+
+#include "api/librato/resources.hpp"
 
 namespace vigil::api::librato {
 
-Response post_measurements(actors::Engine& engine, const Request& req, const RouterOptions& opts,
-                           RejectCounters& rejects);
-Response post_metrics(actors::Engine& engine, const Request& req, const RouterOptions& opts,
-                      RejectCounters& rejects);
-Response list_metrics(actors::Engine& engine, const Request& req, RejectCounters& rejects);
+Response post_metrics(Resources& res, const Request& req);
+Response list_metrics(Resources& res, const Request& req);
+Response get_legacy_metric(Resources& res, const Request& req, const std::string& name);
 
 }  // namespace vigil::api::librato

@@ -5,12 +5,13 @@
 #include <set>
 
 #include "actors/engine.hpp"
+#include "api/librato/ingest_routes.hpp"
 #include "api/librato/metric_json.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
 #include "engine/composite.hpp"
 #include "engine/jobs.hpp"
-#include "engine/urlencoded.hpp"
+#include "api/http/urlencoded.hpp"
 #include "engine/validate.hpp"
 
 namespace vigil::api::librato {
@@ -266,48 +267,7 @@ Response delete_metrics(actors::Engine& engine, Resources& res, const Request& r
                    [&engine](const std::string& n, std::string& e) { return delete_one(engine, n, e); });
 }
 
-}  // namespace
-
-bool route_metrics(actors::Engine& engine, Resources& res, const Request& req, Response& out) {
-  const std::string& p = req.path;
-  const std::string& m = req.method;
-  if (p == kBase) {
-    if (m == "GET" && query_json(req).contains("compose")) {
-      out = get_composite(engine, res, req);
-      return true;
-    }
-    if (m == "GET" || m == "POST") return false;  // list and legacy submit: the router's routes
-    if (m == "PUT") out = put_metrics(engine, res, req);
-    else if (m == "DELETE") out = delete_metrics(engine, res, req);
-    else out = method_not_allowed("GET, POST, PUT, DELETE");
-    return true;
-  }
-  if (p.size() <= kBase.size() + 1 || p.compare(0, kBase.size() + 1, kBase + "/") != 0) return false;
-  std::string name = url_decode(std::string_view(p).substr(kBase.size() + 1), false);
-  if (name.find('/') != std::string::npos) return false;
-  if (m == "GET") {
-    // A composite metric with a time interval: its definition is evaluated.
-    auto info = engine.catalog().get(name);
-    auto q = query_json(req);
-    if (!info || info->type != MetricType::composite || (!q.contains("start_time") && !q.contains("resolution")))
-      return false;
-    out = get_composite(engine, res, req, &info->composite);
-    return true;
-  }
-  if (m == "PUT") out = put_metric(engine, req, name);
-  else if (m == "DELETE") out = delete_metric(engine, name);
-  else out = method_not_allowed("GET, PUT, DELETE");
-  return true;
-}
-
-bool route_jobs(Resources& res, const Request& req, Response& out) {
-  const std::string base = "/v1/jobs/";
-  if (req.path.compare(0, base.size(), base) != 0) return false;
-  if (req.method != "GET") {
-    out = method_not_allowed("GET");
-    return true;
-  }
-  std::string rest = req.path.substr(base.size());
+Response get_job(Resources& res, const std::string& rest) {
   std::uint64_t id = 0;
   try {
     std::size_t pos = 0;
@@ -317,15 +277,40 @@ bool route_jobs(Resources& res, const Request& req, Response& out) {
     id = 0;
   }
   auto job = id ? res.jobs.get(id) : std::nullopt;
-  if (!job) {
-    out = request_error(404, "job " + rest + " not found");
-    return true;
-  }
+  if (!job) return request_error(404, "job " + rest + " not found");
   json j = {{"id", job->id}, {"state", job_state_name(job->state)}};
   if (job->state != JobState::queued) j["progress"] = job->progress;
   if (!job->errors.empty()) j["errors"] = job->errors;
-  out = Response{200, j.dump(), "application/json", {}};
-  return true;
+  return json_answer(200, j);
+}
+
+}  // namespace
+
+void add_metric_routes(RouteTable& t, Resources& res) {
+  actors::Engine& engine = res.engine;
+  t.add("GET", "/v1/metrics", [&res](const Request& req, const PathParams&) {
+    return query_json(req).contains("compose") ? get_composite(res, req) : list_metrics(res, req);
+  });
+  t.add("POST", "/v1/metrics", [&res](const Request& req, const PathParams&) { return post_metrics(res, req); });
+  t.add("PUT", "/v1/metrics", [&engine, &res](const Request& req, const PathParams&) { return put_metrics(engine, res, req); });
+  t.add("DELETE", "/v1/metrics",
+        [&engine, &res](const Request& req, const PathParams&) { return delete_metrics(engine, res, req); });
+  // A composite metric read with a time interval evaluates its definition; any other read is the
+  // legacy GET /v1/metrics/:name.
+  t.add("GET", "/v1/metrics/:name", [&engine, &res](const Request& req, const PathParams& p) {
+    const std::string& name = p["name"];
+    auto info = engine.catalog().get(name);
+    if (info && info->type == MetricType::composite) {
+      auto q = query_json(req);
+      if (q.contains("start_time") || q.contains("resolution")) return get_composite(res, req, &info->composite);
+    }
+    return get_legacy_metric(res, req, name);
+  });
+  t.add("PUT", "/v1/metrics/:name",
+        [&engine](const Request& req, const PathParams& p) { return put_metric(engine, req, p["name"]); });
+  t.add("DELETE", "/v1/metrics/:name",
+        [&engine](const Request&, const PathParams& p) { return delete_metric(engine, p["name"]); });
+  t.add("GET", "/v1/jobs/:id", [&res](const Request&, const PathParams& p) { return get_job(res, p["id"]); });
 }
 
 }  // namespace vigil::api::librato

@@ -6,7 +6,7 @@
 #include <ctime>
 #include <map>
 
-#include "engine/urlencoded.hpp"
+#include "api/http/urlencoded.hpp"
 #include "engine/time_text.hpp"
 
 namespace vigil::api::librato {
@@ -19,116 +19,21 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view media_type(std::string_view ct) {
-  ct = ct.substr(0, ct.find(';'));
-  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
-  return ct;
-}
-
-bool is_index(const std::string& k) {
-  return !k.empty() && k.size() < 10 && std::all_of(k.begin(), k.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
-// Objects whose keys are all indexes become arrays, recursively.
-void arrays_from_indexes(nlohmann::json& j) {
-  if (j.is_array()) {
-    for (auto& e : j) arrays_from_indexes(e);
-    return;
-  }
-  if (!j.is_object()) return;
-  bool all_index = !j.empty();
-  for (auto& [k, v] : j.items()) {
-    arrays_from_indexes(v);
-    if (!is_index(k)) all_index = false;
-  }
-  if (!all_index) return;
-  std::map<long, nlohmann::json> ordered;
-  for (auto& [k, v] : j.items()) ordered.emplace(std::stol(k), v);
-  nlohmann::json arr = nlohmann::json::array();
-  for (auto& [i, v] : ordered) arr.push_back(std::move(v));
-  j = std::move(arr);
-}
-
 }  // namespace
 
-nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs) {
-  nlohmann::json root = nlohmann::json::object();
-  for (const auto& [key, value] : pairs) {
-    // Split "a[b][]" into "a", "b", "".
-    std::vector<std::string> parts;
-    auto open = key.find('[');
-    parts.push_back(key.substr(0, open));
-    bool ok = !parts[0].empty();
-    while (ok && open != std::string::npos) {
-      auto close = key.find(']', open);
-      if (close == std::string::npos) {
-        ok = false;
-        break;
-      }
-      parts.push_back(key.substr(open + 1, close - open - 1));
-      open = close + 1 < key.size() ? (key[close + 1] == '[' ? close + 1 : std::string::npos) : std::string::npos;
-      if (open == std::string::npos && close + 1 < key.size()) ok = false;
-    }
-    if (!ok) {
-      root[key] = value;
-      continue;
-    }
-    nlohmann::json* node = &root;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      bool last = i + 1 == parts.size();
-      const std::string& p = parts[i];
-      if (p.empty() && i > 0) {  // "[]": append
-        if (!node->is_array()) *node = nlohmann::json::array();
-        if (last) {
-          node->push_back(value);
-        } else {
-          node->push_back(nlohmann::json::object());
-          node = &node->back();
-        }
-        continue;
-      }
-      if (!node->is_object()) *node = nlohmann::json::object();
-      if (!last) {
-        node = &(*node)[p];
-      } else if (auto it = node->find(p); it == node->end()) {
-        (*node)[p] = value;
-      } else if (it->is_array()) {
-        it->push_back(value);
-      } else if (it->is_string()) {
-        *it = nlohmann::json::array({*it, value});
-      } else {
-        *it = value;
-      }
-    }
-  }
-  arrays_from_indexes(root);
-  if (!root.is_object()) root = nlohmann::json::object();
-  return root;
-}
-
 bool parse_body(const Request& req, nlohmann::json& out, Response& error) {
-  std::string type = lower(media_type(req.header("content-type")));
-  if (type == "application/json") {
-    if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
-      out = nlohmann::json::object();
-      return true;
-    }
-    out = nlohmann::json::parse(req.body, nullptr, false);
-    if (out.is_discarded() || !out.is_object()) {
-      error = request_error(400, "the body is not a JSON object");
-      return false;
-    }
-    return true;
+  if (auto e = decode_body(req, out)) {
+    error = request_error(e->status, e->message);
+    return false;
   }
-  if (type.empty() || type == "application/x-www-form-urlencoded") {
-    out = form_to_json(parse_urlencoded(req.body));
-    return true;
-  }
-  error = request_error(415, "Content-Type must be application/json or application/x-www-form-urlencoded");
-  return false;
+  return true;
 }
 
-nlohmann::json query_json(const Request& req) { return form_to_json(parse_urlencoded(req.query)); }
+std::optional<std::string> body_json(const Request& req, Response& error) {
+  nlohmann::json body;
+  if (!parse_body(req, body, error)) return std::nullopt;
+  return body.dump();
+}
 
 std::optional<std::string> get_string(const nlohmann::json& obj, const char* key, bool& bad) {
   auto it = obj.find(key);
@@ -276,11 +181,6 @@ std::string utc_text(std::int64_t epoch_seconds) { return utc_format(epoch_secon
 std::string base_url(const Request& req) {
   auto host = req.header("host");
   return "http://" + std::string(host.empty() ? "localhost" : host);
-}
-
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace vigil::api::librato

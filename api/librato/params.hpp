@@ -11,23 +11,21 @@
 #include <utility>
 #include <vector>
 
-#include "api/http_server.hpp"
+#include "api/http/body.hpp"
+#include "engine/clock.hpp"
+#include "api/librato/errors.hpp"
 
 namespace vigil::api::librato {
 
-// Form pairs with bracket keys as a nested object: `a[b][c]=v` -> {"a":{"b":{"c":"v"}}},
-// `a[]=x&a[]=y` -> {"a":["x","y"]}; objects whose keys are all decimal indexes become arrays
-// ordered by index (`gauges[0][name]`). Values stay strings; a repeated key collects its values
-// into an array (`names=a&names=b` -> {"names":["a","b"]}).
-nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs);
+using api::form_to_json;
+using api::query_json;
 
 // The body as a JSON object: `application/json`, or `application/x-www-form-urlencoded` (also
 // when the content type is missing, as in Librato). False with a 415 or 400 answer in `error`.
 // An empty body is an empty object.
 bool parse_body(const Request& req, nlohmann::json& out, Response& error);
-
-// The query string as a JSON object (form_to_json of its pairs).
-nlohmann::json query_json(const Request& req);
+// The same as JSON object text, for the alert model's request parsers.
+std::optional<std::string> body_json(const Request& req, Response& error);
 
 // Typed reads of a member that may be a JSON value or form text. Absent or null -> nullopt.
 // A present value of the wrong kind sets `bad` (and returns nullopt).
@@ -73,6 +71,5 @@ nlohmann::json paginate(std::vector<T>& items, const Page& page, std::size_t tot
 std::string utc_text(std::int64_t epoch_seconds);
 // "http://<Host header>" (or http://localhost), for `href` members.
 std::string base_url(const Request& req);
-std::int64_t now_seconds();
 
 }  // namespace vigil::api::librato

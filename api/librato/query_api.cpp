@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "api/json_out.hpp"
+#include "api/http/json_out.hpp"
 #include "api/librato/metric_json.hpp"
 #include "engine/legacy_summary.hpp"
 

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/response.hpp"
+#include "api/librato/errors.hpp"
 #include "engine/catalog.hpp"
 #include "engine/query.hpp"
 

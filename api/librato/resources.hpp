@@ -1,14 +1,16 @@
-// The Librato resource routes beyond ingest and queries: API tokens, metric create/update/delete
-// and batch jobs (and, as they come, sources, annotations, spaces and charts). One entry point for
-// the router.
+// What the Librato dialect's routes share: the engine, the Librato stores (tokens through Access,
+// jobs, documents), the reject counters and the limits; and one registration function per route
+// file, each adding its routes to the dialect's table (api/librato/dialect.cpp calls them all).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "api/http_server.hpp"
+#include "api/dialect.hpp"
+#include "api/http/routes.hpp"
 #include "engine/composite.hpp"
 #include "engine/tag_filter.hpp"
 
@@ -25,27 +27,32 @@ namespace vigil::api::librato {
 class Access;
 
 struct Resources {
+  actors::Engine& engine;
   Access& access;
   JobTable& jobs;
   DocStore& docs;
+  RejectCounters& rejects;
   // Batch metric updates and deletes touching more metrics than this run as jobs (202).
   std::int64_t job_threshold = 100;
+  std::size_t max_points = 100000;         // query.max_points
+  std::size_t max_batch_samples = 100000;  // engine.max_batch_samples
 };
 
-// Handles the request if it is one of these routes: true with the answer in `out`; false if the
-// router's other routes should handle it.
-bool route_resources(actors::Engine& engine, Resources& res, const Request& req, Response& out);
+// The routes, one registration per file.
+void add_ingest_routes(RouteTable& t, Resources& res);      // ingest_routes.cpp
+void add_query_routes(RouteTable& t, Resources& res);       // query_routes.cpp
+void add_token_routes(RouteTable& t, Resources& res);       // token_routes.cpp
+void add_metric_routes(RouteTable& t, Resources& res);      // metric_routes.cpp (and jobs)
+void add_source_routes(RouteTable& t, Resources& res);      // source_routes.cpp
+void add_annotation_routes(RouteTable& t, Resources& res);  // annotation_routes.cpp
+void add_space_routes(RouteTable& t, Resources& res);       // space_routes.cpp
+void add_snapshot_routes(RouteTable& t, Resources& res);    // snapshot_routes.cpp
+void add_alert_routes(RouteTable& t, Resources& res);       // alerts_routes.cpp
+void add_service_routes(RouteTable& t, Resources& res);     // services_routes.cpp
 
-// The parts, one per file.
-bool route_tokens(Access& access, const Request& req, Response& out);
-bool route_metrics(actors::Engine& engine, Resources& res, const Request& req, Response& out);
-bool route_jobs(Resources& res, const Request& req, Response& out);
-bool route_sources(actors::Engine& engine, Resources& res, const Request& req, Response& out);
-bool route_annotations(Resources& res, const Request& req, Response& out);
 // GET /v1/metrics?compose=...; with `definition`, that expression instead of the `compose`
 // parameter (GET /v1/metrics/:name of a persisted composite).
-Response get_composite(actors::Engine& engine, Resources& res, const Request& req,
-                       const std::string* definition = nullptr);
+Response get_composite(Resources& res, const Request& req, const std::string* definition = nullptr);
 // The series of metrics matching `metric` (wildcards) whose source matches `source`, summarized
 // by `fn` (mean, sum, min, max, count) at `resolution` over [start, stop]; the store is not synced.
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
@@ -55,15 +62,5 @@ composite::Set fetch_series(actors::Engine& engine, const std::string& metric, c
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const TagFilter& filter,
                             const TagFilter* narrow, const std::string& fn, std::int64_t start, std::int64_t stop,
                             std::int64_t resolution);
-bool route_snapshots(actors::Engine& engine, Resources& res, const Request& req, Response& out);
-bool route_spaces(actors::Engine& engine, Resources& res, const Request& req, Response& out);
-
-// The decoded segments of `path` after `base` ("/v1/annotations/a/1" -> {"a", "1"}); false if
-// the path is not `base` or under it.
-bool path_segments(const std::string& path, const std::string& base, std::vector<std::string>& segs);
-Response no_content();
-Response json_answer(int status, const nlohmann::json& body);
-
-Response method_not_allowed(const std::string& allow);
 
 }  // namespace vigil::api::librato

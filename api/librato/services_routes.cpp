@@ -3,19 +3,17 @@
 
 #include "actors/alerts.hpp"
 #include "actors/engine.hpp"
-#include "api/librato/alerting_routes.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
-#include "engine/urlencoded.hpp"
+#include "api/http/urlencoded.hpp"
 
-namespace vigil::api::librato::alert_http {
+namespace vigil::api::librato {
 
 using nlohmann::json;
 using alerting::Service;
 
 namespace {
 
-Response json_response(int status, const json& body) { return Response{status, body.dump(), "application/json", {}}; }
 
 json service_json(const Service& s) { return json::parse(alerting::to_json(s)); }
 
@@ -38,7 +36,7 @@ Response list_services(actors::AlertHub& hub, const Request& req) {
     services.push_back(service_json(*found[i]));
   json body = {{"query", {{"found", found.size()}, {"length", services.size()}, {"offset", page.offset}, {"total", all.size()}}},
                {"services", services}};
-  return json_response(200, body);
+  return json_answer(200, body);
 }
 
 // GET /v1/notifications[?state=pending|failed]: the outbox.
@@ -66,66 +64,65 @@ Response list_notifications(actors::AlertHub& hub, const Request& req) {
                    {"last_error", r["last_error"]},
                    {"created_at", r.value("created_ms", std::int64_t{0}) / 1000}});
   }
-  return json_response(200, {{"notifications", out}});
+  return json_answer(200, {{"notifications", out}});
+}
+
+// A handler of a service's route: the service of the path exists (404 otherwise).
+using ServiceHandler = std::function<Response(const Request&, actors::AlertHub&, std::uint64_t id, Service&)>;
+RouteHandler with_service(actors::Engine& engine, ServiceHandler h) {
+  return [&engine, h = std::move(h)](const Request& req, const PathParams& p) {
+    auto& hub = engine.alerts();
+    std::uint64_t id = alerting::parse_id(p["service"]);
+    auto found = id ? hub.get_service(id) : std::nullopt;
+    if (!found) return request_error(404, "service '" + p["service"] + "' not found");
+    return h(req, hub, id, *found);
+  };
+}
+
+// POST and PUT: the service parsed from the body (over `base` for PUT) and stored.
+Response store_service(actors::AlertHub& hub, const Request& req, const Service* base, int status) {
+  std::string err;
+  Response error;
+  auto body = body_json(req, error);
+  if (!body) return error;
+  Service s;
+  auto errors = alerting::parse_service_request(*body, base, s);
+  if (!errors.empty()) return params_error(400, errors);
+  if (!base) s.id = 0;
+  if (hub.put_service(s, err) != actors::AlertHub::Result::ok) return system_error(503, "could not store the service: " + err);
+  if (base) return no_content();
+  Response r = json_answer(status, service_json(s));
+  r.headers.emplace_back("Location", "/v1/services/" + std::to_string(s.id));
+  return r;
 }
 
 }  // namespace
 
-std::optional<Response> services_routes(actors::Engine& engine, const Request& req) {
-  auto seg = path_segments(req.path);
-  if (seg.empty()) return std::nullopt;
-  auto& hub = engine.alerts();
-  const std::string& m = req.method;
-  std::string err;
-  if (seg[0] == "notifications" && seg.size() == 1) {
-    if (m != "GET") return method_not_allowed("GET");
-    return list_notifications(hub, req);
-  }
-  if (seg[0] != "services") return std::nullopt;
-  if (seg.size() == 1) {
-    if (m == "GET") return list_services(hub, req);
-    if (m != "POST") return method_not_allowed("GET, POST");
-    Response error;
-    auto body = body_json(req, error);
-    if (!body) return error;
-    Service s;
-    auto errors = alerting::parse_service_request(*body, nullptr, s);
-    if (!errors.empty()) return params_error(400, errors);
-    s.id = 0;
-    if (hub.put_service(s, err) != actors::AlertHub::Result::ok)
-      return system_error(503, "could not store the service: " + err);
-    Response r = json_response(201, service_json(s));
-    r.headers.emplace_back("Location", "/v1/services/" + std::to_string(s.id));
-    return r;
-  }
-  std::uint64_t id = alerting::parse_id(seg[1]);
-  auto found = id ? hub.get_service(id) : std::nullopt;
-  if (!found) return request_error(404, "service '" + seg[1] + "' not found");
-  if (seg.size() == 2) {
-    if (m == "GET") return json_response(200, service_json(*found));
-    if (m == "DELETE") {
-      if (hub.delete_service(id, err) != actors::AlertHub::Result::ok)
-        return system_error(503, "could not delete the service: " + err);
-      return Response{204, "", "application/json", {}};
-    }
-    if (m != "PUT") return method_not_allowed("GET, PUT, DELETE");
-    Response error;
-    auto body = body_json(req, error);
-    if (!body) return error;
-    Service s;
-    auto errors = alerting::parse_service_request(*body, &*found, s);
-    if (!errors.empty()) return params_error(400, errors);
-    if (hub.put_service(s, err) != actors::AlertHub::Result::ok)
-      return system_error(503, "could not store the service: " + err);
-    return Response{204, "", "application/json", {}};
-  }
-  if (seg.size() == 3 && seg[2] == "test") {
-    if (m != "POST") return method_not_allowed("POST");
-    auto nid = hub.send_test(id, err);
-    if (!nid) return system_error(503, "could not queue the test notification: " + err);
-    return json_response(202, {{"notification", {{"id", *nid}, {"state", "pending"}}}});
-  }
-  return request_error(404, "no route for " + req.path);
+void add_service_routes(RouteTable& t, Resources& res) {
+  actors::Engine& engine = res.engine;
+  t.add("GET", "/v1/notifications",
+        [&engine](const Request& req, const PathParams&) { return list_notifications(engine.alerts(), req); });
+  t.add("GET", "/v1/services", [&engine](const Request& req, const PathParams&) { return list_services(engine.alerts(), req); });
+  t.add("POST", "/v1/services",
+        [&engine](const Request& req, const PathParams&) { return store_service(engine.alerts(), req, nullptr, 201); });
+  t.add("GET", "/v1/services/:service", with_service(engine, [](const Request&, actors::AlertHub&, std::uint64_t, Service& s) {
+          return json_answer(200, service_json(s));
+        }));
+  t.add("PUT", "/v1/services/:service", with_service(engine, [](const Request& req, actors::AlertHub& hub, std::uint64_t, Service& s) {
+          return store_service(hub, req, &s, 204);
+        }));
+  t.add("DELETE", "/v1/services/:service", with_service(engine, [](const Request&, actors::AlertHub& hub, std::uint64_t id, Service&) {
+          std::string err;
+          if (hub.delete_service(id, err) != actors::AlertHub::Result::ok)
+            return system_error(503, "could not delete the service: " + err);
+          return no_content();
+        }));
+  t.add("POST", "/v1/services/:service/test", with_service(engine, [](const Request&, actors::AlertHub& hub, std::uint64_t id, Service&) {
+          std::string err;
+          auto nid = hub.send_test(id, err);
+          if (!nid) return system_error(503, "could not queue the test notification: " + err);
+          return json_answer(202, {{"notification", {{"id", *nid}, {"state", "pending"}}}});
+        }));
 }
 
-}  // namespace vigil::api::librato::alert_http
+}  // namespace vigil::api::librato

@@ -106,43 +106,40 @@ Response create(actors::Engine& engine, Resources& res, const Request& req) {
 
 }  // namespace
 
-bool route_snapshots(actors::Engine& engine, Resources& res, const Request& req, Response& out) {
-  std::vector<std::string> segs;
-  if (!path_segments(req.path, "/v1/snapshots", segs) || segs.size() > 2) return false;
-  const std::string& m = req.method;
-  if (segs.empty()) {
-    out = m == "POST" ? create(engine, res, req) : method_not_allowed("POST");
-    return true;
-  }
-  std::uint64_t id = 0;
+namespace {
+
+// The stored snapshot of the path's id, or nullopt.
+std::optional<json> find_snapshot(Resources& res, const std::string& ref, std::uint64_t& id) {
+  id = 0;
   try {
     std::size_t pos = 0;
-    id = std::stoull(segs[0], &pos);
-    if (pos != segs[0].size()) id = 0;
+    id = std::stoull(ref, &pos);
+    if (pos != ref.size()) id = 0;
   } catch (const std::exception&) {
     id = 0;
   }
-  auto snap = id ? res.docs.get(snap_key(id)) : std::nullopt;
-  if (!snap || (segs.size() == 2 && segs[1] != "image.png")) {
-    out = request_error(404, "snapshot " + segs[0] + " not found");
-    return true;
-  }
-  if (m != "GET") {
-    out = method_not_allowed("GET");
-    return true;
-  }
-  if (segs.size() == 1) {
+  return id ? res.docs.get(snap_key(id)) : std::nullopt;
+}
+
+}  // namespace
+
+void add_snapshot_routes(RouteTable& t, Resources& res) {
+  t.add("POST", "/v1/snapshots", [&res](const Request& req, const PathParams&) { return create(res.engine, res, req); });
+  t.add("GET", "/v1/snapshots/:id", [&res](const Request&, const PathParams& p) {
+    std::uint64_t id = 0;
+    auto snap = find_snapshot(res, p["id"], id);
+    if (!snap) return request_error(404, "snapshot " + p["id"] + " not found");
     snap->erase("id");
-    out = json_answer(200, *snap);
-    return true;
-  }
-  std::string png;
-  if (!engine.storage().get(Cf::meta, image_key(id), png)) {
-    out = request_error(404, "the image of snapshot " + segs[0] + " is not rendered yet");
-    return true;
-  }
-  out = Response{200, std::move(png), "image/png", {}};
-  return true;
+    return json_answer(200, *snap);
+  });
+  t.add("GET", "/v1/snapshots/:id/image.png", [&res](const Request&, const PathParams& p) {
+    std::uint64_t id = 0;
+    if (!find_snapshot(res, p["id"], id)) return request_error(404, "snapshot " + p["id"] + " not found");
+    std::string png;
+    if (!res.engine.storage().get(Cf::meta, image_key(id), png))
+      return request_error(404, "the image of snapshot " + p["id"] + " is not rendered yet");
+    return Response{200, std::move(png), "image/png", {}};
+  });
 }
 
 }  // namespace vigil::api::librato

@@ -68,25 +68,18 @@ Response put(actors::Engine& engine, DocStore& docs, const Request& req, const s
 
 }  // namespace
 
-bool route_sources(actors::Engine& engine, Resources& res, const Request& req, Response& out) {
-  std::vector<std::string> segs;
-  if (!path_segments(req.path, "/v1/sources", segs) || segs.size() > 1) return false;
-  const std::string& m = req.method;
-  if (segs.empty()) {
-    out = m == "GET" ? list(engine, res.docs, req) : method_not_allowed("GET");
-    return true;
-  }
-  std::string name = segs[0];
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (m == "GET") {
-    out = known(engine, res.docs, name) ? json_answer(200, source_json(res.docs, name))
-                                        : request_error(404, "source '" + segs[0] + "' not found");
-  } else if (m == "PUT") {
-    out = put(engine, res.docs, req, segs[0]);
-  } else {
-    out = method_not_allowed("GET, PUT");
-  }
-  return true;
+void add_source_routes(RouteTable& t, Resources& res) {
+  actors::Engine& engine = res.engine;
+  DocStore& docs = res.docs;
+  t.add("GET", "/v1/sources", [&engine, &docs](const Request& req, const PathParams&) { return list(engine, docs, req); });
+  t.add("GET", "/v1/sources/:name", [&engine, &docs](const Request&, const PathParams& p) {
+    std::string name = p["name"];
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return known(engine, docs, name) ? json_answer(200, source_json(docs, name))
+                                     : request_error(404, "source '" + p["name"] + "' not found");
+  });
+  t.add("PUT", "/v1/sources/:name",
+        [&engine, &docs](const Request& req, const PathParams& p) { return put(engine, docs, req, p["name"]); });
 }
 
 }  // namespace vigil::api::librato

@@ -258,82 +258,101 @@ Response update_space(DocStore& docs, const Request& req, std::uint64_t id, json
   return docs.put(space_key(id), space, e) ? no_content() : system_error(503, e);
 }
 
-Response charts_route(actors::Engine& engine, DocStore& docs, const Request& req, std::uint64_t sid,
-                      const std::vector<std::string>& segs) {
-  const std::string& m = req.method;
+Response list_charts(DocStore& docs, std::uint64_t sid) {
+  json out = json::array();
+  for (auto& [k, c] : docs.list(chart_prefix(sid))) out.push_back(c);
+  return json_answer(200, out);
+}
+
+Response create_chart(actors::Engine& engine, DocStore& docs, const Request& req, std::uint64_t sid) {
   std::string e;
-  if (segs.size() == 2) {
-    if (m == "GET") {
-      json out = json::array();
-      for (auto& [k, c] : docs.list(chart_prefix(sid))) out.push_back(c);
-      return json_answer(200, out);
-    }
-    if (m != "POST") return method_not_allowed("GET, POST");
-    json body;
-    Response err;
-    if (!parse_body(req, body, err)) return err;
-    json chart = {{"id", 0}, {"name", nullptr}, {"type", "line"}, {"streams", json::array()}};
-    std::vector<ParamError> errors;
-    parse_chart(engine, docs, body, chart, true, errors);
-    if (!errors.empty()) return params_error(400, errors);
-    std::uint64_t cid = docs.allocate_id("chart", e);
-    if (cid == 0) return system_error(503, e);
-    chart["id"] = cid;
-    if (!docs.put(chart_key(sid, cid), chart, e)) return system_error(503, e);
-    Response r = json_answer(201, chart);
-    r.headers.emplace_back("Location", "/v1/spaces/" + std::to_string(sid) + "/charts/" + std::to_string(cid));
-    return r;
-  }
-  std::uint64_t cid = 0;
-  std::optional<json> chart;
-  if (parse_u64(segs[2], cid)) chart = docs.get(chart_key(sid, cid));
-  if (!chart) return not_found("chart " + segs[2] + " in space " + std::to_string(sid));
-  if (m == "GET") return json_answer(200, *chart);
-  if (m == "PUT") {
-    json body;
-    Response err;
-    if (!parse_body(req, body, err)) return err;
-    std::vector<ParamError> errors;
-    parse_chart(engine, docs, body, *chart, false, errors);
-    if (!errors.empty()) return params_error(400, errors);
-    if (!docs.put(chart_key(sid, cid), *chart, e)) return system_error(503, e);
-    return json_answer(200, *chart);
-  }
-  if (m == "DELETE") return docs.remove(chart_key(sid, cid), e) ? no_content() : system_error(503, e);
-  return method_not_allowed("GET, PUT, DELETE");
+  json body;
+  Response err;
+  if (!parse_body(req, body, err)) return err;
+  json chart = {{"id", 0}, {"name", nullptr}, {"type", "line"}, {"streams", json::array()}};
+  std::vector<ParamError> errors;
+  parse_chart(engine, docs, body, chart, true, errors);
+  if (!errors.empty()) return params_error(400, errors);
+  std::uint64_t cid = docs.allocate_id("chart", e);
+  if (cid == 0) return system_error(503, e);
+  chart["id"] = cid;
+  if (!docs.put(chart_key(sid, cid), chart, e)) return system_error(503, e);
+  Response r = json_answer(201, chart);
+  r.headers.emplace_back("Location", "/v1/spaces/" + std::to_string(sid) + "/charts/" + std::to_string(cid));
+  return r;
+}
+
+Response update_chart(actors::Engine& engine, DocStore& docs, const Request& req, std::uint64_t sid,
+                      std::uint64_t cid, json chart) {
+  std::string e;
+  json body;
+  Response err;
+  if (!parse_body(req, body, err)) return err;
+  std::vector<ParamError> errors;
+  parse_chart(engine, docs, body, chart, false, errors);
+  if (!errors.empty()) return params_error(400, errors);
+  if (!docs.put(chart_key(sid, cid), chart, e)) return system_error(503, e);
+  return json_answer(200, chart);
+}
+
+// A handler of a space's route: the space of the path exists (404 otherwise).
+using SpaceHandler = std::function<Response(const Request&, const PathParams&, std::uint64_t sid, json& space)>;
+RouteHandler with_space(DocStore& docs, SpaceHandler h) {
+  return [&docs, h = std::move(h)](const Request& req, const PathParams& p) {
+    std::uint64_t sid = 0;
+    std::optional<json> space;
+    if (parse_u64(p["space"], sid)) space = docs.get(space_key(sid));
+    if (!space) return not_found("space " + p["space"]);
+    return h(req, p, sid, *space);
+  };
+}
+
+// A handler of a chart's route: the space and the chart of the path exist.
+using ChartHandler = std::function<Response(const Request&, std::uint64_t sid, std::uint64_t cid, json& chart)>;
+RouteHandler with_chart(DocStore& docs, ChartHandler h) {
+  return with_space(docs, [&docs, h = std::move(h)](const Request& req, const PathParams& p, std::uint64_t sid, json&) {
+    std::uint64_t cid = 0;
+    std::optional<json> chart;
+    if (parse_u64(p["chart"], cid)) chart = docs.get(chart_key(sid, cid));
+    if (!chart) return not_found("chart " + p["chart"] + " in space " + std::to_string(sid));
+    return h(req, sid, cid, *chart);
+  });
 }
 
 }  // namespace
 
-bool route_spaces(actors::Engine& engine, Resources& res, const Request& req, Response& out) {
-  std::vector<std::string> segs;
-  if (!path_segments(req.path, "/v1/spaces", segs) || segs.size() > 3) return false;
-  if (segs.size() >= 2 && segs[1] != "charts") return false;
+void add_space_routes(RouteTable& t, Resources& res) {
+  actors::Engine& engine = res.engine;
   DocStore& docs = res.docs;
-  const std::string& m = req.method;
-  if (segs.empty()) {
-    if (m == "GET") out = list_spaces(docs, req);
-    else if (m == "POST") out = create_space(docs, req);
-    else out = method_not_allowed("GET, POST");
-    return true;
-  }
-  std::uint64_t sid = 0;
-  std::optional<json> space;
-  if (parse_u64(segs[0], sid)) space = docs.get(space_key(sid));
-  if (!space) {
-    out = not_found("space " + segs[0]);
-    return true;
-  }
-  if (segs.size() >= 2) {
-    out = charts_route(engine, docs, req, sid, segs);
-    return true;
-  }
-  std::string e;
-  if (m == "GET") out = space_detail(docs, sid, *space);
-  else if (m == "PUT") out = update_space(docs, req, sid, *space);
-  else if (m == "DELETE") out = docs.remove(space_key(sid), e) ? no_content() : system_error(503, e);
-  else out = method_not_allowed("GET, PUT, DELETE");
-  return true;
+  t.add("GET", "/v1/spaces", [&docs](const Request& req, const PathParams&) { return list_spaces(docs, req); });
+  t.add("POST", "/v1/spaces", [&docs](const Request& req, const PathParams&) { return create_space(docs, req); });
+  t.add("GET", "/v1/spaces/:space", with_space(docs, [&docs](const Request&, const PathParams&, std::uint64_t sid, json& space) {
+          return space_detail(docs, sid, space);
+        }));
+  t.add("PUT", "/v1/spaces/:space", with_space(docs, [&docs](const Request& req, const PathParams&, std::uint64_t sid, json& space) {
+          return update_space(docs, req, sid, space);
+        }));
+  t.add("DELETE", "/v1/spaces/:space", with_space(docs, [&docs](const Request&, const PathParams&, std::uint64_t sid, json&) {
+          std::string e;
+          return docs.remove(space_key(sid), e) ? no_content() : system_error(503, e);
+        }));
+  t.add("GET", "/v1/spaces/:space/charts",
+        with_space(docs, [&docs](const Request&, const PathParams&, std::uint64_t sid, json&) { return list_charts(docs, sid); }));
+  t.add("POST", "/v1/spaces/:space/charts",
+        with_space(docs, [&engine, &docs](const Request& req, const PathParams&, std::uint64_t sid, json&) {
+          return create_chart(engine, docs, req, sid);
+        }));
+  t.add("GET", "/v1/spaces/:space/charts/:chart",
+        with_chart(docs, [](const Request&, std::uint64_t, std::uint64_t, json& chart) { return json_answer(200, chart); }));
+  t.add("PUT", "/v1/spaces/:space/charts/:chart",
+        with_chart(docs, [&engine, &docs](const Request& req, std::uint64_t sid, std::uint64_t cid, json& chart) {
+          return update_chart(engine, docs, req, sid, cid, chart);
+        }));
+  t.add("DELETE", "/v1/spaces/:space/charts/:chart",
+        with_chart(docs, [&docs](const Request&, std::uint64_t sid, std::uint64_t cid, json&) {
+          std::string e;
+          return docs.remove(chart_key(sid, cid), e) ? no_content() : system_error(503, e);
+        }));
 }
 
 }  // namespace vigil::api::librato

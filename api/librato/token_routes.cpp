@@ -4,7 +4,7 @@
 #include "api/librato/access.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
-#include "engine/urlencoded.hpp"
+#include "api/http/urlencoded.hpp"
 
 namespace vigil::api::librato {
 
@@ -31,7 +31,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-Response json_response(int status, const nlohmann::json& body) { return Response{status, body.dump(), "application/json", {}}; }
 
 bool parse_id(const std::string& s, std::uint64_t& id) {
   if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
@@ -70,7 +69,7 @@ Response list(Access& access, const Request& req, const std::optional<std::strin
   auto query = paginate(found, page, all.size());
   nlohmann::json items = nlohmann::json::array();
   for (const auto& t : found) items.push_back(token_json(t, req, nullptr));
-  return json_response(200, {{"query", query}, {"api_tokens", items}});
+  return json_answer(200, {{"query", query}, {"api_tokens", items}});
 }
 
 Response create(Access& access, const Request& req) {
@@ -89,7 +88,7 @@ Response create(Access& access, const Request& req) {
   std::string secret, e;
   auto t = access.tokens().create(*name, *role, secret, now_seconds(), e);
   if (!t) return system_error(503, "cannot store the token: " + e);
-  Response r = json_response(201, token_json(*t, req, &secret));
+  Response r = json_answer(201, token_json(*t, req, &secret));
   r.headers.emplace_back("Location", kBase + "/" + std::to_string(t->id));
   return r;
 }
@@ -124,46 +123,36 @@ Response update(Access& access, const Request& req, std::uint64_t id) {
   t->updated = now_seconds();
   std::string e;
   if (!access.tokens().update(*t, e)) return system_error(503, "cannot store the token: " + e);
-  return json_response(200, token_json(*t, req, nullptr));
+  return json_answer(200, token_json(*t, req, nullptr));
 }
 
 }  // namespace
 
-bool route_tokens(Access& access, const Request& req, Response& out) {
-  const std::string& p = req.path;
-  const std::string& m = req.method;
-  if (p == kBase) {
-    if (m == "GET") out = list(access, req, std::nullopt);
-    else if (m == "POST") out = create(access, req);
-    else out = method_not_allowed("GET, POST");
-    return true;
-  }
-  if (p.size() <= kBase.size() + 1 || p.compare(0, kBase.size() + 1, kBase + "/") != 0) return false;
-  std::string rest = url_decode(std::string_view(p).substr(kBase.size() + 1), false);
-  if (rest.find('/') != std::string::npos) return false;
-  std::uint64_t id = 0;
-  bool numeric = parse_id(rest, id);
-  if (m == "GET") {
-    if (!numeric) {
-      out = list(access, req, rest);
-    } else if (auto t = access.tokens().get(id)) {
-      out = json_response(200, token_json(*t, req, nullptr));
-    } else {
-      out = request_error(404, "api token " + rest + " not found");
-    }
-  } else if (m == "PUT") {
-    out = numeric ? update(access, req, id) : request_error(404, "api token " + rest + " not found");
-  } else if (m == "DELETE") {
+void add_token_routes(RouteTable& t, Resources& res) {
+  Access& access = res.access;
+  t.add("GET", "/v1/api_tokens", [&access](const Request& req, const PathParams&) { return list(access, req, std::nullopt); });
+  t.add("POST", "/v1/api_tokens", [&access](const Request& req, const PathParams&) { return create(access, req); });
+  // GET with a name that is not an id lists the tokens of that name.
+  t.add("GET", "/v1/api_tokens/:id", [&access](const Request& req, const PathParams& p) {
+    const std::string& rest = p["id"];
+    std::uint64_t id = 0;
+    if (!parse_id(rest, id)) return list(access, req, rest);
+    if (auto tok = access.tokens().get(id)) return json_answer(200, token_json(*tok, req, nullptr));
+    return request_error(404, "api token " + rest + " not found");
+  });
+  t.add("PUT", "/v1/api_tokens/:id", [&access](const Request& req, const PathParams& p) {
+    std::uint64_t id = 0;
+    return parse_id(p["id"], id) ? update(access, req, id) : request_error(404, "api token " + p["id"] + " not found");
+  });
+  t.add("DELETE", "/v1/api_tokens/:id", [&access](const Request&, const PathParams& p) {
     std::string e;
-    auto t = numeric ? access.tokens().get(id) : std::nullopt;
-    if (!t) out = request_error(404, "api token " + rest + " not found");
-    else if (t->active && t->role == Role::admin && last_admin(access, id)) out = last_admin_error();
-    else if (!access.tokens().remove(id, e)) out = system_error(503, "cannot delete the token: " + e);
-    else out = Response{204, "", "application/json", {}};
-  } else {
-    out = method_not_allowed("GET, PUT, DELETE");
-  }
-  return true;
+    std::uint64_t id = 0;
+    auto tok = parse_id(p["id"], id) ? access.tokens().get(id) : std::nullopt;
+    if (!tok) return request_error(404, "api token " + p["id"] + " not found");
+    if (tok->active && tok->role == Role::admin && last_admin(access, id)) return last_admin_error();
+    if (!access.tokens().remove(id, e)) return system_error(503, "cannot delete the token: " + e);
+    return no_content();
+  });
 }
 
 }  // namespace vigil::api::librato

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/librato/alerting_routes.hpp"
+#include "api/http/body.hpp"
 #include "connectors/http_client.hpp"
 #include "connectors/notifier.hpp"
 #include "connectors/payloads.hpp"
@@ -157,12 +157,12 @@ TEST(Notifier, backoff_doubles_up_to_the_cap) {
 }
 
 TEST(FormJson, bracket_notation) {
-  auto j = json::parse(api::librato::alert_http::form_to_json({{"name", "a"},
+  auto j = api::form_to_json({{"name", "a"},
                                                     {"conditions[0][type]", "above"},
                                                     {"conditions[0][threshold]", "5"},
                                                     {"services[]", "3"},
                                                     {"services[]", "4"},
-                                                    {"attributes[runbook_url]", "http://x"}}));
+                                                    {"attributes[runbook_url]", "http://x"}});
   EXPECT_EQ(j["name"], "a");
   ASSERT_TRUE(j["conditions"].is_array()) << "indexed keys become an array, as in a JSON body";
   EXPECT_EQ(j["conditions"][0]["type"], "above");

@@ -1,4 +1,4 @@
-#include "api/json_out.hpp"
+#include "api/http/json_out.hpp"
 
 #include <gtest/gtest.h>
 

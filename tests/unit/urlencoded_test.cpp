@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/urlencoded.hpp"
+#include "api/http/urlencoded.hpp"
 
 namespace vigil {
 

@@ -1,4 +1,4 @@
-#include "engine/urlencoded.hpp"
+#include "api/http/urlencoded.hpp"
 
 namespace vigil {
 

@@ -1,4 +1,4 @@
-#include "api/http_server.hpp"
+#include "api/http/server.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -71,7 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // (chunked): the method, target and fields are known either way.
     if (ec && !(ec == http::error::body_limit && !parser_->get().target().empty())) {
       // Malformed HTTP: answer once, then close.
-      Response r = request_error(400, std::string("bad HTTP request: ") + ec.message());
+      Response r = neutral_error(400, std::string("bad HTTP request: ") + ec.message());
       write(make(r, 11, false));
       return;
     }
@@ -94,7 +94,7 @@ class Session : public std::enable_shared_from_this<Session> {
       r = handler_(req);
     } catch (const std::exception& e) {
       spdlog::error("handler failed on {} {}: {}", req.method, req.path, e.what());
-      r = system_error(500, "internal error");
+      r = neutral_error(500, "internal error");
     }
     write(make(r, msg.version(), msg.keep_alive() && !ec));
   }

@@ -1,20 +1,13 @@
-// An HTTP response as the API handlers produce it, and the Librato error bodies.
+// The error bodies of the Librato dialect.
 #pragma once
 
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "api/http/message.hpp"
 #include "engine/model.hpp"
 
-namespace vigil::api {
-
-struct Response {
-  int status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;
-};
+namespace vigil::api::librato {
 
 // {"errors":{"params":{"<param>":["<message>", ...]}}}
 Response params_error(int status, const std::vector<ParamError>& errors);
@@ -23,4 +16,4 @@ Response request_error(int status, const std::string& message);
 // {"errors":{"system":["<message>"]}}
 Response system_error(int status, const std::string& message);
 
-}  // namespace vigil::api
+}  // namespace vigil::api::librato

@@ -1,9 +1,9 @@
-#include "api/response.hpp"
+#include "api/librato/errors.hpp"
 
 #include <map>
 #include <nlohmann/json.hpp>
 
-namespace vigil::api {
+namespace vigil::api::librato {
 
 Response params_error(int status, const std::vector<ParamError>& errors) {
   nlohmann::json params = nlohmann::json::object();
@@ -22,4 +22,4 @@ Response system_error(int status, const std::string& message) {
   return Response{status, body.dump(), "application/json", {}};
 }
 
-}  // namespace vigil::api
+}  // namespace vigil::api::librato

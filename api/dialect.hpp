@@ -1,0 +1,58 @@
+// The dialect contract: what the router knows of an API dialect (Librato's /v1, and each facade
+// that serves another service's API over the same engine).
+//
+// A dialect owns path prefixes; the router hands it every request under them (a prefix P owns P
+// and every path under "P/"; the longest owning prefix wins). For each request the router asks
+// the dialect to admit it (authentication against the one token store, through api/auth.hpp, and
+// whatever else the dialect checks: roles, rate limits), then dispatches it through the dialect's
+// route table. 404 (no route), 405 (another method; the Allow header is added), 413 (a body over
+// the server's limit) and 500 (a handler that threw) are rendered by the dialect's error(), so a
+// client only ever sees its own service's error bodies. A path no dialect owns gets a neutral
+// 404 (api/http/message.hpp's neutral_error).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/http/message.hpp"
+#include "api/http/routes.hpp"
+
+namespace vigil::api {
+
+// What the router learns from admit(): headers to add to every answer of the request (for
+// example rate-limit state), the refusal included.
+struct Caller {
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+
+  // A short name, for logs ("librato").
+  virtual std::string_view name() const = 0;
+  // The path prefixes the dialect owns, e.g. {"/v1"}.
+  virtual std::vector<std::string> prefixes() const = 0;
+  // nullopt to let the request through, or the answer that refuses it (401, 403, 429, ...).
+  virtual std::optional<Response> admit(const Request& req, Caller& caller) = 0;
+  // The dialect's routes.
+  virtual const RouteTable& routes() const = 0;
+  // An error answer in the dialect's format.
+  virtual Response error(int status, const std::string& message) const = 0;
+};
+
+// Counters of rejected input, by kind, that every dialect reports into; exported on /metrics.
+struct RejectCounters {
+  std::atomic<std::uint64_t> bad_body{0};          // unparseable or empty body
+  std::atomic<std::uint64_t> invalid_items{0};     // measurements rejected by validation
+  std::atomic<std::uint64_t> bad_content_type{0};  // 415
+  std::atomic<std::uint64_t> too_large{0};         // batch over the limit
+  std::atomic<std::uint64_t> bad_query{0};         // 400 on a read route
+};
+
+}  // namespace vigil::api

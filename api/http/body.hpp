@@ -1,0 +1,36 @@
+// Request bodies and query strings as JSON objects: `application/json`, or
+// `application/x-www-form-urlencoded` with bracket notation. Dialects render the errors.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/http/message.hpp"
+
+namespace vigil::api {
+
+// Form pairs with bracket keys as a nested object: `a[b][c]=v` -> {"a":{"b":{"c":"v"}}},
+// `a[]=x&a[]=y` -> {"a":["x","y"]}; objects whose keys are all decimal indexes become arrays
+// ordered by index (`gauges[0][name]`). Values stay strings; a repeated key collects its values
+// into an array (`names=a&names=b` -> {"names":["a","b"]}).
+nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs);
+
+struct BodyError {
+  int status;  // 400 (not a JSON object) or 415 (another content type)
+  std::string message;
+};
+
+// The body as a JSON object: `application/json`, or `application/x-www-form-urlencoded` (also
+// when the content type is missing). An empty body is an empty object.
+std::optional<BodyError> decode_body(const Request& req, nlohmann::json& out);
+
+// The query string as a JSON object (form_to_json of its pairs).
+nlohmann::json query_json(const Request& req);
+
+// The JSON answer of a value.
+inline Response json_answer(int status, const nlohmann::json& body) { return json_answer(status, body.dump()); }
+
+}  // namespace vigil::api

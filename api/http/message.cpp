@@ -1,0 +1,11 @@
+#include "api/http/message.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::api {
+
+Response neutral_error(int status, std::string_view message) {
+  return json_answer(status, nlohmann::json{{"error", message}}.dump());
+}
+
+}  // namespace vigil::api
