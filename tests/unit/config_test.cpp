@@ -18,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The shipped settings file, found relative to this source file (tests/unit/ -> repo root).
-fs::path shipped_config() { return fs::path(__FILE__).parent_path().parent_path().parent_path() / "config" / "vigil.toml"; }
+fs::path shipped_config() { return fs::path(VIGIL_SOURCE_DIR) / "config" / "vigil.toml"; }
 
 class ConfigTest : public ::testing::Test {
  protected:
