@@ -151,7 +151,10 @@ int serve(const vigil::config::Config& cfg) {
   std::unique_ptr<vigil::connectors::MockCluster> kafka_mock;
   std::unique_ptr<vigil::connectors::KafkaConsumer> kafka;
   vigil::TokenStore tokens(engine->storage());
-  tokens.load();
+  if (vigil::Status st = tokens.load(); !st.ok()) {
+    spdlog::error("cannot load the API tokens: {}", st.to_string());
+    return 1;
+  }
   if (!vigil::api::librato::bootstrap_tokens(tokens, cfg.admin_user, cfg.admin_token, cfg.data_dir, err)) {
     spdlog::error("cannot set up API tokens: {}", err);
     return 1;
@@ -159,9 +162,15 @@ int serve(const vigil::config::Config& cfg) {
   if (!cfg.auth_enabled) spdlog::warn("auth.enabled = false: every /v1 request is admitted as admin");
   vigil::api::librato::Access access(tokens, {cfg.auth_enabled, cfg.rate_limit, 60});
   vigil::JobTable jobs(engine->storage());
-  jobs.start();
   vigil::DocStore docs(engine->storage());
-  docs.load();
+  if (vigil::Status st = jobs.start(); !st.ok()) {
+    spdlog::error("cannot load the jobs: {}", st.to_string());
+    return 1;
+  }
+  if (vigil::Status st = docs.load(); !st.ok()) {
+    spdlog::error("cannot load the stored documents: {}", st.to_string());
+    return 1;
+  }
   vigil::api::librato::Resources resources{access, jobs, docs, cfg.job_threshold};
   vigil::api::RouterOptions ro;
   ro.librato = &resources;
