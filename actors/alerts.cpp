@@ -253,7 +253,13 @@ bool AlertHub::load(std::string& err) {
   auto& I = *impl_;
   std::lock_guard lock(I.mu);
   bool ok = true;
-  storage_.scan_prefix(Cf::meta, "alert/", [&](std::string_view k, std::string_view v) {
+  // A scan that meets a storage error fails the load (nothing is started on a partial state).
+  auto scanned = [&](const Status& st) {
+    if (st.ok()) return true;
+    err = "cannot read the alerts: " + st.to_string();
+    return false;
+  };
+  Status st = storage_.scan_prefix(Cf::meta, "alert/", [&](std::string_view k, std::string_view v) {
     Alert a;
     if (k.size() != 14 || !from_json(v, a)) {
       err = "corrupt alert record";
@@ -265,8 +271,8 @@ bool AlertHub::load(std::string& err) {
     I.alerts[a.id] = std::move(a);
     return true;
   });
-  if (!ok) return false;
-  storage_.scan_prefix(Cf::meta, "service/", [&](std::string_view, std::string_view v) {
+  if (!ok || !scanned(st)) return false;
+  st = storage_.scan_prefix(Cf::meta, "service/", [&](std::string_view, std::string_view v) {
     Service s;
     if (from_json(v, s) && s.id > 0) {
       I.next_service = std::max(I.next_service, s.id + 1);
@@ -274,26 +280,27 @@ bool AlertHub::load(std::string& err) {
     }
     return true;
   });
+  if (!scanned(st)) return false;
   for (const auto& [id, a] : I.alerts) {
     I.generations[id] = I.next_generation++;
     I.define(a);
   }
-  storage_.scan_prefix(Cf::meta, "alertstate/", [&](std::string_view k, std::string_view v) {
+  st = storage_.scan_prefix(Cf::meta, "alertstate/", [&](std::string_view k, std::string_view v) {
     if (k.size() < 19) return true;
     std::uint64_t id = enc::get_u64(k.data() + 11);
-    StreamState st;
-    if (I.alerts.count(id) && decode(v, st)) I.book.restore(id, std::string(k.substr(19)), std::move(st));
+    StreamState ss;
+    if (I.alerts.count(id) && decode(v, ss)) I.book.restore(id, std::string(k.substr(19)), std::move(ss));
     return true;
   });
+  if (!scanned(st)) return false;
   for (const auto& [id, a] : I.alerts) I.define(a);  // sizes restored verdict vectors
   auto bump = [&](std::string_view prefix, std::size_t off) {
-    storage_.scan_prefix(Cf::meta, prefix, [&](std::string_view k, std::string_view) {
+    return storage_.scan_prefix(Cf::meta, prefix, [&](std::string_view k, std::string_view) {
       if (k.size() >= off + 8) I.next_seq = std::max(I.next_seq, enc::get_u64(k.data() + off) + 1);
       return true;
     });
   };
-  bump("outbox/", 7);
-  bump("history/", 16);
+  if (!scanned(bump("outbox/", 7)) || !scanned(bump("history/", 16))) return false;
   I.publish();
   spdlog::info("alerting: {} alerts, {} services", I.alerts.size(), I.services.size());
   return true;
@@ -546,7 +553,8 @@ AlertHub::AlertStatus AlertHub::status(std::uint64_t id) const {
 
 std::vector<std::string> AlertHub::history(std::uint64_t alert_id) const {
   std::vector<std::string> out;
-  storage_.scan_prefix(Cf::meta, history_prefix(alert_id), [&](std::string_view, std::string_view v) {
+  // A storage error leaves the listing partial; it is counted in vigil_storage_errors_total.
+  (void)storage_.scan_prefix(Cf::meta, history_prefix(alert_id), [&](std::string_view, std::string_view v) {
     out.emplace_back(v);
     return true;
   });
@@ -555,7 +563,8 @@ std::vector<std::string> AlertHub::history(std::uint64_t alert_id) const {
 
 std::vector<std::string> AlertHub::outbox() const {
   std::vector<std::string> out;
-  storage_.scan_prefix(Cf::meta, "outbox/", [&](std::string_view, std::string_view v) {
+  // As history(): a storage error is counted, and the outbox is read again at the next pass.
+  (void)storage_.scan_prefix(Cf::meta, "outbox/", [&](std::string_view, std::string_view v) {
     out.emplace_back(v);
     return true;
   });

@@ -139,6 +139,9 @@ caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint1
     self->delayed_send(self, shared->flush_interval, tick_atom::value);
   } else {
     self->state.shard = std::make_unique<ShardState>(index, *shared->storage);
+    // recover_log read every checkpoint moments ago; a failure now is reported, not hidden.
+    if (!self->state.shard->status().ok())
+      spdlog::error("shard {}: cannot read its checkpoint: {}", index, self->state.shard->status().to_string());
   }
   self->state.shard->set_gate(shared->gate.get());
   return {
@@ -296,8 +299,9 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
   // The series index loads while the ingest log is replayed: replay works on series ids alone.
   I.series = std::make_unique<SeriesIndex>(*I.storage);
   auto t_index = std::chrono::steady_clock::now();
-  std::thread index_loader([&I, t_index] {
-    I.series->load();
+  Status index_status;
+  std::thread index_loader([&I, t_index, &index_status] {
+    index_status = I.series->load();
     spdlog::info("series index loaded in {} ms: {} series", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                                std::chrono::steady_clock::now() - t_index).count(),
                  I.series->size());
@@ -313,9 +317,16 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t_recover).count());
   index_loader.join();
   if (!recovered) return nullptr;
+  if (!index_status.ok()) {
+    err = "cannot load the series index: " + index_status.to_string();
+    return nullptr;
+  }
 
   I.catalog = std::make_unique<Catalog>(*I.storage);
-  I.catalog->load();
+  if (Status st = I.catalog->load(); !st.ok()) {
+    err = "cannot load the metric catalog: " + st.to_string();
+    return nullptr;
+  }
   I.alerts = std::make_unique<AlertHub>(*I.storage, *I.series, *I.catalog);
   if (!I.alerts->load(err)) return nullptr;
 

@@ -115,10 +115,13 @@ void PendingReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int
           } else {
             store.read_rollups(ids, res, from, to, fn, fields);
           }
+          report(store.status());
         }))
       return;
   }
-  synced_store().read_rollups(ids, res, from, to, fn, fields);
+  StoreReader store = synced_store();
+  store.read_rollups(ids, res, from, to, fn, fields);
+  report(store.status());
 }
 
 void PendingReader::read_rollup_runs(const std::vector<std::uint64_t>& ids, std::int64_t res, std::int64_t from,
@@ -132,6 +135,7 @@ void PendingReader::read_rollup_runs(const std::vector<std::uint64_t>& ids, std:
           StoreReader store(engine_.storage(), engine_.series());
           if (!any_pending(copy)) {
             store.read_rollup_runs(ids, res, from, to, fn, fields);
+            report(store.status());
             return;
           }
           // Series without pending buckets as stored runs; the others bucket by bucket, merged.
@@ -156,17 +160,22 @@ void PendingReader::read_rollup_runs(const std::vector<std::uint64_t>& ids, std:
             RollupRun run{1, t, res, &zero, &a.count, &a.sum, &a.min, &a.max, &a.last, &a.sumsq, &a.last_time};
             fn(mixed_at[j], run);
           }, fields);
+          report(store.status());
         }))
       return;
   }
-  synced_store().read_rollup_runs(ids, res, from, to, fn, fields);
+  StoreReader store = synced_store();
+  store.read_rollup_runs(ids, res, from, to, fn, fields);
+  report(store.status());
 }
 
 void PendingReader::read_rollup(std::uint64_t id, std::int64_t res, std::int64_t from, std::int64_t to,
                                 const std::function<void(std::int64_t, const Agg&)>& fn) {
   const int ri = resolution_index(res);
   if (ri < 0) {
-    synced_store().read_rollup(id, res, from, to, fn);
+    StoreReader store = synced_store();
+    store.read_rollup(id, res, from, to, fn);
+    report(store.status());
     return;
   }
   read_one(id, ri, from, to, fn);
@@ -207,6 +216,7 @@ void PendingReader::read_one(std::uint64_t id, int res_index, std::int64_t from,
       else
         store.read_rollup(id, kResolutions[res_index], from, to, stored);
       for (; k < p.size(); ++k) fn(p[k].first, p[k].second);
+      report(store.status());
     });
     if (done) return;
     pf.valid = false;  // a flush came between: copy again
@@ -216,6 +226,7 @@ void PendingReader::read_one(std::uint64_t id, int res_index, std::int64_t from,
     store.read_raw(id, from, to, fn);
   else
     store.read_rollup(id, kResolutions[res_index], from, to, fn);
+  report(store.status());
 }
 
 std::unique_ptr<SeriesReader> PendingReader::clone() {

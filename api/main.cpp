@@ -151,7 +151,10 @@ int serve(const vigil::config::Config& cfg) {
   std::unique_ptr<vigil::connectors::MockCluster> kafka_mock;
   std::unique_ptr<vigil::connectors::KafkaConsumer> kafka;
   vigil::TokenStore tokens(engine->storage());
-  tokens.load();
+  if (vigil::Status st = tokens.load(); !st.ok()) {
+    spdlog::error("cannot load the API tokens: {}", st.to_string());
+    return 1;
+  }
   if (!vigil::api::librato::bootstrap_tokens(tokens, cfg.admin_user, cfg.admin_token, cfg.data_dir, err)) {
     spdlog::error("cannot set up API tokens: {}", err);
     return 1;
@@ -160,9 +163,15 @@ int serve(const vigil::config::Config& cfg) {
   vigil::api::Authenticator auth(tokens);
   vigil::api::librato::Access access(auth, {cfg.auth_enabled, cfg.rate_limit, 60});
   vigil::JobTable jobs(engine->storage());
-  jobs.start();
   vigil::DocStore docs(engine->storage());
-  docs.load();
+  if (vigil::Status st = jobs.start(); !st.ok()) {
+    spdlog::error("cannot load the jobs: {}", st.to_string());
+    return 1;
+  }
+  if (vigil::Status st = docs.load(); !st.ok()) {
+    spdlog::error("cannot load the stored documents: {}", st.to_string());
+    return 1;
+  }
   vigil::api::RouterOptions ro;
   ro.extra_metrics = [&kafka] { return kafka ? kafka->metrics_text() : std::string(); };
   vigil::api::Router router(*engine, ro);

@@ -240,7 +240,7 @@ struct KafkaConsumer::Impl {
           st.touched = false;
           st.next = -1;
           st.stored = -1;
-          if (engine->storage().get(Cf::meta, offset_key(opts.group_id, tp.topic, tp.partition), value))
+          if (engine->storage().get(Cf::meta, offset_key(opts.group_id, tp.topic, tp.partition), value).ok())
             st.next = std::strtoll(value.c_str(), nullptr, 10);
           st.stored = st.next;
           tp.offset = st.next >= 0 ? st.next : kFromStart;
@@ -427,7 +427,7 @@ struct KafkaConsumer::Impl {
           st.touched = false;
           st.next = -1;
           st.stored = -1;
-          if (engine->storage().get(Cf::meta, offset_key(opts.group_id, topic, p), value))
+          if (engine->storage().get(Cf::meta, offset_key(opts.group_id, topic, p), value).ok())
             st.next = std::strtoll(value.c_str(), nullptr, 10);
           st.stored = st.next;
           rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =

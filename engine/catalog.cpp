@@ -48,9 +48,9 @@ const std::string kPrefix = "metric/";
 
 }  // namespace
 
-void Catalog::load() {
+Status Catalog::load() {
   std::lock_guard lock(mu_);
-  storage_.scan_prefix(Cf::meta, kPrefix, [&](std::string_view k, std::string_view v) {
+  Status st = storage_.scan_prefix(Cf::meta, kPrefix, [&](std::string_view k, std::string_view v) {
     MetricInfo m;
     if (decode(v, m)) metrics_[std::string(k.substr(kPrefix.size()))] = std::move(m);
     return true;
@@ -58,6 +58,7 @@ void Catalog::load() {
   std::size_t n = 0;
   for (const auto& [k, m] : metrics_) n += m.type == MetricType::composite;
   composites_.store(n);
+  return st;
 }
 
 bool Catalog::ensure(const std::vector<Measurement>& ms, std::int64_t now, std::string& err) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/model.hpp"
+#include "engine/status.hpp"
 
 namespace vigil {
 
@@ -40,7 +41,8 @@ class Catalog {
  public:
   explicit Catalog(Storage& storage) : storage_(storage) {}
 
-  void load();
+  // Loads the stored metrics; not OK when they could not be read.
+  Status load();
   // Creates the metric of each measurement that does not exist yet, with the measurement's type,
   // period and attributes; existing metrics are left as they are (Librato: properties in a POST
   // apply only on create). Durable before it returns true.

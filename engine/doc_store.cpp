@@ -11,14 +11,15 @@ const std::string kDoc = "doc/";
 const std::string kSeq = "docseq/";
 }  // namespace
 
-void DocStore::load() {
+Status DocStore::load() {
   std::lock_guard lock(mu_);
-  storage_.scan_prefix(Cf::meta, kDoc, [&](std::string_view k, std::string_view v) {
+  Status st = storage_.scan_prefix(Cf::meta, kDoc, [&](std::string_view k, std::string_view v) {
     auto j = nlohmann::json::parse(v, nullptr, false);
     if (!j.is_discarded()) docs_[std::string(k.substr(kDoc.size()))] = std::move(j);
     return true;
   });
-  storage_.scan_prefix(Cf::meta, kSeq, [&](std::string_view k, std::string_view v) {
+  if (!st.ok()) return st;
+  return storage_.scan_prefix(Cf::meta, kSeq, [&](std::string_view k, std::string_view v) {
     try {
       counters_[std::string(k.substr(kSeq.size()))] = std::stoull(std::string(v));
     } catch (const std::exception&) {

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/status.hpp"
+
 namespace vigil {
 
 class Storage;
@@ -23,7 +25,7 @@ class DocStore {
  public:
   explicit DocStore(Storage& storage) : storage_(storage) {}
 
-  void load();
+  Status load();
 
   std::optional<nlohmann::json> get(const std::string& key) const;
   // Documents whose key starts with `prefix`, in key order.

@@ -63,9 +63,9 @@ JobTable::JobTable(Storage& storage, std::size_t keep) : storage_(storage), keep
 
 JobTable::~JobTable() { stop(); }
 
-void JobTable::start() {
+Status JobTable::start() {
   std::lock_guard lock(mu_);
-  storage_.scan_prefix(Cf::meta, kPrefix, [&](std::string_view, std::string_view v) {
+  Status st = storage_.scan_prefix(Cf::meta, kPrefix, [&](std::string_view, std::string_view v) {
     JobInfo j;
     if (decode(v, j)) {
       if (j.id >= next_id_) next_id_ = j.id + 1;
@@ -73,6 +73,7 @@ void JobTable::start() {
     }
     return true;
   });
+  if (!st.ok()) return st;
   for (auto& [id, j] : jobs_)
     if (j.state == JobState::queued || j.state == JobState::working) {
       j.state = JobState::failed;
@@ -81,6 +82,7 @@ void JobTable::start() {
     }
   stopping_ = false;
   worker_ = std::thread([this] { run(); });
+  return Status();
 }
 
 void JobTable::stop() {

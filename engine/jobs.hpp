@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/status.hpp"
+
 namespace vigil {
 
 class Storage;
@@ -52,8 +54,9 @@ class JobTable {
   explicit JobTable(Storage& storage, std::size_t keep = 1000);
   ~JobTable();
 
-  // Loads stored jobs (those left queued or working become failed) and starts the worker.
-  void start();
+  // Loads stored jobs (those left queued or working become failed) and starts the worker; not
+  // OK (and no worker) when the stored jobs could not be read.
+  Status start();
   // Finishes the running job, drops the queued ones (they are failed at the next start), joins.
   void stop();
 

@@ -585,6 +585,7 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
       throw;
     }
     QueryHelpers::join(*part);
+    reader.report(second->status());
   } else {
     read_part(reader, 0, refs.size(), first);
   }

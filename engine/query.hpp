@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/model.hpp"
+#include "engine/status.hpp"
 #include "engine/tag_filter.hpp"
 #include "engine/tag_search.hpp"
 
@@ -45,9 +46,17 @@ struct RollupRun {
   }
 };
 
+// Reads report a storage error the way a RocksDB iterator does: a read that meets one hands over
+// what it could read, and the reader keeps the first error in status(). A query checks status()
+// once it is done and answers the error instead of a result with fewer points.
 class SeriesReader {
  public:
   virtual ~SeriesReader() = default;
+  // OK, or the first storage error a read of this reader met.
+  const Status& status() const { return status_; }
+  // Keeps `s` as this reader's status if it is the first failure (a clone's, a nested reader's).
+  void report(const Status& s) { status_.update(s); }
+
   // All series of a metric.
   virtual std::vector<SeriesRef> series_of(std::string_view metric_key) = 0;
   // The series of a metric that `filter` matches. Readers with a tag index override this to
@@ -92,6 +101,9 @@ class SeriesReader {
   // A second reader over the same data for use on another thread (read_rollup / read_raw only),
   // or nullptr when this reader cannot be shared out.
   virtual std::unique_ptr<SeriesReader> clone() { return nullptr; }
+
+ private:
+  Status status_;
 };
 
 // -- functions --------------------------------------------------------------------------------
@@ -184,6 +196,7 @@ struct QueryResult {
   std::optional<std::int64_t> next_start;  // set when cut by max_points: resume from here
 };
 
+// A storage error met on the way is left in reader.status() (the helper reader's included).
 QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q);
 
 // -- legacy GET /v1/metrics/:name -----------------------------------------------------------------
@@ -210,6 +223,7 @@ struct LegacyResult {
   std::optional<std::int64_t> next_time;
 };
 
+// As run_query: check reader.status() after it.
 LegacyResult run_legacy_query(SeriesReader& reader, const LegacyQuery& q);
 
 // -- the point budget

@@ -64,13 +64,13 @@ const std::string* SeriesIndex::add_key_locked(std::string_view key, std::uint64
   return &pos->second;
 }
 
-void SeriesIndex::load() {
+Status SeriesIndex::load() {
   std::unique_lock lock(mu_);
   if (std::uint64_t n = storage_.estimate_keys(Cf::series) / 2; n > 0) {
     ids_.reserve(n);
     keys_.reserve(n);
   }
-  storage_.scan_prefix(Cf::series, "i", [&](std::string_view k, std::string_view v) {
+  return storage_.scan_prefix(Cf::series, "i", [&](std::string_view k, std::string_view v) {
     if (k.size() != 9) return true;
     std::uint64_t id = enc::get_u64(k.data() + 1);
     std::string metric;

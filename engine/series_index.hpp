@@ -57,8 +57,8 @@ class SeriesIndex {
  public:
   explicit SeriesIndex(Storage& storage) : storage_(storage) {}
 
-  // Loads every series from storage; call once before use.
-  void load();
+  // Loads every series from storage; call once before use. Not OK when they could not be read.
+  Status load();
 
   // Ids of the given canonical keys (engine/encoding.hpp series_key), parallel to `keys`. Missing
   // series are created, and their index entries are durable before this returns true.

@@ -100,7 +100,8 @@ void fold_buckets(const std::vector<Record>& records, std::int64_t res, Fn&& fn)
 }  // namespace
 
 ShardState::ShardState(std::uint16_t shard, Storage& storage) : shard_(shard), storage_(storage) {
-  checkpoint_ = applied_seq_ = load_checkpoint(storage, shard);
+  status_ = load_checkpoint(storage, shard, checkpoint_);
+  applied_seq_ = checkpoint_;
 }
 
 std::string ShardState::checkpoint_key(std::uint16_t shard) {
@@ -109,10 +110,14 @@ std::string ShardState::checkpoint_key(std::uint16_t shard) {
   return k;
 }
 
-std::uint64_t ShardState::load_checkpoint(Storage& storage, std::uint16_t shard) {
+Status ShardState::load_checkpoint(Storage& storage, std::uint16_t shard, std::uint64_t& seq) {
+  seq = 0;
   std::string v;
-  if (!storage.get(Cf::meta, checkpoint_key(shard), v) || v.size() != 8) return 0;
-  return enc::get_u64(v.data());
+  Status st = storage.get(Cf::meta, checkpoint_key(shard), v);
+  if (st.is_not_found()) return Status();
+  if (!st.ok()) return st;
+  if (v.size() == 8) seq = enc::get_u64(v.data());
+  return Status();
 }
 
 void ShardState::apply(std::uint64_t seq, const std::vector<LogRecord>& records) {
@@ -271,12 +276,19 @@ bool recover_log(Storage& storage, std::unordered_map<std::uint16_t, std::uint64
   std::vector<LogRecord> records;
   bool ok = true;
   bool same_shards = keep != nullptr && shard_count > 0;
-  storage.scan(Cf::log, "", "", [&](std::string_view k, std::string_view v) {
+  Status scanned = storage.scan(Cf::log, "", "", [&](std::string_view k, std::string_view v) {
     if (k.size() != 10) return true;
     std::uint16_t shard = enc::get_u16(k.data());
     std::uint64_t seq = enc::get_u64(k.data() + 2);
     auto& st = shards[shard];
-    if (!st) st = std::make_unique<ShardState>(shard, storage);
+    if (!st) {
+      st = std::make_unique<ShardState>(shard, storage);
+      if (!st->status().ok()) {
+        err = "cannot read the checkpoint of shard " + std::to_string(shard) + ": " + st->status().to_string();
+        ok = false;
+        return false;
+      }
+    }
     auto& last = last_seq[shard];
     if (seq > last) last = seq;
     if (seq <= st->checkpoint()) return true;  // already applied (deleted lazily)
@@ -297,6 +309,10 @@ bool recover_log(Storage& storage, std::unordered_map<std::uint16_t, std::uint64
     return true;
   });
   if (!ok) return false;
+  if (!scanned.ok()) {
+    err = "cannot read the ingest log: " + scanned.to_string();
+    return false;
+  }
   if (same_shards) {
     for (auto& [shard, st] : shards)
       if (st->dirty()) (*keep)[shard] = std::move(st);
@@ -318,7 +334,7 @@ bool recover_log(Storage& storage, std::unordered_map<std::uint16_t, std::uint64
       return false;
     }
   // Shards without log entries still have checkpoints: numbering continues after them.
-  storage.scan_prefix(Cf::meta, "ckpt/", [&](std::string_view k, std::string_view v) {
+  Status checkpoints = storage.scan_prefix(Cf::meta, "ckpt/", [&](std::string_view k, std::string_view v) {
     if (k.size() != 7 || v.size() != 8) return true;
     std::uint16_t shard = enc::get_u16(k.data() + 5);
     std::uint64_t ck = enc::get_u64(v.data());
@@ -326,6 +342,10 @@ bool recover_log(Storage& storage, std::unordered_map<std::uint16_t, std::uint64
     if (ck > last) last = ck;
     return true;
   });
+  if (!checkpoints.ok()) {
+    err = "cannot read the shard checkpoints: " + checkpoints.to_string();
+    return false;
+  }
   return true;
 }
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/model.hpp"
+#include "engine/status.hpp"
 
 namespace vigil {
 
@@ -87,7 +88,11 @@ class FlushGate {
 
 class ShardState {
  public:
+  // Reads the shard's checkpoint; status() tells whether that read succeeded.
   ShardState(std::uint16_t shard, Storage& storage);
+  // OK, or the storage error that kept the checkpoint from being read (the shard then starts
+  // from 0 and must not be trusted to replay).
+  const Status& status() const { return status_; }
 
   std::uint16_t shard() const { return shard_; }
 
@@ -118,7 +123,8 @@ class ShardState {
   std::size_t pending_samples() const { return pending_samples_; }
   bool dirty() const { return applied_seq_ != checkpoint_; }
 
-  static std::uint64_t load_checkpoint(Storage& storage, std::uint16_t shard);
+  // The applied log sequence stored for `shard` in `seq` (0 when none is stored).
+  static Status load_checkpoint(Storage& storage, std::uint16_t shard, std::uint64_t& seq);
   static std::string checkpoint_key(std::uint16_t shard);
 
  private:
@@ -142,6 +148,7 @@ class ShardState {
   FlushGate* gate_ = nullptr;
   std::uint64_t applied_seq_ = 0;
   std::uint64_t checkpoint_ = 0;
+  Status status_;
   std::size_t pending_samples_ = 0;
   std::unordered_map<std::uint64_t, Pending> series_;
 };

@@ -11,6 +11,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -169,6 +171,28 @@ const char* cf_name(int i) {
 
 rocksdb::Slice sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
+// The storage ops whose failures /metrics counts.
+enum class Op : std::size_t { get, scan, multi_get, write };
+constexpr std::size_t kOpCount = 4;
+const char* op_name(std::size_t i) {
+  static const char* names[] = {"get", "scan", "multi_get", "write"};
+  static_assert(sizeof(names) / sizeof(names[0]) == kOpCount);
+  return names[i];
+}
+using ErrorCounters = std::array<std::atomic<std::uint64_t>, kOpCount>;
+
+// RocksDB's status as a Status value. The message is RocksDB's text after the kind (its state),
+// so to_string() reads "corruption: block checksum mismatch: ..." rather than naming it twice.
+Status to_status(const rocksdb::Status& st) {
+  if (st.ok()) return Status();
+  const char* state = st.getState();
+  std::string msg = state != nullptr ? std::string(state) : std::string();
+  if (st.IsNotFound()) return Status::not_found(std::move(msg));
+  if (st.IsCorruption()) return Status::corruption(std::move(msg));
+  if (st.IsIOError()) return Status::io_error(std::move(msg));
+  return Status::other(st.ToString());
+}
+
 constexpr const char* kFormatKey = "format";
 constexpr const char* kFormat = "5";
 
@@ -240,6 +264,13 @@ struct Storage::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::WriteOptions wopts;
+  ErrorCounters errors{};
+
+  // Counts `st` as a failure of `op` unless it is OK (or, for a read, a key that is absent).
+  Status count(Op op, Status st) {
+    if (st.is_error()) errors[static_cast<std::size_t>(op)].fetch_add(1, std::memory_order_relaxed);
+    return st;
+  }
 
   ~Impl() {
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
@@ -346,12 +377,21 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
   // resolutions since format 3, with compact values (engine/encoding.hpp) since format 4, column by column since format 5. A store without the
   // marker is new if it holds no series yet; otherwise it predates the marker and is refused.
   std::string format;
-  if (!s->get(Cf::meta, kFormatKey, format)) {
+  Status fst = s->get(Cf::meta, kFormatKey, format);
+  if (fst.is_error()) {
+    err = "cannot read the storage format of " + dir + ": " + fst.to_string();
+    return nullptr;
+  }
+  if (fst.is_not_found()) {
     bool has_series = false;
-    s->scan(Cf::series, "", "", [&](std::string_view, std::string_view) {
+    Status sst = s->scan(Cf::series, "", "", [&](std::string_view, std::string_view) {
       has_series = true;
       return false;
     });
+    if (!sst.ok()) {
+      err = "cannot read the series of " + dir + ": " + sst.to_string();
+      return nullptr;
+    }
     if (has_series) {
       err = "the data directory " + dir + " holds an older storage format; start on an empty directory";
       return nullptr;
@@ -371,6 +411,7 @@ bool Storage::write(Batch& batch, std::string& err) {
   auto& b = *batch.impl_;
   if (!b.error.empty()) {
     err = b.error;
+    (void)impl_->count(Op::write, Status::other(b.error));
     return false;
   }
   rocksdb::WriteOptions wo = impl_->wopts;
@@ -381,16 +422,17 @@ bool Storage::write(Batch& batch, std::string& err) {
   rocksdb::Status st = impl_->db->Write(wo, &b.wb);
   if (!st.ok()) {
     err = st.ToString();
+    (void)impl_->count(Op::write, to_status(st));
     return false;
   }
   return true;
 }
 
-bool Storage::get(Cf cf, std::string_view key, std::string& value) {
-  return impl_->db->Get(rocksdb::ReadOptions(), impl_->h(cf), sl(key), &value).ok();
+Status Storage::get(Cf cf, std::string_view key, std::string& value) {
+  return impl_->count(Op::get, to_status(impl_->db->Get(rocksdb::ReadOptions(), impl_->h(cf), sl(key), &value)));
 }
 
-void Storage::scan(Cf cf, std::string_view begin, std::string_view end,
+Status Storage::scan(Cf cf, std::string_view begin, std::string_view end,
                    const std::function<bool(std::string_view, std::string_view)>& fn) {
   rocksdb::ReadOptions ro;
   ro.total_order_seek = true;
@@ -402,6 +444,8 @@ void Storage::scan(Cf cf, std::string_view begin, std::string_view end,
     auto v = it->value();
     if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
   }
+  // Valid() is false at the end of the range and at an error alike: only status() tells them apart.
+  return impl_->count(Op::scan, to_status(it->status()));
 }
 
 namespace {
@@ -420,12 +464,12 @@ std::string prefix_successor(std::string_view prefix) {
 }
 }  // namespace
 
-void Storage::scan_prefix(Cf cf, std::string_view prefix,
-                          const std::function<bool(std::string_view, std::string_view)>& fn) {
-  scan(cf, prefix, prefix_successor(prefix), fn);
+Status Storage::scan_prefix(Cf cf, std::string_view prefix,
+                            const std::function<bool(std::string_view, std::string_view)>& fn) {
+  return scan(cf, prefix, prefix_successor(prefix), fn);
 }
 
-bool Storage::last_key(Cf cf, std::string_view prefix, std::string& key) {
+Status Storage::last_key(Cf cf, std::string_view prefix, std::string& key) {
   rocksdb::ReadOptions ro;
   ro.total_order_seek = true;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->h(cf)));
@@ -436,19 +480,36 @@ bool Storage::last_key(Cf cf, std::string_view prefix, std::string& key) {
     it->SeekForPrev(succ);
   // SeekForPrev lands on a key <= succ; step back past succ itself if present.
   while (it->Valid() && !succ.empty() && it->key().compare(sl(succ)) >= 0) it->Prev();
-  if (!it->Valid() || !it->key().starts_with(sl(prefix))) return false;
+  if (!it->Valid()) {
+    Status st = impl_->count(Op::scan, to_status(it->status()));
+    return st.ok() ? Status::not_found() : st;
+  }
+  if (!it->key().starts_with(sl(prefix))) return Status::not_found();
   key.assign(it->key().data(), it->key().size());
-  return true;
+  return Status();
 }
 
 struct Storage::Cursor::Impl {
   std::unique_ptr<rocksdb::Iterator> it;
+  std::atomic<std::uint64_t>* scan_errors = nullptr;
+  mutable bool counted = false;  // the current error was counted (once per seek)
 };
 
 Storage::Cursor::Cursor() : impl_(std::make_unique<Impl>()) {}
 Storage::Cursor::~Cursor() = default;
 Storage::Cursor::Cursor(Cursor&&) noexcept = default;
-void Storage::Cursor::seek(std::string_view key) { impl_->it->Seek(sl(key)); }
+void Storage::Cursor::seek(std::string_view key) {
+  impl_->it->Seek(sl(key));
+  impl_->counted = false;
+}
+Status Storage::Cursor::status() const {
+  Status st = to_status(impl_->it->status());
+  if (st.is_error() && !impl_->counted) {
+    impl_->counted = true;
+    impl_->scan_errors->fetch_add(1, std::memory_order_relaxed);
+  }
+  return st;
+}
 bool Storage::Cursor::valid() const { return impl_->it->Valid(); }
 void Storage::Cursor::next() { impl_->it->Next(); }
 std::string_view Storage::Cursor::key() const {
@@ -465,13 +526,14 @@ Storage::Cursor Storage::cursor(Cf cf) {
   ro.total_order_seek = true;
   Cursor c;
   c.impl_->it.reset(impl_->db->NewIterator(ro, impl_->h(cf)));
+  c.impl_->scan_errors = &impl_->errors[static_cast<std::size_t>(Op::scan)];
   return c;
 }
 
-void Storage::multi_get(Cf cf, const std::vector<std::string_view>& keys,
-                        const std::function<void(std::size_t, std::string_view)>& fn) {
+Status Storage::multi_get(Cf cf, const std::vector<std::string_view>& keys,
+                          const std::function<void(std::size_t, std::string_view)>& fn) {
   const std::size_t n = keys.size();
-  if (n == 0) return;
+  if (n == 0) return Status();
   // Per-thread buffers: a value that is not pinned (a merge result) lands in its slice's own
   // string, whose capacity is kept from one call to the next.
   struct Scratch {
@@ -490,10 +552,15 @@ void Storage::multi_get(Cf cf, const std::vector<std::string_view>& keys,
   sc.statuses.assign(n, rocksdb::Status());
   impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->h(cf), n, sc.keys.data(), sc.values.get(),
                       sc.statuses.data(), /*sorted_input=*/true);
+  Status first;
   for (std::size_t i = 0; i < n; ++i) {
-    if (sc.statuses[i].ok()) fn(i, std::string_view(sc.values[i].data(), sc.values[i].size()));
+    if (sc.statuses[i].ok())
+      fn(i, std::string_view(sc.values[i].data(), sc.values[i].size()));
+    else if (!sc.statuses[i].IsNotFound())
+      first.update(to_status(sc.statuses[i]));
     sc.values[i].Reset();
   }
+  return impl_->count(Op::multi_get, std::move(first));
 }
 
 std::string Storage::stats_text() {
@@ -509,6 +576,11 @@ std::string Storage::stats_text() {
   prop("vigil_rocksdb_estimated_keys", "rocksdb.estimate-num-keys", "Estimated keys per column family.");
   prop("vigil_rocksdb_sst_bytes", "rocksdb.total-sst-files-size", "SST file bytes per column family.");
   prop("vigil_rocksdb_memtable_bytes", "rocksdb.cur-size-all-mem-tables", "Memtable bytes per column family.");
+  prom::head(out, "vigil_storage_errors_total", "counter",
+             "Storage operations that failed (corruption, I/O and other errors; not absent keys), per op.");
+  for (std::size_t i = 0; i < kOpCount; ++i)
+    prom::sample(out, "vigil_storage_errors_total", "op", op_name(i),
+                 impl_->errors[i].load(std::memory_order_relaxed));
   return out;
 }
 

@@ -10,6 +10,11 @@
 //              the merge operator folds the blocks written by successive flushes)
 //   meta "format" -> the storage format ("5"); other formats are refused at open
 //
+// Errors are values (engine/status.hpp): a read tells a key that is absent (not_found) from a
+// corrupt block or an I/O error, a scan checks its iterator's status when its loop ends and
+// returns it, and a Cursor reports the status of its last seek. Every failed operation is also
+// counted per op (get, scan, multi_get, write) for /metrics (stats_text).
+//
 // Contract: a Batch is applied atomically; once write() returns true it survives a crash of the
 // process (through the WAL; with sync_writes it also survives power loss), except a batch marked
 // skip_wal(), which survives once the memtables reach disk and is all-or-nothing before that. Reads may run
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "engine/model.hpp"
+#include "engine/status.hpp"
 
 namespace vigil {
 
@@ -74,21 +80,26 @@ class Storage {
                                        std::string& err);
   ~Storage();
 
+  // False with `err` when the batch could not be applied (counted as a failed write).
   bool write(Batch& batch, std::string& err);
 
-  bool get(Cf cf, std::string_view key, std::string& value);
+  // The value of `key`: OK, not_found when absent, or the storage error that prevented the read.
+  Status get(Cf cf, std::string_view key, std::string& value);
   // Calls fn for each key in [begin, end) in order until fn returns false. An empty `end` means
-  // "to the end of the column family".
-  void scan(Cf cf, std::string_view begin, std::string_view end,
-            const std::function<bool(std::string_view key, std::string_view value)>& fn);
-  // Calls fn for each key starting with `prefix`.
-  void scan_prefix(Cf cf, std::string_view prefix,
-                   const std::function<bool(std::string_view key, std::string_view value)>& fn);
-  // The last key of a column family that starts with `prefix`; false if none.
-  bool last_key(Cf cf, std::string_view prefix, std::string& key);
+  // "to the end of the column family". Not OK when the scan met a storage error: fn may then have
+  // seen only part of the range (it is never called past the error).
+  Status scan(Cf cf, std::string_view begin, std::string_view end,
+              const std::function<bool(std::string_view key, std::string_view value)>& fn);
+  // Calls fn for each key starting with `prefix`; as scan().
+  Status scan_prefix(Cf cf, std::string_view prefix,
+                     const std::function<bool(std::string_view key, std::string_view value)>& fn);
+  // The last key of a column family that starts with `prefix`; not_found if none.
+  Status last_key(Cf cf, std::string_view prefix, std::string& key);
 
   // A reusable ordered reader over one column family: one RocksDB iterator serves many seeks,
   // which is far cheaper than an iterator per range when a query reads thousands of series.
+  // As with a RocksDB iterator, valid() turns false at the end of the data or at an error: check
+  // status() once a loop ends (it stays not OK until the next seek).
   class Cursor {
    public:
     ~Cursor();
@@ -98,6 +109,8 @@ class Storage {
     void next();
     std::string_view key() const;
     std::string_view value() const;
+    // OK, or the storage error that ended the last seek's walk (counted once as a failed scan).
+    Status status() const;
 
    private:
     friend class Storage;
@@ -107,13 +120,15 @@ class Storage {
   };
   Cursor cursor(Cf cf);
   // Point reads of `keys` (ascending) in one column family, in one batch: fn(i, value) for each
-  // key present, in key order.
-  void multi_get(Cf cf, const std::vector<std::string_view>& keys,
+  // key present, in key order. Not OK when a key could not be read (the first such error; the
+  // keys that were read are still handed to fn).
+  Status multi_get(Cf cf, const std::vector<std::string_view>& keys,
                  const std::function<void(std::size_t, std::string_view)>& fn);
 
   // RocksDB's estimate of the number of keys in a column family (0 if unknown).
   std::uint64_t estimate_keys(Cf cf);
-  // Prometheus-format lines with RocksDB figures (keys, sizes, memtables).
+  // Prometheus-format lines with RocksDB figures (keys, sizes, memtables) and the storage errors
+  // met, per op: vigil_storage_errors_total{op="get|scan|multi_get|write"} (every op always).
   std::string stats_text();
   // Flushes memtables to SST files (used at shutdown).
   void flush();

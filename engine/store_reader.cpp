@@ -42,6 +42,7 @@ void StoreReader::read_rollup(std::uint64_t id, std::int64_t res, std::int64_t f
       if (t >= from && t <= to) fn(t, a);
     });
   }
+  report(c.status());
 }
 
 // Calls on_block(i, chunk, block) for the stored rollup blocks of ids[i] at `res` whose chunks
@@ -96,6 +97,7 @@ bool StoreReader::for_each_block(const std::vector<std::uint64_t>& ids, std::int
       on_block(order[pos], chunk, c.value());
       c.next();
     }
+    report(c.status());
     return true;
   }
   // Otherwise every (series, chunk) key is known: batched point reads in key order.
@@ -108,9 +110,9 @@ bool StoreReader::for_each_block(const std::vector<std::uint64_t>& ids, std::int
   auto run = [&] {
     keys.clear();
     for (std::size_t k = 0; k < owner.size(); ++k) keys.emplace_back(keybuf.data() + k * kKeySize, kKeySize);
-    storage_.multi_get(rollup_cf(idx), keys, [&](std::size_t k, std::string_view block) {
+    report(storage_.multi_get(rollup_cf(idx), keys, [&](std::size_t k, std::string_view block) {
       on_block(owner[k].first, owner[k].second, block);
-    });
+    }));
     keybuf.clear();
     owner.clear();
   };
@@ -192,6 +194,7 @@ void StoreReader::read_raw(std::uint64_t id, std::int64_t from, std::int64_t to,
                              [&](const auto& r) { return r.first < from || r.first > to; }),
               out.end());
   }
+  report(c.status());
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [t, a] : out) fn(t, a);
 }

@@ -1,6 +1,7 @@
 // The query layer's view of the store: series of a metric from the index, buckets and raw
 // samples from their column families. One reader serves one query on one thread: it keeps a
-// cursor per column family and reuses it for every series it reads.
+// cursor per column family and reuses it for every series it reads. A storage error a read meets
+// (a cursor's or a batched point read's status) is kept in status() (SeriesReader).
 #pragma once
 
 #include <memory>

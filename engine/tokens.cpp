@@ -89,9 +89,9 @@ std::string random_token() {
   return hex(buf, sizeof buf);
 }
 
-void TokenStore::load() {
+Status TokenStore::load() {
   std::lock_guard lock(mu_);
-  storage_.scan_prefix(Cf::meta, kPrefix, [&](std::string_view, std::string_view v) {
+  Status st = storage_.scan_prefix(Cf::meta, kPrefix, [&](std::string_view, std::string_view v) {
     ApiToken t;
     if (decode(v, t)) {
       by_hash_[t.hash] = t.id;
@@ -100,8 +100,11 @@ void TokenStore::load() {
     }
     return true;
   });
+  if (!st.ok()) return st;
   std::string account;
-  if (storage_.get(Cf::meta, kAccountKey, account)) account_ = account;
+  st = storage_.get(Cf::meta, kAccountKey, account);
+  if (st.ok()) account_ = account;
+  return st.is_not_found() ? Status() : st;
 }
 
 bool TokenStore::persist(const ApiToken& t, std::string& err) {

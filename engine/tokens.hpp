@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/status.hpp"
+
 namespace vigil {
 
 class Storage;
@@ -42,8 +44,8 @@ class TokenStore {
  public:
   explicit TokenStore(Storage& storage) : storage_(storage) {}
 
-  // Loads tokens and the account email; call once before use.
-  void load();
+  // Loads tokens and the account email; call once before use. Not OK when they could not be read.
+  Status load();
 
   // Creates a token for `secret` (generated when empty; the value is returned in `secret`).
   std::optional<ApiToken> create(std::optional<std::string> name, Role role, std::string& secret,

@@ -88,7 +88,7 @@ TagFilter stream_filter(const json& st, const Selection& sel) {
 // group_function breakout, else the stream's series combined by the group function, average by
 // default) and composite streams (one line per resulting series).
 std::vector<Line> chart_lines(actors::Engine& engine, const json& chart, const Selection& sel,
-                              const composite::Interval& iv) {
+                              const composite::Interval& iv, Status& status) {
   std::vector<Line> lines;
   const json streams = chart.value("streams", json::array());
   for (std::size_t n = 0; n < streams.size(); ++n) {
@@ -109,7 +109,7 @@ std::vector<Line> chart_lines(actors::Engine& engine, const json& chart, const S
         std::string src = s == "%" ? sel.subject : s;
         TagFilter f;
         if (src != "*") f.add("source", src);
-        return fetch_series(engine, m, f, sel.narrow_ptr(), fn, iv.start, iv.end, iv.resolution);
+        return fetch_series(engine, m, f, sel.narrow_ptr(), fn, iv.start, iv.end, iv.resolution, status);
       };
       auto sources = [&](const std::string& pattern) {
         std::vector<std::string> out;
@@ -130,7 +130,7 @@ std::vector<Line> chart_lines(actors::Engine& engine, const json& chart, const S
       std::string fn = text_of(st, "summary_function");
       if (fn.empty() || fn == "average") fn = "mean";
       set = fetch_series(engine, metric, stream_filter(st, sel), sel.narrow_ptr(), fn, iv.start,
-                         iv.end, iv.resolution);
+                         iv.end, iv.resolution, status);
       std::string group = text_of(st, "group_function");
       breakout = group == "breakout";
       if (!breakout) set = combine(std::move(set), group, iv);
@@ -285,13 +285,13 @@ std::string short_number(double v) {
 }
 
 Raster render(actors::Engine& engine, const json& chart, const std::string& source,
-              const std::string& type, std::int64_t start, std::int64_t end) {
+              const std::string& type, std::int64_t start, std::int64_t end, Status& status) {
   std::int64_t res = std::max<std::int64_t>(60, (end - start) / (kPlotRight - kPlotLeft) / 60 * 60);
   composite::Interval iv{start, end, res};
   Selection sel;
   sel.subject = source.empty() ? "*" : source;
   if (sel.subject != "*") sel.narrow.add("source", sel.subject);
-  auto lines = chart_lines(engine, chart, sel, iv);
+  auto lines = chart_lines(engine, chart, sel, iv, status);
   if (type == "bignumber") return render_bignumber(chart, lines, iv);
   return render_lines(chart, std::move(lines), type == "stacked", start, end);
 }

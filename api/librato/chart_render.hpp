@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/png.hpp"
+#include "engine/status.hpp"
 
 namespace vigil::actors {
 class Engine;
@@ -28,9 +29,10 @@ inline constexpr int kLegendTop = 282;
 // Renders `chart` over [start, end]. `source` is the snapshot's source: "*" (or empty) keeps
 // every series; another pattern keeps only the series whose `source` tag matches it, in every
 // stream (a stream's "%" source stands for it). `type` is line, stacked or bignumber. The store
-// is not synced here.
+// is not synced here. A storage error met while reading the streams is kept in `status` (the first
+// one): the image then misses lines, and the caller must not present it as the chart.
 Raster render(actors::Engine& engine, const nlohmann::json& chart, const std::string& source,
-              const std::string& type, std::int64_t start, std::int64_t end);
+              const std::string& type, std::int64_t start, std::int64_t end, Status& status);
 
 // A number as the chart labels show it: at most two decimals, trailing zeros dropped, with M / G /
 // T for magnitudes from 10^6 on ("42", "3.14", "-0.5", "1.23M"); "-" if not finite.

@@ -6,6 +6,7 @@
 #include "api/librato/metric_json.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
+#include "api/librato/storage_error.hpp"
 #include "engine/composite.hpp"
 #include "engine/doc_store.hpp"
 #include "engine/query.hpp"
@@ -23,7 +24,7 @@ constexpr std::int64_t kMaxResolution = 604800;
 
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const TagFilter& filter,
                             const TagFilter* narrow, const std::string& fn, std::int64_t start, std::int64_t stop,
-                            std::int64_t resolution) {
+                            std::int64_t resolution, Status& status) {
   StoreReader reader(engine.storage(), engine.series());
   composite::Set out;
   auto summary = parse_summary_function(fn);
@@ -50,14 +51,16 @@ composite::Set fetch_series(actors::Engine& engine, const std::string& metric, c
       out.push_back(std::move(cs));
     }
   }
+  status.update(reader.status());
   return out;
 }
 
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
-                            const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution) {
+                            const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution,
+                            Status& status) {
   TagFilter filter;
   if (source != "*") filter.add("source", source);
-  return fetch_series(engine, metric, filter, nullptr, fn, start, stop, resolution);
+  return fetch_series(engine, metric, filter, nullptr, fn, start, stop, resolution, status);
 }
 
 Response get_composite(Resources& res, const Request& req, const std::string* definition) {
@@ -81,8 +84,9 @@ Response get_composite(Resources& res, const Request& req, const std::string* de
   if (!errors.empty()) return params_error(400, errors);
 
   engine.sync();
+  Status status;
   auto fetch = [&](const std::string& metric, const std::string& source, const std::string& fn) {
-    return fetch_series(engine, metric, source, fn, *start, stop, *resolution);
+    return fetch_series(engine, metric, source, fn, *start, stop, *resolution, status);
   };
   composite::Set result;
   try {
@@ -94,8 +98,10 @@ Response get_composite(Resources& res, const Request& req, const std::string* de
     };
     result = composite::evaluate(*expr, fetch, composite::Interval{*start, stop, *resolution}, sources);
   } catch (const std::invalid_argument& e) {
+    if (!status.ok()) return storage_error(status);
     return params_error(400, {{"compose", e.what()}});
   }
+  if (!status.ok()) return storage_error(status);
   auto [qmetric, qsource] = composite::first_query(*expr);
   json measurements = json::array();
   for (const auto& s : result) {

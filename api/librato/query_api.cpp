@@ -10,6 +10,7 @@
 
 #include "api/http/json_out.hpp"
 #include "api/librato/metric_json.hpp"
+#include "api/librato/storage_error.hpp"
 #include "engine/legacy_summary.hpp"
 
 namespace vigil::api::librato {
@@ -290,6 +291,7 @@ Response get_measurements(std::string_view name, const Params& q, const MetricIn
   mq.resolution = *resolution;
 
   QueryResult r = run_query(reader, mq);
+  if (!reader.status().ok()) return storage_error(reader.status());
 
   // Written directly (keys in the order nlohmann's sorted objects give): a one-series query spent
   // most of its time building and dumping a json tree.
@@ -417,6 +419,7 @@ Response get_metric(std::string_view /*name*/, const Params& q, const MetricInfo
     if (k == "sources[]" || k == "sources") lq.sources.add_source(v);
 
   LegacyResult r = run_legacy_query(reader, lq);
+  if (!reader.status().ok()) return storage_error(reader.status());
 
   // Series keyed by source; series sharing a source are merged in time order.
   std::map<std::string, std::vector<const Bucket*>> by_source;

@@ -1,5 +1,6 @@
 // The Librato read routes: GET /v1/measurements/:name and the legacy GET /v1/metrics/:name.
-// Request parsing and JSON rendering; the computation is engine/query.
+// Request parsing and JSON rendering; the computation is engine/query. A storage error the
+// reader met answers 500 (api/librato/storage_error.hpp) instead of a partial result.
 #pragma once
 
 #include <cstddef>

@@ -12,6 +12,7 @@
 #include "api/dialect.hpp"
 #include "api/http/routes.hpp"
 #include "engine/composite.hpp"
+#include "engine/status.hpp"
 #include "engine/tag_filter.hpp"
 
 namespace vigil {
@@ -55,12 +56,15 @@ void add_service_routes(RouteTable& t, Resources& res);     // services_routes.c
 Response get_composite(Resources& res, const Request& req, const std::string* definition = nullptr);
 // The series of metrics matching `metric` (wildcards) whose source matches `source`, summarized
 // by `fn` (mean, sum, min, max, count) at `resolution` over [start, stop]; the store is not synced.
+// A storage error met on the way is kept in `status` (the first one; the set then misses points):
+// the caller answers it rather than the set.
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
-                            const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution);
+                            const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution,
+                            Status& status);
 // The same with any tag filter (a chart stream's `tags`), pushed into the query; series must also
 // match `narrow` when given (a second condition, e.g. a snapshot's source on top of a stream's).
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const TagFilter& filter,
                             const TagFilter* narrow, const std::string& fn, std::int64_t start, std::int64_t stop,
-                            std::int64_t resolution);
+                            std::int64_t resolution, Status& status);
 
 }  // namespace vigil::api::librato

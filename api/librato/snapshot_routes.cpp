@@ -7,6 +7,7 @@
 #include "api/librato/chart_render.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
+#include "api/librato/storage_error.hpp"
 #include "engine/doc_store.hpp"
 #include "engine/jobs.hpp"
 #include "engine/png.hpp"
@@ -78,9 +79,14 @@ Response create(actors::Engine& engine, Resources& res, const Request& req) {
                {"subject", {{"chart", {{"id", *chart_id}, {"sources", json::array({src})}, {"type", kind}}}}}};
   std::string base = base_url(req);
   auto job = res.jobs.submit(
-      [&engine, &res, id, chart = *chart, src, kind, stop, dur, base](JobTable::Context&) {
+      [&engine, &res, id, chart = *chart, src, kind, stop, dur, base](JobTable::Context& ctx) {
         engine.sync();  // samples accepted before the snapshot was requested are drawn
-        Raster img = chart::render(engine, chart, src, kind, stop - dur, stop);
+        Status read;
+        Raster img = chart::render(engine, chart, src, kind, stop - dur, stop, read);
+        if (!read.ok()) {  // an image missing lines is not the chart: the job fails, naming the error
+          ctx.error("snapshot", "storage error: " + read.to_string());
+          return false;
+        }
         std::string err;
         Storage::Batch batch;
         batch.put(Cf::meta, image_key(id), img.png());
@@ -136,8 +142,10 @@ void add_snapshot_routes(RouteTable& t, Resources& res) {
     std::uint64_t id = 0;
     if (!find_snapshot(res, p["id"], id)) return request_error(404, "snapshot " + p["id"] + " not found");
     std::string png;
-    if (!res.engine.storage().get(Cf::meta, image_key(id), png))
+    if (Status st = res.engine.storage().get(Cf::meta, image_key(id), png); st.is_not_found())
       return request_error(404, "the image of snapshot " + p["id"] + " is not rendered yet");
+    else if (!st.ok())
+      return storage_error(st);
     return Response{200, std::move(png), "image/png", {}};
   });
 }

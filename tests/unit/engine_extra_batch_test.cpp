@@ -82,9 +82,9 @@ TEST(EngineExtraBatch, offsets_are_written_with_and_without_samples) {
     auto e = Engine::open(o, err);
     ASSERT_TRUE(e) << err;
     std::string v;
-    ASSERT_TRUE(e->storage().get(Cf::meta, "koff/g/t/0", v));
+    ASSERT_TRUE(e->storage().get(Cf::meta, "koff/g/t/0", v).ok());
     EXPECT_EQ(v, "17");
-    ASSERT_TRUE(e->storage().get(Cf::meta, "koff/g/t/1", v));
+    ASSERT_TRUE(e->storage().get(Cf::meta, "koff/g/t/1", v).ok());
     EXPECT_EQ(v, "5");
     EXPECT_EQ(e->series().size(), 1u);
   }

@@ -32,7 +32,7 @@ TEST(JobTable, runs_reports_and_persists_jobs) {
     auto storage = Storage::open(dir.string(), StorageOptions{}, err);
     ASSERT_TRUE(storage) << err;
     JobTable jobs(*storage);
-    jobs.start();
+    ASSERT_TRUE(jobs.start().ok());
     ok_id = jobs.submit([](JobTable::Context& c) { c.progress(50); return true; }, 100, err);
     failed_id = jobs.submit([](JobTable::Context&) { return false; }, 101, err);
     error_id = jobs.submit([](JobTable::Context& c) { c.error("cpu", "is invalid"); return true; }, 102, err);
@@ -50,7 +50,7 @@ TEST(JobTable, runs_reports_and_persists_jobs) {
   auto storage = Storage::open(dir.string(), StorageOptions{}, err);
   ASSERT_TRUE(storage) << err;
   JobTable jobs(*storage);
-  jobs.start();
+  ASSERT_TRUE(jobs.start().ok());
   EXPECT_EQ(jobs.get(ok_id)->state, JobState::complete);
   EXPECT_EQ(jobs.get(error_id)->errors.at("cpu").size(), 1u);
   EXPECT_EQ(jobs.submit([](JobTable::Context&) { return true; }, 103, err), 4u);  // ids continue

@@ -53,7 +53,7 @@ TEST(SeriesIndex, ids_survive_reopen_and_the_removal_of_another_metric) {
   std::vector<std::uint64_t> ida, idb, again;
   {
     SeriesIndex index(*storage);
-    index.load();
+    ASSERT_TRUE(index.load().ok());
     ASSERT_TRUE(index.resolve(a, ida, err)) << err;
     ASSERT_TRUE(index.resolve(b, idb, err)) << err;
     EXPECT_EQ(index.size(), 600u);
@@ -71,7 +71,7 @@ TEST(SeriesIndex, ids_survive_reopen_and_the_removal_of_another_metric) {
     for (std::size_t i = 0; i < again.size(); ++i) EXPECT_GT(again[i], idb.back()) << "removed ids are not reused";
   }
   SeriesIndex reopened(*storage);
-  reopened.load();
+  ASSERT_TRUE(reopened.load().ok());
   ASSERT_TRUE(reopened.resolve(a, again, err));
   EXPECT_EQ(again, ida);
   EXPECT_EQ(reopened.size(), 600u);

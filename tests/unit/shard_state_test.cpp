@@ -49,7 +49,7 @@ class ShardStateTest : public ::testing::Test {
     Agg a;
     const std::int64_t res = kResolutions[res_index];
     const std::int64_t chunk = enc::rollup_chunk(bucket, res);
-    if (storage_->get(rollup_cf(res_index), enc::rollup_key(sid, chunk), v))
+    if (storage_->get(rollup_cf(res_index), enc::rollup_key(sid, chunk), v).ok())
       enc::for_each_rollup_entry(v, chunk, res, [&](std::uint16_t i, const Agg& e) {
         if (chunk + static_cast<std::int64_t>(i) * res == bucket) a = e;
       });
@@ -60,20 +60,20 @@ class ShardStateTest : public ::testing::Test {
     std::size_t n = 0;
     std::string p;
     enc::put_u64(p, sid);
-    storage_->scan_prefix(Cf::raw, p, [&](std::string_view k, std::string_view v) {
+    EXPECT_TRUE(storage_->scan_prefix(Cf::raw, p, [&](std::string_view k, std::string_view v) {
       std::vector<std::pair<std::int64_t, Agg>> records;
       EXPECT_TRUE(enc::get_raw_records(v, enc::get_time(k.data() + 8), records));
       n += records.size();
       return true;
-    });
+    }).ok());
     return n;
   }
   std::size_t log_entries() {
     std::size_t n = 0;
-    storage_->scan(Cf::log, "", "", [&](std::string_view, std::string_view) {
+    EXPECT_TRUE(storage_->scan(Cf::log, "", "", [&](std::string_view, std::string_view) {
       ++n;
       return true;
-    });
+    }).ok());
     return n;
   }
 
@@ -169,7 +169,9 @@ TEST_F(ShardStateTest, replay_after_crash_applies_unflushed_entries_once) {
   EXPECT_EQ(day.sum, (1 + 2 + 3 + 4 + 5 + 6) + (100 + 101 + 102 + 103 + 104 + 105) +
                          (1000 + 1001 + 1002 + 1003 + 1004 + 1005));
   EXPECT_EQ(log_entries(), 0u);
-  EXPECT_EQ(ShardState::load_checkpoint(*storage_, 0), 3u);
+  std::uint64_t checkpoint = 0;
+  ASSERT_TRUE(ShardState::load_checkpoint(*storage_, 0, checkpoint).ok());
+  EXPECT_EQ(checkpoint, 3u);
 }
 
 TEST_F(ShardStateTest, out_of_order_samples_update_the_buckets_they_belong_to) {

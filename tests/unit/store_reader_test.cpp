@@ -32,7 +32,7 @@ class StoreReaderTest : public ::testing::Test {
     storage_ = Storage::open(dir_.string(), StorageOptions{}, err);
     ASSERT_TRUE(storage_) << err;
     index_ = std::make_unique<SeriesIndex>(*storage_);
-    index_->load();
+    ASSERT_TRUE(index_->load().ok());
   }
   void TearDown() override {
     index_.reset();
@@ -341,7 +341,7 @@ TEST_F(StoreReaderTest, raw_operands_of_a_day_merge_into_full_blocks_keeping_tim
   ASSERT_EQ(read(), want) << "after compaction";
   // The day is now one value: full blocks, then one holding the rest.
   std::string value;
-  ASSERT_TRUE(storage_->get(Cf::raw, enc::raw_block_key(id, day), value));
+  ASSERT_TRUE(storage_->get(Cf::raw, enc::raw_block_key(id, day), value).ok());
   std::vector<std::size_t> sizes;
   const char* p = value.data();
   while (p < value.data() + value.size()) {

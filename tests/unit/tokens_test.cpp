@@ -55,7 +55,7 @@ TEST_F(TokenStoreTest, stores_hashes_and_survives_reopen) {
   std::string err, secret = "my-secret-token";
   {
     TokenStore tokens(*store_);
-    tokens.load();
+    ASSERT_TRUE(tokens.load().ok());
     auto g0 = tokens.generation();
     auto t = tokens.create(std::string("collectors"), Role::recorder, secret, 1700000000, err);
     ASSERT_TRUE(t) << err;
@@ -74,14 +74,14 @@ TEST_F(TokenStoreTest, stores_hashes_and_survives_reopen) {
   }
   // Nothing stores the token text itself.
   bool plain = false;
-  store_->scan_prefix(Cf::meta, "", [&](std::string_view, std::string_view v) {
+  ASSERT_TRUE(store_->scan_prefix(Cf::meta, "", [&](std::string_view, std::string_view v) {
     if (v.find("my-secret-token") != std::string_view::npos) plain = true;
     return true;
-  });
+  }).ok());
   EXPECT_FALSE(plain);
   open();
   TokenStore tokens(*store_);
-  tokens.load();
+  ASSERT_TRUE(tokens.load().ok());
   EXPECT_EQ(tokens.size(), 2u);
   EXPECT_EQ(tokens.account(), "ops@example.com");
   auto t = tokens.find_by_secret("my-secret-token");
