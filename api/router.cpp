@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "actors/alerts.hpp"
+#include "actors/alerting/hub.hpp"
 #include "actors/engine.hpp"
 #include "actors/pending_reader.hpp"
 #include "api/librato/access.hpp"

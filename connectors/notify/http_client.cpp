@@ -1,4 +1,4 @@
-#include "connectors/http_client.hpp"
+#include "connectors/notify/http_client.hpp"
 
 #include <openssl/ssl.h>
 
