@@ -16,7 +16,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include "actors/alerts.hpp"
+#include "actors/alerting/evaluation.hpp"
+#include "actors/alerting/hub.hpp"
 #include "engine/encoding.hpp"
 #include "engine/prom_text.hpp"
 #include "engine/short_text.hpp"

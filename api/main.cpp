@@ -21,7 +21,7 @@
 #include "api/router.hpp"
 #include "config/cli.hpp"
 #include "config/config.hpp"
-#include "connectors/notifier.hpp"
+#include "connectors/notify/notifier.hpp"
 #include "connectors/kafka.hpp"
 
 namespace {

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/alerts.hpp"
+#include "actors/alerting/hub.hpp"
 #include "actors/engine.hpp"
 #include "engine/prom_text.hpp"
 

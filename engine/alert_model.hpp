@@ -28,6 +28,8 @@ struct TagClause {
   std::string name;
   std::vector<std::string> values;
   bool grouped = false;
+
+  bool operator==(const TagClause&) const = default;
 };
 
 struct Condition {
@@ -41,6 +43,9 @@ struct Condition {
   std::int64_t duration = 0;  // seconds; 0 = unset
   bool detect_reset = false;
   std::uint64_t id = 0;  // unique within the alert store
+
+  // Every field, the id included; threshold compares as a double (0.0 == -0.0).
+  bool operator==(const Condition&) const = default;
 };
 
 struct Alert {
@@ -57,6 +62,9 @@ struct Alert {
   std::int64_t updated_at = 0;
 
   std::string runbook_url() const;
+
+  // Every field; attributes compare as text.
+  bool operator==(const Alert&) const = default;
 };
 
 struct Service {
@@ -66,6 +74,8 @@ struct Service {
   std::string settings_json = "{}";  // a JSON object
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
+
+  bool operator==(const Service&) const = default;
 };
 
 // Stored form (also the basis of the API representation; services as ids).

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "actors/alerts.hpp"
+#include "actors/alerting/hub.hpp"
 #include "actors/engine.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"

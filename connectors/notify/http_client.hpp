@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "connectors/payloads.hpp"
+#include "connectors/notify/payloads.hpp"
 
 namespace vigil::connectors {
 

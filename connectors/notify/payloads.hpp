@@ -1,4 +1,4 @@
-// Notification payloads: an outbox record (see actors/alerts.hpp) rendered as the HTTP request
+// Notification payloads: an outbox record (actors/alerting/outbox.hpp) rendered as the HTTP request
 // its service expects. Rendering is deterministic, so every retry of a record sends the same
 // body (and signature) with the same Idempotency-Key.
 //
@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "actors/alerting/outbox.hpp"
+
 namespace vigil::connectors {
 
 struct HttpRequestSpec {
@@ -23,7 +25,7 @@ struct HttpRequestSpec {
 };
 
 // false and `err` when the record cannot be rendered (unknown service type, bad settings).
-bool render_notification(std::string_view record, HttpRequestSpec& out, std::string& err);
+bool render_notification(const actors::OutboxRecord& record, HttpRequestSpec& out, std::string& err);
 
 // Lower-case hex HMAC-SHA256.
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);

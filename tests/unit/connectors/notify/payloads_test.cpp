@@ -2,10 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/http/body.hpp"
-#include "connectors/http_client.hpp"
-#include "connectors/notifier.hpp"
-#include "connectors/payloads.hpp"
+#include "connectors/notify/payloads.hpp"
 
 namespace vigil::connectors {
 namespace {
@@ -33,7 +30,19 @@ json record(const std::string& type, const json& settings, const std::string& ki
           {"reason", "conditions met"},
           {"triggered_at", 1700000000},
           {"resolved_at", kind == "resolve" ? json(1700000060) : json(nullptr)},
-          {"time", kind == "resolve" ? 1700000060 : 1700000000}};
+          {"time", kind == "resolve" ? 1700000060 : 1700000000},
+          {"created_ms", 1700000000000},
+          {"attempts", 0},
+          {"next_attempt_ms", 0},
+          {"state", "pending"},
+          {"last_error", ""}};
+}
+
+// Renders a record given in its stored JSON form.
+bool render_stored(const json& stored, HttpRequestSpec& out, std::string& err) {
+  actors::OutboxRecord r;
+  if (!actors::from_json(stored.dump(), r, err)) return false;
+  return render_notification(r, out, err);
 }
 
 const std::string* header(const HttpRequestSpec& r, const std::string& name) {
@@ -46,7 +55,7 @@ TEST(Payloads, webhook_body_signature_and_headers) {
   HttpRequestSpec r;
   std::string err;
   json settings = {{"url", "https://example.com/hook"}, {"secret", "key"}, {"headers", {{"X-Team", "ops"}}}};
-  ASSERT_TRUE(render_notification(record("webhook", settings, "trigger").dump(), r, err)) << err;
+  ASSERT_TRUE(render_stored(record("webhook", settings, "trigger"), r, err)) << err;
   EXPECT_EQ(r.url, "https://example.com/hook");
   auto b = json::parse(r.body);
   EXPECT_EQ(b["event"], "trigger");
@@ -67,7 +76,7 @@ TEST(Payloads, webhook_body_signature_and_headers) {
   EXPECT_EQ(*header(r, "X-Team"), "ops");
   // Rendering is deterministic: a retry sends the same bytes.
   HttpRequestSpec again;
-  ASSERT_TRUE(render_notification(record("webhook", settings, "trigger").dump(), again, err));
+  ASSERT_TRUE(render_stored(record("webhook", settings, "trigger"), again, err));
   EXPECT_EQ(again.body, r.body);
 }
 
@@ -79,7 +88,7 @@ TEST(Payloads, hmac_matches_rfc4231_case_2) {
 TEST(Payloads, slack_trigger_and_resolve) {
   HttpRequestSpec r;
   std::string err;
-  ASSERT_TRUE(render_notification(record("slack", {{"url", "https://hooks.slack.com/x"}}, "trigger").dump(), r, err));
+  ASSERT_TRUE(render_stored(record("slack", {{"url", "https://hooks.slack.com/x"}}, "trigger"), r, err));
   auto b = json::parse(r.body);
   std::string text = b["text"];
   EXPECT_NE(text.find("api.errors"), std::string::npos);
@@ -89,7 +98,7 @@ TEST(Payloads, slack_trigger_and_resolve) {
   std::string fields = b["blocks"][1]["fields"].dump();
   EXPECT_NE(fields.find("7.5 (threshold 3)"), std::string::npos);
   EXPECT_NE(r.body.find("<https://rb/errors|Runbook>"), std::string::npos);
-  ASSERT_TRUE(render_notification(record("slack", {{"url", "https://hooks.slack.com/x"}}, "resolve").dump(), r, err));
+  ASSERT_TRUE(render_stored(record("slack", {{"url", "https://hooks.slack.com/x"}}, "resolve"), r, err));
   b = json::parse(r.body);
   EXPECT_EQ(b["text"].get<std::string>().find(":white_check_mark: Resolved"), 0u);
   EXPECT_EQ(b["blocks"][0]["text"]["text"], "Resolved: api.errors");
@@ -98,7 +107,7 @@ TEST(Payloads, slack_trigger_and_resolve) {
 TEST(Payloads, pagerduty_events_v2) {
   HttpRequestSpec r;
   std::string err;
-  ASSERT_TRUE(render_notification(record("pagerduty", {{"routing_key", "RK"}}, "trigger").dump(), r, err));
+  ASSERT_TRUE(render_stored(record("pagerduty", {{"routing_key", "RK"}}, "trigger"), r, err));
   EXPECT_EQ(r.url, kPagerDutyUrl);
   auto b = json::parse(r.body);
   EXPECT_EQ(b["routing_key"], "RK");
@@ -111,8 +120,8 @@ TEST(Payloads, pagerduty_events_v2) {
   EXPECT_EQ(b["payload"]["custom_details"]["value"], 7.5);
   EXPECT_EQ(b["payload"]["custom_details"]["threshold"], 3);
   std::string key = b["dedup_key"];
-  ASSERT_TRUE(render_notification(
-      record("pagerduty", {{"routing_key", "RK"}, {"url", "http://127.0.0.1:9/pd"}}, "resolve").dump(), r, err));
+  ASSERT_TRUE(render_stored(
+      record("pagerduty", {{"routing_key", "RK"}, {"url", "http://127.0.0.1:9/pd"}}, "resolve"), r, err));
   b = json::parse(r.body);
   EXPECT_EQ(r.url, "http://127.0.0.1:9/pd");
   EXPECT_EQ(b["event_action"], "resolve");
@@ -123,52 +132,8 @@ TEST(Payloads, pagerduty_events_v2) {
 TEST(Payloads, unknown_service_type_is_an_error) {
   HttpRequestSpec r;
   std::string err;
-  EXPECT_FALSE(render_notification(record("campfire", json::object(), "trigger").dump(), r, err));
+  EXPECT_FALSE(render_stored(record("campfire", json::object(), "trigger"), r, err));
   EXPECT_FALSE(err.empty());
-}
-
-TEST(HttpClient, parses_urls) {
-  ParsedUrl u;
-  std::string err;
-  ASSERT_TRUE(parse_url("https://events.pagerduty.com/v2/enqueue", u, err));
-  EXPECT_TRUE(u.tls);
-  EXPECT_EQ(u.host, "events.pagerduty.com");
-  EXPECT_EQ(u.port, "443");
-  EXPECT_EQ(u.target, "/v2/enqueue");
-  ASSERT_TRUE(parse_url("http://127.0.0.1:8080?x=1", u, err));
-  EXPECT_FALSE(u.tls);
-  EXPECT_EQ(u.port, "8080");
-  EXPECT_EQ(u.target, "/?x=1");
-  ASSERT_TRUE(parse_url("http://[::1]:9000/h", u, err));
-  EXPECT_EQ(u.host, "::1");
-  EXPECT_EQ(u.port, "9000");
-  EXPECT_FALSE(parse_url("ftp://x/", u, err));
-}
-
-TEST(Notifier, backoff_doubles_up_to_the_cap) {
-  NotifierOptions o;
-  o.backoff_initial_ms = 100;
-  o.backoff_max_ms = 1000;
-  EXPECT_EQ(Notifier::backoff_ms(o, 1), 100);
-  EXPECT_EQ(Notifier::backoff_ms(o, 2), 200);
-  EXPECT_EQ(Notifier::backoff_ms(o, 4), 800);
-  EXPECT_EQ(Notifier::backoff_ms(o, 5), 1000);
-  EXPECT_EQ(Notifier::backoff_ms(o, 50), 1000);
-}
-
-TEST(FormJson, bracket_notation) {
-  auto j = api::form_to_json({{"name", "a"},
-                                                    {"conditions[0][type]", "above"},
-                                                    {"conditions[0][threshold]", "5"},
-                                                    {"services[]", "3"},
-                                                    {"services[]", "4"},
-                                                    {"attributes[runbook_url]", "http://x"}});
-  EXPECT_EQ(j["name"], "a");
-  ASSERT_TRUE(j["conditions"].is_array()) << "indexed keys become an array, as in a JSON body";
-  EXPECT_EQ(j["conditions"][0]["type"], "above");
-  EXPECT_EQ(j["conditions"][0]["threshold"], "5");
-  EXPECT_EQ(j["services"], json::array({"3", "4"}));
-  EXPECT_EQ(j["attributes"]["runbook_url"], "http://x");
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The notifier: delivers the alert outbox (actors/alerts.hpp) off the ingest path, on its own
+// The notifier: delivers the alert outbox (actors/alerting/hub.hpp) off the ingest path, on its own
 // thread running an Asio event loop with the asynchronous HTTP client.
 //
 // Records are delivered per service in outbox order (a trigger is never overtaken by its

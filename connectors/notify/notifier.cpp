@@ -1,4 +1,4 @@
-#include "connectors/notifier.hpp"
+#include "connectors/notify/notifier.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -9,18 +9,17 @@
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
 
-#include "actors/alerts.hpp"
-#include "connectors/http_client.hpp"
+#include "actors/alerting/hub.hpp"
+#include "connectors/notify/http_client.hpp"
 
 namespace vigil::connectors {
 
 namespace asio = boost::asio;
-using nlohmann::json;
+using actors::OutboxRecord;
 
 std::int64_t Notifier::backoff_ms(const NotifierOptions& o, int attempt) {
   double d = o.backoff_initial_ms;
@@ -38,7 +37,7 @@ struct Notifier::Impl {
   std::mt19937_64 rng{std::random_device{}()};
 
   struct Queue {
-    std::deque<json> items;
+    std::deque<OutboxRecord> items;
     bool busy = false;
     std::unique_ptr<asio::steady_timer> timer;
   };
@@ -47,12 +46,9 @@ struct Notifier::Impl {
 
   Impl(actors::AlertHub& h, NotifierOptions o) : hub(h), opts(o) {}
 
-  void enqueue(const std::string& text) {
-    json r = json::parse(text, nullptr, false);
-    if (!r.is_object()) return;
-    std::uint64_t id = r.value("id", std::uint64_t{0});
-    if (!known.insert(id).second) return;
-    std::uint64_t sid = r.contains("service") ? r["service"].value("id", std::uint64_t{0}) : 0;
+  void enqueue(OutboxRecord r) {
+    if (!known.insert(r.id).second) return;
+    std::uint64_t sid = r.service.id;
     auto& q = queues[sid];
     if (!q.timer) q.timer = std::make_unique<asio::steady_timer>(io);
     q.items.push_back(std::move(r));
@@ -63,7 +59,7 @@ struct Notifier::Impl {
     auto& q = queues[sid];
     if (q.busy || q.items.empty()) return;
     q.busy = true;
-    std::int64_t wait = q.items.front().value("next_attempt_ms", std::int64_t{0}) - actors::wall_ms();
+    std::int64_t wait = q.items.front().next_attempt_ms - actors::wall_ms();
     if (wait <= 0) {
       attempt(sid);
       return;
@@ -76,7 +72,7 @@ struct Notifier::Impl {
 
   void done_with_head(std::uint64_t sid) {
     auto& q = queues[sid];
-    known.erase(q.items.front().value("id", std::uint64_t{0}));
+    known.erase(q.items.front().id);
     q.items.pop_front();
     q.busy = false;
     pump(sid);
@@ -84,14 +80,14 @@ struct Notifier::Impl {
 
   void attempt(std::uint64_t sid) {
     auto& q = queues[sid];
-    json& r = q.items.front();
+    OutboxRecord& r = q.items.front();
     HttpRequestSpec spec;
     std::string err;
-    if (!render_notification(r.dump(), spec, err)) {
-      r["attempts"] = r.value("attempts", 0) + 1;
-      r["last_error"] = err;
-      spdlog::warn("notification {} cannot be sent: {}", r.value("id", 0), err);
-      hub.outbox_failed(r.dump());
+    if (!render_notification(r, spec, err)) {
+      r.attempts += 1;
+      r.last_error = err;
+      spdlog::warn("notification {} cannot be sent: {}", r.id, err);
+      hub.outbox_failed(r);
       done_with_head(sid);
       return;
     }
@@ -102,32 +98,31 @@ struct Notifier::Impl {
 
   void on_result(std::uint64_t sid, HttpResult res) {
     auto& q = queues[sid];
-    json& r = q.items.front();
-    int attempts = r.value("attempts", 0) + 1;
-    r["attempts"] = attempts;
+    OutboxRecord& r = q.items.front();
+    int attempts = r.attempts + 1;
+    r.attempts = attempts;
     if (res.status >= 200 && res.status < 300) {
-      hub.outbox_delivered(r.dump(), res.status);
+      hub.outbox_delivered(r, res.status);
       done_with_head(sid);
       return;
     }
     std::string error = res.status != 0 ? "HTTP " + std::to_string(res.status) + (res.body.empty() ? "" : ": " + res.body)
                                         : res.error;
-    r["last_error"] = error;
+    r.last_error = error;
     bool retryable = res.status == 0 || res.status >= 500 || res.status == 408 || res.status == 429;
     if (!retryable || attempts >= opts.max_attempts) {
-      spdlog::warn("notification {} to service {} failed after {} attempt(s): {}", r.value("id", 0), sid, attempts,
-                   error);
-      hub.outbox_failed(r.dump());
+      spdlog::warn("notification {} to service {} failed after {} attempt(s): {}", r.id, sid, attempts, error);
+      hub.outbox_failed(r);
       done_with_head(sid);
       return;
     }
     std::int64_t base = backoff_ms(opts, attempts);
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     std::int64_t delay = static_cast<std::int64_t>(static_cast<double>(base) * jitter(rng));
-    r["next_attempt_ms"] = actors::wall_ms() + delay;
-    spdlog::info("notification {} to service {}: attempt {} failed ({}); retrying in {} ms", r.value("id", 0), sid,
-                 attempts, error, delay);
-    hub.outbox_update(r.dump());
+    r.next_attempt_ms = actors::wall_ms() + delay;
+    spdlog::info("notification {} to service {}: attempt {} failed ({}); retrying in {} ms", r.id, sid, attempts, error,
+                 delay);
+    hub.outbox_update(r);
     q.busy = false;
     pump(sid);
   }
@@ -139,15 +134,15 @@ Notifier::~Notifier() { stop(); }
 
 void Notifier::start() {
   auto* I = impl_.get();
-  I->hub.set_listener([I](std::vector<std::string> records) {
-    asio::post(I->io, [I, records = std::move(records)] {
-      for (const auto& r : records) I->enqueue(r);
+  I->hub.set_listener([I](std::vector<OutboxRecord> records) {
+    asio::post(I->io, [I, records = std::move(records)]() mutable {
+      for (auto& r : records) I->enqueue(std::move(r));
     });
   });
   asio::post(I->io, [I] {
     auto pending = I->hub.pending_outbox();
     if (!pending.empty()) spdlog::info("notifier: resuming {} pending notification(s)", pending.size());
-    for (const auto& r : pending) I->enqueue(r);
+    for (auto& r : pending) I->enqueue(std::move(r));
   });
   I->thread = std::thread([I] { I->io.run(); });
 }

@@ -1,4 +1,6 @@
-#include "connectors/http_client.hpp"
+#include "connectors/notify/http_client.hpp"
+
+#include <string_view>
 
 #include <openssl/ssl.h>
 
@@ -19,13 +21,14 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 bool parse_url(const std::string& url, ParsedUrl& out, std::string& err) {
+  constexpr std::string_view kHttps = "https://", kHttp = "http://";
   std::string rest;
-  if (url.rfind("https://", 0) == 0) {
+  if (url.rfind(kHttps, 0) == 0) {
     out.tls = true;
-    rest = url.substr(8);
-  } else if (url.rfind("http://", 0) == 0) {
+    rest = url.substr(kHttps.size());
+  } else if (url.rfind(kHttp, 0) == 0) {
     out.tls = false;
-    rest = url.substr(7);
+    rest = url.substr(kHttp.size());
   } else {
     err = "unsupported URL scheme in " + url;
     return false;

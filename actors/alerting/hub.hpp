@@ -1,21 +1,14 @@
-// Continuous alerting, the actor side.
+// Continuous alerting, the actor side: the hub.
 //
 // AlertHub owns the alert and service definitions, the alert book (per-stream state, persisted),
-// the notification outbox and the alert history, all in the meta column family:
-//   alert/<id u64>                         alert JSON
-//   service/<id u64>                       service JSON
-//   alertstate/<alert id u64><stream>      per-stream state (firing, since, last notified, verdicts)
-//   outbox/<seq u64>                       a notification to deliver (pending or failed)
-//   history/<alert id u64><seq u64>        timeline event (trigger, clear, notify, delivery_failed)
+// the notification outbox and the alert history, all in the meta column family (key layouts in
+// alert_keys.hpp; outbox records in outbox.hpp).
 // A state change, its history events and its outbox records are written in one atomic batch, so
 // a notification exists durably before anyone tries to deliver it, and a restart neither loses a
 // firing stream nor notifies it again.
 //
-// ShardAlerts lives in the evaluator actor beside each shard actor: it keeps the condition trackers of the shard's series
-// (a series' trackers are only touched by its shard's evaluator), evaluates every applied sample, keeps the
-// absent deadlines in a timer heap (the evaluator arms one delayed message for the earliest),
-// and reports verdict changes to the hub. Alert definitions reach shards as an immutable
-// snapshot, swapped when alerts change.
+// Shards evaluate (evaluation.hpp) and report verdict changes to the hub through submit(); they
+// see the alert definitions as an immutable snapshot (snapshot.hpp), swapped when alerts change.
 #pragma once
 
 #include <cstdint>
@@ -26,13 +19,9 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/alerting/outbox.hpp"
 #include "engine/alert_eval.hpp"
 #include "engine/alert_model.hpp"
-#include "engine/shard_state.hpp"
-
-namespace caf {
-class actor_system;
-}
 
 namespace vigil {
 class Storage;
@@ -86,7 +75,8 @@ class AlertHub {
   AlertStatus status(std::uint64_t id) const;
   // Timeline events of an alert (JSON objects), oldest first.
   std::vector<std::string> history(std::uint64_t alert_id) const;
-  // Outbox records (JSON objects): pending and failed notifications.
+  // The stored outbox records (OutboxRecord's JSON form, as written): pending and failed
+  // notifications.
   std::vector<std::string> outbox() const;
 
   // -- shards
@@ -98,15 +88,18 @@ class AlertHub {
   Catalog& catalog() { return catalog_; }
 
   // -- the notifier
-  using Listener = std::function<void(std::vector<std::string> records)>;
+  // Called with the records of every committed batch that queued notifications.
+  using Listener = std::function<void(std::vector<OutboxRecord> records)>;
   void set_listener(Listener l);
-  std::vector<std::string> pending_outbox() const;
+  // The pending records, in outbox order. A stored record that cannot be read is logged as an
+  // error and left in place.
+  std::vector<OutboxRecord> pending_outbox() const;
   // Rewrites a record (attempts, next attempt, last error).
-  bool outbox_update(const std::string& record);
+  bool outbox_update(const OutboxRecord& record);
   // Delivered: the record leaves the outbox; a `notify` history event records it.
-  bool outbox_delivered(const std::string& record, int http_status);
+  bool outbox_delivered(const OutboxRecord& record, int http_status);
   // Given up: the record stays in the outbox as failed; a `delivery_failed` event records it.
-  bool outbox_failed(const std::string& record);
+  bool outbox_failed(const OutboxRecord& record);
 
   // Prometheus text lines: alert events and notification deliveries.
   std::string metrics_text() const;
@@ -119,36 +112,7 @@ class AlertHub {
   Catalog& catalog_;
 };
 
-class ShardAlerts {
- public:
-  ShardAlerts(AlertHub& hub, std::uint16_t shard);
-  ~ShardAlerts();
-  // Evaluates applied samples. Returns the earliest absent deadline (wall-clock ms), 0 if none.
-  std::int64_t on_apply(const std::vector<LogRecord>& records);
-  // Fires due absent deadlines. Returns the next deadline, 0 if none.
-  std::int64_t on_timer();
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-// One evaluator actor per shard, beside the shard actor: it receives the same records (shared,
-// not copied), owns the ShardAlerts of that shard's series and arms its absent timer. Evaluation
-// therefore never waits for a shard's apply or flush (a RocksDB write), which keeps the
-// sample-to-notification latency independent of storage work. With no active alert, post()
-// is one atomic load.
-class AlertEvaluators {
- public:
-  AlertEvaluators(caf::actor_system& system, AlertHub& hub, int shards);
-  ~AlertEvaluators();  // stops the actors
-  void post(std::size_t shard, std::shared_ptr<const std::vector<LogRecord>> records);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
+// Wall-clock milliseconds since the epoch.
 std::int64_t wall_ms();
 
 }  // namespace vigil::actors

@@ -1,5 +1,4 @@
-#include "connectors/payloads.hpp"
-#include "engine/time_text.hpp"
+#include "connectors/notify/payloads.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -8,6 +7,9 @@
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
+
+#include "actors/alerting/outbox_json.hpp"
+#include "engine/time_text.hpp"
 
 namespace vigil::connectors {
 
@@ -43,9 +45,9 @@ namespace {
 
 std::string iso8601(std::int64_t t) { return iso8601_utc(t); }
 
-std::string fmt_value(const json& v) {
-  if (!v.is_number()) return "n/a";
-  double d = v.get<double>();
+std::string fmt_value(const std::optional<actors::Number>& v) {
+  if (!v) return "n/a";
+  double d = actors::as_double(*v);
   char buf[64];
   if (d == std::floor(d) && std::fabs(d) < 1e15)
     std::snprintf(buf, sizeof buf, "%.0f", d);
@@ -63,16 +65,17 @@ std::string stream_text(const json& tags) {
   return s.empty() ? "(no tags)" : s;
 }
 
-// "cpu above 90 (max, for 300 s)"
-std::string condition_text(const json& c) {
-  std::string type = c.value("type", "");
-  std::string s = c.value("metric_name", "") + " " + type;
-  if (type != "absent" && c.contains("threshold")) s += " " + fmt_value(c["threshold"]);
+// "cpu above 90 (max, for 300 s)"; `c` is nullptr when the record names no condition.
+std::string condition_text(const actors::OutboxCondition* c) {
+  if (!c) return " ";
+  const std::string& type = c->type;
+  std::string s = c->metric_name + " " + type;
+  if (type != "absent" && c->threshold) s += " " + fmt_value(c->threshold);
   std::string detail;
-  if (c.contains("summary_function")) detail = c["summary_function"].get<std::string>();
-  if (c.contains("duration")) {
+  if (c->summary_function) detail = *c->summary_function;
+  if (c->duration) {
     if (!detail.empty()) detail += ", ";
-    detail += (type == "absent" ? "no data for " : "for ") + std::to_string(c["duration"].get<std::int64_t>()) + " s";
+    detail += (type == "absent" ? "no data for " : "for ") + std::to_string(*c->duration) + " s";
   }
   if (!detail.empty()) s += " (" + detail + ")";
   return s;
@@ -80,28 +83,32 @@ std::string condition_text(const json& c) {
 
 }  // namespace
 
-bool render_notification(std::string_view text, HttpRequestSpec& out, std::string& err) {
-  json r = json::parse(text, nullptr, false);
-  if (!r.is_object() || !r.contains("service") || !r.contains("alert")) {
-    err = "malformed outbox record";
+bool render_notification(const actors::OutboxRecord& r, HttpRequestSpec& out, std::string& err) {
+  namespace oj = actors::outbox_json;
+  const actors::OutboxAlert& alert = r.alert;
+  json settings = json::parse(r.service.settings_json, nullptr, false);
+  if (!settings.is_object()) {
+    err = "malformed outbox record: service settings are not an object";
     return false;
   }
-  const json& svc = r["service"];
-  const json& alert = r["alert"];
-  json settings = svc.value("settings", json::object());
-  std::string type = svc.value("type", "");
-  std::string kind = r.value("kind", "trigger");  // trigger | resolve | test
-  bool resolved = kind == "resolve";
-  std::string state = resolved ? "resolved" : kind == "test" ? "test" : "firing";
-  json tags = r.contains("stream") ? r["stream"].value("tags", json::object()) : json::object();
-  std::size_t ci = r.value("condition_index", std::size_t{0});
-  json conditions = alert.value("conditions", json::array());
-  json cond = ci < conditions.size() ? conditions[ci] : json::object();
-  json threshold = cond.contains("threshold") ? cond["threshold"] : json(nullptr);
-  std::string runbook = alert.value("runbook_url", "");
-  std::string name = alert.value("name", "");
-  std::int64_t time = r.value("time", std::int64_t{0});
-  std::string idem = r.value("idempotency_key", "");
+  const std::string& type = r.service.type;
+  std::string kind = actors::to_string(r.kind);
+  bool resolved = r.kind == actors::OutboxKind::resolve;
+  bool test = r.kind == actors::OutboxKind::test;
+  std::string state = resolved ? "resolved" : test ? "test" : "firing";
+  json tags = oj::tags(r.stream);
+  std::size_t ci = r.condition_index;
+  const actors::OutboxCondition* primary = ci < alert.conditions.size() ? &alert.conditions[ci] : nullptr;
+  json cond = primary ? oj::condition(*primary) : json::object();
+  std::optional<actors::Number> threshold_value = primary ? primary->threshold : std::nullopt;
+  json threshold = oj::number(threshold_value);
+  const std::string& runbook = alert.runbook_url;
+  const std::string& name = alert.name;
+  std::int64_t time = r.time;
+  const std::string& idem = r.idempotency_key;
+  json value = oj::number(r.value);
+  json triggered_at = r.triggered_at;
+  json resolved_at = r.resolved_at ? json(*r.resolved_at) : json(nullptr);
 
   out.headers.clear();
   out.headers.emplace_back("Content-Type", "application/json");
@@ -110,10 +117,9 @@ bool render_notification(std::string_view text, HttpRequestSpec& out, std::strin
 
   // Conditions with the value each had on this stream.
   json cond_list = json::array();
-  json values = r.value("values", json::array());
-  for (std::size_t i = 0; i < conditions.size(); ++i) {
-    json c = conditions[i];
-    c["value"] = i < values.size() ? values[i] : json(nullptr);
+  for (std::size_t i = 0; i < alert.conditions.size(); ++i) {
+    json c = oj::condition(alert.conditions[i]);
+    c["value"] = i < r.values.size() ? oj::number(r.values[i]) : json(nullptr);
     cond_list.push_back(c);
   }
 
@@ -123,20 +129,20 @@ bool render_notification(std::string_view text, HttpRequestSpec& out, std::strin
                  {"state", state},
                  {"idempotency_key", idem},
                  {"alert",
-                  {{"id", alert.value("id", 0)},
+                  {{"id", alert.id},
                    {"name", name},
-                   {"description", alert.value("description", "")},
+                   {"description", alert.description},
                    {"runbook_url", runbook.empty() ? json(nullptr) : json(runbook)},
-                   {"rearm_seconds", alert.value("rearm_seconds", 0)}}},
+                   {"rearm_seconds", alert.rearm_seconds}}},
                  {"condition", cond},
                  {"conditions", cond_list},
                  {"stream", {{"tags", tags}}},
-                 {"value", r.contains("value") ? r["value"] : json(nullptr)},
+                 {"value", value},
                  {"threshold", threshold},
-                 {"triggered_at", r.contains("triggered_at") ? r["triggered_at"] : json(nullptr)},
-                 {"resolved_at", r.contains("resolved_at") ? r["resolved_at"] : json(nullptr)},
+                 {"triggered_at", triggered_at},
+                 {"resolved_at", resolved_at},
                  {"time", time},
-                 {"reason", r.value("reason", "")},
+                 {"reason", r.reason},
                  {"runbook_url", runbook.empty() ? json(nullptr) : json(runbook)}};
     out.url = settings.value("url", "");
     out.body = body.dump();
@@ -148,15 +154,15 @@ bool render_notification(std::string_view text, HttpRequestSpec& out, std::strin
         if (v.is_string()) out.headers.emplace_back(k, v.get<std::string>());
   } else if (type == "slack") {
     std::string stream = stream_text(tags);
-    std::string value = fmt_value(r.value("value", json(nullptr)));
-    std::string head = resolved ? "Resolved: " + name : kind == "test" ? "Test: " + name : "Alert triggered: " + name;
+    std::string value_text = fmt_value(r.value);
+    std::string head = resolved ? "Resolved: " + name : test ? "Test: " + name : "Alert triggered: " + name;
     std::string text = resolved ? ":white_check_mark: Resolved: alert " + name + " on " + stream + " is no longer firing"
-                                : (kind == "test" ? ":information_source: Test notification from Vigil for " + name
-                                                  : ":rotating_light: Alert " + name + " triggered on " + stream + ": " +
-                                                        condition_text(cond) + ", value " + value);
+                                : (test ? ":information_source: Test notification from Vigil for " + name
+                                        : ":rotating_light: Alert " + name + " triggered on " + stream + ": " +
+                                              condition_text(primary) + ", value " + value_text);
     json fields = json::array({{{"type", "mrkdwn"}, {"text", "*Stream*\n" + stream}},
-                               {{"type", "mrkdwn"}, {"text", "*Value*\n" + value + " (threshold " + fmt_value(threshold) + ")"}},
-                               {{"type", "mrkdwn"}, {"text", "*Condition*\n" + condition_text(cond)}},
+                               {{"type", "mrkdwn"}, {"text", "*Value*\n" + value_text + " (threshold " + fmt_value(threshold_value) + ")"}},
+                               {{"type", "mrkdwn"}, {"text", "*Condition*\n" + condition_text(primary)}},
                                {{"type", "mrkdwn"}, {"text", "*State*\n" + state}}});
     json blocks = json::array({{{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", head}}}},
                                {{"type", "section"}, {"fields", fields}}});
@@ -170,30 +176,30 @@ bool render_notification(std::string_view text, HttpRequestSpec& out, std::strin
   } else if (type == "pagerduty") {
     std::string stream = stream_text(tags);
     std::string source = tags.contains("source") && tags["source"].is_string() ? tags["source"].get<std::string>() : stream;
-    json custom = {{"alert_id", alert.value("id", 0)},
+    json custom = {{"alert_id", alert.id},
                    {"alert_name", name},
-                   {"description", alert.value("description", "")},
+                   {"description", alert.description},
                    {"stream", tags},
-                   {"value", r.contains("value") ? r["value"] : json(nullptr)},
+                   {"value", value},
                    {"threshold", threshold},
                    {"conditions", cond_list},
                    {"state", state},
-                   {"triggered_at", r.contains("triggered_at") ? r["triggered_at"] : json(nullptr)},
-                   {"resolved_at", r.contains("resolved_at") ? r["resolved_at"] : json(nullptr)},
+                   {"triggered_at", triggered_at},
+                   {"resolved_at", resolved_at},
                    {"runbook_url", runbook.empty() ? json(nullptr) : json(runbook)}};
-    std::string summary = (resolved ? "Resolved: " : "") + name + " on " + stream + ": " + condition_text(cond) +
-                          ", value " + fmt_value(r.value("value", json(nullptr)));
+    std::string summary = (resolved ? "Resolved: " : "") + name + " on " + stream + ": " + condition_text(primary) +
+                          ", value " + fmt_value(r.value);
     if (summary.size() > 1024) summary.resize(1024);
     json body = {{"routing_key", settings.value("routing_key", "")},
                  {"event_action", resolved ? "resolve" : "trigger"},
-                 {"dedup_key", dedup_key(alert.value("id", 0ull), r.value("stream_key", ""))},
+                 {"dedup_key", dedup_key(alert.id, r.stream_key)},
                  {"payload",
                   {{"summary", summary},
                    {"source", source},
                    {"severity", settings.value("severity", "critical")},
                    {"timestamp", iso8601(time)},
-                   {"component", cond.value("metric_name", "")},
-                   {"class", cond.value("type", "")},
+                   {"component", primary ? primary->metric_name : std::string()},
+                   {"class", primary ? primary->type : std::string()},
                    {"custom_details", custom}}},
                  {"client", "Vigil"}};
     if (!runbook.empty()) body["links"] = json::array({{{"href", runbook}, {"text", "Runbook"}}});
