@@ -14,7 +14,8 @@
 #include <unordered_map>
 
 #include "engine/catalog.hpp"
-#include "engine/encoding.hpp"
+#include "engine/encoding/bytes.hpp"
+#include "engine/encoding/series_key.hpp"
 #include "engine/prom_text.hpp"
 #include "engine/series_index.hpp"
 #include "engine/storage.hpp"

@@ -17,7 +17,8 @@
 #include <unordered_map>
 
 #include "actors/alerts.hpp"
-#include "engine/encoding.hpp"
+#include "engine/encoding/keys.hpp"
+#include "engine/encoding/series_key.hpp"
 #include "engine/prom_text.hpp"
 #include "engine/short_text.hpp"
 #include "engine/shard_state.hpp"

@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <mutex>
 
-#include "engine/encoding.hpp"
+#include "engine/encoding/bytes.hpp"
+#include "engine/encoding/series_key.hpp"
 #include "engine/storage.hpp"
 
 namespace vigil {
