@@ -18,7 +18,8 @@
 
 #include "actors/alerting/evaluation.hpp"
 #include "actors/alerting/hub.hpp"
-#include "engine/encoding.hpp"
+#include "engine/encoding/keys.hpp"
+#include "engine/encoding/series_key.hpp"
 #include "engine/prom_text.hpp"
 #include "engine/short_text.hpp"
 #include "engine/shard_state.hpp"

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/encoding/series_key.hpp"
+
 namespace vigil::alerting {
 
 using nlohmann::json;
@@ -198,6 +200,9 @@ const StreamState* AlertBook::stream(std::uint64_t id, const std::string& stream
 
 Tags parse_stream(std::string_view rest) {
   Tags tags;
+  // Names or values with escaped bytes (engine/encoding/series_key.hpp): the exact inverse.
+  if (rest.find('\\') != std::string_view::npos && enc::parse_tags_key(rest, tags)) return tags;
+  tags.clear();
   while (!rest.empty()) {
     auto comma = rest.find(',');
     std::string_view pair = rest.substr(0, comma);

@@ -117,7 +117,7 @@ class AlertBook {
   std::map<std::uint64_t, std::map<std::string, StreamState>> streams_;
 };
 
-// "host=a,region=x" -> tags; the inverse of the tags part of enc::series_key.
+// "host=a,region=x" -> tags; the inverse of enc::append_tags_key (the tags part of a series key).
 Tags parse_stream(std::string_view stream);
 
 }  // namespace vigil::alerting

@@ -14,6 +14,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "engine/encoding/series_key.hpp"
+
 namespace vigil {
 
 // -- functions --------------------------------------------------------------------------------
@@ -424,9 +426,11 @@ class GroupTable {
     if (!q_.group_all)
       for (const auto& name : names_)
         if (const std::string* v = find_tag(series_tags, name)) {
-          key_ += name;
+          // Escaped (engine/encoding/series_key.hpp): a NUL inside a name or value cannot
+          // make two tag sets one group.
+          enc::append_key_text(key_, name);
           key_.push_back('\0');
-          key_ += *v;
+          enc::append_key_text(key_, *v);
           key_.push_back('\0');
         }
     return group_for(key_, [&](Tags& tags) {

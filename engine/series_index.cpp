@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <mutex>
 
-#include "engine/encoding.hpp"
+#include "engine/encoding/bytes.hpp"
+#include "engine/encoding/series_key.hpp"
 #include "engine/storage.hpp"
 
 namespace vigil {
@@ -159,7 +160,7 @@ namespace {
 std::string posting_key(std::string_view name, std::string_view value) {
   std::string k;
   k.reserve(name.size() + 1 + value.size());
-  k.append(name);
+  enc::append_key_text(k, name);  // no raw NUL in the name: the first NUL ends it
   k.push_back('\0');
   for (char c : value) k.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
   return k;

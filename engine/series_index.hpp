@@ -60,7 +60,7 @@ class SeriesIndex {
   // Loads every series from storage; call once before use. Not OK when they could not be read.
   Status load();
 
-  // Ids of the given canonical keys (engine/encoding.hpp series_key), parallel to `keys`. Missing
+  // Ids of the given canonical keys (engine/encoding/series_key.hpp), parallel to `keys`. Missing
   // series are created, and their index entries are durable before this returns true.
   bool resolve(const std::vector<std::string_view>& keys, std::vector<std::uint64_t>& ids,
                std::string& err);

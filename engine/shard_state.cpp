@@ -6,7 +6,11 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "engine/encoding.hpp"
+#include "engine/encoding/bytes.hpp"
+#include "engine/encoding/keys.hpp"
+#include "engine/encoding/raw_block.hpp"
+#include "engine/encoding/rollup_block.hpp"
+#include "engine/encoding/values.hpp"
 #include "engine/storage.hpp"
 
 namespace vigil {

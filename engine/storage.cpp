@@ -17,7 +17,10 @@
 #include <mutex>
 #include <vector>
 
-#include "engine/encoding.hpp"
+#include "engine/encoding/bytes.hpp"
+#include "engine/encoding/keys.hpp"
+#include "engine/encoding/raw_block.hpp"
+#include "engine/encoding/rollup_block.hpp"
 #include "engine/prom_text.hpp"
 
 namespace vigil {
@@ -62,7 +65,7 @@ class FoldingMergeOperator : public rocksdb::MergeOperator {
   }
 };
 
-// Folds rollup blocks (engine/encoding.hpp): the block of a series' chunk is the merge, bucket by
+// Folds rollup blocks (engine/encoding/rollup_block.hpp): the block of a series' chunk is the merge, bucket by
 // bucket, of every operand written to it. Reads and compactions fold all pending operands of a key
 // in one pass; operands are folded in write order, so `last` ties resolve as they did in memory.
 class RollupMergeOperator : public FoldingMergeOperator {
@@ -319,7 +322,7 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
     cf.compression = rocksdb::kLZ4Compression;
     cf.bottommost_compression = rocksdb::kZSTD;
     if (i == static_cast<int>(Cf::raw) || i >= static_cast<int>(Cf::rollup_first)) {
-      // Samples and rollups: ZSTD at every level. Their compact encoding (engine/encoding.hpp)
+      // Samples and rollups: ZSTD at every level. Their compact encoding (engine/encoding/)
       // leaves little for LZ4's matching, while ZSTD's entropy coding still takes the tag bytes and
       // the skewed high bytes of the varints.
       cf.compression = rocksdb::kZSTD;
@@ -374,7 +377,7 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
   }
   s->impl_->wopts.sync = opts.sync_writes;
   // The store's format: rollups are kept in per-chunk blocks since format 2, at four stored
-  // resolutions since format 3, with compact values (engine/encoding.hpp) since format 4, column by column since format 5. A store without the
+  // resolutions since format 3, with compact values (engine/encoding/compact.hpp) since format 4, column by column since format 5. A store without the
   // marker is new if it holds no series yet; otherwise it predates the marker and is refused.
   std::string format;
   Status fst = s->get(Cf::meta, kFormatKey, format);

@@ -1,12 +1,12 @@
 // The RocksDB store: one column family per kind of data, atomic write batches across them, and
 // ordered range reads. RocksDB stays behind this header (pimpl): nothing else includes it.
 //
-// Column families and their keys (see engine/encoding.hpp):
+// Column families and their keys (see engine/encoding/keys.hpp and series_key.hpp):
 //   meta       "metric/<key>" -> metric JSON; "ckpt/<shard u16>" -> applied log sequence (u64)
 //   series     "k<canonical key>" -> series id (u64); "i<series id u64>" -> canonical key
 //   log        <shard u16><seq u64> -> ingest-log entry (the samples of one accepted batch)
 //   raw        <series id u64><day><shard u16><flush seq u64> -> block of the series' samples
-//   rollup_<r> <series id u64><chunk start> -> block of bucket aggregates (engine/encoding.hpp;
+//   rollup_<r> <series id u64><chunk start> -> block of bucket aggregates (engine/encoding/rollup_block.hpp;
 //              the merge operator folds the blocks written by successive flushes)
 //   meta "format" -> the storage format ("5"); other formats are refused at open
 //

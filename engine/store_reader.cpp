@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
-#include "engine/encoding.hpp"
+#include "engine/encoding/bytes.hpp"
+#include "engine/encoding/keys.hpp"
+#include "engine/encoding/raw_block.hpp"
+#include "engine/encoding/rollup_block.hpp"
 #include "engine/series_index.hpp"
 #include "engine/storage.hpp"
 

@@ -1,6 +1,6 @@
 #include "actors/alerting/alert_keys.hpp"
 
-#include "engine/encoding.hpp"
+#include "engine/encoding/bytes.hpp"
 
 namespace vigil::actors::alert_keys {
 

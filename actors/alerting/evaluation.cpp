@@ -6,7 +6,7 @@
 #include "actors/alerting/hub.hpp"
 #include "actors/alerting/snapshot.hpp"
 #include "engine/catalog.hpp"
-#include "engine/encoding.hpp"
+#include "engine/encoding/series_key.hpp"
 #include "engine/series_index.hpp"
 
 namespace vigil::actors {
@@ -93,12 +93,7 @@ struct ShardAlerts::Impl {
     if (it != series.end()) return it->second;
     SeriesAlerts& sa = series[sid];
     enc::parse_series_key(hub.series().key_of(sid), sa.metric, sa.tags);
-    for (const auto& [k, v] : sa.tags) {
-      if (!sa.stream.empty()) sa.stream += ',';
-      sa.stream += k;
-      sa.stream += '=';
-      sa.stream += v;
-    }
+    enc::append_tags_key(sa.stream, sa.tags);  // the tags part of the series key
     match(sid, sa, {});
     return sa;
   }

@@ -15,7 +15,6 @@
 #include "actors/alerting/outbox_json.hpp"
 #include "actors/alerting/snapshot.hpp"
 #include "engine/catalog.hpp"
-#include "engine/encoding.hpp"
 #include "engine/prom_text.hpp"
 #include "engine/series_index.hpp"
 #include "engine/storage.hpp"

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <list>
 
-#include "engine/encoding.hpp"
+#include "engine/encoding/series_key.hpp"
 #include "engine/series_index.hpp"
 #include "engine/storage.hpp"
 

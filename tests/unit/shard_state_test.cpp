@@ -6,7 +6,10 @@
 #include <filesystem>
 #include <unordered_map>
 
-#include "engine/encoding.hpp"
+#include "engine/encoding/bytes.hpp"
+#include "engine/encoding/keys.hpp"
+#include "engine/encoding/raw_block.hpp"
+#include "engine/encoding/rollup_block.hpp"
 #include "engine/shard_state.hpp"
 #include "engine/series_index.hpp"
 #include "engine/storage.hpp"

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <random>
 
-#include "engine/encoding.hpp"
+#include "engine/encoding/keys.hpp"
 #include "engine/series_index.hpp"
 #include "engine/status.hpp"
 #include "engine/storage.hpp"

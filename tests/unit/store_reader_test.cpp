@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <map>
 
-#include "engine/encoding.hpp"
+#include "engine/encoding/keys.hpp"
+#include "engine/encoding/raw_block.hpp"
+#include "engine/encoding/series_key.hpp"
 #include "engine/query.hpp"
 #include "engine/series_index.hpp"
 #include "engine/shard_state.hpp"
