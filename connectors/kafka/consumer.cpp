@@ -1,4 +1,4 @@
-#include "connectors/kafka.hpp"
+#include "connectors/kafka/kafka.hpp"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
