@@ -12,13 +12,13 @@
 
 namespace vigil::connectors {
 
-void KafkaConsumer::Impl::rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list,
-                                       void* opaque) {
+void KafkaConsumer::Impl::rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                       rd_kafka_topic_partition_list_t* list, void* opaque) {
   static_cast<Impl*>(opaque)->rebalance(rk, err, list);
 }
 
-void KafkaConsumer::Impl::load_stored_offset(kafka::PartState& st, std::string_view topic, std::int32_t partition,
-                                             std::string& scratch) {
+void KafkaConsumer::Impl::load_stored_offset(kafka::PartState& st, std::string_view topic,
+                                             std::int32_t partition, std::string& scratch) {
   st.touched = false;
   st.next = -1;
   st.stored = -1;
@@ -27,7 +27,8 @@ void KafkaConsumer::Impl::load_stored_offset(kafka::PartState& st, std::string_v
   st.stored = st.next;
 }
 
-void KafkaConsumer::Impl::rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list) {
+void KafkaConsumer::Impl::rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err,
+                                    rd_kafka_topic_partition_list_t* list) {
   counters.rebalances.fetch_add(1);
   const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(k)) == "COOPERATIVE";
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -40,8 +41,9 @@ void KafkaConsumer::Impl::rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err, rd_k
         st.assigned = true;
         load_stored_offset(st, tp.topic, tp.partition, value);
         tp.offset = st.next >= 0 ? st.next : kafka::kFromStart;
-        spdlog::info("kafka: assigned {}[{}] from offset {}", tp.topic, tp.partition,
-                     st.next >= 0 ? std::to_string(st.next) : std::string("beginning (no stored state)"));
+        spdlog::info(
+            "kafka: assigned {}[{}] from offset {}", tp.topic, tp.partition,
+            st.next >= 0 ? std::to_string(st.next) : std::string("beginning (no stored state)"));
       }
     }
     rd_kafka_resp_err_t e;
@@ -71,22 +73,25 @@ void KafkaConsumer::Impl::rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err, rd_k
       bool revoked = false;
       for (int i = 0; i < list->cnt && !revoked; ++i)
         revoked = m->partition == list->elems[i].partition &&
-                  (m->rkt == nullptr || std::strcmp(rd_kafka_topic_name(m->rkt), list->elems[i].topic) == 0);
-      if (revoked)
-        prefetch.bytes.fetch_sub(kafka::Prefetch::cost(m.get()));  // and `m` goes with the old buffer
+                  (m->rkt == nullptr ||
+                   std::strcmp(rd_kafka_topic_name(m->rkt), list->elems[i].topic) == 0);
+      if (revoked)  // `m` stays in the old buffer, destroyed below
+        prefetch.bytes.fetch_sub(kafka::Prefetch::cost(m.get()));
       else
         keep.push_back(std::move(m));
     }
     prefetch.buffered.swap(keep);
   }
-  if (!engine->sync()) spdlog::error("kafka: flushing the engine before releasing partitions failed");
+  if (!engine->sync())
+    spdlog::error("kafka: flushing the engine before releasing partitions failed");
   {
     std::lock_guard lock(partitions.mu);
     for (int i = 0; i < list->cnt; ++i) {
       auto& st = partitions.parts[list->elems[i].topic][list->elems[i].partition];
       st.assigned = false;
       st.touched = false;
-      spdlog::info("kafka: released {}[{}] at offset {}", list->elems[i].topic, list->elems[i].partition, st.next);
+      spdlog::info("kafka: released {}[{}] at offset {}", list->elems[i].topic,
+                   list->elems[i].partition, st.next);
     }
   }
   if (cooperative) {

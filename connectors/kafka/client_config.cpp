@@ -2,11 +2,11 @@
 // dead-letter producer's, librdkafka's log lines through spdlog, and the interceptor that lowers
 // the priority of librdkafka's broker threads.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "connectors/kafka/consumer_impl.hpp"
 
@@ -63,7 +63,8 @@ Conf dead_letter_conf(const KafkaOptions& opts, std::string& err) {
   Conf conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), log_cb);
   bool ok = set_conf(conf.get(), "bootstrap.servers", opts.bootstrap_servers, err) &&
-            set_conf(conf.get(), "client.id", "vigil-dlq", err) && set_conf(conf.get(), "linger.ms", "5", err);
+            set_conf(conf.get(), "client.id", "vigil-dlq", err) &&
+            set_conf(conf.get(), "linger.ms", "5", err);
   // Security and connection properties apply to the producer too; consumer-only ones are skipped.
   for (const auto& [k, v] : opts.rdkafka) {
     if (!ok) break;
@@ -80,7 +81,8 @@ namespace {
 // librdkafka's broker threads (fetching, for a consumer) start at a lower scheduling priority
 // (KafkaOptions::broker_thread_nice): on cores kept busy by the consumer's own threads, fetching
 // runs when parsing and writing leave room, rather than filling the prefetch buffer ahead of them.
-rd_kafka_resp_err_t on_thread_start(rd_kafka_t*, rd_kafka_thread_type_t type, const char* name, void* opaque) {
+rd_kafka_resp_err_t on_thread_start(rd_kafka_t*, rd_kafka_thread_type_t type, const char* name,
+                                    void* opaque) {
   const int nice = *static_cast<const int*>(opaque);
   if (type == RD_KAFKA_THREAD_BROKER && nice > 0 &&
       setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0)

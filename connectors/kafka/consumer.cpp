@@ -1,9 +1,8 @@
 // KafkaConsumer's life: start (configuration, the consumer and dead-letter producer, the
 // subscription, the four threads) and stop (the fetch thread leaves the group and stops the
 // others). What each thread does is in fetch.cpp and pipeline.cpp.
-#include <spdlog/spdlog.h>
-
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
 #include "connectors/kafka/consumer_impl.hpp"
 
@@ -22,8 +21,8 @@ KafkaConsumer::~KafkaConsumer() {
   I.dlq.reset();
 }
 
-std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, const KafkaOptions& opts,
-                                                    std::string& err) {
+std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine,
+                                                    const KafkaOptions& opts, std::string& err) {
   std::unique_ptr<KafkaConsumer> c(new KafkaConsumer());
   auto& I = *c->impl_;
   I.engine = &engine;
@@ -63,8 +62,10 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
     pconf.release();  // the producer owns it now
   }
 
-  kafka::PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(opts.topics.size())));
-  for (const auto& t : opts.topics) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  kafka::PartitionList topics(
+      rd_kafka_topic_partition_list_new(static_cast<int>(opts.topics.size())));
+  for (const auto& t : opts.topics)
+    rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t e = rd_kafka_subscribe(I.rk.get(), topics.get());
   topics.reset();
   if (e) {
@@ -73,8 +74,9 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
   }
   std::string list;
   for (const auto& t : opts.topics) list += (list.empty() ? "" : ",") + t;
-  spdlog::info("kafka: consuming {} from {} as group {} (dead letters: {})", list, opts.bootstrap_servers,
-               opts.group_id, opts.dead_letter_topic.empty() ? "off" : opts.dead_letter_topic);
+  spdlog::info("kafka: consuming {} from {} as group {} (dead letters: {})", list,
+               opts.bootstrap_servers, opts.group_id,
+               opts.dead_letter_topic.empty() ? "off" : opts.dead_letter_topic);
   // Named for top -H and perf.
   auto named = [&I](const char* name, void (Impl::*loop)()) {
     return std::thread([&I, name, loop] {
@@ -82,7 +84,8 @@ std::unique_ptr<KafkaConsumer> KafkaConsumer::start(actors::Engine& engine, cons
       (I.*loop)();
     });
   };
-  if (std::thread::hardware_concurrency() > 1) I.split.thread = named("vk-parse", &Impl::parse_loop);
+  if (std::thread::hardware_concurrency() > 1)
+    I.split.thread = named("vk-parse", &Impl::parse_loop);
   I.handoff.thread = named("vk-ingest", &Impl::ingest_loop);
   I.process_thread = named("vk-process", &Impl::process_loop);
   I.thread = named("vk-fetch", &Impl::run);

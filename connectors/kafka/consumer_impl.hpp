@@ -10,8 +10,10 @@
 // Impl's member functions are defined in the file of their concern: client_config.cpp (librdkafka
 // configuration), consumer.cpp (start, stop), assignment.cpp (rebalance, stored offsets),
 // fetch.cpp (the fetch thread, pausing), pipeline.cpp (parse and write), dead_letters.cpp,
-// consumer_metrics.cpp. The per-message path (fetching into Prefetch, then prepare, parse and
-// format_of) is kept in pipeline.cpp and inline here, so that it compiles as one unit.
+// consumer_metrics.cpp. The per-message path stays visible to the compiler: prepare, parse and
+// format_of in pipeline.cpp, and what the fetch loop and the pipeline share (Prefetch::cost,
+// offset_key, RateLimitedLog) inline in headers. Only the bad-message path leaves the file
+// (dead_letter, in dead_letters.cpp).
 //
 // Lock order: Impl::process_mu, then Handoff::mu or Prefetch::mu (never both at once), then
 // Partitions::mu. BadMessages::mu and the logs' locks are taken alone.
@@ -79,7 +81,8 @@ struct PartState {
 };
 
 // The meta-family key of a partition's next offset: "koff/<group>/<topic>/<partition>".
-inline std::string offset_key(const std::string& group, std::string_view topic, std::int32_t partition) {
+inline std::string offset_key(const std::string& group, std::string_view topic,
+                              std::int32_t partition) {
   std::string k = "koff/";
   k += group;
   k += '/';
@@ -125,7 +128,9 @@ struct Prefetch {
   // which (parsed, handed over, being written) are in memory at once.
   static constexpr std::size_t kBatchPayload = std::size_t{4} << 20;
   static constexpr std::size_t kMessageOverhead = 256;  // librdkafka's bookkeeping per message
-  static std::size_t cost(const rd_kafka_message_t* m) { return m->len + m->key_len + kMessageOverhead; }
+  static std::size_t cost(const rd_kafka_message_t* m) {
+    return m->len + m->key_len + kMessageOverhead;
+  }
 };
 
 // -- parsing and writing ---------------------------------------------------------------------
@@ -195,9 +200,9 @@ struct BadMessages {
 };
 
 struct Counters {
-  std::atomic<std::uint64_t> messages{0}, samples{0}, batches{0}, dead_letters{0}, dead_letter_errors{0},
-      rebalances{0}, pauses{0}, stale_skipped{0}, consumer_errors{0}, ingest_errors{0}, split_batches{0},
-      stale_rewinds{0};
+  std::atomic<std::uint64_t> messages{0}, samples{0}, batches{0}, dead_letters{0},
+      dead_letter_errors{0}, rebalances{0}, pauses{0}, stale_skipped{0}, consumer_errors{0},
+      ingest_errors{0}, split_batches{0}, stale_rewinds{0};
 };
 
 }  // namespace kafka
@@ -232,11 +237,12 @@ struct KafkaConsumer::Impl {
 
   // -- assignment.cpp: rebalancing and stored offsets ------------------------------------------
 
-  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list,
-                           void* opaque);
+  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* list, void* opaque);
   void rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list);
-  // Resets `st` to the offset stored for `topic`[`partition`] (-1 without one). Under partitions.mu.
-  void load_stored_offset(kafka::PartState& st, std::string_view topic, std::int32_t partition, std::string& scratch);
+  // Resets `st` to the offset stored for its partition (-1: none); under partitions.mu.
+  void load_stored_offset(kafka::PartState& st, std::string_view topic, std::int32_t partition,
+                          std::string& scratch);
   // Puts every assigned partition back at its stored offset (after a failed write).
   void rewind();
   // Informational commit of the consumed positions (lag tools read them); the truth is in RocksDB.
@@ -256,11 +262,11 @@ struct KafkaConsumer::Impl {
   // -- pipeline.cpp: parse and write -----------------------------------------------------------
 
   kafka::Format format_of(const rd_kafka_message_t* m);
-  void parse(const rd_kafka_message_t* m, std::int64_t now, std::uint64_t generation, std::vector<Measurement>& out,
-             std::vector<Rejected>& rejected);
+  void parse(const rd_kafka_message_t* m, std::int64_t now, std::uint64_t generation,
+             std::vector<Measurement>& out, std::vector<Rejected>& rejected);
   void parse_loop();
-  bool parse_batch(const std::vector<rd_kafka_message_t*>& todo, std::int64_t now, std::vector<Measurement>& batch,
-                   std::vector<Measurement>& written);
+  bool parse_batch(const std::vector<rd_kafka_message_t*>& todo, std::int64_t now,
+                   std::vector<Measurement>& batch, std::vector<Measurement>& written);
   void prepare(Parsed& p);
   void write(Parsed& p);
   void release(Parsed& p);

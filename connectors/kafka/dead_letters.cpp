@@ -14,7 +14,8 @@ void KafkaConsumer::Impl::delivery_cb(rd_kafka_t*, const rd_kafka_message_t* m, 
   }
 }
 
-void KafkaConsumer::Impl::dead_letter(const rd_kafka_message_t* m, const char* kind, const std::string& detail) {
+void KafkaConsumer::Impl::dead_letter(const rd_kafka_message_t* m, const char* kind,
+                                      const std::string& detail) {
   const char* topic = rd_kafka_topic_name(m->rkt);
   {
     std::lock_guard lock(bad.mu);
@@ -27,12 +28,13 @@ void KafkaConsumer::Impl::dead_letter(const rd_kafka_message_t* m, const char* k
   kafka::Headers h(rd_kafka_headers_new(4));
   rd_kafka_header_add(h.get(), "reason", -1, reason.data(), static_cast<ssize_t>(reason.size()));
   rd_kafka_header_add(h.get(), "source_topic", -1, topic, -1);
-  rd_kafka_header_add(h.get(), "source_partition", -1, part.data(), static_cast<ssize_t>(part.size()));
+  rd_kafka_header_add(h.get(), "source_partition", -1, part.data(),
+                      static_cast<ssize_t>(part.size()));
   rd_kafka_header_add(h.get(), "source_offset", -1, off.data(), static_cast<ssize_t>(off.size()));
   rd_kafka_resp_err_t e = rd_kafka_producev(
-      dlq.get(), RD_KAFKA_V_TOPIC(opts.dead_letter_topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_HEADERS(h.get()),
-      RD_KAFKA_V_END);
+      dlq.get(), RD_KAFKA_V_TOPIC(opts.dead_letter_topic.c_str()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(m->payload, m->len),
+      RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_HEADERS(h.get()), RD_KAFKA_V_END);
   if (e) {  // the headers are still ours
     counters.dead_letter_errors.fetch_add(1);
     error_log.warn("kafka: cannot produce to {}: {}", opts.dead_letter_topic, rd_kafka_err2str(e));

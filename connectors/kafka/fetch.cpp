@@ -19,7 +19,8 @@ namespace {
 void wake_broker_thread(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* list) {
   if (list->cnt == 0) return;
   int64_t lo = 0, hi = 0;
-  rd_kafka_query_watermark_offsets(rk, list->elems[0].topic, list->elems[0].partition, &lo, &hi, 100);
+  rd_kafka_query_watermark_offsets(rk, list->elems[0].topic, list->elems[0].partition, &lo, &hi,
+                                   100);
 }
 
 }  // namespace
@@ -71,7 +72,8 @@ void KafkaConsumer::Impl::run() {
       set_paused(true);
     else if (paused && depth <= opts.resume_low_water && bytes <= opts.prefetch_bytes / 2)
       set_paused(false);
-    ssize_t n = rd_kafka_consume_batch_queue(queue.get(), partitions.paused ? 50 : 10, msgs.data(), msgs.size());
+    ssize_t n = rd_kafka_consume_batch_queue(queue.get(), partitions.paused ? 50 : 10, msgs.data(),
+                                             msgs.size());
     if (n < 0) {
       counters.consumer_errors.fetch_add(1);
       error_log.warn("kafka: consume failed: {}", rd_kafka_err2str(rd_kafka_last_error()));

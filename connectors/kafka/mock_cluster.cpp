@@ -19,13 +19,14 @@ MockCluster::~MockCluster() {
   impl_->rk.reset();
 }
 
-std::unique_ptr<MockCluster> MockCluster::start(const std::vector<std::string>& topics, int partitions,
-                                                std::string& err) {
+std::unique_ptr<MockCluster> MockCluster::start(const std::vector<std::string>& topics,
+                                                int partitions, std::string& err) {
   std::unique_ptr<MockCluster> m(new MockCluster());
   char errstr[512];
   kafka::Conf conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), kafka::log_cb);
-  rd_kafka_conf_set(conf.get(), "log_level", "3", errstr, sizeof errstr);  // the handle only hosts the cluster
+  rd_kafka_conf_set(conf.get(), "log_level", "3", errstr,
+                    sizeof errstr);  // the handle only hosts the cluster
   m->impl_->rk.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr));
   if (!m->impl_->rk) {
     err = std::string("mock cluster: ") + errstr;

@@ -43,8 +43,9 @@ Format KafkaConsumer::Impl::format_of(const rd_kafka_message_t* m) {
 }
 
 // Parses one message onto the end of `out`, or, when it is bad, into `rejected`.
-void KafkaConsumer::Impl::parse(const rd_kafka_message_t* m, std::int64_t now, std::uint64_t generation,
-                                std::vector<Measurement>& out, std::vector<Rejected>& rejected) {
+void KafkaConsumer::Impl::parse(const rd_kafka_message_t* m, std::int64_t now,
+                                std::uint64_t generation, std::vector<Measurement>& out,
+                                std::vector<Rejected>& rejected) {
   if (!m->payload || m->len == 0) {
     rejected.push_back({m, "empty", "the message has no value"});
     return;
@@ -85,7 +86,8 @@ void KafkaConsumer::Impl::parse(const rd_kafka_message_t* m, std::int64_t now, s
     for (std::size_t i = before; i < out.size(); ++i)
       if (out[i].time < oldest)
         return reject("too_old", "sample time " + std::to_string(out[i].time) + " is older than " +
-                                     std::to_string(opts.max_sample_age_s) + " s (kafka.max_sample_age_s)");
+                                     std::to_string(opts.max_sample_age_s) +
+                                     " s (kafka.max_sample_age_s)");
   }
 }
 
@@ -116,8 +118,9 @@ void KafkaConsumer::Impl::parse_loop() {
 // Parses `todo` into `batch` (empty) in order, and dead-letters the bad messages in order;
 // false if there was any. `written` is a batch already written: its tag vectors go back to
 // the parsers of both threads, and its storage becomes the parse thread's next output.
-bool KafkaConsumer::Impl::parse_batch(const std::vector<rd_kafka_message_t*>& todo, std::int64_t now,
-                                      std::vector<Measurement>& batch, std::vector<Measurement>& written) {
+bool KafkaConsumer::Impl::parse_batch(const std::vector<rd_kafka_message_t*>& todo,
+                                      std::int64_t now, std::vector<Measurement>& batch,
+                                      std::vector<Measurement>& written) {
   std::size_t own = 0;  // the first message this thread parses
   std::span<Measurement> mine_to_recycle(written);
   const std::uint64_t generation = engine->series_generation();
@@ -155,10 +158,12 @@ bool KafkaConsumer::Impl::parse_batch(const std::vector<rd_kafka_message_t*>& to
     written.clear();
     batch.swap(split.out);
     split.out.swap(written);
-    batch.insert(batch.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
+    batch.insert(batch.end(), std::make_move_iterator(tail.begin()),
+                 std::make_move_iterator(tail.end()));
     tail.clear();
     any_dead = any_dead || !split.rejected.empty();
-    for (const Rejected& r : split.rejected) dead_letter(r.m, r.kind, r.detail);  // the first part's
+    for (const Rejected& r : split.rejected)
+      dead_letter(r.m, r.kind, r.detail);  // the first part's
   }
   for (const Rejected& r : rejected) dead_letter(r.m, r.kind, r.detail);
   return !any_dead;
@@ -192,7 +197,8 @@ void KafkaConsumer::Impl::prepare(Parsed& p) {
       run_topic = m->rkt;
       run_partition = m->partition;
       run_state = nullptr;
-      if (auto t = partitions.parts.find(std::string_view(rd_kafka_topic_name(m->rkt))); t != partitions.parts.end())
+      if (auto t = partitions.parts.find(std::string_view(rd_kafka_topic_name(m->rkt)));
+          t != partitions.parts.end())
         if (auto it = t->second.find(m->partition); it != t->second.end()) run_state = &it->second;
     }
     if (run_state == nullptr || !run_state->assigned) {
@@ -217,7 +223,8 @@ void KafkaConsumer::Impl::prepare(Parsed& p) {
   for (auto& [topic, ps] : partitions.parts)
     for (auto& [part, st] : ps)
       if (st.touched) {
-        p.offsets.put(Cf::meta, kafka::offset_key(opts.group_id, topic, part), std::to_string(st.next));
+        p.offsets.put(Cf::meta, kafka::offset_key(opts.group_id, topic, part),
+                      std::to_string(st.next));
         p.marks.emplace_back(&st, st.next);  // map nodes stay put; entries are never erased
         st.touched = false;
       }
@@ -248,7 +255,8 @@ void KafkaConsumer::Impl::write(Parsed& p) {
       spdlog::info("kafka: {}; rewinding to the stored offsets", res.error);
     } else {
       counters.ingest_errors.fetch_add(1);
-      spdlog::error("kafka: storing a batch failed ({}); rewinding to the stored offsets", res.error);
+      spdlog::error("kafka: storing a batch failed ({}); rewinding to the stored offsets",
+                    res.error);
     }
     {
       std::lock_guard lock(prefetch.mu);
@@ -281,7 +289,8 @@ void KafkaConsumer::Impl::ingest_loop() {
     if (!handoff.handed) return;
     std::unique_ptr<Parsed> p = std::move(handoff.handed);
     handoff.ingesting = true;
-    const bool drop = prefetch.ingest_failed;  // consumed after the failed batch: read again after the rewind
+    const bool drop =
+        prefetch.ingest_failed;  // consumed after the failed batch: read again after the rewind
     lock.unlock();
     handoff.cv.notify_all();  // the slot is free
     if (!drop) write(*p);
@@ -329,7 +338,8 @@ void KafkaConsumer::Impl::process_loop() {
     {
       std::lock_guard lock(prefetch.mu);  // a revoke may have emptied the buffer meanwhile
       std::size_t payload = 0;
-      while (!prefetch.buffered.empty() && p->msgs.size() < opts.batch_size && payload < Prefetch::kBatchPayload) {
+      while (!prefetch.buffered.empty() && p->msgs.size() < opts.batch_size &&
+             payload < Prefetch::kBatchPayload) {
         Message& m = prefetch.buffered.front();
         p->bytes += Prefetch::cost(m.get());
         payload += m->len;

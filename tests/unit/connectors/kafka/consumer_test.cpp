@@ -89,10 +89,11 @@ TEST(KafkaConsumer, joins_the_group_reports_its_partitions_and_stops) {
   }
   EXPECT_NE(text.find("\nvigil_kafka_assigned_partitions 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\nvigil_kafka_messages_total 0\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("vigil_kafka_partition_offset{topic=\"measurements\",partition=\"1\"} 0"), std::string::npos)
+  EXPECT_NE(text.find("vigil_kafka_partition_offset{topic=\"measurements\",partition=\"1\"} 0"),
+            std::string::npos)
       << text;
   consumer->stop();
-  consumer->stop();  // idempotent
+  consumer->stop();                 // idempotent
   text = consumer->metrics_text();  // leaving the group released the partitions
   EXPECT_NE(text.find("\nvigil_kafka_assigned_partitions 0\n"), std::string::npos) << text;
   consumer.reset();
