@@ -22,7 +22,7 @@
 #include "config/cli.hpp"
 #include "config/config.hpp"
 #include "connectors/notify/notifier.hpp"
-#include "connectors/kafka.hpp"
+#include "connectors/kafka/kafka.hpp"
 
 namespace {
 

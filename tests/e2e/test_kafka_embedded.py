@@ -3,6 +3,7 @@ scripts/produce (kcat) feeds it: example messages in all three formats, then gen
 protocol; the counts and sums queried over HTTP match what was sent."""
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -18,7 +19,17 @@ try:
     v.start()
     m = wait_for(lambda: re.search(r"^bootstrap: (\S+)$", v.log(), re.M), 30, "bootstrap line")
     bootstrap = m.group(1)
-    check(True, "serve --embedded-kafka prints bootstrap: " + bootstrap)
+    # The printed address is the embedded broker's: a loopback host:port that accepts connections.
+    host, _, port = bootstrap.rpartition(":")
+    listening = False
+    if host == "127.0.0.1" and port.isdigit():
+        try:
+            socket.create_connection((host, int(port)), timeout=5).close()
+            listening = True
+        except OSError:
+            pass
+    check(listening, "serve --embedded-kafka prints bootstrap: %s, a loopback address that accepts connections"
+          % bootstrap)
     subprocess.run(["bash", PRODUCE, "-b", bootstrap], check=True, timeout=60)
     subprocess.run(["bash", PRODUCE, "-b", bootstrap, "-n", "2000", "-s", "8", "-f", "line", "-m", "100"],
                    check=True, timeout=60)

@@ -6,13 +6,14 @@ series are exact (its stored offsets resume its own state)."""
 import json
 import os
 import random
+import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Vigil, args, check, eq, finish  # noqa: E402
-from kafka_util import (GROUP_FLAGS, Mock, assigned_partitions, compare_rollups, partition_offsets,  # noqa: E402
-                        produce, wait_for)
+from kafka_util import (GROUP_FLAGS, Mock, assigned_partitions, compare_rollups, metrics,  # noqa: E402
+                        partition_offsets, produce, wait_for)
 
 A = args()
 T0 = 1699920000
@@ -50,9 +51,13 @@ def caught_up(v, parts):
     return all(offs.get(p) == ends[p] for p in parts)
 
 
+def is_split(pa, pb):
+    """Both own partitions, none twice, and every partition has an owner."""
+    return bool(pa and pb and not (pa & pb) and (pa | pb) == set(range(PARTS)))
+
+
 def split_ok(a, b):
-    pa, pb = assigned_partitions(a), assigned_partitions(b)
-    return pa and pb and not (pa & pb) and (pa | pb) == set(range(PARTS))
+    return is_split(assigned_partitions(a), assigned_partitions(b))
 
 
 mock = Mock(A.vigil, partitions=PARTS)
@@ -64,7 +69,7 @@ try:
     wait_for(lambda: split_ok(a, b), 90, "the group to split the partitions")
     pa, pb = assigned_partitions(a), assigned_partitions(b)
     print("A owns %s, B owns %s" % (sorted(pa), sorted(pb)))
-    check(True, "two processes split the %d partitions: A %s, B %s" % (PARTS, sorted(pa), sorted(pb)))
+    check(is_split(pa, pb), "two processes split the %d partitions: A %s, B %s" % (PARTS, sorted(pa), sorted(pb)))
     send(samples[:half])
     wait_for(lambda: caught_up(a, pa) and caught_up(b, pb), 120, "both caught up")
     compare_rollups(a, "cpu", samples[:half], T0, T0 + SPAN, 60, check, hosts=hosts_of(pa), what="A, its series")
@@ -74,7 +79,11 @@ try:
     send(samples[half:])
     wait_for(lambda: assigned_partitions(b) == set(range(PARTS)) and caught_up(b, range(PARTS)), 120,
              "B to take over every partition")
-    check(True, "after kill -9 of A, B owns every partition")
+    # A died of the SIGKILL (it did not leave the group), and B now reports every partition as its own.
+    owned, gauge = assigned_partitions(b), metrics(b).get("vigil_kafka_assigned_partitions")
+    check(a.proc.returncode == -signal.SIGKILL and owned == set(range(PARTS)) and gauge == PARTS,
+          "after kill -9 of A (exit %s), B owns every partition: %s (gauge %s)" % (a.proc.returncode, sorted(owned),
+                                                                                  gauge))
     compare_rollups(b, "cpu", samples, T0, T0 + SPAN, 60, check, what="B after A died, every series")
     compare_rollups(b, "cpu", samples, T0, T0 + SPAN, 86400, check, what="B after A died, every series")
 

@@ -1,5 +1,7 @@
 // Kafka ingestion: a librdkafka consumer in a consumer group feeding actors::Engine::ingest, and
-// librdkafka's mock cluster as an embedded broker. librdkafka stays out of this header.
+// librdkafka's mock cluster as an embedded broker. librdkafka stays out of this header; the
+// implementation is the rest of connectors/kafka/, one concern per file (consumer_impl.hpp maps
+// them).
 //
 // Exactly-once state: the next offset of every partition touched by a consumed batch is written
 // to the meta column family (key "koff/<group>/<topic>/<partition>", decimal text) in the same
