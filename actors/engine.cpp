@@ -20,9 +20,9 @@
 #include "actors/alerting/hub.hpp"
 #include "engine/encoding/keys.hpp"
 #include "engine/encoding/series_key.hpp"
-#include "engine/prom_text.hpp"
-#include "engine/short_text.hpp"
-#include "engine/shard_state.hpp"
+#include "engine/stats/prom_text.hpp"
+#include "engine/model/short_text.hpp"
+#include "engine/shard/shard_state.hpp"
 
 namespace vigil::actors {
 

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/catalog.hpp"
-#include "engine/model.hpp"
-#include "engine/series_index.hpp"
-#include "engine/storage.hpp"
+#include "engine/meta/catalog.hpp"
+#include "engine/model/model.hpp"
+#include "engine/storage/series_index.hpp"
+#include "engine/storage/storage.hpp"
 
 namespace vigil::actors {
 

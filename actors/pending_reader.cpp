@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "engine/store_reader.hpp"
+#include "engine/storage/store_reader.hpp"
 
 namespace vigil::actors {
 

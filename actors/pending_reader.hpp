@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "actors/engine.hpp"
-#include "engine/query.hpp"
-#include "engine/store_reader.hpp"
+#include "engine/query/query.hpp"
+#include "engine/storage/store_reader.hpp"
 
 namespace vigil::actors {
 

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "engine/tokens.hpp"
+#include "engine/meta/tokens.hpp"
 
 namespace vigil::api {
 

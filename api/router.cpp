@@ -4,7 +4,7 @@
 
 #include "actors/alerting/hub.hpp"
 #include "actors/engine.hpp"
-#include "engine/prom_text.hpp"
+#include "engine/stats/prom_text.hpp"
 
 namespace vigil::api {
 

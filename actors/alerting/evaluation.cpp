@@ -5,9 +5,9 @@
 
 #include "actors/alerting/hub.hpp"
 #include "actors/alerting/snapshot.hpp"
-#include "engine/catalog.hpp"
+#include "engine/meta/catalog.hpp"
 #include "engine/encoding/series_key.hpp"
-#include "engine/series_index.hpp"
+#include "engine/storage/series_index.hpp"
 
 namespace vigil::actors {
 

@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/shard_state.hpp"
+#include "engine/shard/shard_state.hpp"
 
 namespace caf {
 class actor_system;

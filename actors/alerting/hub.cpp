@@ -14,11 +14,11 @@
 #include "actors/alerting/alert_keys.hpp"
 #include "actors/alerting/outbox_json.hpp"
 #include "actors/alerting/snapshot.hpp"
-#include "engine/catalog.hpp"
-#include "engine/prom_text.hpp"
-#include "engine/series_index.hpp"
-#include "engine/storage.hpp"
-#include "engine/tag_filter.hpp"
+#include "engine/meta/catalog.hpp"
+#include "engine/stats/prom_text.hpp"
+#include "engine/storage/series_index.hpp"
+#include "engine/storage/storage.hpp"
+#include "engine/query/tag_filter.hpp"
 
 namespace vigil::actors {
 

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "actors/alerting/outbox.hpp"
-#include "engine/alert_eval.hpp"
-#include "engine/alert_model.hpp"
+#include "engine/alerting/alert_eval.hpp"
+#include "engine/alerting/alert_model.hpp"
 
 namespace vigil {
 class Storage;

@@ -21,8 +21,8 @@
 #include <variant>
 #include <vector>
 
-#include "engine/alert_model.hpp"
-#include "engine/model.hpp"
+#include "engine/alerting/alert_model.hpp"
+#include "engine/model/model.hpp"
 
 namespace vigil::actors {
 

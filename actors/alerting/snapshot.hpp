@@ -9,8 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/alert_model.hpp"
-#include "engine/tag_filter.hpp"
+#include "engine/alerting/alert_model.hpp"
+#include "engine/query/tag_filter.hpp"
 
 namespace vigil::actors {
 

@@ -12,7 +12,7 @@
 
 #include "api/auth.hpp"
 #include "api/http/message.hpp"
-#include "engine/tokens.hpp"
+#include "engine/meta/tokens.hpp"
 
 namespace vigil::api::librato {
 

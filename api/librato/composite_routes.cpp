@@ -7,10 +7,10 @@
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
 #include "api/librato/storage_error.hpp"
-#include "engine/composite.hpp"
-#include "engine/doc_store.hpp"
-#include "engine/query.hpp"
-#include "engine/store_reader.hpp"
+#include "api/librato/composite.hpp"
+#include "engine/meta/doc_store.hpp"
+#include "engine/query/query.hpp"
+#include "engine/storage/store_reader.hpp"
 
 namespace vigil::api::librato {
 

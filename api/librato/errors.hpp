@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "api/http/message.hpp"
-#include "engine/model.hpp"
+#include "engine/model/model.hpp"
 
 namespace vigil::api::librato {
 

@@ -9,8 +9,8 @@
 #include "actors/pending_reader.hpp"
 #include "api/librato/metric_json.hpp"
 #include "api/librato/query_api.hpp"
-#include "engine/clock.hpp"
-#include "engine/ingest_parser.hpp"
+#include "engine/model/clock.hpp"
+#include "engine/ingest/ingest_parser.hpp"
 #include "api/http/urlencoded.hpp"
 
 namespace vigil::api::librato {

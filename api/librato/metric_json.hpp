@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/catalog.hpp"
+#include "engine/meta/catalog.hpp"
 
 namespace vigil::api::librato {
 

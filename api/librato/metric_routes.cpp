@@ -9,10 +9,10 @@
 #include "api/librato/metric_json.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
-#include "engine/composite.hpp"
-#include "engine/jobs.hpp"
+#include "api/librato/composite.hpp"
+#include "engine/meta/jobs.hpp"
 #include "api/http/urlencoded.hpp"
-#include "engine/validate.hpp"
+#include "engine/model/validate.hpp"
 
 namespace vigil::api::librato {
 

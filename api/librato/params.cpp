@@ -7,7 +7,7 @@
 #include <map>
 
 #include "api/http/urlencoded.hpp"
-#include "engine/time_text.hpp"
+#include "engine/model/time_text.hpp"
 
 namespace vigil::api::librato {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "api/http/body.hpp"
-#include "engine/clock.hpp"
+#include "engine/model/clock.hpp"
 #include "api/librato/errors.hpp"
 
 namespace vigil::api::librato {

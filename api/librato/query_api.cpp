@@ -11,7 +11,7 @@
 #include "api/http/json_out.hpp"
 #include "api/librato/metric_json.hpp"
 #include "api/librato/storage_error.hpp"
-#include "engine/legacy_summary.hpp"
+#include "api/librato/legacy_summary.hpp"
 
 namespace vigil::api::librato {
 

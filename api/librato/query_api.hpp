@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "api/librato/errors.hpp"
-#include "engine/catalog.hpp"
-#include "engine/query.hpp"
+#include "engine/meta/catalog.hpp"
+#include "engine/query/query.hpp"
 
 namespace vigil::api::librato {
 

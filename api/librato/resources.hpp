@@ -11,9 +11,9 @@
 
 #include "api/dialect.hpp"
 #include "api/http/routes.hpp"
-#include "engine/composite.hpp"
-#include "engine/status.hpp"
-#include "engine/tag_filter.hpp"
+#include "api/librato/composite.hpp"
+#include "engine/storage/status.hpp"
+#include "engine/query/tag_filter.hpp"
 
 namespace vigil {
 class JobTable;

@@ -4,15 +4,15 @@
 #include <ctime>
 
 #include "actors/engine.hpp"
-#include "api/librato/chart_render.hpp"
+#include "api/render/chart_render.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
 #include "api/librato/storage_error.hpp"
-#include "engine/doc_store.hpp"
-#include "engine/jobs.hpp"
-#include "engine/png.hpp"
-#include "engine/storage.hpp"
-#include "engine/time_text.hpp"
+#include "engine/meta/doc_store.hpp"
+#include "engine/meta/jobs.hpp"
+#include "api/render/png.hpp"
+#include "engine/storage/storage.hpp"
+#include "engine/model/time_text.hpp"
 
 namespace vigil::api::librato {
 

@@ -5,8 +5,8 @@
 #include "actors/engine.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
-#include "engine/doc_store.hpp"
-#include "engine/validate.hpp"
+#include "engine/meta/doc_store.hpp"
+#include "engine/model/validate.hpp"
 
 namespace vigil::api::librato {
 

@@ -6,7 +6,7 @@
 #include "actors/engine.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
-#include "engine/doc_store.hpp"
+#include "engine/meta/doc_store.hpp"
 
 namespace vigil::api::librato {
 

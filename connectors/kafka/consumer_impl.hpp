@@ -42,8 +42,8 @@
 #include "connectors/kafka/handles.hpp"
 #include "connectors/kafka/kafka.hpp"
 #include "connectors/kafka/rate_limited_log.hpp"
-#include "engine/line_protocol.hpp"
-#include "engine/storage.hpp"
+#include "engine/ingest/line_protocol.hpp"
+#include "engine/storage/storage.hpp"
 
 namespace vigil::connectors {
 

@@ -1,7 +1,7 @@
 // KafkaConsumer::metrics_text: the consumer's counters, bad messages by reason, assigned and
 // paused partitions, and each assigned partition's stored offset and lag, as Prometheus text.
 #include "connectors/kafka/consumer_impl.hpp"
-#include "engine/prom_text.hpp"
+#include "engine/stats/prom_text.hpp"
 
 namespace vigil::connectors {
 

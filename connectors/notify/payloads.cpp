@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/alerting/outbox_json.hpp"
-#include "engine/time_text.hpp"
+#include "engine/model/time_text.hpp"
 
 namespace vigil::connectors {
 

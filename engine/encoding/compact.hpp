@@ -19,7 +19,7 @@
 #include <string>
 
 #include "engine/encoding/bytes.hpp"
-#include "engine/model.hpp"
+#include "engine/model/model.hpp"
 
 namespace vigil::enc {
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "engine/encoding/values.hpp"
-#include "engine/model.hpp"
+#include "engine/model/model.hpp"
 
 namespace vigil::enc {
 

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "engine/encoding/keys.hpp"
-#include "engine/model.hpp"
+#include "engine/model/model.hpp"
 
 namespace vigil::enc {
 

@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/model.hpp"
+#include "engine/model/model.hpp"
 
 namespace vigil::enc {
 

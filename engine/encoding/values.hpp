@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "engine/encoding/bytes.hpp"
-#include "engine/model.hpp"
+#include "engine/model/model.hpp"
 
 namespace vigil::enc {
 

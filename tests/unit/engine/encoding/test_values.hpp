@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/model.hpp"
+#include "engine/model/model.hpp"
 
 namespace vigil::encoding_test {
 

@@ -1,0 +1,102 @@
+// Alerts and notification services: the Librato alert model (conditions, services, attributes,
+// rearm), request validation for POST/PUT bodies, and the stored JSON form.
+//
+// Request bodies reach parse_alert_request / parse_service_request as JSON text; form-encoded
+// bodies are converted to JSON by the HTTP layer first (bracket notation), so scalar values may
+// arrive as strings ("200", "true") and are accepted in that form too.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/model/model.hpp"
+
+namespace vigil::alerting {
+
+enum class CondType : std::uint8_t { above = 0, below = 1, absent = 2 };
+const char* to_string(CondType t);
+
+// summary_function; `deflt` resolves by metric type: gauges average, counters derivative.
+enum class SummaryFn : std::uint8_t { deflt, average, min, max, sum, count, derivative, absolute_value };
+const char* to_string(SummaryFn f);
+SummaryFn resolve(SummaryFn f, MetricType t);
+
+// A v2 tag filter clause: the tag `name` must match one of `values` (wildcards allowed).
+struct TagClause {
+  std::string name;
+  std::vector<std::string> values;
+  bool grouped = false;
+
+  bool operator==(const TagClause&) const = default;
+};
+
+struct Condition {
+  CondType type = CondType::above;
+  std::string metric_name;  // as given; matching uses the lower-cased key
+  std::string source;       // source pattern (wildcards), empty = every source
+  std::vector<TagClause> tags;
+  bool has_threshold = false;
+  double threshold = 0;
+  SummaryFn summary = SummaryFn::deflt;
+  std::int64_t duration = 0;  // seconds; 0 = unset
+  bool detect_reset = false;
+  std::uint64_t id = 0;  // unique within the alert store
+
+  // Every field, the id included; threshold compares as a double (0.0 == -0.0).
+  bool operator==(const Condition&) const = default;
+};
+
+struct Alert {
+  std::uint64_t id = 0;
+  std::string name;
+  std::string description;
+  int version = 2;
+  bool active = true;
+  std::int64_t rearm_seconds = 600;
+  std::vector<Condition> conditions;
+  std::vector<std::uint64_t> services;
+  std::string attributes_json = "{}";  // a JSON object; runbook_url is one of its keys
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+
+  std::string runbook_url() const;
+
+  // Every field; attributes compare as text.
+  bool operator==(const Alert&) const = default;
+};
+
+struct Service {
+  std::uint64_t id = 0;
+  std::string type;   // webhook | slack | pagerduty
+  std::string title;
+  std::string settings_json = "{}";  // a JSON object
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+
+  bool operator==(const Service&) const = default;
+};
+
+// Stored form (also the basis of the API representation; services as ids).
+std::string to_json(const Alert& a);
+bool from_json(std::string_view s, Alert& a);
+std::string to_json(const Service& s);
+bool from_json(std::string_view s, Service& out);
+
+// Validates a POST (base == nullptr) or PUT (base = the stored alert) body and fills `out`
+// (id, created_at and services' existence are the caller's business). Returns the errors.
+// On PUT, `conditions` is required; other fields absent from the body keep their stored value,
+// except `attributes`, which are replaced when given.
+std::vector<ParamError> parse_alert_request(std::string_view body, const Alert* base, Alert& out);
+
+// Alert names: 1..255 characters of [A-Za-z0-9.:_-].
+bool valid_alert_name(std::string_view name);
+
+// Validates a service POST (base == nullptr) or PUT body.
+std::vector<ParamError> parse_service_request(std::string_view body, const Service* base, Service& out);
+
+// A JSON value (as text) coerced to a service or alert id; 0 if it is not a positive integer.
+std::uint64_t parse_id(std::string_view text);
+
+}  // namespace vigil::alerting

@@ -1,0 +1,141 @@
+#include "engine/meta/catalog.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/model/short_text.hpp"
+#include "engine/storage/storage.hpp"
+
+namespace vigil {
+
+std::string metric_key(std::string_view name) {
+  std::string k(name);
+  for (auto& c : k)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return k;
+}
+
+namespace {
+
+std::string encode(const MetricInfo& m) {
+  nlohmann::json j = {{"name", m.name},
+                      {"type", static_cast<int>(m.type)},
+                      {"description", m.description},
+                      {"display_name", m.display_name},
+                      {"attributes", m.attributes_json},
+                      {"created", m.created},
+                      {"updated", m.updated}};
+  if (m.period) j["period"] = *m.period;
+  if (!m.composite.empty()) j["composite"] = m.composite;
+  return j.dump();
+}
+
+bool decode(std::string_view s, MetricInfo& m) {
+  auto j = nlohmann::json::parse(s, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  m.name = j.value("name", "");
+  m.type = static_cast<MetricType>(j.value("type", 0));
+  m.description = j.value("description", "");
+  m.display_name = j.value("display_name", "");
+  m.attributes_json = j.value("attributes", "{}");
+  m.created = j.value("created", std::int64_t{0});
+  m.updated = j.value("updated", std::int64_t{0});
+  m.composite = j.value("composite", "");
+  if (j.contains("period") && j["period"].is_number_integer()) m.period = j["period"].get<std::int64_t>();
+  return !m.name.empty();
+}
+
+const std::string kPrefix = "metric/";
+
+}  // namespace
+
+Status Catalog::load() {
+  std::lock_guard lock(mu_);
+  Status st = storage_.scan_prefix(Cf::meta, kPrefix, [&](std::string_view k, std::string_view v) {
+    MetricInfo m;
+    if (decode(v, m)) metrics_[std::string(k.substr(kPrefix.size()))] = std::move(m);
+    return true;
+  });
+  std::size_t n = 0;
+  for (const auto& [k, m] : metrics_) n += m.type == MetricType::composite;
+  composites_.store(n);
+  return st;
+}
+
+bool Catalog::ensure(const std::vector<Measurement>& ms, std::int64_t now, std::string& err) {
+  std::lock_guard lock(mu_);
+  Storage::Batch batch;
+  std::map<std::string, MetricInfo> created;
+  const std::string* prev = nullptr;
+  for (const auto& m : ms) {
+    // A batch is mostly one metric: a name equal to the one before was handled already.
+    if (prev != nullptr && same_text(m.name, *prev)) continue;
+    prev = &m.name;
+    std::string key = metric_key(m.name);
+    if (metrics_.find(key) != metrics_.end() || created.count(key)) continue;
+    MetricInfo info;
+    info.name = m.name;
+    info.type = m.type;
+    info.period = m.period;
+    if (!m.attributes_json.empty()) info.attributes_json = m.attributes_json;
+    info.created = info.updated = now;
+    batch.put(Cf::meta, kPrefix + key, encode(info));
+    created.emplace(std::move(key), std::move(info));
+  }
+  if (created.empty()) return true;
+  if (!storage_.write(batch, err)) return false;
+  for (auto& [k, v] : created) metrics_.emplace(k, std::move(v));
+  return true;
+}
+
+bool Catalog::put(const MetricInfo& info, std::string& err) {
+  std::lock_guard lock(mu_);
+  Storage::Batch batch;
+  std::string key = metric_key(info.name);
+  batch.put(Cf::meta, kPrefix + key, encode(info));
+  if (!storage_.write(batch, err)) return false;
+  auto& slot = metrics_[key];
+  if (slot.type == MetricType::composite && !slot.name.empty()) composites_.fetch_sub(1);
+  if (info.type == MetricType::composite) composites_.fetch_add(1);
+  slot = info;
+  return true;
+}
+
+std::optional<MetricInfo> Catalog::get(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = metrics_.find(metric_key(name));
+  if (it == metrics_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Catalog::storage_key(std::string_view name) { return kPrefix + metric_key(name); }
+
+void Catalog::forget(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = metrics_.find(metric_key(name));
+  if (it == metrics_.end()) return;
+  if (it->second.type == MetricType::composite) composites_.fetch_sub(1);
+  metrics_.erase(it);
+}
+
+bool Catalog::is_composite(std::string_view name) const {
+  if (composites_.load(std::memory_order_relaxed) == 0) return false;
+  std::string key = metric_key(name);
+  std::lock_guard lock(mu_);
+  auto it = metrics_.find(key);
+  return it != metrics_.end() && it->second.type == MetricType::composite;
+}
+
+std::vector<MetricInfo> Catalog::list() const {
+  std::lock_guard lock(mu_);
+  std::vector<MetricInfo> out;
+  out.reserve(metrics_.size());
+  for (const auto& [k, v] : metrics_) out.push_back(v);
+  return out;
+}
+
+std::size_t Catalog::size() const {
+  std::lock_guard lock(mu_);
+  return metrics_.size();
+}
+
+}  // namespace vigil

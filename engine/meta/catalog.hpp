@@ -1,0 +1,71 @@
+// Metric metadata: what GET /v1/metrics returns about a metric, independent of its series.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "engine/model/model.hpp"
+#include "engine/storage/status.hpp"
+
+namespace vigil {
+
+struct MetricInfo {
+  std::string name;  // as first created; look-ups use the lower-cased key
+  MetricType type = MetricType::gauge;
+  std::string description;   // empty = null
+  std::string display_name;  // empty = null
+  std::optional<std::int64_t> period;
+  std::string attributes_json = "{}";  // a JSON object
+  std::string composite;               // the definition of a composite metric (type composite)
+  std::int64_t created = 0;
+  std::int64_t updated = 0;
+};
+
+// The lower-cased metric name: metric names are case-insensitive.
+std::string metric_key(std::string_view name);
+
+}  // namespace vigil
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace vigil {
+
+class Storage;
+
+// The metrics known to the engine, in memory and in the `meta` column family.
+class Catalog {
+ public:
+  explicit Catalog(Storage& storage) : storage_(storage) {}
+
+  // Loads the stored metrics; not OK when they could not be read.
+  Status load();
+  // Creates the metric of each measurement that does not exist yet, with the measurement's type,
+  // period and attributes; existing metrics are left as they are (Librato: properties in a POST
+  // apply only on create). Durable before it returns true.
+  bool ensure(const std::vector<Measurement>& ms, std::int64_t now, std::string& err);
+  // Creates or replaces a metric.
+  bool put(const MetricInfo& info, std::string& err);
+  std::optional<MetricInfo> get(std::string_view name) const;
+  // True if `name` (any case) is a composite metric. Without composite metrics this is one
+  // atomic load: ingest asks it for every measurement.
+  bool is_composite(std::string_view name) const;
+  // The storage key of a metric's metadata (meta column family), for deletes in a larger batch.
+  static std::string storage_key(std::string_view name);
+  // Drops a metric from memory once its storage key is deleted.
+  void forget(std::string_view name);
+  // All metrics ordered by key.
+  std::vector<MetricInfo> list() const;
+  std::size_t size() const;
+
+ private:
+  Storage& storage_;
+  mutable std::mutex mu_;
+  std::map<std::string, MetricInfo, std::less<>> metrics_;  // by metric key
+  std::atomic<std::size_t> composites_{0};                 // composite metrics in metrics_
+};
+
+}  // namespace vigil

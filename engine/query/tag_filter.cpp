@@ -1,0 +1,104 @@
+#include "engine/query/tag_filter.hpp"
+
+#include <algorithm>
+
+namespace vigil {
+
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string lowered(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = lower(c);
+  return out;
+}
+
+}  // namespace
+
+bool wildcard_match(std::string_view pattern, std::string_view s) {
+  // Classic greedy glob with a single backtrack point: on mismatch, let the last `*` absorb one
+  // more character. Linear in |s| * (number of stars) in the worst case.
+  std::size_t p = 0, i = 0;
+  std::size_t star = std::string_view::npos, resume = 0;
+  while (i < s.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = i;
+    } else if (p < pattern.size() && lower(pattern[p]) == lower(s[i])) {
+      ++p;
+      ++i;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      i = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+TagFilter::TagFilter(const std::vector<std::pair<std::string, std::string>>& patterns) {
+  for (const auto& [name, pattern] : patterns) add(name, pattern);
+}
+
+TagFilter::Clause& TagFilter::clause(std::string_view name) {
+  std::string key = lowered(name);
+  for (auto& c : clauses_)
+    if (c.name == key) return c;
+  clauses_.push_back(Clause{std::move(key), {}, {}});
+  return clauses_.back();
+}
+
+void TagFilter::add(std::string_view name, std::string_view pattern) {
+  Clause& c = clause(name);
+  if (!pattern.empty() && pattern.front() == '!')
+    c.negative.push_back(lowered(pattern.substr(1)));
+  else
+    c.positive.push_back(lowered(pattern));
+}
+
+void TagFilter::require(std::string_view name) { clause(name); }
+
+bool TagFilter::matches(const Tags& tags) const {
+  for (const auto& c : clauses_) {
+    const std::string* v = find_tag(tags, c.name);
+    if (v == nullptr) return false;
+    if (!c.positive.empty() &&
+        std::none_of(c.positive.begin(), c.positive.end(),
+                     [&](const std::string& p) { return wildcard_match(p, *v); }))
+      return false;
+    if (std::any_of(c.negative.begin(), c.negative.end(),
+                    [&](const std::string& p) { return wildcard_match(p, *v); }))
+      return false;
+  }
+  return true;
+}
+
+std::vector<std::pair<std::string, std::string>> TagFilter::exact_clauses() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& c : clauses_)
+    if (c.positive.size() == 1 && c.positive[0].find('*') == std::string::npos)
+      out.emplace_back(c.name, c.positive[0]);
+  return out;
+}
+
+void SourceFilter::set_pattern(std::string_view pattern) {
+  has_pattern_ = true;
+  pattern_ = lowered(pattern);
+}
+
+void SourceFilter::add_source(std::string_view name) { sources_.push_back(lowered(name)); }
+
+bool SourceFilter::matches(const Tags& tags) const {
+  if (empty()) return true;
+  const std::string* v = find_tag(tags, "source");
+  if (v == nullptr) return false;
+  if (has_pattern_ && !wildcard_match(pattern_, *v)) return false;
+  if (!sources_.empty() && std::find(sources_.begin(), sources_.end(), *v) == sources_.end())
+    return false;
+  return true;
+}
+
+}  // namespace vigil

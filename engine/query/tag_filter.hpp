@@ -1,0 +1,67 @@
+// Series selection by tag values: the `tags[name]=pattern` filter of GET /v1/measurements and the
+// `source` / `sources[]` filter of the legacy GET /v1/metrics/:name.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/model/model.hpp"
+
+namespace vigil {
+
+// Glob match where `*` matches any run of characters (including none). Every other character
+// matches itself, ASCII case-insensitively (tag values are stored lower-cased).
+bool wildcard_match(std::string_view pattern, std::string_view s);
+
+// A conjunction of per-tag clauses. Patterns given for the same tag name form one clause:
+//   - a series must carry the tag;
+//   - its value must match at least one positive pattern (if the clause has any; OR);
+//   - and must match none of the negated patterns (those written with a leading `!`).
+// Clauses for different tag names are ANDed. An empty filter matches every series.
+class TagFilter {
+ public:
+  TagFilter() = default;
+  explicit TagFilter(const std::vector<std::pair<std::string, std::string>>& patterns);
+
+  // Adds `pattern` for tag `name` (names are compared lower-cased).
+  void add(std::string_view name, std::string_view pattern);
+  // Requires tag `name` to be present, whatever its value (used for group_by tags).
+  void require(std::string_view name);
+
+  bool empty() const { return clauses_.empty(); }
+  bool matches(const Tags& tags) const;
+  // (name, value) of each clause that admits exactly one value (one positive pattern without
+  // `*`): a series must carry that tag with that value (lower-cased), so an index can select
+  // candidates by it before matches() decides.
+  std::vector<std::pair<std::string, std::string>> exact_clauses() const;
+
+ private:
+  struct Clause {
+    std::string name;
+    std::vector<std::string> positive;
+    std::vector<std::string> negative;
+  };
+  Clause& clause(std::string_view name);
+  std::vector<Clause> clauses_;
+};
+
+// The legacy source filter: `source=pattern` (wildcards) and/or `sources[]=name` (exact names,
+// ORed). Both may be given; a series must then satisfy both. Series without a `source` tag only
+// match an empty filter.
+class SourceFilter {
+ public:
+  void set_pattern(std::string_view pattern);
+  void add_source(std::string_view name);
+
+  bool empty() const { return !has_pattern_ && sources_.empty(); }
+  bool matches(const Tags& tags) const;
+
+ private:
+  bool has_pattern_ = false;
+  std::string pattern_;
+  std::vector<std::string> sources_;  // lower-cased
+};
+
+}  // namespace vigil

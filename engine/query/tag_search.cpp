@@ -1,0 +1,214 @@
+#include "engine/query/tag_search.hpp"
+
+#include <cctype>
+
+#include "engine/query/tag_filter.hpp"
+
+namespace vigil {
+
+namespace {
+
+bool name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':' || c == '_';
+}
+bool value_char(char c) { return name_char(c) || c == '*' || c == '?'; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Glob with `*` and `?`, ASCII case-insensitive.
+bool glob(std::string_view p, std::string_view s) {
+  std::size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
+  auto eq = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  while (si < s.size()) {
+    if (pi < p.size() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], s[si])))) {
+      ++pi;
+      ++si;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++;
+      mark = si;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1;
+      si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view t) : t_(t) {}
+
+  bool run(TagSearch::Node& root, std::string& err) {
+    skip();
+    if (pos_ == t_.size()) return fail("the expression is empty", err);
+    if (!expr(root, err)) return false;
+    skip();
+    if (pos_ != t_.size()) return fail("unexpected '" + std::string(1, t_[pos_]) + "'", err);
+    return true;
+  }
+
+ private:
+  bool fail(const std::string& what, std::string& err) {
+    if (err.empty()) err = what + " at position " + std::to_string(pos_ + 1);
+    return false;
+  }
+  void skip() {
+    while (pos_ < t_.size() && std::isspace(static_cast<unsigned char>(t_[pos_]))) ++pos_;
+  }
+  // The keyword `kw` (case-insensitive) followed by a non-name character.
+  bool keyword(std::string_view kw) {
+    skip();
+    if (t_.size() - pos_ < kw.size() || lower(t_.substr(pos_, kw.size())) != kw) return false;
+    std::size_t after = pos_ + kw.size();
+    if (after < t_.size() && value_char(t_[after])) return false;
+    pos_ = after;
+    return true;
+  }
+
+  bool expr(TagSearch::Node& out, std::string& err) {
+    TagSearch::Node first;
+    if (!and_expr(first, err)) return false;
+    if (!keyword("or")) {
+      out = std::move(first);
+      return true;
+    }
+    out = TagSearch::Node{TagSearch::Node::any_of, {}, {}, {}};
+    out.children.push_back(std::move(first));
+    do {
+      TagSearch::Node next;
+      if (!and_expr(next, err)) return false;
+      out.children.push_back(std::move(next));
+    } while (keyword("or"));
+    return true;
+  }
+
+  bool and_expr(TagSearch::Node& out, std::string& err) {
+    TagSearch::Node first;
+    if (!unary(first, err)) return false;
+    if (!keyword("and")) {
+      out = std::move(first);
+      return true;
+    }
+    out = TagSearch::Node{TagSearch::Node::all_of, {}, {}, {}};
+    out.children.push_back(std::move(first));
+    do {
+      TagSearch::Node next;
+      if (!unary(next, err)) return false;
+      out.children.push_back(std::move(next));
+    } while (keyword("and"));
+    return true;
+  }
+
+  bool unary(TagSearch::Node& out, std::string& err) {
+    if (++depth_ > 100) return fail("the expression is nested too deeply", err);
+    bool ok = unary_inner(out, err);
+    --depth_;
+    return ok;
+  }
+
+  bool unary_inner(TagSearch::Node& out, std::string& err) {
+    if (keyword("not")) {
+      out = TagSearch::Node{TagSearch::Node::negate, {}, {}, {}};
+      out.children.emplace_back();
+      return unary(out.children.back(), err);
+    }
+    skip();
+    if (pos_ < t_.size() && t_[pos_] == '(') {
+      ++pos_;
+      if (!expr(out, err)) return false;
+      skip();
+      if (pos_ >= t_.size() || t_[pos_] != ')') return fail("expected ')'", err);
+      ++pos_;
+      return true;
+    }
+    return term(out, err);
+  }
+
+  bool term(TagSearch::Node& out, std::string& err) {
+    skip();
+    std::size_t start = pos_;
+    while (pos_ < t_.size() && name_char(t_[pos_])) ++pos_;
+    if (pos_ == start) return fail("expected a tag name", err);
+    std::string name = lower(t_.substr(start, pos_ - start));
+    if (name == "and" || name == "or" || name == "not") {
+      pos_ = start;
+      return fail("expected a tag name, got the keyword '" + name + "'", err);
+    }
+    skip();
+    TagSearch::Node::Kind kind = TagSearch::Node::has;
+    if (pos_ < t_.size() && t_[pos_] == '=') {
+      kind = TagSearch::Node::equals;
+      ++pos_;
+    } else if (pos_ + 1 < t_.size() && t_[pos_] == '!' && t_[pos_ + 1] == '=') {
+      kind = TagSearch::Node::not_equals;
+      pos_ += 2;
+    }
+    out = TagSearch::Node{kind, name, {}, {}};
+    if (kind == TagSearch::Node::has) return true;
+    skip();
+    if (pos_ < t_.size() && (t_[pos_] == '"' || t_[pos_] == '\'')) {
+      char q = t_[pos_];
+      auto close = t_.find(q, pos_ + 1);
+      if (close == std::string_view::npos) return fail("unterminated quoted value", err);
+      out.pattern = std::string(t_.substr(pos_ + 1, close - pos_ - 1));
+      pos_ = close + 1;
+      return true;
+    }
+    start = pos_;
+    while (pos_ < t_.size() && value_char(t_[pos_])) ++pos_;
+    if (pos_ == start) return fail("expected a tag value after '" + name + (kind == TagSearch::Node::equals ? "='" : "!='"), err);
+    out.pattern = std::string(t_.substr(start, pos_ - start));
+    return true;
+  }
+
+  std::string_view t_;
+  std::size_t pos_ = 0;
+  int depth_ = 0;
+};
+
+bool eval(const TagSearch::Node& n, const Tags& tags) {
+  switch (n.kind) {
+    case TagSearch::Node::all_of:
+      for (const auto& c : n.children)
+        if (!eval(c, tags)) return false;
+      return true;
+    case TagSearch::Node::any_of:
+      for (const auto& c : n.children)
+        if (eval(c, tags)) return true;
+      return false;
+    case TagSearch::Node::negate: return !eval(n.children.front(), tags);
+    case TagSearch::Node::has: return find_tag(tags, n.name) != nullptr;
+    case TagSearch::Node::equals: {
+      const std::string* v = find_tag(tags, n.name);
+      return v && glob(n.pattern, *v);
+    }
+    case TagSearch::Node::not_equals: {
+      const std::string* v = find_tag(tags, n.name);
+      return v && !glob(n.pattern, *v);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<TagSearch> TagSearch::parse(std::string_view text, std::string& err) {
+  TagSearch s;
+  err.clear();
+  Parser p(text);
+  if (!p.run(s.root_, err)) return std::nullopt;
+  return s;
+}
+
+bool TagSearch::matches(const Tags& tags) const { return eval(root_, tags); }
+
+}  // namespace vigil
