@@ -4,7 +4,7 @@
 #include <cctype>
 #include <map>
 
-#include "api/http/urlencoded.hpp"
+#include "engine/ingest/urlencoded.hpp"
 
 namespace vigil::api {
 

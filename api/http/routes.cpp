@@ -1,6 +1,6 @@
 #include "api/http/routes.hpp"
 
-#include "api/http/urlencoded.hpp"
+#include "engine/ingest/urlencoded.hpp"
 
 namespace vigil::api {
 

@@ -5,7 +5,7 @@
 #include "actors/engine.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
-#include "api/http/urlencoded.hpp"
+#include "engine/ingest/urlencoded.hpp"
 
 namespace vigil::api::librato {
 

@@ -105,7 +105,7 @@ Response list_streams(DocStore& docs, const Request& req) {
   std::vector<json> found;
   std::string pattern = name ? search_pattern(*name) : "";
   for (auto& [k, doc] : all)
-    if (!name || wildcard_match(pattern, doc["name"].get<std::string>())) found.push_back(doc);
+    if (!name || glob_match(pattern, doc["name"].get<std::string>())) found.push_back(doc);
   auto query = paginate(found, page, all.size());
   return json_answer(200, {{"query", query}, {"annotations", found}});
 }
@@ -124,7 +124,7 @@ Response get_stream(DocStore& docs, const Request& req, const std::string& name)
     std::int64_t t = ev["start_time"].get<std::int64_t>();
     if ((start && t < *start) || (end && t > *end)) continue;
     std::string src = ev["source"].is_string() ? ev["source"].get<std::string>() : "unassigned";
-    if (sources && !std::any_of(sources->begin(), sources->end(), [&](const std::string& p) { return wildcard_match(p, src); }))
+    if (sources && !std::any_of(sources->begin(), sources->end(), [&](const std::string& p) { return glob_match(p, src); }))
       continue;
     events.push_back(ev);
   }

@@ -29,7 +29,7 @@ composite::Set fetch_series(actors::Engine& engine, const std::string& metric, c
   composite::Set out;
   auto summary = parse_summary_function(fn);
   for (const auto& info : engine.catalog().list()) {
-    if (!wildcard_match(metric, info.name)) continue;
+    if (!glob_match(metric, info.name)) continue;
     MeasurementQuery mq;
     mq.metric_key = metric_key(info.name);
     mq.start = start;
@@ -93,7 +93,7 @@ Response get_composite(Resources& res, const Request& req, const std::string* de
     auto sources = [&](const std::string& pattern) {
       std::vector<std::string> out;
       for (auto& src : engine.series().tag_values("source"))
-        if (wildcard_match(pattern, src)) out.push_back(src);
+        if (glob_match(pattern, src)) out.push_back(src);
       return out;
     };
     result = composite::evaluate(*expr, fetch, composite::Interval{*start, stop, *resolution}, sources);

@@ -11,7 +11,7 @@
 #include "api/librato/query_api.hpp"
 #include "engine/model/clock.hpp"
 #include "engine/ingest/ingest_parser.hpp"
-#include "api/http/urlencoded.hpp"
+#include "engine/ingest/urlencoded.hpp"
 
 namespace vigil::api::librato {
 

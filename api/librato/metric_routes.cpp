@@ -11,7 +11,7 @@
 #include "api/librato/resources.hpp"
 #include "api/librato/composite.hpp"
 #include "engine/meta/jobs.hpp"
-#include "api/http/urlencoded.hpp"
+#include "engine/ingest/urlencoded.hpp"
 #include "engine/model/validate.hpp"
 
 namespace vigil::api::librato {
@@ -196,7 +196,7 @@ bool select_metrics(actors::Engine& engine, const json& body, std::vector<std::s
   for (const auto& n : *names) {
     if (n.find('*') != std::string::npos) {
       for (const auto& m : engine.catalog().list())
-        if (wildcard_match(n, m.name)) picked.insert(m.name);
+        if (glob_match(n, m.name)) picked.insert(m.name);
     } else if (auto m = engine.catalog().get(n)) {
       picked.insert(m->name);
     }

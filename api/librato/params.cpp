@@ -6,7 +6,7 @@
 #include <ctime>
 #include <map>
 
-#include "api/http/urlencoded.hpp"
+#include "engine/ingest/urlencoded.hpp"
 #include "engine/model/time_text.hpp"
 
 namespace vigil::api::librato {
@@ -105,29 +105,6 @@ std::optional<std::vector<std::string>> get_strings(const nlohmann::json& obj, c
   }
   bad = true;
   return std::nullopt;
-}
-
-bool wildcard_match(std::string_view pattern, std::string_view text) {
-  auto eqc = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  };
-  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || (pattern[p] != '*' && eqc(pattern[p], text[t])))) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
 }
 
 std::string search_pattern(std::string_view term) {

@@ -14,6 +14,7 @@
 #include "api/http/body.hpp"
 #include "engine/model/clock.hpp"
 #include "api/librato/errors.hpp"
+#include "engine/model/glob.hpp"
 
 namespace vigil::api::librato {
 
@@ -35,8 +36,8 @@ std::optional<std::int64_t> get_int(const nlohmann::json& obj, const char* key, 
 // A list of strings: a JSON array, a bracket array (`names[]=a`) or a comma-separated text.
 std::optional<std::vector<std::string>> get_strings(const nlohmann::json& obj, const char* key, bool& bad);
 
-// Glob match with `*` (any run) and `?` (one character), ASCII case-insensitive.
-bool wildcard_match(std::string_view pattern, std::string_view text);
+// Name patterns are globs with `*` and `?` (engine/model/glob.hpp).
+using vigil::glob_match;
 // A search term as Librato treats it: without a wildcard, `*term*`.
 std::string search_pattern(std::string_view term);
 

@@ -38,7 +38,7 @@ Response list(actors::Engine& engine, DocStore& docs, const Request& req) {
   std::vector<std::string> found;
   std::string pattern = name ? search_pattern(*name) : "";
   for (const auto& s : all)
-    if (!name || wildcard_match(pattern, s)) found.push_back(s);
+    if (!name || glob_match(pattern, s)) found.push_back(s);
   auto query = paginate(found, page, all.size());
   json items = json::array();
   for (const auto& s : found) items.push_back(source_json(docs, s));

@@ -205,7 +205,7 @@ Response list_spaces(DocStore& docs, const Request& req) {
   std::vector<json> found;
   std::string pattern = name ? search_pattern(*name) : "";
   for (auto& s : all)
-    if (!name || wildcard_match(pattern, s["name"].get<std::string>())) found.push_back(s);
+    if (!name || glob_match(pattern, s["name"].get<std::string>())) found.push_back(s);
   std::stable_sort(found.begin(), found.end(), [](const json& a, const json& b) {
     return lower(a["name"].get<std::string>()) < lower(b["name"].get<std::string>());
   });

@@ -4,7 +4,7 @@
 #include "api/librato/access.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
-#include "api/http/urlencoded.hpp"
+#include "engine/ingest/urlencoded.hpp"
 
 namespace vigil::api::librato {
 
@@ -62,7 +62,7 @@ Response list(Access& access, const Request& req, const std::optional<std::strin
   std::vector<ApiToken> found;
   std::string pattern = name ? search_pattern(*name) : "";
   for (auto& t : all)
-    if (!name || (t.name && wildcard_match(pattern, *t.name))) found.push_back(t);
+    if (!name || (t.name && glob_match(pattern, *t.name))) found.push_back(t);
   if (page.orderby == "name")
     std::stable_sort(found.begin(), found.end(),
                      [](const ApiToken& a, const ApiToken& b) { return lower(a.name.value_or("")) < lower(b.name.value_or("")); });

@@ -114,7 +114,7 @@ std::vector<Line> chart_lines(actors::Engine& engine, const json& chart, const S
       auto sources = [&](const std::string& pattern) {
         std::vector<std::string> out;
         for (auto& src : engine.series().tag_values("source"))
-          if (wildcard_match(pattern, src) && wildcard_match(sel.subject, src)) out.push_back(src);
+          if (glob_match(pattern, src) && glob_match(sel.subject, src)) out.push_back(src);
         return out;
       };
       try {

@@ -16,7 +16,7 @@
 #include "engine/meta/catalog.hpp"
 #include "engine/model/short_text.hpp"
 #include "engine/ingest/single_measurement.hpp"
-#include "api/http/urlencoded.hpp"
+#include "engine/ingest/urlencoded.hpp"
 #include "engine/model/validate.hpp"
 
 namespace vigil {

@@ -14,30 +14,11 @@ std::string lowered(std::string_view s) {
   return out;
 }
 
-}  // namespace
-
-bool wildcard_match(std::string_view pattern, std::string_view s) {
-  // Classic greedy glob with a single backtrack point: on mismatch, let the last `*` absorb one
-  // more character. Linear in |s| * (number of stars) in the worst case.
-  std::size_t p = 0, i = 0;
-  std::size_t star = std::string_view::npos, resume = 0;
-  while (i < s.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      resume = i;
-    } else if (p < pattern.size() && lower(pattern[p]) == lower(s[i])) {
-      ++p;
-      ++i;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      i = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+bool tag_glob(std::string_view pattern, std::string_view value) {
+  return glob_match(pattern, value, QuestionMark::literal);
 }
+
+}  // namespace
 
 TagFilter::TagFilter(const std::vector<std::pair<std::string, std::string>>& patterns) {
   for (const auto& [name, pattern] : patterns) add(name, pattern);
@@ -67,10 +48,10 @@ bool TagFilter::matches(const Tags& tags) const {
     if (v == nullptr) return false;
     if (!c.positive.empty() &&
         std::none_of(c.positive.begin(), c.positive.end(),
-                     [&](const std::string& p) { return wildcard_match(p, *v); }))
+                     [&](const std::string& p) { return tag_glob(p, *v); }))
       return false;
     if (std::any_of(c.negative.begin(), c.negative.end(),
-                    [&](const std::string& p) { return wildcard_match(p, *v); }))
+                    [&](const std::string& p) { return tag_glob(p, *v); }))
       return false;
   }
   return true;
@@ -95,7 +76,7 @@ bool SourceFilter::matches(const Tags& tags) const {
   if (empty()) return true;
   const std::string* v = find_tag(tags, "source");
   if (v == nullptr) return false;
-  if (has_pattern_ && !wildcard_match(pattern_, *v)) return false;
+  if (has_pattern_ && !tag_glob(pattern_, *v)) return false;
   if (!sources_.empty() && std::find(sources_.begin(), sources_.end(), *v) == sources_.end())
     return false;
   return true;

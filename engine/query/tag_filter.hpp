@@ -7,13 +7,12 @@
 #include <utility>
 #include <vector>
 
+#include "engine/model/glob.hpp"
 #include "engine/model/model.hpp"
 
 namespace vigil {
 
-// Glob match where `*` matches any run of characters (including none). Every other character
-// matches itself, ASCII case-insensitively (tag values are stored lower-cased).
-bool wildcard_match(std::string_view pattern, std::string_view s);
+// Tag patterns are globs with `*` only (engine/model/glob.hpp, QuestionMark::literal).
 
 // A conjunction of per-tag clauses. Patterns given for the same tag name form one clause:
 //   - a series must carry the tag;

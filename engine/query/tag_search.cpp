@@ -1,5 +1,7 @@
 #include "engine/query/tag_search.hpp"
 
+#include "engine/model/glob.hpp"
+
 #include <cctype>
 
 #include "engine/query/tag_filter.hpp"
@@ -17,30 +19,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-// Glob with `*` and `?`, ASCII case-insensitive.
-bool glob(std::string_view p, std::string_view s) {
-  std::size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
-  auto eq = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  };
-  while (si < s.size()) {
-    if (pi < p.size() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], s[si])))) {
-      ++pi;
-      ++si;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = si;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
 }
 
 class Parser {
@@ -189,11 +167,11 @@ bool eval(const TagSearch::Node& n, const Tags& tags) {
     case TagSearch::Node::has: return find_tag(tags, n.name) != nullptr;
     case TagSearch::Node::equals: {
       const std::string* v = find_tag(tags, n.name);
-      return v && glob(n.pattern, *v);
+      return v && glob_match(n.pattern, *v);
     }
     case TagSearch::Node::not_equals: {
       const std::string* v = find_tag(tags, n.name);
-      return v && !glob(n.pattern, *v);
+      return v && !glob_match(n.pattern, *v);
     }
   }
   return false;

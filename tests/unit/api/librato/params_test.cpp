@@ -61,12 +61,12 @@ TEST(Params, typed_reads_accept_json_and_form_text) {
 }
 
 TEST(Wildcard, globs_case_insensitively) {
-  EXPECT_TRUE(wildcard_match("*token*", "My Token one"));
-  EXPECT_TRUE(wildcard_match("cpu*.90", "cpu.user.90"));
-  EXPECT_FALSE(wildcard_match("cpu*.90", "cpu.user.95"));
-  EXPECT_TRUE(wildcard_match("a?c", "abc"));
-  EXPECT_FALSE(wildcard_match("a?c", "ac"));
-  EXPECT_TRUE(wildcard_match("*", ""));
+  EXPECT_TRUE(glob_match("*token*", "My Token one"));
+  EXPECT_TRUE(glob_match("cpu*.90", "cpu.user.90"));
+  EXPECT_FALSE(glob_match("cpu*.90", "cpu.user.95"));
+  EXPECT_TRUE(glob_match("a?c", "abc"));
+  EXPECT_FALSE(glob_match("a?c", "ac"));
+  EXPECT_TRUE(glob_match("*", ""));
   EXPECT_EQ(search_pattern("foo.bar"), "*foo.bar*");
   EXPECT_EQ(search_pattern("foo*"), "foo*");
 }

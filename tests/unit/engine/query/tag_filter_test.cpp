@@ -5,33 +5,33 @@
 namespace vigil {
 
 TEST(WildcardMatch, star_matches_any_run_including_empty) {
-  EXPECT_TRUE(wildcard_match("*", ""));
-  EXPECT_TRUE(wildcard_match("*", "anything"));
-  EXPECT_TRUE(wildcard_match("us-east*", "us-east"));
-  EXPECT_TRUE(wildcard_match("us-east*", "us-east-1a"));
-  EXPECT_TRUE(wildcard_match("*prod*", "db-prod-1"));
-  EXPECT_TRUE(wildcard_match("*prod*", "prod"));
-  EXPECT_TRUE(wildcard_match("a*b*c", "axxbyyc"));
-  EXPECT_TRUE(wildcard_match("a*b*c", "abc"));
-  EXPECT_TRUE(wildcard_match("a**c", "ac"));
-  EXPECT_FALSE(wildcard_match("a*b*c", "axxbyy"));
-  EXPECT_FALSE(wildcard_match("us-east*", "eu-west-1"));
-  EXPECT_FALSE(wildcard_match("*prod", "prod-1"));
-  EXPECT_FALSE(wildcard_match("", "x"));
-  EXPECT_TRUE(wildcard_match("", ""));
+  EXPECT_TRUE(glob_match("*", "", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("*", "anything", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("us-east*", "us-east", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("us-east*", "us-east-1a", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("*prod*", "db-prod-1", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("*prod*", "prod", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("a*b*c", "axxbyyc", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("a*b*c", "abc", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("a**c", "ac", QuestionMark::literal));
+  EXPECT_FALSE(glob_match("a*b*c", "axxbyy", QuestionMark::literal));
+  EXPECT_FALSE(glob_match("us-east*", "eu-west-1", QuestionMark::literal));
+  EXPECT_FALSE(glob_match("*prod", "prod-1", QuestionMark::literal));
+  EXPECT_FALSE(glob_match("", "x", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("", "", QuestionMark::literal));
 }
 
 TEST(WildcardMatch, exact_without_star_and_backtracks) {
-  EXPECT_TRUE(wildcard_match("server1.acme.com", "server1.acme.com"));
-  EXPECT_FALSE(wildcard_match("server1", "server1.acme.com"));
-  EXPECT_TRUE(wildcard_match("*ab", "aaab"));
-  EXPECT_TRUE(wildcard_match("*a*ab", "aabaab"));
-  EXPECT_FALSE(wildcard_match("*a*ab", "aabaa"));
+  EXPECT_TRUE(glob_match("server1.acme.com", "server1.acme.com", QuestionMark::literal));
+  EXPECT_FALSE(glob_match("server1", "server1.acme.com", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("*ab", "aaab", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("*a*ab", "aabaab", QuestionMark::literal));
+  EXPECT_FALSE(glob_match("*a*ab", "aabaa", QuestionMark::literal));
 }
 
 TEST(WildcardMatch, is_case_insensitive) {
-  EXPECT_TRUE(wildcard_match("US-East*", "us-east-1"));
-  EXPECT_TRUE(wildcard_match("SERVER*", "server7"));
+  EXPECT_TRUE(glob_match("US-East*", "us-east-1", QuestionMark::literal));
+  EXPECT_TRUE(glob_match("SERVER*", "server7", QuestionMark::literal));
 }
 
 namespace {

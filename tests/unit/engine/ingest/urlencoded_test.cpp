@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/http/urlencoded.hpp"
+#include "engine/ingest/urlencoded.hpp"
 
 namespace vigil {
 

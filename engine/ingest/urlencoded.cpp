@@ -1,4 +1,4 @@
-#include "api/http/urlencoded.hpp"
+#include "engine/ingest/urlencoded.hpp"
 
 namespace vigil {
 

@@ -1,4 +1,5 @@
-// application/x-www-form-urlencoded decoding, for query strings and form bodies.
+// application/x-www-form-urlencoded decoding: the legacy form bodies of the ingest formats, and
+// the query strings and form bodies of the HTTP layer (api/http/).
 #pragma once
 
 #include <string>
