@@ -14,6 +14,7 @@
 #include "actors/alerting/alert_keys.hpp"
 #include "actors/alerting/outbox_json.hpp"
 #include "actors/alerting/snapshot.hpp"
+#include "engine/model/clock.hpp"
 #include "engine/meta/catalog.hpp"
 #include "engine/stats/prom_text.hpp"
 #include "engine/storage/series_index.hpp"
@@ -25,10 +26,7 @@ namespace vigil::actors {
 using nlohmann::json;
 using namespace vigil::alerting;
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t wall_ms() { return now_millis(); }
 
 namespace {
 
