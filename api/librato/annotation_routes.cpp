@@ -24,12 +24,8 @@ std::string event_key(const std::string& name, std::uint64_t id) {
   return "annevent/" + lower(name) + "/" + DocStore::pad(id);
 }
 
-bool parse_u64(const std::string& s, std::uint64_t& id) {
-  if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
-    return false;
-  id = std::stoull(s);
-  return id > 0;
-}
+// A resource id: decimal, never 0.
+bool parse_u64(const std::string& s, std::uint64_t& id) { return parse_id(s, id) && id > 0; }
 
 // A link {rel, href, label}: rel and href required.
 bool parse_link(const json& in, json& link, std::vector<ParamError>& errors, const std::string& where) {

@@ -107,6 +107,13 @@ std::optional<std::vector<std::string>> get_strings(const nlohmann::json& obj, c
   return std::nullopt;
 }
 
+bool parse_id(std::string_view s, std::uint64_t& id) {
+  if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return false;
+  id = std::stoull(std::string(s));
+  return true;
+}
+
 std::string search_pattern(std::string_view term) {
   if (term.find('*') != std::string_view::npos || term.find('?') != std::string_view::npos) return std::string(term);
   return "*" + std::string(term) + "*";

@@ -68,6 +68,9 @@ nlohmann::json paginate(std::vector<T>& items, const Page& page, std::size_t tot
   return {{"found", found}, {"length", items.size()}, {"offset", page.offset}, {"total", total}};
 }
 
+// A path id: 1..19 decimal digits (0 included); false for anything else.
+bool parse_id(std::string_view s, std::uint64_t& id);
+
 // "2013-02-01 18:53:38 UTC"
 std::string utc_text(std::int64_t epoch_seconds);
 // "http://<Host header>" (or http://localhost), for `href` members.

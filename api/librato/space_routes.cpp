@@ -23,12 +23,8 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool parse_u64(const std::string& s, std::uint64_t& id) {
-  if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
-    return false;
-  id = std::stoull(s);
-  return id > 0;
-}
+// A resource id: decimal, never 0.
+bool parse_u64(const std::string& s, std::uint64_t& id) { return parse_id(s, id) && id > 0; }
 
 std::vector<json> spaces(DocStore& docs) {
   std::vector<json> out;

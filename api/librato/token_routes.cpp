@@ -32,13 +32,6 @@ std::string lower(std::string s) {
 }
 
 
-bool parse_id(const std::string& s, std::uint64_t& id) {
-  if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
-    return false;
-  id = std::stoull(s);
-  return true;
-}
-
 // Whether removing admin rights from token `id` would leave no active admin token.
 bool last_admin(Access& access, std::uint64_t id) {
   for (const auto& t : access.tokens().list())
