@@ -36,8 +36,20 @@ nlohmann::json summary(std::size_t total, std::size_t accepted, std::size_t fail
   return {{"summary", {{"total", total}, {"accepted", accepted}, {"failed", failed}, {"filtered", 0}}}};
 }
 
-// Stores the valid part of a parsed body and builds the answer: `ok_status` when everything was
-// accepted; 400 with the Librato params error (and the summary) when some items were rejected.
+// Type conflicts: a measurement of another type than its metric's (a gauge submitted to a
+// counter or the reverse), as errors naming the measurement.
+void add_type_conflicts(const Catalog& catalog, const std::vector<Measurement>& ms, std::vector<ParamError>& errors) {
+  for (const auto& [i, type] : catalog.type_conflicts(ms)) {
+    const Measurement& m = ms[i];
+    errors.push_back({"name", "measurement '" + m.name + "' is a " + to_string(m.type) + ", but metric '" + m.name +
+                                  "' is a " + to_string(type) + ": a metric has one type"});
+  }
+}
+
+// Stores a parsed body whole or not at all, and builds the answer: `ok_status` when everything
+// was stored; 400 with the Librato params error naming every bad item (and a summary that says
+// nothing was accepted) when any item is invalid. A client that resends a refused batch then
+// counts nothing twice.
 Response store(Resources& res, ParseOutcome& out, int ok_status, bool with_summary, std::int64_t now) {
   actors::Engine& engine = res.engine;
   RejectCounters& rejects = res.rejects;
@@ -51,20 +63,22 @@ Response store(Resources& res, ParseOutcome& out, int ok_status, bool with_summa
     return request_error(413, "too many measurements in one request: " + std::to_string(total) +
                                   " (the limit is " + std::to_string(res.max_batch_samples) + ")");
   }
+  add_type_conflicts(engine.catalog(), out.measurements, out.errors);
+  if (!out.errors.empty()) {
+    std::size_t failed = out.errors.size();
+    rejects.invalid_items.fetch_add(failed);
+    Response r = params_error(400, out.errors);
+    auto body = nlohmann::json::parse(r.body);
+    body["measurements"] = summary(total, 0, failed);
+    r.body = body.dump();
+    return r;
+  }
   if (!out.measurements.empty()) {
     auto res = engine.ingest(out.measurements, now);
     if (!res.ok) {
       spdlog::error("ingest failed: {}", res.error);
       return system_error(503, "could not store the measurements: " + res.error);
     }
-  }
-  if (!out.errors.empty()) {
-    rejects.invalid_items.fetch_add(out.errors.size());
-    Response r = params_error(400, out.errors);
-    auto body = nlohmann::json::parse(r.body);
-    body["measurements"] = summary(total, out.measurements.size(), out.errors.size());
-    r.body = body.dump();
-    return r;
   }
   if (!with_summary) return Response{ok_status, "{}", "application/json", {}};
   nlohmann::json body = {{"measurements", summary(total, total, 0)}};

@@ -1,6 +1,7 @@
 // Metric metadata changes: PUT /v1/metrics/:name (create or update), DELETE /v1/metrics/:name,
 // and the batch forms PUT /v1/metrics and DELETE /v1/metrics (a list of names or wildcard
 // patterns), which run as jobs when they touch more than Resources::job_threshold metrics.
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -183,7 +184,8 @@ Response delete_metric(actors::Engine& engine, const std::string& name) {
 }
 
 // The metrics selected by `names`: exact names (case-insensitive; unknown ones are skipped) and
-// wildcard patterns. False with a 400 answer if `names` is missing or not names.
+// wildcard patterns, less those `exclude` names. False with a 400 answer if `names` is missing or
+// not names.
 bool select_metrics(actors::Engine& engine, const json& body, std::vector<std::string>& out, Response& err) {
   bool bad = false;
   auto names = get_strings(body, "names", bad);
@@ -192,13 +194,24 @@ bool select_metrics(actors::Engine& engine, const json& body, std::vector<std::s
     err = params_error(400, {{"names", "is required: a list of metric names or one wildcard pattern"}});
     return false;
   }
+  // `exclude`: a name or a list of names (wildcards allowed) kept out of the selection.
+  auto exclude = get_strings(body, "exclude", bad);
+  if (bad) {
+    err = params_error(400, {{"exclude", "must be a metric name or a list of names (wildcards allowed)"}});
+    return false;
+  }
+  auto excluded = [&](const std::string& name) {
+    if (!exclude) return false;
+    return std::any_of(exclude->begin(), exclude->end(),
+                       [&](const std::string& x) { return glob_match(x, name); });
+  };
   std::set<std::string> picked;
   for (const auto& n : *names) {
     if (n.find('*') != std::string::npos) {
       for (const auto& m : engine.catalog().list())
-        if (glob_match(n, m.name)) picked.insert(m.name);
+        if (glob_match(n, m.name) && !excluded(m.name)) picked.insert(m.name);
     } else if (auto m = engine.catalog().get(n)) {
-      picked.insert(m->name);
+      if (!excluded(m->name)) picked.insert(m->name);
     }
   }
   out.assign(picked.begin(), picked.end());

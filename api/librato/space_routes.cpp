@@ -33,13 +33,6 @@ std::vector<json> spaces(DocStore& docs) {
   return out;
 }
 
-// Another space named `name` (case-insensitive) than `except`?
-bool name_taken(DocStore& docs, const std::string& name, std::uint64_t except) {
-  for (const auto& s : spaces(docs))
-    if (lower(s["name"].get<std::string>()) == lower(name) && s["id"].get<std::uint64_t>() != except) return true;
-  return false;
-}
-
 std::optional<double> number(const json& v, bool& bad) {
   if (v.is_null()) return std::nullopt;
   if (v.is_number()) return v.get<double>();
@@ -219,7 +212,6 @@ Response create_space(DocStore& docs, const Request& req) {
   bad = false;
   auto tags = get_bool(body, "tags", bad);
   if (bad) return params_error(400, {{"tags", "must be true or false"}});
-  if (name_taken(docs, *name, 0)) return request_error(422, "a space named '" + *name + "' exists");
   std::string e;
   std::uint64_t id = docs.allocate_id("space", e);
   if (id == 0) return system_error(503, e);
@@ -247,7 +239,6 @@ Response update_space(DocStore& docs, const Request& req, std::uint64_t id, json
   if (bad || (name && name->empty())) return params_error(400, {{"name", "must be a non-empty string"}});
   auto tags = get_bool(body, "tags", bad);
   if (bad) return params_error(400, {{"tags", "must be true or false"}});
-  if (name && name_taken(docs, *name, id)) return request_error(422, "a space named '" + *name + "' exists");
   if (name) space["name"] = *name;
   if (tags) space["tags"] = *tags;
   std::string e;

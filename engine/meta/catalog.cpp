@@ -117,6 +117,31 @@ void Catalog::forget(std::string_view name) {
   metrics_.erase(it);
 }
 
+std::vector<std::pair<std::size_t, MetricType>> Catalog::type_conflicts(const std::vector<Measurement>& ms) const {
+  std::vector<std::pair<std::size_t, MetricType>> out;
+  std::map<std::string, MetricType, std::less<>> seen;  // metric key -> its type
+  std::lock_guard lock(mu_);
+  const Measurement* prev = nullptr;
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    const Measurement& m = ms[i];
+    // A batch is mostly one metric: the same name and type as the measurement before is settled.
+    if (prev != nullptr && prev->type == m.type && same_text(m.name, prev->name)) continue;
+    prev = &m;
+    std::string key = metric_key(m.name);
+    auto s = seen.find(key);
+    if (s == seen.end()) {
+      auto it = metrics_.find(key);
+      MetricType t = it != metrics_.end() ? it->second.type : m.type;
+      s = seen.emplace(std::move(key), t).first;
+    }
+    if (s->second != MetricType::composite && s->second != m.type) {
+      out.emplace_back(i, s->second);
+      prev = nullptr;  // report every conflicting measurement, not only the first of a run
+    }
+  }
+  return out;
+}
+
 bool Catalog::is_composite(std::string_view name) const {
   if (composites_.load(std::memory_order_relaxed) == 0) return false;
   std::string key = metric_key(name);

@@ -50,6 +50,10 @@ class Catalog {
   // Creates or replaces a metric.
   bool put(const MetricInfo& info, std::string& err);
   std::optional<MetricInfo> get(std::string_view name) const;
+  // The measurements whose type is not their metric's: the stored metric's type, or for a new
+  // metric the type of its first measurement in `ms`. Each entry: the index in `ms` and the type
+  // the metric has. Composite metrics are not reported (their own policy refuses them).
+  std::vector<std::pair<std::size_t, MetricType>> type_conflicts(const std::vector<Measurement>& ms) const;
   // True if `name` (any case) is a composite metric. Without composite metrics this is one
   // atomic load: ingest asks it for every measurement.
   bool is_composite(std::string_view name) const;
