@@ -67,11 +67,21 @@ bool Catalog::ensure(const std::vector<Measurement>& ms, std::int64_t now, std::
   std::map<std::string, MetricInfo> created;
   const std::string* prev = nullptr;
   for (const auto& m : ms) {
-    // A batch is mostly one metric: a name equal to the one before was handled already.
-    if (prev != nullptr && same_text(m.name, *prev)) continue;
+    const bool has_props = m.period || !m.attributes_json.empty();
+    // A batch is mostly one metric: a name equal to the one before was handled already, unless
+    // this measurement carries properties the metric created by the batch may still lack.
+    if (prev != nullptr && !has_props && same_text(m.name, *prev)) continue;
     prev = &m.name;
     std::string key = metric_key(m.name);
-    if (metrics_.find(key) != metrics_.end() || created.count(key)) continue;
+    if (metrics_.find(key) != metrics_.end()) continue;
+    if (auto c = created.find(key); c != created.end()) {
+      MetricInfo& info = c->second;
+      bool changed = false;
+      if (!info.period && m.period) info.period = m.period, changed = true;
+      if (info.attributes_json == "{}" && !m.attributes_json.empty()) info.attributes_json = m.attributes_json, changed = true;
+      if (changed) batch.put(Cf::meta, kPrefix + key, encode(info));
+      continue;
+    }
     MetricInfo info;
     info.name = m.name;
     info.type = m.type;
@@ -117,8 +127,8 @@ void Catalog::forget(std::string_view name) {
   metrics_.erase(it);
 }
 
-std::vector<std::pair<std::size_t, MetricType>> Catalog::type_conflicts(const std::vector<Measurement>& ms) const {
-  std::vector<std::pair<std::size_t, MetricType>> out;
+Catalog::BatchCheck Catalog::check_batch(const std::vector<Measurement>& ms) const {
+  BatchCheck out;
   std::map<std::string, MetricType, std::less<>> seen;  // metric key -> its type
   std::lock_guard lock(mu_);
   const Measurement* prev = nullptr;
@@ -131,11 +141,13 @@ std::vector<std::pair<std::size_t, MetricType>> Catalog::type_conflicts(const st
     auto s = seen.find(key);
     if (s == seen.end()) {
       auto it = metrics_.find(key);
-      MetricType t = it != metrics_.end() ? it->second.type : m.type;
+      MetricType t = m.type;
+      if (it != metrics_.end()) t = it->second.type;
+      else out.fresh.push_back(key);
       s = seen.emplace(std::move(key), t).first;
     }
     if (s->second != MetricType::composite && s->second != m.type) {
-      out.emplace_back(i, s->second);
+      out.conflicts.emplace_back(i, s->second);
       prev = nullptr;  // report every conflicting measurement, not only the first of a run
     }
   }

@@ -1,0 +1,214 @@
+"""What the official Librato clients (librato-metrics for Ruby, python-librato) rely on, one
+function per behaviour: the request a client sends, the answer, and the stored state.
+  - annotation streams: `events` is an object keyed by source name;
+  - `exclude` on batch metric updates and deletes (synchronous and as a job);
+  - type conflicts: a gauge under a counter's name (or the reverse) is a 400 naming it;
+  - a 4xx stores nothing: a partly invalid batch is refused whole, and its resend counts once;
+  - metric properties given on measurements are used when the metric is created;
+  - spaces may share a name."""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Vigil, args, check, eq, finish, hdr  # noqa: E402
+
+A = args()
+T0 = (int(time.time()) // 3600 - 2) * 3600
+FORM = "application/x-www-form-urlencoded"
+
+
+def metric_names(v):
+    st, r = v.get_json("/v1/metrics", {"length": 100})
+    return sorted(m["name"] for m in r["metrics"])
+
+
+def sums(v, name, start=T0, end=None):
+    st, r = v.get_json("/v1/measurements/" + name, {"start_time": start, "end_time": end or start + 600,
+                                                     "resolution": 60, "summary_function": "sum"})
+    if st != 200:
+        return st
+    return [(m["time"], m["value"]) for s in r["series"] for m in s["measurements"]]
+
+
+def wait_job(v, loc):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        st, r = v.get_json(loc)
+        if r.get("state") in ("complete", "failed"):
+            return r
+        time.sleep(0.1)
+    return {}
+
+
+def annotation_events_keyed_by_source(v):
+    for body in ({"title": "Deployed v91", "start_time": T0},
+                 {"title": "Chef run", "source": "box1", "start_time": T0 + 10},
+                 {"title": "Chef again", "source": "box1", "start_time": T0 + 20}):
+        eq(v.post_json("/v1/annotations/api-deploys", body)[0], 201, "annotation %s" % body["title"])
+    # python-librato: stream.events[source]; the Ruby client: annos["events"]["unassigned"].
+    st, r = v.get_json("/v1/annotations/api-deploys", {"start_time": T0 - 1, "end_time": T0 + 60})
+    eq(st, 200, "GET a stream with a time interval")
+    events = r.get("events")
+    check(isinstance(events, dict), "events is an object keyed by source name: %r" % (events,))
+    events = events if isinstance(events, dict) else {}
+    eq(sorted(events), ["box1", "unassigned"], "one key per source, 'unassigned' without one")
+    eq([e["title"] for e in events.get("unassigned", [])], ["Deployed v91"], "events['unassigned']")
+    eq([e["title"] for e in events.get("box1", [])], ["Chef run", "Chef again"], "events['box1'] by start time")
+    st, r = v.get_json("/v1/annotations/api-deploys", {"start_time": T0 + 15, "end_time": T0 + 60})
+    eq({k: [e["title"] for e in x] for k, x in r["events"].items()}, {"box1": ["Chef again"]},
+       "the time interval selects the events, still keyed by source")
+
+
+def exclude_on_batch_metric_routes(v):
+    for n in ("foo", "foobar", "foobaz", "fox", "other"):
+        eq(v.post_json("/v1/measurements", {"measurements": [{"name": n, "value": 1, "time": T0}]})[0], 200, n)
+    # delete_metrics names: 'fo*', exclude: ['foobar']
+    st, _, _ = v.request("DELETE", "/v1/metrics", json.dumps({"names": "fo*", "exclude": ["foobar"]}),
+                         "application/json")
+    eq(st, 204, "DELETE /v1/metrics with a wildcard and exclude")
+    eq(metric_names(v), ["foobar", "other"], "the excluded metric survives the wildcard delete")
+    eq(sums(v, "foobar"), [(T0, 1)], "the excluded metric keeps its data")
+    for n in ("foo1", "foo2", "foo3", "foo4"):
+        v.post_json("/v1/measurements", {"measurements": [{"name": n, "value": 1, "time": T0}]})
+    # PUT with an exclude given as one name with a wildcard
+    st, _, _ = v.request("PUT", "/v1/metrics", json.dumps({"names": ["foo*"], "exclude": "foo?",
+                                                           "display_name": "Foos"}), "application/json")
+    eq(st, 204, "PUT /v1/metrics with exclude as one pattern")
+    shown = {m["name"]: m.get("display_name") for m in v.get_json("/v1/metrics", {"length": 100})[1]["metrics"]}
+    eq({n: shown.get(n) for n in ("foobar", "foo1", "foo4")}, {"foobar": "Foos", "foo1": None, "foo4": None},
+       "PUT updates the selection less the excluded names")
+    eq(v.request("DELETE", "/v1/metrics", json.dumps({"names": ["foo*"], "exclude": 5}), "application/json")[0],
+       400, "exclude that is not names -> 400")
+    eq(len(metric_names(v)), 6, "the refused delete deleted nothing")
+
+
+def exclude_in_the_job_path(v2):
+    for n in ("a1", "a2", "a3", "a4", "keep1", "keep2"):
+        v2.post_json("/v1/measurements", {"measurements": [{"name": n, "value": 1, "time": T0}]})
+    st, _, h = v2.request("DELETE", "/v1/metrics?names%5B%5D=*&exclude%5B%5D=keep*")
+    eq(st, 202, "a delete over the job threshold runs as a job")
+    loc = hdr(h, "Location") or ""
+    eq(wait_job(v2, loc).get("state"), "complete", "the job completes")
+    eq(metric_names(v2), ["keep1", "keep2"], "the job honours exclude (query-string form)")
+
+
+def type_conflicts_are_refused(v):
+    st, _, _ = v.post_json("/v1/metrics", {"counters": [{"name": "hits", "value": 10, "measure_time": T0}]})
+    eq(st, 200, "a counter is created")
+    st, body, _ = v.post_json("/v1/measurements", {"measurements": [{"name": "hits", "value": 1, "time": T0 + 60}]})
+    eq(st, 400, "a gauge under the counter's name -> 400")
+    check("hits" in body and "counter" in body, "the error names the measurement and the type: " + body)
+    st, body, _ = v.post_json("/v1/metrics", {"gauges": [{"name": "hits", "value": 1, "measure_time": T0 + 60}]})
+    eq(st, 400, "a legacy gauge under the counter's name -> 400")
+    eq(sums(v, "hits"), [(T0, 10)], "nothing of the conflicting submissions was stored")
+    st, _, _ = v.post_json("/v1/metrics", {"counters": [{"name": "hits", "value": 15, "measure_time": T0 + 60}]})
+    eq(st, 200, "the next correct submission succeeds")
+    eq(sums(v, "hits"), [(T0, 10), (T0 + 60, 15)], "and is stored")
+    # The reverse, and within one batch.
+    v.post_json("/v1/measurements", {"measurements": [{"name": "temp", "value": 20, "time": T0}]})
+    st, body, _ = v.post_json("/v1/metrics", {"counters": [{"name": "temp", "value": 1, "measure_time": T0}]})
+    eq(st, 400, "a counter under a gauge's name -> 400")
+    st, body, _ = v.post_json("/v1/metrics", {"gauges": [{"name": "fresh", "value": 1, "measure_time": T0}],
+                                              "counters": [{"name": "fresh", "value": 1, "measure_time": T0}]})
+    eq(st, 400, "one new metric as gauge and counter in one batch -> 400")
+    eq(v.get_json("/v1/metrics/fresh")[0], 404, "and the metric was not created")
+    st, body, _ = v.post_json("/v1/metrics", {"gauges": [{"name": "g1", "value": 1, "type": "counter"}]})
+    eq(st, 400, "a legacy type that contradicts its section -> 400")
+    check("type" in json.loads(body)["errors"]["params"].get("gauges[0].type", [""])[0] or
+          "gauges[0].type" in body, "the error names gauges[0].type: " + body)
+
+
+def a_4xx_stores_nothing(v):
+    batch = {"measurements": [{"name": "jobs", "value": 1, "time": T0, "tags": {"q": "a"}},
+                              {"name": "jobs", "value": 2, "time": T0, "tags": {"q": "b"}},
+                              {"name": "jobs", "value": "NaN?", "time": T0, "tags": {"q": "c"}}]}
+    st, body, _ = v.post_json("/v1/measurements", batch)
+    eq(st, 400, "partly invalid batch -> 400")
+    r = json.loads(body)
+    check("measurements[2].value" in r["errors"]["params"], "the bad item is named: " + body)
+    eq(r["measurements"]["summary"]["accepted"], 0, "the summary says nothing was accepted")
+    eq(v.get_json("/v1/measurements/jobs", {"start_time": T0, "resolution": 60})[0], 404, "nothing stored")
+    # The Ruby client's queue resends after fixing; each value counts once.
+    batch["measurements"][2]["value"] = 3
+    eq(v.post_json("/v1/measurements", batch)[0], 200, "the corrected batch")
+    st, r = v.get_json("/v1/measurements/jobs", {"start_time": T0, "end_time": T0 + 60, "resolution": 60,
+                                                 "summary_function": "sum", "group_by": "*", "group_by_function": "sum"})
+    eq([m["value"] for s in r["series"] for m in s["measurements"]], [6], "each value counted once: 1 + 2 + 3")
+    # The legacy format, JSON and form.
+    st, _, _ = v.post_json("/v1/metrics", {"gauges": [{"name": "lg", "value": 1, "measure_time": T0},
+                                                      {"name": "lg", "value": "x", "measure_time": T0}]})
+    eq(st, 400, "legacy batch with a bad gauge -> 400")
+    st, _, _ = v.request("POST", "/v1/metrics", "gauges[0][name]=lg&gauges[0][value]=1&gauges[1][name]=lg!"
+                         "&gauges[1][value]=2", FORM)
+    eq(st, 400, "legacy form batch with a bad name -> 400")
+    eq(v.get_json("/v1/metrics/lg")[0], 404, "nothing of either legacy batch stored")
+
+
+def metric_properties_in_submissions(v):
+    st, _, _ = v.post_json("/v1/measurements", {"measurements": [
+        {"name": "cpu.user", "value": 1, "time": T0},
+        {"name": "cpu.user", "value": 2, "time": T0 + 60, "display_name": "CPU user", "description": "user time",
+         "period": 60, "attributes": {"display_units_short": "%"}}]})
+    eq(st, 200, "measurements with metric properties")
+    st, m = v.get_json("/v1/metrics/cpu.user")
+    eq((m.get("display_name"), m.get("description"), m.get("period")), ("CPU user", "user time", 60),
+       "properties of the batch's second measurement are used when the metric is created")
+    eq(m.get("attributes", {}).get("display_units_short"), "%", "attributes from the submission")
+    check(m.get("attributes", {}).get("created_by_ua", "").startswith("Python-urllib"),
+          "created_by_ua is the POST's User-Agent: %r" % m.get("attributes"))
+    st, _, _ = v.post_json("/v1/measurements", {"measurements": [
+        {"name": "cpu.user", "value": 3, "time": T0 + 120, "description": "changed"}]})
+    eq(st, 200, "a later submission with a description")
+    eq(v.get_json("/v1/metrics/cpu.user")[1].get("description"), "user time",
+       "properties do not update an existing metric")
+    # python-librato: submit(name, value, description=...) posts the legacy format.
+    st, _, _ = v.post_json("/v1/metrics", {"gauges": [{"name": "py.gauge", "value": 5, "description": "from python",
+                                                       "display_name": "Py", "type": "gauge"}]})
+    eq(st, 200, "legacy gauge with description")
+    st, m = v.get_json("/v1/metrics/py.gauge")
+    eq((m.get("description"), m.get("display_name")), ("from python", "Py"), "the description is read back")
+    st, _, _ = v.request("POST", "/v1/metrics", "counters[0][name]=py.count&counters[0][value]=1"
+                         "&counters[0][description]=form%20counter", FORM)
+    eq(st, 200, "legacy form counter with description")
+    eq(v.get_json("/v1/metrics/py.count")[1].get("description"), "form counter", "form description read back")
+    st, body, _ = v.post_json("/v1/measurements", {"measurements": [{"name": "x.y", "value": 1, "description": 5}]})
+    eq(st, 400, "a description that is not a string -> 400")
+    check("measurements[0].description" in body, "named: " + body)
+
+
+def spaces_may_share_a_name(v):
+    ids = []
+    for _ in range(3):
+        st, text, _ = v.post_json("/v1/spaces", {"name": "my space"})
+        eq(st, 201, "POST /v1/spaces 'my space'")
+        ids.append(json.loads(text).get("id"))
+    eq(len(set(ids)), 3, "three spaces of one name, three ids")
+    st, r = v.get_json("/v1/spaces", {"name": "my space"})
+    eq(sorted(s["id"] for s in r["spaces"]), sorted(ids), "found by name, all of them")
+
+
+def main():
+    v = Vigil(A.vigil).start()
+    v2 = Vigil(A.vigil, extra=["--set", "api.job_threshold=2"]).start()
+    try:
+        annotation_events_keyed_by_source(v)
+        exclude_on_batch_metric_routes(v)
+        exclude_in_the_job_path(v2)
+        type_conflicts_are_refused(v)
+        a_4xx_stores_nothing(v)
+        metric_properties_in_submissions(v)
+        spaces_may_share_a_name(v)
+        # Everything acknowledged is still there after kill -9.
+        v.kill9()
+        v.start()
+        eq(sums(v, "hits"), [(T0, 10), (T0 + 60, 15)], "the counter after kill -9")
+        eq(v.get_json("/v1/metrics/cpu.user")[1].get("description"), "user time", "metric properties after kill -9")
+    finally:
+        v.cleanup()
+        v2.cleanup()
+    finish()
+
+
+main()
