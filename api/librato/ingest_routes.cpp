@@ -138,8 +138,11 @@ Response get_measurements_route(Resources& res, const Request& req, const PathPa
   const std::string& name = p["name"];
   auto info = res.engine.catalog().get(name);
   actors::PendingReader reader(res.engine);
+  // links.next.href is absolute (the clients follow it as it is): below the Host the request named.
+  std::string_view host = req.header("host");
+  std::string origin = host.empty() ? std::string() : "http://" + std::string(host);
   Response r = get_measurements(name, parse_urlencoded(req.query), info ? &*info : nullptr, reader, now_seconds(),
-                                res.max_points);
+                                res.max_points, origin);
   if (r.status == 400) res.rejects.bad_query.fetch_add(1);
   return r;
 }

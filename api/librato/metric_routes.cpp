@@ -36,6 +36,8 @@ struct Patch {
   std::optional<std::string> display_name, description;
   bool period_set = false;
   std::optional<std::int64_t> period;
+  bool source_lag_set = false;
+  std::optional<std::int64_t> source_lag;
   json attributes = json::object();  // merged into the metric's; null removes a key
 };
 
@@ -82,6 +84,15 @@ void parse_patch(const json& body, Patch& p, std::vector<ParamError>& errors) {
       if (bad || !p.period || *p.period <= 0) errors.push_back({"period", "must be a positive integer (seconds)"});
     }
   }
+  if (body.contains("source_lag")) {
+    p.source_lag_set = true;
+    const auto& v = body["source_lag"];
+    if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty())) {
+      bad = false;
+      p.source_lag = get_int(body, "source_lag", bad);
+      if (bad || !p.source_lag || *p.source_lag < 0) errors.push_back({"source_lag", "must be a non-negative integer (seconds)"});
+    }
+  }
   if (body.contains("attributes")) {
     if (!body["attributes"].is_object()) errors.push_back({"attributes", "must be an object"});
     else p.attributes = body["attributes"];
@@ -96,6 +107,7 @@ void apply(MetricInfo& m, const Patch& p, std::int64_t now) {
   if (p.display_name) m.display_name = *p.display_name;
   if (p.description) m.description = *p.description;
   if (p.period_set) m.period = p.period;
+  if (p.source_lag_set) m.source_lag = p.source_lag;
   if (!p.attributes.empty()) {
     json attrs = json::parse(m.attributes_json, nullptr, false);
     if (attrs.is_discarded() || !attrs.is_object()) attrs = json::object();

@@ -60,7 +60,7 @@ const std::set<std::string> kDownsample = {"max", "min", "average", "sum", "coun
 
 // One stream of a chart: metric (+ source or tags) or composite, and display properties.
 bool parse_stream(actors::Engine& engine, DocStore& docs, const json& in, json& s, const std::string& at,
-                  std::vector<ParamError>& errors) {
+                  const std::set<std::uint64_t>& kept_ids, std::vector<ParamError>& errors) {
   if (!in.is_object()) {
     errors.push_back({at, "must be an object"});
     return false;
@@ -134,6 +134,12 @@ bool parse_stream(actors::Engine& engine, DocStore& docs, const json& in, json& 
   if (bad || (period && *period <= 0)) errors.push_back({at + ".period", "must be a positive integer"});
   else if (period) s["period"] = *period;
   if (errors.size() != before) return false;
+  // A stream sent with the id of one of the chart's streams keeps it (a client's PUT of the chart
+  // it read); any other stream gets a new id.
+  if (in.contains("id") && in["id"].is_number_unsigned() && kept_ids.count(in["id"].get<std::uint64_t>())) {
+    s["id"] = in["id"];
+    return true;
+  }
   std::string e;
   s["id"] = docs.allocate_id("stream", e);
   return true;
@@ -166,15 +172,27 @@ void parse_chart(actors::Engine& engine, DocStore& docs, const json& body, json&
   auto related = get_int(body, "related_space", bad);
   if (bad) errors.push_back({"related_space", "must be a space id"});
   else if (body.contains("related_space")) chart["related_space"] = related ? json(*related) : json(nullptr);
+  for (const char* k : {"use_last_value", "use_log_yaxis", "split_axis"}) {
+    if (!body.contains(k)) continue;
+    bad = false;
+    auto v = get_bool(body, k, bad);
+    if (bad) errors.push_back({k, "must be true or false"});
+    else chart[k] = v ? json(*v) : json(nullptr);
+  }
   if (body.contains("streams")) {
     const json& in = body["streams"];
     if (!in.is_array() || in.empty()) {
       errors.push_back({"streams", "must be a non-empty list of streams"});
     } else {
+      std::set<std::uint64_t> kept_ids;
+      if (chart.contains("streams") && chart["streams"].is_array())
+        for (const auto& old : chart["streams"])
+          if (old.contains("id") && old["id"].is_number_unsigned()) kept_ids.insert(old["id"].get<std::uint64_t>());
       json streams = json::array();
       for (std::size_t i = 0; i < in.size(); ++i) {
         json s;
-        if (parse_stream(engine, docs, in[i], s, "streams[" + std::to_string(i) + "]", errors)) streams.push_back(s);
+        if (parse_stream(engine, docs, in[i], s, "streams[" + std::to_string(i) + "]", kept_ids, errors))
+          streams.push_back(s);
       }
       chart["streams"] = streams;
     }

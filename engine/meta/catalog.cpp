@@ -25,6 +25,7 @@ std::string encode(const MetricInfo& m) {
                       {"created", m.created},
                       {"updated", m.updated}};
   if (m.period) j["period"] = *m.period;
+  if (m.source_lag) j["source_lag"] = *m.source_lag;
   if (!m.composite.empty()) j["composite"] = m.composite;
   return j.dump();
 }
@@ -41,6 +42,8 @@ bool decode(std::string_view s, MetricInfo& m) {
   m.updated = j.value("updated", std::int64_t{0});
   m.composite = j.value("composite", "");
   if (j.contains("period") && j["period"].is_number_integer()) m.period = j["period"].get<std::int64_t>();
+  if (j.contains("source_lag") && j["source_lag"].is_number_integer())
+    m.source_lag = j["source_lag"].get<std::int64_t>();
   return !m.name.empty();
 }
 

@@ -16,6 +16,7 @@ struct MetricInfo {
   std::string description;   // empty = null
   std::string display_name;  // empty = null
   std::optional<std::int64_t> period;
+  std::optional<std::int64_t> source_lag;  // seconds a composite looks back when alerting
   std::string attributes_json = "{}";  // a JSON object
   std::string composite;               // the definition of a composite metric (type composite)
   std::int64_t created = 0;

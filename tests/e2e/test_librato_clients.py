@@ -5,7 +5,10 @@ function per behaviour: the request a client sends, the answer, and the stored s
   - type conflicts: a gauge under a counter's name (or the reverse) is a 400 naming it;
   - a 4xx stores nothing: a partly invalid batch is refused whole, and its resend counts once;
   - metric properties given on measurements are used when the metric is created;
-  - spaces may share a name."""
+  - spaces may share a name;
+  - charts keep what clients send, stream ids included;
+  - from the route audit: absolute links.next.href, tag negation and absence, sources searched
+    by display name, source_lag, alerts?version=1, subject.chart.sources in snapshots."""
 import json
 import os
 import sys
@@ -189,9 +192,94 @@ def spaces_may_share_a_name(v):
     eq(sorted(s["id"] for s in r["spaces"]), sorted(ids), "found by name, all of them")
 
 
+def charts_keep_what_clients_send(v):
+    st, text, _ = v.post_json("/v1/spaces", {"name": "charts"})
+    sid = json.loads(text)["id"]
+    body = {"name": "CPU", "type": "line", "use_last_value": True, "use_log_yaxis": True, "split_axis": False,
+            "label": "percent", "min": 0, "max": 100, "related_space": sid,
+            "streams": [{"metric": "cpu.user", "source": "*"}, {"metric": "jobs", "tags": [{"name": "q", "values": ["*"]}]}]}
+    st, text, _ = v.post_json("/v1/spaces/%d/charts" % sid, body)
+    eq(st, 201, "chart with display options")
+    chart = json.loads(text)
+    st, got = v.get_json("/v1/spaces/%d/charts/%d" % (sid, chart["id"]))
+    eq({k: got.get(k) for k in ("use_last_value", "use_log_yaxis", "split_axis", "label", "min", "max", "related_space")},
+       {"use_last_value": True, "use_log_yaxis": True, "split_axis": False, "label": "percent", "min": 0, "max": 100,
+        "related_space": sid}, "the chart's options round-trip")
+    ids = [s["id"] for s in got["streams"]]
+    # The Ruby client reads the chart, edits it and PUTs it back with its stream ids.
+    got["streams"][0]["color"] = "#ff0000"
+    got["use_last_value"] = False
+    st, text, _ = v.request("PUT", "/v1/spaces/%d/charts/%d" % (sid, chart["id"]),
+                            json.dumps({"streams": got["streams"], "use_last_value": False}), "application/json")
+    eq(st, 200, "PUT the chart back")
+    st, again = v.get_json("/v1/spaces/%d/charts/%d" % (sid, chart["id"]))
+    eq([s["id"] for s in again["streams"]], ids, "stream ids survive a PUT that sends them")
+    eq((again["streams"][0].get("color"), again["use_last_value"], again["use_log_yaxis"]), ("#ff0000", False, True),
+       "the PUT applied its change and kept the rest")
+    st, text, _ = v.request("PUT", "/v1/spaces/%d/charts/%d" % (sid, chart["id"]),
+                            json.dumps({"streams": [{"metric": "cpu.user", "id": 999999}]}), "application/json")
+    check(json.loads(text)["streams"][0]["id"] not in ids + [999999], "a stream with a foreign id gets a new one")
+    eq(v.request("PUT", "/v1/spaces/%d/charts/%d" % (sid, chart["id"]), json.dumps({"split_axis": "maybe"}),
+                 "application/json")[0], 400, "split_axis that is not a boolean -> 400")
+
+
+def route_audit(v3):
+    # links.next.href is absolute (v3 answers at most 3 points a page).
+    v3.post_json("/v1/measurements", {"measurements": [{"name": "pg", "value": i, "time": T0 + 60 * i} for i in range(5)]})
+    st, r = v3.get_json("/v1/measurements/pg", {"start_time": T0, "end_time": T0 + 600, "resolution": 60})
+    href = r["links"][0]["href"] if r.get("links") else ""
+    eq(href.split("/v1/")[0], "http://127.0.0.1:%d" % v3.port, "links.next.href is an absolute URL: " + href)
+    path = href[len("http://127.0.0.1:%d" % v3.port):]
+    st, _, _ = v3.request("GET", path)
+    eq(st, 200, "the next page's URL answers")
+    # tags[host]=!value and the presence form !host.
+    v3.post_json("/v1/measurements", {"measurements": [
+        {"name": "neg", "value": 1, "time": T0, "tags": {"host": "a", "region": "x"}},
+        {"name": "neg", "value": 2, "time": T0, "tags": {"host": "b"}},
+        {"name": "neg", "value": 3, "time": T0, "tags": {"region": "y"}}]})
+
+    def values(extra):
+        q = {"start_time": T0, "end_time": T0 + 60, "resolution": 60}
+        q.update(extra)
+        st, r = v3.get_json("/v1/measurements/neg", q)
+        return sorted(m["value"] for s in r.get("series", []) for m in s["measurements"]) if st == 200 else st
+    eq(values({"tags[host]": "!a"}), [2], "tags[host]=!a: streams with host set, other than a")
+    eq(values({"tags[!host]": ""}), [3], "tags[!host]: streams without a host tag")
+    eq(values({"tags[!host]": "", "tags[region]": "*"}), [3], "absence ANDed with another tag")
+    # GET /v1/sources?name= matches display names too.
+    v3.post_json("/v1/metrics", {"gauges": [{"name": "src", "value": 1, "source": "db-7"}]})
+    eq(v3.request("PUT", "/v1/sources/db-7", json.dumps({"display_name": "Primary Database"}),
+                  "application/json")[0], 204, "a source's display name")
+    st, r = v3.get_json("/v1/sources", {"name": "primary"})
+    eq([x["name"] for x in r["sources"]], ["db-7"], "sources?name= matches the display name")
+    # source_lag is stored and returned.
+    eq(v3.request("PUT", "/v1/metrics/src", json.dumps({"source_lag": 300}), "application/json")[0], 204, "PUT source_lag")
+    eq(v3.get_json("/v1/metrics/src")[1].get("source_lag"), 300, "source_lag returned")
+    eq(v3.get_json("/v1/metrics/pg")[1].get("source_lag", "absent"), None, "source_lag is null when unset")
+    eq(v3.request("PUT", "/v1/metrics/src", json.dumps({"source_lag": -1}), "application/json")[0], 400,
+       "a negative source_lag -> 400")
+    # GET /v1/alerts?version=1: no legacy alerts, an empty list.
+    v3.post_json("/v1/alerts", {"name": "a2", "conditions": [{"type": "above", "threshold": 1, "metric_name": "pg"}]})
+    st, r = v3.get_json("/v1/alerts", {"version": 1})
+    eq((st, r.get("alerts"), r.get("query", {}).get("found")), (200, [], 0), "alerts?version=1 -> an empty list")
+    eq(len(v3.get_json("/v1/alerts", {"version": 2})[1]["alerts"]), 1, "alerts?version=2 lists the alert")
+    # subject.chart.sources in snapshots.
+    st, text, _ = v3.post_json("/v1/spaces", {"name": "snap"})
+    sid = json.loads(text)["id"]
+    st, text, _ = v3.post_json("/v1/spaces/%d/charts" % sid, {"name": "c", "streams": [{"metric": "src", "source": "%"}]})
+    cid = json.loads(text)["id"]
+    st, text, _ = v3.post_json("/v1/snapshots", {"subject": {"chart": {"id": cid, "sources": ["db-7"], "type": "line"}},
+                                                 "duration": 3600})
+    eq(st, 202, "snapshot with subject.chart.sources")
+    eq(json.loads(text)["subject"]["chart"]["sources"], ["db-7"], "the snapshot's subject names the source sent")
+    st, text, _ = v3.post_json("/v1/snapshots", {"subject": {"chart": {"id": cid, "sources": [1]}}})
+    eq(st, 400, "subject.chart.sources that is not a list of one pattern -> 400")
+
+
 def main():
     v = Vigil(A.vigil).start()
     v2 = Vigil(A.vigil, extra=["--set", "api.job_threshold=2"]).start()
+    v3 = Vigil(A.vigil, extra=["--set", "query.max_points=3"]).start()
     try:
         annotation_events_keyed_by_source(v)
         exclude_on_batch_metric_routes(v)
@@ -200,6 +288,8 @@ def main():
         a_4xx_stores_nothing(v)
         metric_properties_in_submissions(v)
         spaces_may_share_a_name(v)
+        charts_keep_what_clients_send(v)
+        route_audit(v3)
         # Everything acknowledged is still there after kill -9.
         v.kill9()
         v.start()
@@ -208,6 +298,7 @@ def main():
     finally:
         v.cleanup()
         v2.cleanup()
+        v3.cleanup()
     finish()
 
 
