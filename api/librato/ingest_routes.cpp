@@ -37,13 +37,15 @@ nlohmann::json summary(std::size_t total, std::size_t accepted, std::size_t fail
 }
 
 // Type conflicts: a measurement of another type than its metric's (a gauge submitted to a
-// counter or the reverse), as errors naming the measurement.
+// counter or the reverse), as errors naming the measurement, in the words Librato used: the
+// statsd backend reads the metric name out of `params.type` ("'x' is a counter, but was submitted
+// as different type") to stop sending it.
 void add_type_conflicts(const Catalog::BatchCheck& check, const std::vector<Measurement>& ms,
                         std::vector<ParamError>& errors) {
   for (const auto& [i, type] : check.conflicts) {
     const Measurement& m = ms[i];
-    errors.push_back({"name", "measurement '" + m.name + "' is a " + to_string(m.type) + ", but metric '" + m.name +
-                                  "' is a " + to_string(type) + ": a metric has one type"});
+    errors.push_back({"type", "'" + m.name + "' is a " + to_string(type) + ", but was submitted as different type (" +
+                                  to_string(m.type) + "): a metric has one type"});
   }
 }
 

@@ -11,6 +11,7 @@ function per behaviour: the request a client sends, the answer, and the stored s
     by display name, source_lag, alerts?version=1, subject.chart.sources in snapshots."""
 import json
 import os
+import re
 import sys
 import time
 
@@ -102,7 +103,9 @@ def type_conflicts_are_refused(v):
     eq(st, 200, "a counter is created")
     st, body, _ = v.post_json("/v1/measurements", {"measurements": [{"name": "hits", "value": 1, "time": T0 + 60}]})
     eq(st, 400, "a gauge under the counter's name -> 400")
-    check("hits" in body and "counter" in body, "the error names the measurement and the type: " + body)
+    check(re.search(r"'hits' is a counter, but was submitted as different type",
+                    " ".join(json.loads(body)["errors"]["params"].get("type", []))) is not None,
+          "params.type names the measurement in Librato's words (the statsd backend parses them): " + body)
     st, body, _ = v.post_json("/v1/metrics", {"gauges": [{"name": "hits", "value": 1, "measure_time": T0 + 60}]})
     eq(st, 400, "a legacy gauge under the counter's name -> 400")
     eq(sums(v, "hits"), [(T0, 10)], "nothing of the conflicting submissions was stored")
