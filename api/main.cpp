@@ -146,6 +146,11 @@ int serve(const vigil::config::Config& cfg) {
   no.max_attempts = cfg.alerts_max_attempts;
   no.backoff_initial_ms = cfg.alerts_backoff_initial_ms;
   no.backoff_max_ms = cfg.alerts_backoff_max_ms;
+  no.smtp_url = cfg.alerts_smtp_url;
+  no.smtp_from = cfg.alerts_smtp_from;
+  no.smtp_username = cfg.alerts_smtp_username;
+  no.smtp_password = cfg.alerts_smtp_password;
+  no.smtp_starttls = cfg.alerts_smtp_starttls;
   vigil::connectors::Notifier notifier(engine->alerts(), no);
   notifier.start();
   std::unique_ptr<vigil::connectors::MockCluster> kafka_mock;
