@@ -227,6 +227,12 @@ Response list_data(Resources& res, const Request& req, const PathParams& p) {
     const std::string* s = q.get(names[i]);
     if (s == nullptr) return query_error(res, names[i], "is required");
     dates[i] = parse_date(*s);
+    // An offset's '+' sent unescaped in a query string arrives as a space.
+    if (!dates[i] && s->size() > 19 && (*s)[s->size() - 6] == ' ') {
+      std::string fixed = *s;
+      fixed[fixed.size() - 6] = '+';
+      dates[i] = parse_date(fixed);
+    }
     if (!dates[i]) return query_error(res, names[i], "is not an ISO 8601 date: '" + *s + "'");
   }
   if (*dates[1] <= *dates[0]) return query_error(res, "end_date", "must be after start_date");

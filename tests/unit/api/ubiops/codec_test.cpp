@@ -1,8 +1,9 @@
 // The UbiOps dialect's pure parts: ISO 8601 dates, labels onto tags and back, label filters,
-// project and metric names.
+// project and metric names, and what each role may do.
 #include <gtest/gtest.h>
 
 #include "api/ubiops/codec.hpp"
+#include "api/ubiops/dialect.hpp"
 #include "engine/model/validate.hpp"
 
 using namespace vigil;
@@ -102,4 +103,22 @@ TEST(UbiOpsCodec, names) {
   EXPECT_NE(check_metric_name("custom.a b"), "");
   EXPECT_NE(check_metric_name("custom." + std::string(58, 'a')), "");
   EXPECT_EQ(check_metric_name("custom." + std::string(57, 'a')), "");
+}
+
+TEST(UbiOpsRoles, viewer_reads_recorder_writes_data_admin_everything) {
+  const std::string p = "/v2.1/projects/p/";
+  EXPECT_EQ(need_of("GET", p + "metrics"), Need::read);
+  EXPECT_EQ(need_of("GET", p + "time-series/data"), Need::read);
+  EXPECT_EQ(need_of("POST", p + "time-series/data"), Need::record);
+  EXPECT_EQ(need_of("POST", p + "time-series/aggregate"), Need::record);
+  EXPECT_EQ(need_of("POST", p + "metrics"), Need::admin);
+  EXPECT_EQ(need_of("PATCH", p + "metrics/custom.x"), Need::admin);
+  EXPECT_EQ(need_of("DELETE", p + "time-series/7"), Need::admin);
+  EXPECT_TRUE(role_allows(Role::viewer, Need::read));
+  EXPECT_FALSE(role_allows(Role::viewer, Need::record));
+  EXPECT_FALSE(role_allows(Role::viewer, Need::admin));
+  EXPECT_FALSE(role_allows(Role::recorder, Need::read));
+  EXPECT_TRUE(role_allows(Role::recorder, Need::record));
+  EXPECT_FALSE(role_allows(Role::recorder, Need::admin));
+  for (Need n : {Need::read, Need::record, Need::admin}) EXPECT_TRUE(role_allows(Role::admin, n));
 }
