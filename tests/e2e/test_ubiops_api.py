@@ -520,6 +520,53 @@ try:
     check(after.get("bad_body", 0) > before.get("bad_body", 0), "bad bodies are counted")
     check(after.get("content_type", 0) > before.get("content_type", 0), "bad content types are counted")
 
+    # -- garbage: never a 5xx, never a crash, nothing stored ------------------------------------
+    import random
+    api.metrics_create(A_PROJ, {"name": "custom.garbage", "metric_type": "delta", "labels": [DV]})
+    rnd = random.Random(18)
+    junk_values = [None, True, 0, -1, 1e308, 2 ** 70, "", "x" * 300, "custom.", "ü", [], {}, [[]], {"a": {}},
+                   "2024-05-01T10:00:00Z", "9999-12-31T23:59:59Z", "0000-01-01", "2024-05-01T24:00:00Z", "\u0000",
+                   "a:b", ":", ",", "k:v,", "%", "../..", "custom.garbage", DV, {DV: None}, {DV: ["v"]}]
+    paths = ["/projects/proj-a/metrics", "/projects/proj-a/metrics/custom.requests",
+             "/projects/proj-a/metrics/custom.nothing", "/projects/proj-a/time-series/data",
+             "/projects/proj-a/time-series/aggregate", "/projects/proj-a/time-series/search",
+             "/projects/proj-a/time-series/18446744073709551616", "/projects/proj-a/time-series/-1",
+             "/projects/%s/metrics" % ("p" * 70), "/projects/proj-a/time-series/data/extra"]
+    statuses = set()
+    for i in range(150):
+        method = rnd.choice(["GET", "POST", "PATCH", "DELETE"])
+        path = rnd.choice(paths)
+        if method == "GET":
+            q = {k: rnd.choice(junk_values) for k in rnd.sample(
+                ["metric", "start_date", "end_date", "aggregation_period", "labels", "custom", "exact_match", "limit",
+                 "offset", "unit_period"], rnd.randint(0, 6))}
+            q = {k: json.dumps(x) if not isinstance(x, str) else x for k, x in q.items()}
+            st, text, _ = v.request("GET", "/v2.1" + path + ("?" + urllib.parse.urlencode(q) if q else ""),
+                                    headers={"Authorization": "Token " + ADMIN_TOKEN}, auth=None)
+        else:
+            if path.endswith("/data") or path.endswith("/aggregate"):
+                body = [{k: rnd.choice(junk_values) for k in rnd.sample(["metric", "labels", "data"], rnd.randint(0, 3))}]
+                if rnd.random() < 0.5:
+                    body[0]["data"] = [{"date": rnd.choice(junk_values), "value": rnd.choice(junk_values)}]
+                    body[0]["metric"] = "custom.garbage"  # where valid garbage may land
+            else:
+                body = {k: rnd.choice(junk_values) for k in rnd.sample(
+                    ["name", "metric_type", "description", "unit", "labels"], rnd.randint(0, 5))}
+            if method in ("DELETE", "PATCH") and "custom.requests" in path:
+                method = "GET"  # keep the metric under test
+            text_body = json.dumps(body) if rnd.random() < 0.9 else json.dumps(body)[:-1]
+            st, text, _ = v.request(method, "/v2.1" + path, text_body, "application/json",
+                                    headers={"Authorization": "Token " + ADMIN_TOKEN}, auth=None)
+        statuses.add(st)
+        if st >= 500 or (st >= 400 and not isinstance(json.loads(text), dict)):
+            check(False, "garbage request %d (%s %s) -> %d %s" % (i, method, path, st, text[:200]))
+            break
+    check(max(statuses) < 500, "150 garbage requests: no 5xx (%s)" % sorted(statuses))
+    eq(CoreApi(v, None).service_status(), {"status": "ok"}, "the server is alive after the garbage")
+    r = api.time_series_data_list(A_PROJ, "custom.requests", ts("10:00:00"), ts("10:06:00"), 60,
+                                  "%s:v1,%s:prod" % (DV, ENV))
+    eq([p[2] for p in points(r)], [5.0, 10.0, 20.0], "the garbage changed no data")
+
     # -- roles ---------------------------------------------------------------------------------
     def token(role):
         st, text, _ = v.post_json("/v1/api_tokens", {"name": role + " for ubiops", "role": role})
