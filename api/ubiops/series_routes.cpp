@@ -73,7 +73,8 @@ std::optional<Response> bad_item(Resources& res, const std::string& field, const
 
 std::optional<Response> parse_entries(const json& body, Resources& res, const std::vector<MetricDef>& defs,
                                       bool aggregate, std::vector<Entry>& out) {
-  const json items = body.is_array() ? body : json::array({body});
+  json wrapped;
+  const json& items = body.is_array() ? body : (wrapped = json::array({body}));
   const std::int64_t newest_us = now_micros() - kAggregateMinAgeUs;
   std::size_t total = 0;
   for (std::size_t i = 0; i < items.size(); ++i) {
