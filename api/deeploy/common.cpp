@@ -38,7 +38,8 @@ std::string media_type(std::string_view ct) {
 Response error_answer(int status, const std::string& message, const std::string& field) {
   nlohmann::json body = {{"statusCode", status}, {"error", reason(status)}, {"message", message}};
   if (!field.empty()) body["field"] = field;
-  return json_answer(status, body.dump());
+  // Messages may quote path or query text, which need not be UTF-8.
+  return json_answer(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 bool path_namespace(const PathParams& p, std::string& workspace, std::string& deployment, Response& err) {

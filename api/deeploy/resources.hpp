@@ -32,7 +32,7 @@ struct Resources {
   std::size_t max_batch_samples = 100000;  // engine.max_batch_samples: data points per request
   // Serialises every change of a metric document together with the samples it accounts for
   // (label tags, the time span, deletes and clears).
-  std::mutex write_mu;
+  std::mutex write_mu{};
 };
 
 // The routes, one registration per file.
