@@ -29,7 +29,7 @@ double value_of(const Agg& a, AggregationMethod m) {
 }
 
 // The graph data of one metric; false with the storage error.
-bool graph_data(Resources& res, const MetricDoc& m, json& out, std::string& err) {
+bool graph_data(Resources& res, const MetricDoc& m, json& out, Status& err) {
   out = api_json(m);
   json data = json::array(), labels = json::array();
   Agg total;
@@ -78,7 +78,7 @@ bool graph_data(Resources& res, const MetricDoc& m, json& out, std::string& err)
       }
     }
     if (!reader.status().ok()) {
-      err = reader.status().to_string();
+      err = reader.status();
       return false;
     }
   }
@@ -99,8 +99,10 @@ Response chart_data(Resources& res, const PathParams& p) {
   json out = json::array();
   for (const auto& m : metrics) {
     json g;
-    std::string store_err;
-    if (!graph_data(res, m, g, store_err)) return error_answer(500, "storage error: " + store_err);
+    Status st;
+    // Corruption and I/O errors are the server's fault; the other kinds may pass (as on /v1).
+    if (!graph_data(res, m, g, st))
+      return error_answer(st.is_corruption() || st.is_io_error() ? 500 : 503, "storage error: " + st.to_string());
     out.push_back(std::move(g));
   }
   return json_answer(200, out.dump());
