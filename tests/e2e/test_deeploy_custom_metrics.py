@@ -99,7 +99,7 @@ def rejected_count(v):
     return total
 
 
-v = Vigil(A.vigil)
+v = Vigil(A.vigil, extra=["--set", "engine.max_batch_samples=1500"])
 try:
     v.start()
     # -- tokens of the one token store ----------------------------------------------------------
@@ -306,6 +306,21 @@ try:
     same_charts(chart(v), before_chart, "after the rejected requests (nothing stored)")
     st, after_list, _ = call(v, "GET", BASE + "/customMetrics")
     eq(after_list, before_list, "no rejected request created or changed a metric")
+    many = create(v, {"name": "many labels", "graphType": "bar", "titleXAxis": "i", "titleYAxis": "n"})
+    st, b, _ = push(v, many["id"], [{"xValue": "l%d" % i, "yValue": i} for i in range(1001)])
+    error_field(st, b, 400, "[1000].xValue", "dataPoints: the 1001st distinct label")
+    st, b, _ = push(v, many["id"], [{"xValue": 0, "yValue": 1}] * 1501)
+    error_field(st, b, 413, "body", "dataPoints: more than engine.max_batch_samples points")
+    st, _, _ = push(v, many["id"], [{"xValue": "l%d" % i, "yValue": i} for i in range(1000)] +
+                    [{"xValue": "l999", "yValue": 1}] * 500)
+    eq(st, 201, "1000 distinct labels in 1500 points are accepted")
+    g = chart(v)[many["id"]]
+    eq(g["labels"], ["l%d" % i for i in range(1000)], "1000 labels in first-seen order")
+    eq(g["data"][:3], [0, 1, 2], "one value per label (average)")
+    close(g["data"][999], 1499 / 501, "the repeated label averages its 501 points")
+    close(g["average"], (sum(range(1000)) + 500) / 1500, "average over all 1500 points")
+    st, _, _ = call(v, "DELETE", "%s/customMetric/%s" % (BASE, many["id"]))
+    eq(st, 204, "delete the many-labels metric")
     # A rejected label is not remembered: a later good point with it comes after the known ones.
     push(v, line["id"], [{"xValue": "new-label", "yValue": 1}])
     eq(chart(v)[line["id"]]["labels"], L + ["new-label"], "a label first sent in a rejected list is not kept")
