@@ -1,7 +1,8 @@
 """End to end: Deeploy data points when the engine fails writes (engine.fail_write_every=2, a
 fault-injection setting: every second ingest write fails). A failed list answers 503 with the
 dialect's error body and stores nothing, neither its points nor its new labels; the next list
-goes through; what was acknowledged is what the chart data shows, after kill -9 too."""
+goes through; what was acknowledged is what the chart data shows, after kill -9 too. Then
+auth.enabled = false admits requests without credentials."""
 import json
 import os
 import sys
@@ -65,6 +66,19 @@ try:
     for name in ("labels", "times"):
         eq((after[name]["labels"], after[name]["data"]), (before[name]["labels"], before[name]["data"]),
            name + ": the same chart data after kill -9")
+    # auth.enabled = false admits every request, as on /v1.
+    v.stop()
+    open_v = Vigil(A.vigil, data_dir=v.data_dir, extra=["--set", "auth.enabled=false"])
+    try:
+        open_v.start()
+        st, text, _ = open_v.request("GET", BASE + "/customMetricsChartData", auth=None)
+        eq(st, 200, "auth.enabled=false: chart data without credentials")
+        eq(sorted(g["name"] for g in json.loads(text)) if st == 200 else None, ["labels", "times"],
+           "auth.enabled=false: the same metrics")
+        st, _, _ = open_v.request("DELETE", "%s/customMetric/%s" % (BASE, ts["id"]), auth=None)
+        eq(st, 204, "auth.enabled=false: delete without credentials")
+    finally:
+        open_v.cleanup()
 finally:
     v.cleanup()
 finish()
