@@ -21,10 +21,14 @@ using nlohmann::json;
 
 double value_of(const Agg& a, AggregationMethod m) {
   switch (m) {
-    case AggregationMethod::sum: return a.sum;
-    case AggregationMethod::min: return a.min;
-    case AggregationMethod::max: return a.max;
-    default: return a.mean();
+    case AggregationMethod::sum:
+      return a.sum;
+    case AggregationMethod::min:
+      return a.min;
+    case AggregationMethod::max:
+      return a.max;
+    default:
+      return a.mean();
   }
 }
 
@@ -39,7 +43,8 @@ bool graph_data(Resources& res, const MetricDoc& m, json& out, Status& err) {
     const bool timeseries = m.graph == GraphType::timeseries;
     // The series of this metric's data points (samples written under other tags are not its own).
     std::unordered_map<std::string, std::size_t> label_pos;
-    for (std::size_t i = 0; i < m.labels.size(); ++i) label_pos.emplace(std::to_string(m.labels[i].tag), i);
+    for (std::size_t i = 0; i < m.labels.size(); ++i)
+      label_pos.emplace(std::to_string(m.labels[i].tag), i);
     std::vector<std::uint64_t> ids;
     std::vector<std::size_t> pos;  // line and bar: the label of each id
     for (const auto& s : reader.series_of(metric_key(vigil_metric(m)))) {
@@ -68,8 +73,9 @@ bool graph_data(Resources& res, const MetricDoc& m, json& out, Status& err) {
     } else {
       std::vector<Agg> per_label(m.labels.size());
       const std::int64_t day = 86400;
-      reader.read_rollups(ids, day, floor_to(*m.first_time, day), *m.last_time,
-                          [&](std::size_t i, std::int64_t, const Agg& a) { per_label[pos[i]].merge(a); });
+      reader.read_rollups(
+          ids, day, floor_to(*m.first_time, day), *m.last_time,
+          [&](std::size_t i, std::int64_t, const Agg& a) { per_label[pos[i]].merge(a); });
       for (std::size_t i = 0; i < per_label.size(); ++i) {
         if (per_label[i].empty()) continue;  // a label whose data points were never stored
         labels.push_back(m.labels[i].value);
@@ -95,14 +101,16 @@ Response chart_data(Resources& res, const PathParams& p) {
   std::vector<MetricDoc> metrics;
   for (const auto& [key, doc] : res.docs.list(doc_prefix(ws, dep)))
     if (auto m = metric_from_json(doc)) metrics.push_back(std::move(*m));
-  std::sort(metrics.begin(), metrics.end(), [](const MetricDoc& a, const MetricDoc& b) { return a.seq < b.seq; });
+  std::sort(metrics.begin(), metrics.end(),
+            [](const MetricDoc& a, const MetricDoc& b) { return a.seq < b.seq; });
   json out = json::array();
   for (const auto& m : metrics) {
     json g;
     Status st;
     // Corruption and I/O errors are the server's fault; the other kinds may pass (as on /v1).
     if (!graph_data(res, m, g, st))
-      return error_answer(st.is_corruption() || st.is_io_error() ? 500 : 503, "storage error: " + st.to_string());
+      return error_answer(st.is_corruption() || st.is_io_error() ? 500 : 503,
+                          "storage error: " + st.to_string());
     out.push_back(std::move(g));
   }
   return json_answer(200, out.dump());

@@ -11,17 +11,28 @@ namespace {
 
 const char* reason(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return status < 500 ? "Bad Request" : "Internal Server Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status < 500 ? "Bad Request" : "Internal Server Error";
   }
 }
 
@@ -42,7 +53,8 @@ Response error_answer(int status, const std::string& message, const std::string&
   return json_answer(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-bool path_namespace(const PathParams& p, std::string& workspace, std::string& deployment, Response& err) {
+bool path_namespace(const PathParams& p, std::string& workspace, std::string& deployment,
+                    Response& err) {
   workspace = p["workspace"];
   deployment = p["deployment"];
   if (!valid_namespace_id(workspace)) {
@@ -50,7 +62,8 @@ bool path_namespace(const PathParams& p, std::string& workspace, std::string& de
     return false;
   }
   if (!valid_namespace_id(deployment)) {
-    err = error_answer(400, "deploymentId must be 1-128 characters of A-Za-z0-9._-", "deploymentId");
+    err =
+        error_answer(400, "deploymentId must be 1-128 characters of A-Za-z0-9._-", "deploymentId");
     return false;
   }
   return true;
@@ -76,13 +89,15 @@ bool json_body(Resources& res, const Request& req, nlohmann::json& out, Response
   return true;
 }
 
-std::optional<MetricDoc> find_metric(Resources& res, const std::string& workspace, const std::string& deployment,
-                                     const std::string& id, Response& err) {
+std::optional<MetricDoc> find_metric(Resources& res, const std::string& workspace,
+                                     const std::string& deployment, const std::string& id,
+                                     Response& err) {
   std::optional<MetricDoc> m;
   if (auto doc = res.docs.get(doc_key(workspace, deployment, id))) m = metric_from_json(*doc);
   if (!m)
-    err = error_answer(404, "customMetricId " + id + " is not a custom metric of deployment " + deployment,
-                       "customMetricId");
+    err = error_answer(
+        404, "customMetricId " + id + " is not a custom metric of deployment " + deployment,
+        "customMetricId");
   return m;
 }
 

@@ -18,16 +18,17 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kBase = "/workspaces/:workspace/deployments/:deployment/customMetric/:id/dataPoints";
+const std::string kBase =
+    "/workspaces/:workspace/deployments/:deployment/customMetric/:id/dataPoints";
 constexpr std::size_t kMaxLabelLength = 1024;
 constexpr std::size_t kMaxLabels = 1000;
 
 struct Point {
   json x;  // as sent
   double y = 0;
-  std::int64_t time = 0;     // timeseries: the xValue; line and bar: the time of receipt
-  std::uint64_t label = 0;   // line and bar: the label tag
-  json prediction_log_ids;   // as sent ([] when absent)
+  std::int64_t time = 0;    // timeseries: the xValue; line and bar: the time of receipt
+  std::uint64_t label = 0;  // line and bar: the label tag
+  json prediction_log_ids;  // as sent ([] when absent)
 };
 
 Response invalid(Resources& res, const std::string& error, const std::string& field) {
@@ -36,8 +37,8 @@ Response invalid(Resources& res, const std::string& error, const std::string& fi
 }
 
 // Checks one data point; false with the error message and its field.
-bool parse_point(const json& item, const std::string& at, GraphType graph, const TimeZone& tz, Point& p,
-                 std::string& error, std::string& bad) {
+bool parse_point(const json& item, const std::string& at, GraphType graph, const TimeZone& tz,
+                 Point& p, std::string& error, std::string& bad) {
   if (!item.is_object()) {
     error = at + " must be a data point object";
     bad = at;
@@ -53,8 +54,11 @@ bool parse_point(const json& item, const std::string& at, GraphType graph, const
     std::optional<std::int64_t> t;
     if (x->is_string()) t = parse_iso8601(x->get_ref<const std::string&>(), tz);
     if (!t) {
-      error = bad + " must be an ISO 8601 datetime (e.g. 2024-01-15T10:30:00Z, years 1970-9999) on a timeseries "
-                    "metric (got " + x->dump() + ")";
+      error = bad +
+              " must be an ISO 8601 datetime (e.g. 2024-01-15T10:30:00Z, years 1970-9999) on a "
+              "timeseries "
+              "metric (got " +
+              x->dump() + ")";
       return false;
     }
     p.time = *t;
@@ -112,8 +116,12 @@ Response push(Resources& res, const Request& req, const PathParams& pp) {
     auto found = TimeZone::find(v);
     if (!found) {
       res.rejects.bad_query.fetch_add(1);
-      return error_answer(400, "timezone must be UTC, an offset such as +02:00, or an IANA zone name such as "
-                               "Europe/Amsterdam (got \"" + v + "\")", "timezone");
+      return error_answer(
+          400,
+          "timezone must be UTC, an offset such as +02:00, or an IANA zone name such as "
+          "Europe/Amsterdam (got \"" +
+              v + "\")",
+          "timezone");
     }
     tz = *found;
   }
@@ -125,7 +133,9 @@ Response push(Resources& res, const Request& req, const PathParams& pp) {
   }
   if (body.size() > res.max_batch_samples) {
     res.rejects.too_large.fetch_add(1);
-    return error_answer(413, "at most " + std::to_string(res.max_batch_samples) + " data points per request", "body");
+    return error_answer(
+        413, "at most " + std::to_string(res.max_batch_samples) + " data points per request",
+        "body");
   }
   std::lock_guard lock(res.write_mu);
   auto found = find_metric(res, ws, dep, pp["id"], err);
@@ -147,7 +157,8 @@ Response push(Resources& res, const Request& req, const PathParams& pp) {
       auto [it, added] = labels.emplace(label_key(p.x), m.next_label);
       if (added) {
         if (m.labels.size() >= kMaxLabels)
-          return invalid(res, at + ".xValue: a metric has at most 1000 distinct x labels", at + ".xValue");
+          return invalid(res, at + ".xValue: a metric has at most 1000 distinct x labels",
+                         at + ".xValue");
         m.labels.push_back({p.x, m.next_label++});
       }
       p.label = it->second;
@@ -160,8 +171,9 @@ Response push(Resources& res, const Request& req, const PathParams& pp) {
     const std::string name = vigil_metric(m);
     for (std::size_t i = 0; i < points.size(); ++i) {
       ms[i].name = name;
-      ms[i].tags = series_tags(m, m.graph == GraphType::timeseries ? std::nullopt
-                                                                   : std::optional<std::uint64_t>(points[i].label));
+      ms[i].tags = series_tags(m, m.graph == GraphType::timeseries
+                                      ? std::nullopt
+                                      : std::optional<std::uint64_t>(points[i].label));
       ms[i].time = points[i].time;
       ms[i].agg = Agg::of_value(points[i].y, points[i].time);
     }
@@ -210,7 +222,8 @@ Response clear(Resources& res, const PathParams& pp) {
 }  // namespace
 
 void add_datapoint_routes(RouteTable& t, Resources& res) {
-  t.add("POST", kBase, [&res](const Request& req, const PathParams& p) { return push(res, req, p); });
+  t.add("POST", kBase,
+        [&res](const Request& req, const PathParams& p) { return push(res, req, p); });
   t.add("DELETE", kBase, [&res](const Request&, const PathParams& p) { return clear(res, p); });
 }
 

@@ -25,18 +25,25 @@ std::optional<std::string> opt_string(const json& j, const char* key) {
 
 const char* to_string(GraphType g) {
   switch (g) {
-    case GraphType::bar: return "bar";
-    case GraphType::timeseries: return "timeseries";
-    default: return "line";
+    case GraphType::bar:
+      return "bar";
+    case GraphType::timeseries:
+      return "timeseries";
+    default:
+      return "line";
   }
 }
 
 const char* to_string(AggregationMethod a) {
   switch (a) {
-    case AggregationMethod::sum: return "sum";
-    case AggregationMethod::min: return "min";
-    case AggregationMethod::max: return "max";
-    default: return "average";
+    case AggregationMethod::sum:
+      return "sum";
+    case AggregationMethod::min:
+      return "min";
+    case AggregationMethod::max:
+      return "max";
+    default:
+      return "average";
   }
 }
 
@@ -99,7 +106,8 @@ std::optional<MetricDoc> metric_from_json(const json& j) {
     m.unit_y = opt_string(j, "unitYAxis");
     m.created_ms = j.at("createdMs").get<std::int64_t>();
     m.updated_ms = j.at("updatedMs").get<std::int64_t>();
-    for (const auto& l : j.at("labels")) m.labels.push_back({l.at(0), l.at(1).get<std::uint64_t>()});
+    for (const auto& l : j.at("labels"))
+      m.labels.push_back({l.at(0), l.at(1).get<std::uint64_t>()});
     m.next_label = j.at("nextLabel").get<std::uint64_t>();
     if (j.at("firstTime").is_number()) m.first_time = j["firstTime"].get<std::int64_t>();
     if (j.at("lastTime").is_number()) m.last_time = j["lastTime"].get<std::int64_t>();
@@ -127,7 +135,8 @@ std::string doc_prefix(const std::string& workspace, const std::string& deployme
   return "deeploy/metric/" + workspace + "/" + deployment + "/";
 }
 
-std::string doc_key(const std::string& workspace, const std::string& deployment, const std::string& id) {
+std::string doc_key(const std::string& workspace, const std::string& deployment,
+                    const std::string& id) {
   return doc_prefix(workspace, deployment) + id;
 }
 
@@ -150,8 +159,8 @@ std::string label_key(const json& x) {
 bool valid_namespace_id(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
   });
 }
 
@@ -160,8 +169,8 @@ std::string new_uuid() {
   hex[12] = '4';
   static const char kVariant[] = "89ab";
   hex[16] = kVariant[(hex[16] >= 'a' ? hex[16] - 'a' + 10 : hex[16] - '0') & 3];
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-         hex.substr(20);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
 }  // namespace vigil::api::deeploy

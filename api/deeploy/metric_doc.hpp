@@ -59,7 +59,8 @@ std::optional<MetricDoc> metric_from_json(const nlohmann::json& j);
 // The CustomMetric model of the API (lowerCamelCase; absent titles and units as null).
 nlohmann::json api_json(const MetricDoc& m);
 
-std::string doc_key(const std::string& workspace, const std::string& deployment, const std::string& id);
+std::string doc_key(const std::string& workspace, const std::string& deployment,
+                    const std::string& id);
 std::string doc_prefix(const std::string& workspace, const std::string& deployment);
 
 // The Vigil metric name of a custom metric, and the tags of its samples (sorted by name).

@@ -78,7 +78,8 @@ bool parse_changes(const json& body, Changes& c, std::string& error, std::string
     return fail("graphType");
   }
   if (graph.present) {
-    if (graph.value->is_string()) c.graph = parse_graph_type(graph.value->get_ref<const std::string&>());
+    if (graph.value->is_string())
+      c.graph = parse_graph_type(graph.value->get_ref<const std::string&>());
     if (!c.graph) {
       error = "graphType must be one of line, bar, timeseries (got " + graph.value->dump() + ")";
       return fail("graphType");
@@ -87,9 +88,11 @@ bool parse_changes(const json& body, Changes& c, std::string& error, std::string
   Field agg = field(body, "aggregationMethod");
   if (agg.null) c.aggregation = AggregationMethod::average;
   if (agg.present) {
-    if (agg.value->is_string()) c.aggregation = parse_aggregation(agg.value->get_ref<const std::string&>());
+    if (agg.value->is_string())
+      c.aggregation = parse_aggregation(agg.value->get_ref<const std::string&>());
     if (!c.aggregation) {
-      error = "aggregationMethod must be one of average, sum, min, max (got " + agg.value->dump() + ")";
+      error =
+          "aggregationMethod must be one of average, sum, min, max (got " + agg.value->dump() + ")";
       return fail("aggregationMethod");
     }
   }
@@ -114,12 +117,15 @@ bool parse_changes(const json& body, Changes& c, std::string& error, std::string
 bool check_definition(const MetricDoc& m, std::string& error, std::string& bad_field) {
   if (m.graph == GraphType::timeseries) {
     if (m.title_x) {
-      error = "titleXAxis must not be given for a timeseries metric (its x axis is the data point time)";
+      error =
+          "titleXAxis must not be given for a timeseries metric (its x axis is the data point "
+          "time)";
       bad_field = "titleXAxis";
       return false;
     }
     if (m.unit_x) {
-      error = "unitXAxis must not be given for a timeseries metric (its x axis is the data point time)";
+      error =
+          "unitXAxis must not be given for a timeseries metric (its x axis is the data point time)";
       bad_field = "unitXAxis";
       return false;
     }
@@ -151,7 +157,9 @@ bool object_body(Resources& res, const Request& req, json& body, Response& err) 
   return true;
 }
 
-Response storage_failure(const std::string& err) { return error_answer(500, "storage error: " + err); }
+Response storage_failure(const std::string& err) {
+  return error_answer(500, "storage error: " + err);
+}
 
 Response list_metrics(Resources& res, const PathParams& p) {
   std::string ws, dep;
@@ -160,7 +168,8 @@ Response list_metrics(Resources& res, const PathParams& p) {
   std::vector<MetricDoc> metrics;
   for (const auto& [key, doc] : res.docs.list(doc_prefix(ws, dep)))
     if (auto m = metric_from_json(doc)) metrics.push_back(std::move(*m));
-  std::sort(metrics.begin(), metrics.end(), [](const MetricDoc& a, const MetricDoc& b) { return a.seq < b.seq; });
+  std::sort(metrics.begin(), metrics.end(),
+            [](const MetricDoc& a, const MetricDoc& b) { return a.seq < b.seq; });
   json out = json::array();
   for (const auto& m : metrics) out.push_back(api_json(m));
   return json_answer(200, out.dump());
@@ -194,7 +203,8 @@ Response create_metric(Resources& res, const Request& req, const PathParams& p) 
   if (m.seq == 0) return storage_failure(store_err);
   m.id = new_uuid();
   m.created_ms = m.updated_ms = now_millis();
-  if (!res.docs.put(doc_key(ws, dep, m.id), to_json(m), store_err)) return storage_failure(store_err);
+  if (!res.docs.put(doc_key(ws, dep, m.id), to_json(m), store_err))
+    return storage_failure(store_err);
   return json_answer(201, api_json(m).dump());
 }
 
@@ -215,8 +225,9 @@ Response update_metric(Resources& res, const Request& req, const PathParams& p) 
     bool crosses = (*c.graph == GraphType::timeseries) != (m.graph == GraphType::timeseries);
     if (crosses && (m.has_points() || !m.labels.empty()))
       return error_answer(409,
-                          std::string("graphType cannot change from ") + to_string(m.graph) + " to " +
-                              to_string(*c.graph) + " while the metric has data points; clear them first",
+                          std::string("graphType cannot change from ") + to_string(m.graph) +
+                              " to " + to_string(*c.graph) +
+                              " while the metric has data points; clear them first",
                           "graphType");
     // Switching to timeseries drops the x-axis fields unless the body sets them (then 400 below).
     if (*c.graph == GraphType::timeseries) m.title_x.reset(), m.unit_x.reset();
@@ -235,7 +246,8 @@ Response update_metric(Resources& res, const Request& req, const PathParams& p) 
   if (!check_definition(m, error, bad)) return invalid(res, error, bad);
   m.updated_ms = std::max(now_millis(), m.created_ms);
   std::string store_err;
-  if (!res.docs.put(doc_key(ws, dep, m.id), to_json(m), store_err)) return storage_failure(store_err);
+  if (!res.docs.put(doc_key(ws, dep, m.id), to_json(m), store_err))
+    return storage_failure(store_err);
   return json_answer(200, api_json(m).dump());
 }
 
@@ -250,14 +262,16 @@ Response delete_metric(Resources& res, const PathParams& p) {
   // Samples first: a failure between the two writes leaves a metric without data points, never
   // data points without their metric.
   if (!drop_samples(res, *m, store_err)) return storage_failure(store_err);
-  if (!res.docs.remove(doc_key(ws, dep, m->id), store_err) && !store_err.empty()) return storage_failure(store_err);
+  if (!res.docs.remove(doc_key(ws, dep, m->id), store_err) && !store_err.empty())
+    return storage_failure(store_err);
   return no_content();
 }
 
 }  // namespace
 
 void add_metric_routes(RouteTable& t, Resources& res) {
-  t.add("GET", kBase + "/customMetrics", [&res](const Request&, const PathParams& p) { return list_metrics(res, p); });
+  t.add("GET", kBase + "/customMetrics",
+        [&res](const Request&, const PathParams& p) { return list_metrics(res, p); });
   t.add("POST", kBase + "/customMetric",
         [&res](const Request& req, const PathParams& p) { return create_metric(res, req, p); });
   t.add("PATCH", kBase + "/customMetric/:id",

@@ -45,14 +45,16 @@ void add_chart_routes(RouteTable& t, Resources& res);      // chart_routes.cpp
 Response error_answer(int status, const std::string& message, const std::string& field = "");
 
 // The workspace and deployment of the path, checked against their charset; false with the 400.
-bool path_namespace(const PathParams& p, std::string& workspace, std::string& deployment, Response& err);
+bool path_namespace(const PathParams& p, std::string& workspace, std::string& deployment,
+                    Response& err);
 
 // The JSON body of a request (an empty body is null); false with the 400 or 415, counted.
 bool json_body(Resources& res, const Request& req, nlohmann::json& out, Response& err);
 
 // The metric `id` of a deployment; nullopt with the 404 (field customMetricId).
-std::optional<MetricDoc> find_metric(Resources& res, const std::string& workspace, const std::string& deployment,
-                                     const std::string& id, Response& err);
+std::optional<MetricDoc> find_metric(Resources& res, const std::string& workspace,
+                                     const std::string& deployment, const std::string& id,
+                                     Response& err);
 
 // Removes every sample of a metric (its Vigil metric and series); false with the error text.
 bool drop_samples(Resources& res, const MetricDoc& m, std::string& err);

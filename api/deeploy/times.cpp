@@ -77,11 +77,12 @@ bool parse_offset(std::string_view s, std::size_t pos, std::int32_t& seconds) {
 }
 
 bool valid_zone_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || name.front() == '/' || name.find("..") != std::string_view::npos)
+  if (name.empty() || name.size() > 64 || name.front() == '/' ||
+      name.find("..") != std::string_view::npos)
     return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '+' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '+' || c == '/';
   });
 }
 
@@ -113,7 +114,8 @@ std::optional<TimeZone> TimeZone::find(std::string_view name) {
   }
   if (!valid_zone_name(name)) return std::nullopt;
   const char* dir = std::getenv("TZDIR");
-  std::string path = std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + std::string(name);
+  std::string path =
+      std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + std::string(name);
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -172,7 +174,8 @@ std::int64_t TimeZone::to_utc(std::int64_t local) const {
   for (const auto& c : candidates)
     if (offset_at(local - c.second) == c.second) return local - c.second;
   for (std::size_t i = 1; i < candidates.size(); ++i)
-    if (local - candidates[i - 1].second >= candidates[i].first && local - candidates[i].second < candidates[i].first)
+    if (local - candidates[i - 1].second >= candidates[i].first &&
+        local - candidates[i].second < candidates[i].first)
       return local - candidates[i - 1].second;
   return local - candidates.front().second;
 }
@@ -180,15 +183,17 @@ std::int64_t TimeZone::to_utc(std::int64_t local) const {
 std::optional<std::int64_t> parse_iso8601(std::string_view s, const TimeZone& tz) {
   std::size_t pos = 0;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (!digits(s, pos, 4, y) || pos >= s.size() || s[pos++] != '-' || !digits(s, pos, 2, mo) || pos >= s.size() ||
-      s[pos++] != '-' || !digits(s, pos, 2, d))
+  if (!digits(s, pos, 4, y) || pos >= s.size() || s[pos++] != '-' || !digits(s, pos, 2, mo) ||
+      pos >= s.size() || s[pos++] != '-' || !digits(s, pos, 2, d))
     return std::nullopt;
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > days_in_month(y, mo)) return std::nullopt;
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > days_in_month(y, mo))
+    return std::nullopt;
   std::optional<std::int32_t> offset;
   if (pos < s.size()) {
     if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
     ++pos;
-    if (!digits(s, pos, 2, h) || pos >= s.size() || s[pos++] != ':' || !digits(s, pos, 2, mi)) return std::nullopt;
+    if (!digits(s, pos, 2, h) || pos >= s.size() || s[pos++] != ':' || !digits(s, pos, 2, mi))
+      return std::nullopt;
     if (pos < s.size() && s[pos] == ':') {
       ++pos;
       if (!digits(s, pos, 2, sec)) return std::nullopt;
@@ -206,8 +211,9 @@ std::optional<std::int64_t> parse_iso8601(std::string_view s, const TimeZone& tz
       offset = off;
     }
   }
-  std::int64_t local = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * kDay +
-                       h * 3600 + mi * 60 + sec;
+  std::int64_t local =
+      days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * kDay + h * 3600 +
+      mi * 60 + sec;
   std::int64_t utc = offset ? local - *offset : tz.to_utc(local);
   if (utc < 0) return std::nullopt;
   return utc;
@@ -220,9 +226,9 @@ std::string iso_seconds(std::int64_t t) {
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
-                static_cast<long long>(rem / 3600), static_cast<long long>(rem % 3600 / 60),
-                static_cast<long long>(rem % 60));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
+                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                static_cast<long long>(rem % 3600 / 60), static_cast<long long>(rem % 60));
   return buf;
 }
 

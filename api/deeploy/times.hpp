@@ -28,7 +28,8 @@ class TimeZone {
   std::int64_t offset_at(std::int64_t utc) const;  // seconds east of UTC
 
   std::int32_t fixed_ = 0;
-  // IANA zones: offsets after each transition (UTC seconds, ascending); `initial_` before the first.
+  // IANA zones: offsets after each transition (UTC seconds, ascending); `initial_` before the
+  // first.
   std::vector<std::pair<std::int64_t, std::int32_t>> transitions_;
   std::int32_t initial_ = 0;
 };

@@ -63,8 +63,10 @@ TEST(DeeployMetricDoc, series_tags_are_sorted_lower_case_and_valid) {
   m.id = "0f";
   m.workspace = "Team_A";
   m.deployment = "Prod.Model-1";
-  EXPECT_EQ(series_tags(m, std::nullopt), (Tags{{"deployment", "prod.model-1"}, {"workspace", "team_a"}}));
-  EXPECT_EQ(series_tags(m, 12), (Tags{{"deployment", "prod.model-1"}, {"workspace", "team_a"}, {"x", "12"}}));
+  EXPECT_EQ(series_tags(m, std::nullopt),
+            (Tags{{"deployment", "prod.model-1"}, {"workspace", "team_a"}}));
+  EXPECT_EQ(series_tags(m, 12),
+            (Tags{{"deployment", "prod.model-1"}, {"workspace", "team_a"}, {"x", "12"}}));
   EXPECT_EQ(vigil_metric(m), "deeploy.0f");
 }
 
