@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "actors/engine.hpp"
+#include "api/deeploy/dialect.hpp"
 #include "api/http/server.hpp"
 #include "api/librato/access.hpp"
 #include "api/librato/dialect.hpp"
@@ -201,6 +202,10 @@ int serve(const vigil::config::Config& cfg) {
                                        {}};
   vigil::api::ubiops::UbiOpsDialect ubiops_dialect(ubiops);
   router.add(ubiops_dialect);
+  vigil::api::deeploy::Resources deeploy{*engine, auth, docs, router.rejects(), cfg.auth_enabled,
+                                         static_cast<std::size_t>(cfg.max_batch_samples)};
+  vigil::api::deeploy::DeeployDialect deeploy_dialect(deeploy);
+  router.add(deeploy_dialect);
   vigil::api::HttpServer server(cfg.listen_host(), cfg.listen_port(), cfg.http_threads,
                                 [&router](const vigil::api::Request& r) { return router.handle(r); });
   if (!server.start(err)) {
