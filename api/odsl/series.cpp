@@ -223,9 +223,11 @@ Response evaluate_series(Resources& res, const SeriesSpec& spec, std::int64_t no
     lo = range.from;
     hi = range.to;
   }
-  if (range.kind == Range::within && range.point) {
-    Period p = period_of(spec.calendar, zone, range.from);
-    lo = hi = p.start;
+  if (range.kind == Range::within) {
+    // The periods of that day, or the one period holding that instant; a period longer than the
+    // day (a week, a month) is the one holding the day.
+    lo = period_of(spec.calendar, zone, range.from).start;
+    if (range.point) hi = lo;
   }
   std::int64_t first_day = kNone, last_day = std::numeric_limits<std::int64_t>::min();
   {

@@ -86,6 +86,9 @@ def lib_measurement(s):
 # -- expected values ---------------------------------------------------------------------------------
 def period_start(t, cal, tz):
     if tz is None:
+        if cal == "WEEKLY":  # Monday to Monday (1970-01-01 was a Thursday)
+            days = t // 86400
+            return (days - (days + 3) % 7) * 86400
         step = {"#PT15M": 900, "#PT1H": 3600, "DAILY": 86400}[cal]
         return t // step * step
     z = zoneinfo.ZoneInfo(tz)
@@ -321,6 +324,9 @@ try:
                  expected("ODSLRequest.ReadRequests", "#PT1H", "summed", D1, D1 + 86399), "a single date")
     series_check(v, "/api/metric/v1", dict(M, _range="within(%s)" % day_text(D0)),
                  expected("ODSLRequest.ReadRequests", "#PT1H", "summed", D0, D0 + 86399), "within(date)")
+    week = period_start(D1, "WEEKLY", None)
+    series_check(v, "/api/metric/v1", dict(M, _calendar="WEEKLY", _range=day_text(D1)),
+                 expected("ODSLRequest.ReadRequests", "WEEKLY", "summed", week, week), "WEEKLY of a date: its week")
     series_check(v, "/api/metric/v1", dict(M, _calendar="#PT15M", _range="within(%sT10:20:00)" % day_text(D1)),
                  expected("ODSLRequest.ReadRequests", "#PT15M", "summed", D1 + 36900, D1 + 36900),
                  "within(datetime): the period holding it")
