@@ -81,7 +81,8 @@ std::ptrdiff_t period_index(const std::vector<Period>& ps, std::int64_t t) {
   return it - ps.begin();
 }
 
-// The largest stored resolution dividing every period boundary, or 0 (read raw samples).
+}  // namespace
+
 std::int64_t aligned_resolution(const std::vector<Period>& ps) {
   for (int i = kResolutionCount - 1; i >= 0; --i) {
     std::int64_t r = kResolutions[i];
@@ -95,8 +96,6 @@ std::int64_t aligned_resolution(const std::vector<Period>& ps) {
   }
   return 0;
 }
-
-}  // namespace
 
 // -- filters --------------------------------------------------------------------------------------
 

@@ -47,6 +47,10 @@ struct SeriesSpec {
   Filter filter;
 };
 
+// The stored rollup resolution that periods are read from: the largest of kResolutions dividing
+// every period boundary, or 0 when none does (raw samples are read).
+std::int64_t aligned_resolution(const std::vector<Period>& ps);
+
 // The VarTimeSeries answer (200), or a 400 / 5xx in the dialect's format.
 Response evaluate_series(Resources& res, const SeriesSpec& spec, std::int64_t now);
 

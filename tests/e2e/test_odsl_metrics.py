@@ -438,6 +438,10 @@ try:
     eq(v.stop(), 0, "SIGTERM: clean exit")
     v.start()
     stored_checks("after the restart")
+    st, body = get(v, "/api/metric/v1", {"_filter": f_reads, "_limit": 50})
+    eq((st, body), (200, page1), "the same entities, with the same ids, after the restart")
+    st, body = get(v, "/api/metric/v1/" + one["_id"])
+    eq((st, body), (200, one), "GET /api/metric/v1/{id} after the restart")
     series_check(v, "/api/metric/v1", dict(M, _observed="beginning", _range=frm, _metric="ODSLRequest/ReadRequestDuration"),
                  expected("ODSLRequest.ReadRequestDuration", "#PT1H", "beginning", D0), "beginning after the restart")
 finally:

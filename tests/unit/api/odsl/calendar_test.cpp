@@ -175,6 +175,26 @@ TEST(OdslPeriods, BusinessWeeklyMonthly) {
   EXPECT_EQ(m.end, 1709251200);    // 2024-03-01
 }
 
+TEST(OdslPeriods, ReadFromTheCoarsestAlignedRollup) {
+  auto res = [](const char* cal, const char* zone, std::int64_t from, std::int64_t to) {
+    std::vector<Period> ps;
+    EXPECT_TRUE(periods(*parse_calendar(cal), *Zone::find(zone), from, to, 10000, ps));
+    return aligned_resolution(ps);
+  };
+  const std::int64_t jul = 1720569600;  // 2024-07-10T00:00:00Z
+  EXPECT_EQ(res("#PT1M", "UTC", kNov20, kNov20 + 3599), 60);
+  EXPECT_EQ(res("#PT5M", "UTC", kNov20, kNov20 + 3599), 60);
+  EXPECT_EQ(res("#PT15M", "UTC", kNov20, kNov20 + 3599), 900);
+  EXPECT_EQ(res("#PT30M", "UTC", kNov20, kNov20 + 86399), 900);
+  EXPECT_EQ(res("#PT6H", "UTC", kNov20, kNov20 + 86399), 3600);
+  EXPECT_EQ(res("DAILY", "UTC", kNov20, kNov20 + 5 * 86400), 86400);
+  EXPECT_EQ(res("MONTHLY", "UTC", kNov20 - 60 * 86400, kNov20), 86400);
+  EXPECT_EQ(res("DAILY", "Europe/London", kNov20, kNov20 + 5 * 86400), 86400);  // GMT
+  EXPECT_EQ(res("DAILY", "Europe/London", jul, jul + 5 * 86400), 3600);         // BST: 23:00Z
+  EXPECT_EQ(res("#PT1H", "Asia/Kolkata", kNov20, kNov20 + 86399), 900);         // +05:30
+  EXPECT_EQ(res("#PT1H", "Asia/Kathmandu", kNov20, kNov20 + 86399), 900);       // +05:45
+}
+
 TEST(OdslText, FormatTime) {
   EXPECT_EQ(format_time(kNov20 + 3661, Zone()), "2024-11-20T01:01:01");
   EXPECT_EQ(format_time(1720612800, london()), "2024-07-10T13:00:00+01:00");
