@@ -480,6 +480,10 @@ std::string format_time(std::int64_t t, const Zone& z) {
     n = std::snprintf(buf, sizeof buf, "%c%02lld:%02lld", off < 0 ? '-' : '+', static_cast<long long>(a / 3600),
                       static_cast<long long>(a / 60 % 60));
     out.append(buf, static_cast<std::size_t>(n));
+    if (a % 60 != 0) {  // offsets of local mean time, e.g. Africa/Monrovia until 1972: -00:44:30
+      n = std::snprintf(buf, sizeof buf, ":%02lld", static_cast<long long>(a % 60));
+      out.append(buf, static_cast<std::size_t>(n));
+    }
   }
   return out;
 }

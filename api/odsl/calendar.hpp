@@ -103,7 +103,7 @@ std::optional<Range> parse_range(std::string_view s, std::int64_t now, std::stri
 // -- text ---------------------------------------------------------------------------------------
 
 // Instant `t` as local wall-clock text in `z`: 2024-11-20T10:00:00, and for zones other than UTC
-// its offset too: 2024-11-20T10:00:00+01:00.
+// its offset too: 2024-11-20T10:00:00+01:00 (with seconds when it has any: -00:44:30).
 std::string format_time(std::int64_t t, const Zone& z);
 
 // Civil dates (proleptic Gregorian) <-> days since 1970-01-01.

@@ -216,17 +216,12 @@ Response evaluate_series(Resources& res, const SeriesSpec& spec, std::int64_t no
   for (const auto& r : refs) ids.push_back(r.id);
 
   // The time span to build periods over: the range, narrowed to the days that hold samples.
+  // The periods that overlap the range: from the one holding its start (for within(datetime),
+  // that one alone) to the last one starting at or before its end.
   std::int64_t lo = 0, hi = kTimeMax;
-  if (range.kind == Range::since) lo = range.from;
-  if (range.kind == Range::between || range.kind == Range::within) {
-    lo = range.from;
-    hi = range.to;
-  }
-  if (range.kind == Range::within) {
-    // The periods of that day, or the one period holding that instant; a period longer than the
-    // day (a week, a month) is the one holding the day.
+  if (range.kind == Range::since || range.kind == Range::between || range.kind == Range::within) {
     lo = period_of(spec.calendar, zone, range.from).start;
-    if (range.point) hi = lo;
+    if (range.kind != Range::since) hi = range.point ? lo : range.to;
   }
   std::int64_t first_day = kNone, last_day = std::numeric_limits<std::int64_t>::min();
   {

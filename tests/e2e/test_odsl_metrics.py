@@ -71,6 +71,11 @@ samples += runs
 # the raw samples of that bucket (a bucket keeps its last value, not its first).
 BURST = [("a", 100, 7), ("b", 110, 5), ("a", 130, 3), ("a", 200, 9), ("b", 250, 4),
          ("b", 1000, 11), ("a", 1005, 13), ("b", 1010, 12), ("a", 4000, 2), ("a", 4001, 6)]
+# Samples of 1971 in Africa/Monrovia, whose offset then (-00:44:30) is not a whole number of minutes:
+# its day boundaries fall on no stored rollup, so those periods are read from raw samples.
+OLD0 = 44585070  # 1971-06-01T00:00:00-00:44:30
+samples += [{"metric": "ODSLTest.Old", "t": OLD0 - 3000 + k * 7000, "value": k % 7 + 1, "tags": {"series": "s%d" % (k % 3)},
+             "via": "http"} for k in range(26)]
 samples += [{"metric": "ODSLTest.Burst", "t": D1 + dt, "value": val, "tags": {"series": name}, "via": "http"}
             for (name, dt, val) in BURST]
 
@@ -86,6 +91,9 @@ def lib_measurement(s):
 # -- expected values ---------------------------------------------------------------------------------
 def period_start(t, cal, tz):
     if tz is None:
+        if cal == "MONTHLY":
+            d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+            return int(datetime.datetime(d.year, d.month, 1, tzinfo=datetime.timezone.utc).timestamp())
         if cal == "WEEKLY":  # Monday to Monday (1970-01-01 was a Thursday)
             days = t // 86400
             return (days - (days + 3) % 7) * 86400
@@ -312,6 +320,11 @@ try:
             series_check(v, "/api/metric/v1", {"_metric": "ODSLTest/Burst", "_calendar": cal, "_observed": obs},
                          expected("ODSLTest.Burst", cal, obs), "%s %s of a series with several samples per bucket"
                          % (cal, obs))
+    for obs in ("summed", "high", "beginning", "end"):
+        series_check(v, "/api/metric/v1", {"_metric": "ODSLTest/Old", "_calendar": "DAILY", "_observed": obs,
+                                           "_range": "from(1971-06-01, Africa/Monrovia)"},
+                     expected("ODSLTest.Old", "DAILY", obs, OLD0, tz="Africa/Monrovia"),
+                     "DAILY %s in Africa/Monrovia 1971 (from raw samples)" % obs)
     eq([val for _, val in expected("ODSLTest.Burst", "#PT15M", "beginning")], [7, 11, 2],
        "the burst's first values per 15 minutes")
 
@@ -320,6 +333,9 @@ try:
     series_check(v, "/api/metric/v1", dict(M, _range="between(%sT06:00:00, %sT11:59:59)" % (day_text(D0), day_text(D0))),
                  expected("ODSLRequest.ReadRequests", "#PT1H", "summed", D0 + 6 * 3600, D0 + 11 * 3600),
                  "between two datetimes")
+    series_check(v, "/api/metric/v1", dict(M, _range="between(%sT06:30:00,%sT11:00:00)" % (day_text(D0), day_text(D0))),
+                 expected("ODSLRequest.ReadRequests", "#PT1H", "summed", D0 + 6 * 3600, D0 + 11 * 3600),
+                 "between mid-period datetimes: the periods overlapping the range")
     series_check(v, "/api/metric/v1", dict(M, _range=day_text(D1)),
                  expected("ODSLRequest.ReadRequests", "#PT1H", "summed", D1, D1 + 86399), "a single date")
     series_check(v, "/api/metric/v1", dict(M, _range="within(%s)" % day_text(D0)),
@@ -327,6 +343,9 @@ try:
     week = period_start(D1, "WEEKLY", None)
     series_check(v, "/api/metric/v1", dict(M, _calendar="WEEKLY", _range=day_text(D1)),
                  expected("ODSLRequest.ReadRequests", "WEEKLY", "summed", week, week), "WEEKLY of a date: its week")
+    series_check(v, "/api/metric/v1", dict(M, _calendar="MONTHLY", _observed="summed", _range="from(%s)" % day_text(D0)),
+                 expected("ODSLRequest.ReadRequests", "MONTHLY", "summed", period_start(D0, "MONTHLY", None)),
+                 "MONTHLY from a date: the months from the one holding it")
     series_check(v, "/api/metric/v1", dict(M, _calendar="#PT15M", _range="within(%sT10:20:00)" % day_text(D1)),
                  expected("ODSLRequest.ReadRequests", "#PT15M", "summed", D1 + 36900, D1 + 36900),
                  "within(datetime): the period holding it")
