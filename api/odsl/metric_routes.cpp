@@ -82,13 +82,6 @@ json entity_json(const MetricName& m, const Tags& tags, std::int64_t t, std::uin
   return e;
 }
 
-const std::string* param(const Params& q, std::string_view key) {
-  const std::string* found = nullptr;
-  for (const auto& [k, v] : q)
-    if (k == key) found = &v;
-  return found;
-}
-
 Response bad(Resources& res, const std::string& p, const std::string& msg) {
   res.rejects.bad_query.fetch_add(1);
   return error_body(400, p + ": " + msg, p);
@@ -291,7 +284,7 @@ Response virtual_series(Resources& res, const Request& req, const std::vector<st
   SeriesSpec spec;
   auto slash = metric->find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == metric->size() ||
-      metric->find('/', slash + 1) != std::string::npos ||
+      metric->find('/', slash + 1) != std::string::npos || metric->substr(0, slash).find('.') != std::string::npos ||
       !valid_metric_name(metric->substr(0, slash) + "." + metric->substr(slash + 1)))
     return bad(res, "_metric", "'" + *metric + "' is not provider/metric (e.g. ODSLRequest/ReadRequests)");
   spec.provider = metric->substr(0, slash);

@@ -3,6 +3,7 @@
 // it, GET /api/data/v1/private/<id>:<property> evaluates the property over `_range`. With
 // `_metric`, both GET paths serve a virtual metric time series instead (service path filter).
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "api/http/body.hpp"
 #include "api/odsl/routes_common.hpp"
@@ -21,17 +22,6 @@ using nlohmann::json;
 const std::string kPrefix = "odsl/object/";
 constexpr std::size_t kMaxIdLength = 256;
 
-bool has_param(const Params& q, std::string_view key) {
-  for (const auto& [k, v] : q)
-    if (k == key) return true;
-  return false;
-}
-const std::string* param(const Params& q, std::string_view key) {
-  const std::string* found = nullptr;
-  for (const auto& [k, v] : q)
-    if (k == key) found = &v;
-  return found;
-}
 
 bool is_metric_series(const json& v) {
   return v.is_object() && v.contains("_type") && v["_type"].is_string() &&
@@ -48,48 +38,53 @@ bool stored_filter(const json& def, Filter& out, std::string& err) {
   return false;
 }
 
-// Checks one VarMetricTimeSeries property; the failing field (e.g. "HOURLY.calendar") in `param`.
-bool check_definition(const std::string& prop, json& def, std::string& param, std::string& err) {
-  auto str = [&](const char* k, bool required) -> bool {
+// A VarMetricTimeSeries property `prop` as the series it defines (range: every period); nullopt
+// with the failing field (e.g. "HOURLY.calendar") in `field` and the reason in `err`.
+std::optional<SeriesSpec> definition(const std::string& prop, const json& def, std::string& field, std::string& err) {
+  auto text = [&](const char* k, bool required, std::string& out) -> bool {
+    field = prop + "." + k;
     if (!def.contains(k) || def[k].is_null()) {
-      if (!required) return true;
-      param = prop + "." + k;
-      err = "is required";
-      return false;
+      if (required) err = "is required";
+      return !required;
     }
     if (!def[k].is_string() || (required && def[k].get<std::string>().empty())) {
-      param = prop + "." + k;
       err = "must be a non-empty string";
       return false;
     }
+    out = def[k].get<std::string>();
     return true;
   };
-  if (!str("provider", true) || !str("metric", true) || !str("calendar", true) || !str("observed", true) ||
-      !str("name", false) || !str("description", false))
-    return false;
-  std::string full = def["provider"].get<std::string>() + "." + def["metric"].get<std::string>();
-  if (!valid_metric_name(full) || def["provider"].get<std::string>().find('/') != std::string::npos) {
-    param = prop + ".metric";
+  SeriesSpec spec;
+  std::string calendar, observed, name, description;
+  if (!text("provider", true, spec.provider) || !text("metric", true, spec.metric) ||
+      !text("calendar", true, calendar) || !text("observed", true, observed) || !text("name", false, name) ||
+      !text("description", false, description))
+    return std::nullopt;
+  const std::string full = spec.provider + "." + spec.metric;
+  if (!valid_metric_name(full) || spec.provider.find('.') != std::string::npos) {
+    field = prop + ".metric";
     err = "'" + full + "' is not a valid metric name";
-    return false;
+    return std::nullopt;
   }
-  if (!parse_calendar(def["calendar"].get<std::string>())) {
-    param = prop + ".calendar";
-    err = "unknown calendar '" + def["calendar"].get<std::string>() + "'";
-    return false;
+  auto cal = parse_calendar(calendar);
+  if (!cal) {
+    field = prop + ".calendar";
+    err = "unknown calendar '" + calendar + "'";
+    return std::nullopt;
   }
-  if (!parse_observed(def["observed"].get<std::string>())) {
-    param = prop + ".observed";
-    err = "unknown '" + def["observed"].get<std::string>() + "' (summed, averaged, high, low, beginning, end)";
-    return false;
+  spec.calendar = *cal;
+  auto obs = parse_observed(observed);
+  if (!obs) {
+    field = prop + ".observed";
+    err = "unknown '" + observed + "' (summed, averaged, high, low, beginning, end)";
+    return std::nullopt;
   }
-  Filter f;
-  if (!stored_filter(def, f, err)) {
-    param = prop + ".filter";
-    return false;
+  spec.observed = *obs;
+  if (!stored_filter(def, spec.filter, err)) {
+    field = prop + ".filter";
+    return std::nullopt;
   }
-  if (!def.contains("_id")) def["_id"] = prop;
-  return true;
+  return spec;
 }
 
 Response post_object(Resources& res, const Request& req) {
@@ -111,8 +106,9 @@ Response post_object(Resources& res, const Request& req) {
     return reject("_id", "must be at most 256 characters, without '/' or ':'");
   for (auto& [k, v] : body.items()) {
     if (!is_metric_series(v)) continue;
-    std::string p, err;
-    if (!check_definition(k, v, p, err)) return reject(p, err);
+    std::string field, err;
+    if (!definition(k, v, field, err)) return reject(field, err);
+    if (!v.contains("_id")) v["_id"] = k;
   }
   const bool existed = res.docs.get(kPrefix + id).has_value();
   std::string err;
@@ -122,7 +118,7 @@ Response post_object(Resources& res, const Request& req) {
 
 Response get_object(Resources& res, const Request& req, const std::string& id) {
   Params q = parse_urlencoded(req.query);
-  if (has_param(q, "_metric")) return virtual_series(res, req, {{"service", "object"}, {"source", "private"}, {"key", id}});
+  if (param(q, "_metric") != nullptr) return virtual_series(res, req, {{"service", "object"}, {"source", "private"}, {"key", id}});
   auto doc = res.docs.get(kPrefix + id);
   if (!doc) return error_body(404, "no object with _id '" + id + "'");
   return json_answer(200, doc->dump());
@@ -130,7 +126,7 @@ Response get_object(Resources& res, const Request& req, const std::string& id) {
 
 Response get_data(Resources& res, const Request& req, const std::string& ref) {
   Params q = parse_urlencoded(req.query);
-  if (has_param(q, "_metric")) return virtual_series(res, req, {{"service", "data"}, {"source", "private"}, {"key", ref}});
+  if (param(q, "_metric") != nullptr) return virtual_series(res, req, {{"service", "data"}, {"source", "private"}, {"key", ref}});
   auto colon = ref.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == ref.size())
     return error_body(404, "no data '" + ref + "': use <object id>:<property>, or _metric for a virtual series");
@@ -139,15 +135,11 @@ Response get_data(Resources& res, const Request& req, const std::string& ref) {
   if (!doc) return error_body(404, "no object with _id '" + id + "'");
   if (!doc->contains(prop) || !is_metric_series((*doc)[prop]))
     return error_body(404, "object '" + id + "' has no VarMetricTimeSeries property '" + prop + "'");
-  const json& def = (*doc)[prop];
-  SeriesSpec spec;
+  std::string field, err;
+  auto def = definition(prop, (*doc)[prop], field, err);
+  if (!def) return error_body(500, "the stored definition " + field + " is invalid: " + err);
+  SeriesSpec spec = std::move(*def);
   spec.id = ref;
-  spec.provider = def["provider"].get<std::string>();
-  spec.metric = def["metric"].get<std::string>();
-  spec.calendar = *parse_calendar(def["calendar"].get<std::string>());
-  spec.observed = *parse_observed(def["observed"].get<std::string>());
-  std::string err;
-  stored_filter(def, spec.filter, err);
   const std::int64_t now = now_seconds();
   if (const std::string* r = param(q, "_range")) {
     auto range = parse_range(*r, now, err);
