@@ -187,15 +187,22 @@ Response list_entities(Resources& res, const Params& q, std::int64_t now) {
   // Samples per UTC day from the daily rollups; then newest day first, whole days inside the range
   // that the skip passes over are counted, not read.
   actors::PendingReader reader(res.engine);
-  std::map<std::int64_t, double> per_day;
-  reader.read_rollups(ids, 86400, floor_to(from, 86400), to, [&](std::size_t, std::int64_t t, const Agg& a) {
-    per_day[t] += a.count;
+  struct Day {
+    double count = 0;
+    std::vector<std::size_t> series;  // the candidate series with samples that day
+  };
+  std::map<std::int64_t, Day> per_day;
+  reader.read_rollups(ids, 86400, floor_to(from, 86400), to, [&](std::size_t i, std::int64_t t, const Agg& a) {
+    if (a.empty()) return;
+    Day& d = per_day[t];
+    d.count += a.count;
+    d.series.push_back(i);
   }, 0);
   if (!reader.status().ok()) return error_body(500, "storage error: " + reader.status().to_string());
   std::size_t passed = 0;  // entities newer than the current day, skipped or shown
   for (auto it = per_day.rbegin(); it != per_day.rend() && out.size() < limit; ++it) {
     const std::int64_t day = it->first;
-    const auto n = static_cast<std::size_t>(it->second);
+    const auto n = static_cast<std::size_t>(it->second.count);
     const bool whole = day >= from && day + 86399 <= to;
     if (whole && passed + n <= skip) {
       passed += n;
@@ -203,7 +210,10 @@ Response list_entities(Resources& res, const Params& q, std::int64_t now) {
     }
     std::vector<Sample> day_samples;
     const std::int64_t a = std::max(day, from), b = std::min(day + 86399, to);
-    for (std::size_t i = 0; i < ids.size(); ++i) {
+    std::vector<std::size_t>& with = it->second.series;
+    std::sort(with.begin(), with.end());
+    with.erase(std::unique(with.begin(), with.end()), with.end());
+    for (std::size_t i : with) {
       std::int64_t last_t = std::numeric_limits<std::int64_t>::min();
       std::uint64_t ord = 0;
       reader.read_raw(ids[i], a, b, [&](std::int64_t t, const Agg& g) {
