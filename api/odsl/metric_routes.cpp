@@ -321,7 +321,7 @@ Response virtual_series(Resources& res, const Request& req, const std::vector<st
   }
   if (const std::string* f = param(q, "_filter"); f && !parse_filter(*f, spec.filter, err)) return bad(res, "_filter", err);
   for (const auto& [k, v] : path) spec.filter.add(k, v);
-  return evaluate_series(res, spec, now);
+  return evaluate_series(res, spec);
 }
 
 void add_metric_routes(RouteTable& t, Resources& res) {

@@ -153,7 +153,7 @@ Response get_data(Resources& res, const Request& req, const std::string& ref) {
     res.rejects.bad_query.fetch_add(1);
     return error_body(400, "_filter: " + err, "_filter");
   }
-  return evaluate_series(res, spec, now);
+  return evaluate_series(res, spec);
 }
 
 }  // namespace

@@ -189,8 +189,7 @@ bool parse_entity_id(std::string_view id, std::int64_t& time, std::uint64_t& sid
 
 // -- evaluation -----------------------------------------------------------------------------------
 
-Response evaluate_series(Resources& res, const SeriesSpec& spec, std::int64_t now) {
-  (void)now;
+Response evaluate_series(Resources& res, const SeriesSpec& spec) {
   const Range& range = spec.range;
   const Zone& zone = range.zone;
   const std::string full = spec.provider + "." + spec.metric;
@@ -215,7 +214,6 @@ Response evaluate_series(Resources& res, const SeriesSpec& spec, std::int64_t no
   std::vector<std::uint64_t> ids;
   for (const auto& r : refs) ids.push_back(r.id);
 
-  // The time span to build periods over: the range, narrowed to the days that hold samples.
   // The periods that overlap the range: from the one holding its start (for within(datetime),
   // that one alone) to the last one starting at or before its end.
   std::int64_t lo = 0, hi = kTimeMax;
@@ -223,6 +221,8 @@ Response evaluate_series(Resources& res, const SeriesSpec& spec, std::int64_t no
     lo = period_of(spec.calendar, zone, range.from).start;
     if (range.kind != Range::since) hi = range.point ? lo : range.to;
   }
+  // ... narrowed to the days that hold samples (the daily rollups), so that a wide range does not
+  // build periods over years without data.
   std::int64_t first_day = kNone, last_day = std::numeric_limits<std::int64_t>::min();
   {
     const std::int64_t scan_lo = lo;

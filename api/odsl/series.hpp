@@ -37,7 +37,7 @@ std::string normalize_value(std::string_view v);
 bool parse_filter(std::string_view text, Filter& out, std::string& err);
 
 // What a time series evaluates: the metric `provider.metric`, the calendar and observed function,
-// the range, the filter.
+// the range (relative dates already resolved), the filter.
 struct SeriesSpec {
   std::string id;  // the answer's _id ("ODSLRequest/ReadRequests", or "AAA:PROCESS_RUNS_HOURLY")
   std::string provider, metric;
@@ -52,7 +52,7 @@ struct SeriesSpec {
 std::int64_t aligned_resolution(const std::vector<Period>& ps);
 
 // The VarTimeSeries answer (200), or a 400 / 5xx in the dialect's format.
-Response evaluate_series(Resources& res, const SeriesSpec& spec, std::int64_t now);
+Response evaluate_series(Resources& res, const SeriesSpec& spec);
 
 // A stable sample id: 24 hex digits (time, series id, position among the series' samples of
 // that second), or 40 when the series id or the position does not fit.
