@@ -76,6 +76,10 @@ BURST = [("a", 100, 7), ("b", 110, 5), ("a", 130, 3), ("a", 200, 9), ("b", 250, 
 OLD0 = 44585070  # 1971-06-01T00:00:00-00:44:30
 samples += [{"metric": "ODSLTest.Old", "t": OLD0 - 3000 + k * 7000, "value": k % 7 + 1, "tags": {"series": "s%d" % (k % 3)},
              "via": "http"} for k in range(26)]
+# Friday 2024-11-15 to Monday 2024-11-18, for the BUSINESS calendar (weekdays only).
+FRI = 1731628800
+samples += [{"metric": "ODSLTest.Week", "t": FRI + d * 86400 + h * 3600, "value": d + 1, "tags": {"series": "w"},
+             "via": "http"} for d in range(4) for h in (1, 13)]
 samples += [{"metric": "ODSLTest.Burst", "t": D1 + dt, "value": val, "tags": {"series": name}, "via": "http"}
             for (name, dt, val) in BURST]
 
@@ -91,6 +95,8 @@ def lib_measurement(s):
 # -- expected values ---------------------------------------------------------------------------------
 def period_start(t, cal, tz):
     if tz is None:
+        if cal == "BUSINESS":
+            return t // 86400 * 86400 if (t // 86400 + 3) % 7 < 5 else None
         if cal == "MONTHLY":
             d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
             return int(datetime.datetime(d.year, d.month, 1, tzinfo=datetime.timezone.utc).timestamp())
@@ -123,7 +129,7 @@ def expected(metric, cal, observed, lo=0, hi=10 ** 12, flt=None, tz=None, last=N
         if s["metric"] != metric or not matches(s, flt or {}):
             continue
         p = period_start(s["t"], cal, tz)
-        if lo <= p <= hi:
+        if p is not None and lo <= p <= hi:
             groups.setdefault(p, []).append(s)
     out = []
     for p in sorted(groups):
@@ -325,6 +331,11 @@ try:
                                            "_range": "from(1971-06-01, Africa/Monrovia)"},
                      expected("ODSLTest.Old", "DAILY", obs, OLD0, tz="Africa/Monrovia"),
                      "DAILY %s in Africa/Monrovia 1971 (from raw samples)" % obs)
+    for cal in ("BUSINESS", "DAILY"):
+        series_check(v, "/api/metric/v1", {"_metric": "ODSLTest/Week", "_calendar": cal, "_observed": "summed",
+                                           "_range": "from(2024-11-15)"},
+                     expected("ODSLTest.Week", cal, "summed", FRI), "%s from Friday to Monday" % cal)
+    eq(len(expected("ODSLTest.Week", "BUSINESS", "summed", FRI)), 2, "BUSINESS leaves the weekend out")
     eq([val for _, val in expected("ODSLTest.Burst", "#PT15M", "beginning")], [7, 11, 2],
        "the burst's first values per 15 minutes")
 
