@@ -18,6 +18,7 @@
 #include "api/librato/access.hpp"
 #include "api/librato/dialect.hpp"
 #include "api/ubiops/dialect.hpp"
+#include "api/odsl/dialect.hpp"
 #include "engine/meta/doc_store.hpp"
 #include "engine/meta/jobs.hpp"
 #include "api/router.hpp"
@@ -206,6 +207,9 @@ int serve(const vigil::config::Config& cfg) {
                                          static_cast<std::size_t>(cfg.max_batch_samples)};
   vigil::api::deeploy::DeeployDialect deeploy_dialect(deeploy);
   router.add(deeploy_dialect);
+  vigil::api::odsl::Resources odsl{*engine, auth, docs, router.rejects(), cfg.auth_enabled};
+  vigil::api::odsl::OdslDialect odsl_dialect(odsl);
+  router.add(odsl_dialect);
   vigil::api::HttpServer server(cfg.listen_host(), cfg.listen_port(), cfg.http_threads,
                                 [&router](const vigil::api::Request& r) { return router.handle(r); });
   if (!server.start(err)) {
