@@ -30,6 +30,7 @@ const std::set<std::string> kAttributeKeys = {"color",          "display_max",  
                                               "gap_detection"};
 const std::set<std::string> kNumericAttributes = {"display_max", "display_min"};
 const std::set<std::string> kBoolAttributes = {"display_stacked", "aggregate", "gap_detection"};
+const std::set<std::string> kGaugeAttributes = {"summarize_function", "aggregate"};
 
 // A change of metric properties, parsed from a body.
 struct Patch {
@@ -112,6 +113,9 @@ void apply(MetricInfo& m, const Patch& p, std::int64_t now) {
     json attrs = json::parse(m.attributes_json, nullptr, false);
     if (attrs.is_discarded() || !attrs.is_object()) attrs = json::object();
     for (const auto& [k, v] : p.attributes.items()) {
+      // summarize_function and aggregate are gauge attributes (seed: "Gauge Attribute"): a counter
+      // does not take them, so a batch update over gauges and counters changes only the gauges.
+      if (m.type == MetricType::counter && kGaugeAttributes.count(k)) continue;
       if (v.is_null()) attrs.erase(k);
       else attrs[k] = v;
     }

@@ -279,6 +279,20 @@ def route_audit(v3):
     eq(st, 400, "subject.chart.sources that is not a list of one pattern -> 400")
 
 
+def gauge_attributes_skip_counters(v):
+    v.post_json("/v1/metrics", {"gauges": [{"name": "ga.gauge", "value": 1}], "counters": [{"name": "ga.counter", "value": 1}]})
+    st, _, _ = v.request("PUT", "/v1/metrics", json.dumps({"names": ["ga.*"], "summarize_function": "max",
+                                                           "aggregate": True, "display_units_short": "x"}),
+                         "application/json")
+    eq(st, 204, "PUT /v1/metrics over a gauge and a counter with gauge attributes")
+    g = v.get_json("/v1/metrics/ga.gauge")[1]["attributes"]
+    c = v.get_json("/v1/metrics/ga.counter")[1]["attributes"]
+    eq((g.get("summarize_function"), g.get("aggregate"), g.get("display_units_short")), ("max", True, "x"),
+       "the gauge takes summarize_function and aggregate")
+    eq(("summarize_function" in c, "aggregate" in c, c.get("display_units_short")), (False, False, "x"),
+       "the counter takes the common attributes only")
+
+
 def main():
     v = Vigil(A.vigil).start()
     v2 = Vigil(A.vigil, extra=["--set", "api.job_threshold=2"]).start()
@@ -292,6 +306,7 @@ def main():
         metric_properties_in_submissions(v)
         spaces_may_share_a_name(v)
         charts_keep_what_clients_send(v)
+        gauge_attributes_skip_counters(v)
         route_audit(v3)
         # Everything acknowledged is still there after kill -9.
         v.kill9()
