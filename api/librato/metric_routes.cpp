@@ -76,24 +76,18 @@ void parse_patch(const json& body, Patch& p, std::vector<ParamError>& errors) {
   p.description = get_string(body, "description", bad);
   if (bad) errors.push_back({"description", "must be a string"});
   if (body.contains("description") && body["description"].is_null()) p.description = "";
-  if (body.contains("period")) {
-    p.period_set = true;
-    const auto& v = body["period"];
-    if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty())) {
-      bad = false;
-      p.period = get_int(body, "period", bad);
-      if (bad || !p.period || *p.period <= 0) errors.push_back({"period", "must be a positive integer (seconds)"});
-    }
-  }
-  if (body.contains("source_lag")) {
-    p.source_lag_set = true;
-    const auto& v = body["source_lag"];
-    if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty())) {
-      bad = false;
-      p.source_lag = get_int(body, "source_lag", bad);
-      if (bad || !p.source_lag || *p.source_lag < 0) errors.push_back({"source_lag", "must be a non-negative integer (seconds)"});
-    }
-  }
+  // An optional number of seconds: null or "" clears it.
+  auto seconds = [&](const char* key, std::int64_t min, const char* message, bool& set, std::optional<std::int64_t>& out) {
+    if (!body.contains(key)) return;
+    set = true;
+    const auto& v = body[key];
+    if (v.is_null() || (v.is_string() && v.get<std::string>().empty())) return;
+    bool b = false;
+    out = get_int(body, key, b);
+    if (b || !out || *out < min) errors.push_back({key, message});
+  };
+  seconds("period", 1, "must be a positive integer (seconds)", p.period_set, p.period);
+  seconds("source_lag", 0, "must be a non-negative integer (seconds)", p.source_lag_set, p.source_lag);
   if (body.contains("attributes")) {
     if (!body["attributes"].is_object()) errors.push_back({"attributes", "must be an object"});
     else p.attributes = body["attributes"];
