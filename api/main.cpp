@@ -154,6 +154,7 @@ int serve(const vigil::config::Config& cfg) {
   no.smtp_username = cfg.alerts_smtp_username;
   no.smtp_password = cfg.alerts_smtp_password;
   no.smtp_starttls = cfg.alerts_smtp_starttls;
+  no.allow_private_targets = cfg.alerts_allow_private_targets;
   vigil::connectors::Notifier notifier(engine->alerts(), no);
   notifier.start();
   std::unique_ptr<vigil::connectors::MockCluster> kafka_mock;

@@ -325,6 +325,7 @@ const std::vector<Setting>& table() {
       text("alerts.smtp_username", "", &Config::alerts_smtp_username, any_text()),
       text("alerts.smtp_password", "", &Config::alerts_smtp_password, any_text()),
       boolean("alerts.smtp_starttls", "", &Config::alerts_smtp_starttls),
+      boolean("alerts.allow_private_targets", "", &Config::alerts_allow_private_targets),
       text("kafka.bootstrap_servers", "VIGIL_KAFKA_BOOTSTRAP", &Config::kafka_bootstrap_servers, any_text()),
       text("kafka.topics", "", &Config::kafka_topics, topic_list()),
       text("kafka.group_id", "", &Config::kafka_group_id, non_empty()),

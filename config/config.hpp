@@ -43,6 +43,7 @@ struct Config {
   std::string alerts_smtp_username;        // SMTP AUTH, when both are set
   std::string alerts_smtp_password;
   bool alerts_smtp_starttls = false;       // require STARTTLS on smtp://
+  bool alerts_allow_private_targets = true;  // notification targets on loopback / private ranges
   // [kafka]
   std::string kafka_bootstrap_servers;              // empty: no Kafka consumer
   std::string kafka_topics = "measurements";        // comma-separated topic list

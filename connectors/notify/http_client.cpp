@@ -1,5 +1,9 @@
 #include "connectors/notify/http_client.hpp"
 
+#include <vector>
+
+#include "engine/model/egress.hpp"
+
 #include <string_view>
 
 #include <openssl/ssl.h>
@@ -78,9 +82,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <class... Args>
   Session(asio::io_context& io, ParsedUrl url, const HttpRequestSpec& spec, std::chrono::milliseconds timeout,
-          std::function<void(HttpResult)> done, Args&&... stream_args)
+          bool allow_private, std::function<void(HttpResult)> done, Args&&... stream_args)
       : resolver_(io),
         stream_(std::forward<Args>(stream_args)...),
+        allow_private_(allow_private),
         timer_(io),
         url_(std::move(url)),
         timeout_(timeout),
@@ -116,8 +121,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     });
     resolver_.async_resolve(url_.host, url_.port, [self](beast::error_code ec, tcp::resolver::results_type results) {
       if (ec) return self->fail(ec, "resolve");
+      // The egress policy on the addresses the name resolves to now (DNS rebinding included).
+      std::vector<tcp::endpoint> allowed;
+      std::string refusal;
+      for (const auto& r : results) {
+        std::string addr = r.endpoint().address().to_string();
+        std::string why = egress_refusal(addr, self->allow_private_);
+        if (why.empty()) allowed.push_back(r.endpoint());
+        else if (refusal.empty()) refusal = self->url_.host + " resolves to " + addr + ": " + why;
+      }
+      if (allowed.empty()) return self->finish({0, std::string(kEgressRefused) + refusal, ""});
+      self->endpoints_ = std::move(allowed);
       beast::get_lowest_layer(self->stream_).async_connect(
-          results, [self](beast::error_code ec2, const tcp::endpoint&) {
+          self->endpoints_, [self](beast::error_code ec2, const tcp::endpoint&) {
             if (ec2) return self->fail(ec2, "connect");
             self->after_connect();
           });
@@ -173,6 +189,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   tcp::resolver resolver_;
   Stream stream_;
+  bool allow_private_;
+  std::vector<tcp::endpoint> endpoints_;
   asio::steady_timer timer_;
   ParsedUrl url_;
   std::chrono::milliseconds timeout_;
@@ -187,7 +205,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 }  // namespace
 
 void async_post(asio::io_context& io, asio::ssl::context& tls, const HttpRequestSpec& req,
-                std::chrono::milliseconds timeout, std::function<void(HttpResult)> done) {
+                std::chrono::milliseconds timeout, bool allow_private, std::function<void(HttpResult)> done) {
   ParsedUrl url;
   std::string err;
   if (!parse_url(req.url, url, err)) {
@@ -195,10 +213,11 @@ void async_post(asio::io_context& io, asio::ssl::context& tls, const HttpRequest
     return;
   }
   if (url.tls) {
-    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(io, url, req, timeout, std::move(done), io, tls)
+    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(io, url, req, timeout, allow_private,
+                                                                     std::move(done), io, tls)
         ->start();
   } else {
-    std::make_shared<Session<beast::tcp_stream>>(io, url, req, timeout, std::move(done), io)->start();
+    std::make_shared<Session<beast::tcp_stream>>(io, url, req, timeout, allow_private, std::move(done), io)->start();
   }
 }
 

@@ -128,7 +128,7 @@ struct Notifier::Impl {
       return;
     }
     if (!tls) tls = std::make_unique<asio::ssl::context>(make_tls_context());
-    async_post(io, *tls, spec, std::chrono::milliseconds(opts.delivery_timeout_ms),
+    async_post(io, *tls, spec, std::chrono::milliseconds(opts.delivery_timeout_ms), opts.allow_private_targets,
                [this, sid](HttpResult res) { on_result(sid, std::move(res)); });
   }
 
@@ -137,6 +137,7 @@ struct Notifier::Impl {
     std::string error = res.status != 0 ? "HTTP " + std::to_string(res.status) + (res.body.empty() ? "" : ": " + res.body)
                                         : res.error;
     bool retryable = res.status == 0 || res.status >= 500 || res.status == 408 || res.status == 429;
+    if (res.status == 0 && res.error.rfind(kEgressRefused, 0) == 0) retryable = false;  // policy, not a fault
     finish(sid, ok, res.status, retryable, std::move(error));
   }
 

@@ -32,6 +32,8 @@ struct NotifierOptions {
   std::string smtp_from = "vigil@localhost";
   std::string smtp_username, smtp_password;
   bool smtp_starttls = false;
+  // The egress policy (engine/model/egress.hpp): loopback and private targets allowed.
+  bool allow_private_targets = true;
 };
 
 class Notifier {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "engine/model/egress.hpp"
 #include "engine/model/validate.hpp"
 
 namespace vigil::alerting {
@@ -436,6 +437,12 @@ std::vector<ParamError> parse_service_request(std::string_view body, const Servi
     const auto& s = v.get_ref<const std::string&>();
     return (s.rfind("http://", 0) == 0 && s.size() > 7) || (s.rfind("https://", 0) == 0 && s.size() > 8);
   };
+  // A target the egress policy never allows (engine/model/egress.hpp), when the URL names it by
+  // address; names are judged by the address they resolve to, at each delivery.
+  if (settings.contains("url") && url_ok(settings["url"])) {
+    std::string why = egress_refusal(url_host(settings["url"].get<std::string>()), true);
+    if (!why.empty()) errors.push_back({"settings.url", "refused as a notification target: " + why});
+  }
   if (out.type == "webhook" || out.type == "slack") {
     if (!settings.contains("url") || !url_ok(settings["url"]))
       errors.push_back({"settings.url", "is required and must be an http:// or https:// URL"});

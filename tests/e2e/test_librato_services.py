@@ -171,8 +171,30 @@ def main():
               "its notification is kept as failed and says undeliverable, never dropped: %r" % failed)
         eq(v.get_json("/v1/services/%s" % camp["id"])[1].get("status"), "undeliverable", "GET shows the status")
 
-        # -- without an SMTP server, mail is undeliverable and says why ---------------------------------
-        bare = Vigil(A.vigil).start()
+        # -- egress policy -----------------------------------------------------------------------------
+        for url in ("http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/h", "http://[fd00:ec2::254]/",
+                    "http://100.100.100.200/"):
+            st, text, _ = v.post_json("/v1/services", {"title": "md", "type": "webhook", "settings": {"url": url}})
+            check(st == 400 and "settings.url" in text and "refused" in text,
+                  "a webhook to %s is refused: %s %s" % (url, st, text))
+        eq(service(v, {"title": "pd", "type": "pagerduty", "settings": {"routing_key": "k",
+                                                                         "url": "http://169.254.169.254/"}})[0],
+           400, "any service type with a metadata url is refused")
+
+        # -- without an SMTP server, mail is undeliverable and says why; private targets refused --------
+        bare = Vigil(A.vigil, extra=["--set", "alerts.allow_private_targets=false"]).start()
+        st, text, _ = bare.post_json("/v1/services", {"title": "local", "type": "webhook",
+                                                      "settings": {"url": "http://localhost:%d/h" % rc.port}})
+        eq(st, 201, "a webhook to a host name is accepted at creation (judged at delivery)")
+        lid = json.loads(text)["id"]
+        bare.request("POST", "/v1/services/%s/test" % lid)
+        failed = wait_state(bare, lid, "failed")
+        check(len(failed) == 1 and "egress refused" in (failed[0].get("last_error") or "") and
+              "127.0.0.1" in failed[0]["last_error"],
+              "allow_private_targets=false: the name resolving to loopback is refused at delivery, not retried: %r"
+              % failed)
+        eq(failed[0]["attempts"] if failed else None, 1, "a refused target is not retried")
+        eq(len(rc.received("/h", ok_only=False)), 0, "nothing reached the receiver")
         st, text, _ = bare.post_json("/v1/services", {"title": "m", "type": "mail", "settings": {"addresses": "a@b.c"}})
         sid = json.loads(text)["id"]
         bare.request("POST", "/v1/services/%s/test" % sid)
