@@ -1,5 +1,7 @@
 #include "api/librato/access.hpp"
 
+#include <cstdio>
+
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -152,8 +154,12 @@ bool bootstrap_tokens(TokenStore& tokens, const std::string& user, const std::st
     err = "cannot write " + path;
     return false;
   }
-  spdlog::warn("generated the first admin token: user {} token {} (also written to {})", tokens.account(), secret,
-               path);
+  // The secret goes to standard output once and to the file, never into the log (which is often
+  // collected and kept elsewhere).
+  std::printf("generated the first admin token: user %s token %s\n", tokens.account().c_str(), secret.c_str());
+  std::fflush(stdout);
+  spdlog::warn("generated the first admin token for user {}: printed on standard output and written to {}",
+               tokens.account(), path);
   return true;
 }
 
