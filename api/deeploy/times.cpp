@@ -225,7 +225,7 @@ std::string iso_seconds(std::int64_t t) {
   std::int64_t y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
-  char buf[40];
+  char buf[96];  // room for any int64 the compiler can see (the values are in range)
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
                 static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
                 static_cast<long long>(rem % 3600 / 60), static_cast<long long>(rem % 60));
