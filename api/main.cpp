@@ -16,6 +16,7 @@
 #include "api/http/server.hpp"
 #include "api/librato/access.hpp"
 #include "api/librato/dialect.hpp"
+#include "api/scale/dialect.hpp"
 #include "engine/meta/doc_store.hpp"
 #include "engine/meta/jobs.hpp"
 #include "api/router.hpp"
@@ -185,6 +186,9 @@ int serve(const vigil::config::Config& cfg) {
                                          static_cast<std::size_t>(cfg.max_batch_samples)};
   vigil::api::librato::LibratoDialect librato_dialect(librato);
   router.add(librato_dialect);
+  vigil::api::scale::Resources scale{*engine, auth, docs, router.rejects(), cfg.scale_metric_types, cfg.auth_enabled};
+  vigil::api::scale::ScaleDialect scale_dialect(scale);
+  router.add(scale_dialect);
   vigil::api::HttpServer server(cfg.listen_host(), cfg.listen_port(), cfg.http_threads,
                                 [&router](const vigil::api::Request& r) { return router.handle(r); });
   if (!server.start(err)) {
