@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "config/config.hpp"
 
@@ -201,6 +202,30 @@ TEST_F(ScaleConfigTest, required_keys_types_and_unknown_keys_are_errors) {
   EXPECT_EQ(error_key("[scale]\nmetric_types = 3\n"), "scale.metric_types");
   EXPECT_EQ(error_key("[scale]\ntypes = []\n"), "scale.types");
   EXPECT_EQ(error_key("scale = 1\n"), "scale");
+}
+
+// config/vigil.toml shows a metrics type in comments: uncommented, it loads.
+TEST_F(ScaleConfigTest, shipped_config_example_type_loads_when_uncommented) {
+  std::ifstream in(fs::path(VIGIL_SOURCE_DIR) / "config" / "vigil.toml");
+  std::stringstream all;
+  all << in.rdbuf();
+  const std::string text = all.str();
+  auto at = text.find("# [[scale.metric_types]]");
+  ASSERT_NE(at, std::string::npos);
+  std::istringstream lines(text.substr(at));
+  std::string line, example;
+  while (std::getline(lines, line)) {
+    if (line == "#") continue;
+    ASSERT_EQ(line.rfind("# ", 0), 0u) << line;
+    example += line.substr(2) + "\n";
+  }
+  Config c;
+  auto e = load_text(example, c);
+  ASSERT_EQ(e, std::nullopt) << e->key << ": " << e->message;
+  ASSERT_EQ(c.scale_metric_types.size(), 1u);
+  EXPECT_EQ(c.scale_metric_types[0].name, "job-types");
+  ASSERT_EQ(c.scale_metric_types[0].columns.size(), 1u);
+  EXPECT_EQ(c.scale_metric_types[0].columns[0].metric, "jobs.completed");
 }
 
 }  // namespace
