@@ -76,6 +76,7 @@ std::string page_url(const Request& req, const Params& q, std::int64_t page) {
   std::string url = "http://";
   url += host.empty() ? std::string_view("localhost") : host;
   url += req.path;
+  if (url.back() != '/') url += '/';  // Scale's own form of every path
   url += '?';
   bool first = true, done = false;
   auto add = [&](const std::string& k, const std::string& v) {

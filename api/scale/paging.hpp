@@ -34,7 +34,8 @@ std::optional<ParamProblem> parse_page(const Params& q, Page& page);
 // A page beyond the last one of `count` items (page 1 always exists, if empty).
 std::optional<ParamProblem> check_page(const Page& page, std::size_t count);
 
-// "http://<Host>/<path>?<query with page=N>" (the request's path as sent).
+// "http://<Host><path>/?<query with page=N>": the request's path in Scale's form, with the
+// trailing slash, whether or not the request had it.
 std::string page_url(const Request& req, const Params& q, std::int64_t page);
 
 }  // namespace vigil::api::scale
