@@ -55,8 +55,12 @@ bool discover(SeriesReader& reader, const config::ScaleMetricType& type, ChoiceI
   };
   std::map<std::string, Acc> by_value;
   std::vector<std::vector<std::pair<std::uint64_t, std::string>>> column_series(type.columns.size());
+  std::map<std::string, std::vector<SeriesRef>> by_metric;  // columns often share a metric
   for (std::size_t c = 0; c < type.columns.size(); ++c) {
-    for (auto& ref : reader.series_of(metric_key(type.columns[c].metric))) {
+    const std::string key = metric_key(type.columns[c].metric);
+    auto it = by_metric.find(key);
+    if (it == by_metric.end()) it = by_metric.emplace(key, reader.series_of(key)).first;
+    for (const auto& ref : it->second) {
       const std::string* value = find_tag(ref.tags, tag);
       if (value == nullptr) continue;
       Acc& acc = by_value[*value];
