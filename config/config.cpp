@@ -311,7 +311,9 @@ ScaleResult scale_strings(const toml::table& tbl, const std::string& prefix,
       if (n == std::get<0>(f)) {
         known = true;
         auto v = node.value_exact<std::string>();
-        if (!v) return ScaleError{prefix + "." + std::string(n), "expected a string, got " + std::string(toml_type_name(node))};
+        if (!v)
+          return ScaleError{prefix + "." + std::string(n),
+                            "expected a string, got " + std::string(toml_type_name(node))};
         *std::get<1>(f) = *v;
       }
     if (!known) return ScaleError{prefix + "." + std::string(n), "unknown setting"};
@@ -329,7 +331,9 @@ ScaleResult scale_tables(const toml::table& tbl, const std::string& prefix, cons
   const toml::node* node = tbl.get(key);
   if (!node) return std::nullopt;
   const auto* arr = node->as_array();
-  if (!arr) return ScaleError{prefix + "." + key, "expected an array of tables, got " + std::string(toml_type_name(*node))};
+  if (!arr)
+    return ScaleError{prefix + "." + key,
+                      "expected an array of tables, got " + std::string(toml_type_name(*node))};
   for (std::size_t i = 0; i < arr->size(); ++i) {
     const auto* t = (*arr)[i].as_table();
     if (!t)
@@ -348,9 +352,11 @@ ScaleResult load_scale_type(const toml::table& tbl, const std::string& p, ScaleM
                               {"choice_tag", &t.choice_tag, true}},
                              {"filters", "groups", "columns"}))
     return e;
-  if (!plain_name(t.name)) return ScaleError{p + ".name", "expected 1 or more of [A-Za-z0-9._-], got " + quoted(t.name)};
+  if (!plain_name(t.name))
+    return ScaleError{p + ".name", "expected 1 or more of [A-Za-z0-9._-], got " + quoted(t.name)};
   if (!tag_name_text(t.choice_tag))
-    return ScaleError{p + ".choice_tag", "expected a tag name (1..64 of [A-Za-z0-9._:-]), got " + quoted(t.choice_tag)};
+    return ScaleError{p + ".choice_tag", "expected a tag name (1..64 of [A-Za-z0-9._:-]), got " +
+                                             quoted(t.choice_tag)};
   if (t.title.empty()) t.title = t.name;
 
   std::vector<const toml::table*> items;
@@ -358,12 +364,15 @@ ScaleResult load_scale_type(const toml::table& tbl, const std::string& p, ScaleM
   for (std::size_t i = 0; i < items.size(); ++i) {
     std::string fp = p + ".filters[" + std::to_string(i) + "]";
     ScaleFilter f;
-    if (auto e = scale_strings(*items[i], fp, {{"param", &f.param, true}, {"type", &f.type, false}}, {})) return e;
+    if (auto e =
+            scale_strings(*items[i], fp, {{"param", &f.param, true}, {"type", &f.type, false}}, {}))
+      return e;
     if (f.param.empty()) return ScaleError{fp + ".param", "must not be empty"};
     if (auto err = one_of({"bool", "date", "datetime", "float", "int", "string", "time"})(f.type))
       return ScaleError{fp + ".type", *err};
     for (const auto& other : t.filters)
-      if (other.param == f.param) return ScaleError{fp + ".param", "duplicate filter " + quoted(f.param)};
+      if (other.param == f.param)
+        return ScaleError{fp + ".param", "duplicate filter " + quoted(f.param)};
     t.filters.push_back(std::move(f));
   }
 
@@ -372,18 +381,22 @@ ScaleResult load_scale_type(const toml::table& tbl, const std::string& p, ScaleM
     std::string gp = p + ".groups[" + std::to_string(i) + "]";
     ScaleGroup g;
     if (auto e = scale_strings(*items[i], gp,
-                               {{"name", &g.name, true}, {"title", &g.title, false}, {"description", &g.description, false}},
+                               {{"name", &g.name, true},
+                                {"title", &g.title, false},
+                                {"description", &g.description, false}},
                                {}))
       return e;
     if (g.name.empty()) return ScaleError{gp + ".name", "must not be empty"};
     for (const auto& other : t.groups)
-      if (other.name == g.name) return ScaleError{gp + ".name", "duplicate group " + quoted(g.name)};
+      if (other.name == g.name)
+        return ScaleError{gp + ".name", "duplicate group " + quoted(g.name)};
     if (g.title.empty()) g.title = g.name;
     t.groups.push_back(std::move(g));
   }
 
   if (auto e = scale_tables(tbl, p, "columns", items)) return e;
-  if (items.empty()) return ScaleError{p + ".columns", "at least one [[scale.metric_types.columns]] is required"};
+  if (items.empty())
+    return ScaleError{p + ".columns", "at least one [[scale.metric_types.columns]] is required"};
   for (std::size_t i = 0; i < items.size(); ++i) {
     std::string cp = p + ".columns[" + std::to_string(i) + "]";
     ScaleColumn c;
@@ -399,12 +412,15 @@ ScaleResult load_scale_type(const toml::table& tbl, const std::string& p, ScaleM
       return e;
     if (c.name.empty()) return ScaleError{cp + ".name", "must not be empty"};
     for (const auto& other : t.columns)
-      if (other.name == c.name) return ScaleError{cp + ".name", "duplicate column " + quoted(c.name)};
-    if (auto err = one_of({"sum", "avg", "min", "max"})(c.aggregate)) return ScaleError{cp + ".aggregate", *err};
+      if (other.name == c.name)
+        return ScaleError{cp + ".name", "duplicate column " + quoted(c.name)};
+    if (auto err = one_of({"sum", "avg", "min", "max"})(c.aggregate))
+      return ScaleError{cp + ".aggregate", *err};
     if (c.metric.empty()) return ScaleError{cp + ".metric", "must not be empty"};
     if (!c.group.empty() && std::none_of(t.groups.begin(), t.groups.end(),
                                          [&](const ScaleGroup& g) { return g.name == c.group; }))
-      return ScaleError{cp + ".group", "unknown group " + quoted(c.group) + " (not in " + p + ".groups)"};
+      return ScaleError{cp + ".group",
+                        "unknown group " + quoted(c.group) + " (not in " + p + ".groups)"};
     if (c.title.empty()) c.title = c.name;
     t.columns.push_back(std::move(c));
   }
@@ -414,7 +430,8 @@ ScaleResult load_scale_type(const toml::table& tbl, const std::string& p, ScaleM
 ScaleResult load_scale(Config& c, const toml::table& section) {
   std::vector<ScaleMetricType> types;
   for (const auto& [name, node] : section)
-    if (name.str() != "metric_types") return ScaleError{"scale." + std::string(name.str()), "unknown setting"};
+    if (name.str() != "metric_types")
+      return ScaleError{"scale." + std::string(name.str()), "unknown setting"};
   std::vector<const toml::table*> items;
   if (auto e = scale_tables(section, "scale", "metric_types", items)) return e;
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -423,8 +440,8 @@ ScaleResult load_scale(Config& c, const toml::table& section) {
     if (auto e = load_scale_type(*items[i], p, t)) return e;
     for (std::size_t j = 0; j < types.size(); ++j)
       if (types[j].name == t.name)
-        return ScaleError{p + ".name", "duplicate metrics type " + quoted(t.name) + " (also scale.metric_types[" +
-                                           std::to_string(j) + "])"};
+        return ScaleError{p + ".name", "duplicate metrics type " + quoted(t.name) +
+                                           " (also scale.metric_types[" + std::to_string(j) + "])"};
     types.push_back(std::move(t));
   }
   c.scale_metric_types = std::move(types);

@@ -10,8 +10,8 @@
 
 namespace vigil::api::scale {
 
-bool ChoiceIds::ids(const std::string& tag, const std::vector<std::string>& values, std::vector<std::uint64_t>& out,
-                    std::string& err) {
+bool ChoiceIds::ids(const std::string& tag, const std::vector<std::string>& values,
+                    std::vector<std::uint64_t>& out, std::string& err) {
   std::lock_guard lock(mu_);
   out.clear();
   out.reserve(values.size());
@@ -31,7 +31,8 @@ bool ChoiceIds::ids(const std::string& tag, const std::vector<std::string>& valu
     } else {
       id = docs_.allocate_id("scale-choice", err);
       if (id == 0) return false;
-      if (!docs_.put(doc_key, nlohmann::json{{"id", id}, {"tag", tag}, {"value", v}}, err)) return false;
+      if (!docs_.put(doc_key, nlohmann::json{{"id", id}, {"tag", tag}, {"value", v}}, err))
+        return false;
     }
     cache_.emplace(std::move(cache_key), id);
     out.push_back(id);
@@ -45,8 +46,8 @@ std::ptrdiff_t TypeSeries::find(std::uint64_t id) const {
   return -1;
 }
 
-bool discover(SeriesReader& reader, const config::ScaleMetricType& type, ChoiceIds& ids, TypeSeries& out,
-              std::string& err) {
+bool discover(SeriesReader& reader, const config::ScaleMetricType& type, ChoiceIds& ids,
+              TypeSeries& out, std::string& err) {
   const std::string tag = ascii_lower(type.choice_tag);
   // Per value: the tags shared so far (nullopt-like: `seen` false until the first series).
   struct Acc {
@@ -54,7 +55,8 @@ bool discover(SeriesReader& reader, const config::ScaleMetricType& type, ChoiceI
     std::vector<std::pair<std::string, std::string>> shared;
   };
   std::map<std::string, Acc> by_value;
-  std::vector<std::vector<std::pair<std::uint64_t, std::string>>> column_series(type.columns.size());
+  std::vector<std::vector<std::pair<std::uint64_t, std::string>>> column_series(
+      type.columns.size());
   std::map<std::string, std::vector<SeriesRef>> by_metric;  // columns often share a metric
   for (std::size_t c = 0; c < type.columns.size(); ++c) {
     const std::string key = metric_key(type.columns[c].metric);

@@ -30,12 +30,12 @@ class ChoiceIds {
 
   // The id of each of `values` of tag `tag`, in order; values seen for the first time get the
   // next ids, durably, before this returns. False (with `err`) when the store failed.
-  bool ids(const std::string& tag, const std::vector<std::string>& values, std::vector<std::uint64_t>& out,
-           std::string& err);
+  bool ids(const std::string& tag, const std::vector<std::string>& values,
+           std::vector<std::uint64_t>& out, std::string& err);
 
  private:
   DocStore& docs_;
-  std::mutex mu_;  // one assignment at a time, so a value gets one id
+  std::mutex mu_;                               // one assignment at a time, so a value gets one id
   std::map<std::string, std::uint64_t> cache_;  // tag '\0' value -> id
 };
 
@@ -58,7 +58,7 @@ struct TypeSeries {
 
 // The choices and column series of `type` as they are now; false (with `err`) when the ids could
 // not be stored. A storage error of the reader is left in its status().
-bool discover(SeriesReader& reader, const config::ScaleMetricType& type, ChoiceIds& ids, TypeSeries& out,
-              std::string& err);
+bool discover(SeriesReader& reader, const config::ScaleMetricType& type, ChoiceIds& ids,
+              TypeSeries& out, std::string& err);
 
 }  // namespace vigil::api::scale

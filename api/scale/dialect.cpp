@@ -8,7 +8,8 @@
 
 namespace vigil::api::scale {
 
-ScaleDialect::ScaleDialect(Resources& res) : res_(res), ids_(std::make_unique<ChoiceIds>(res.docs)) {
+ScaleDialect::ScaleDialect(Resources& res)
+    : res_(res), ids_(std::make_unique<ChoiceIds>(res.docs)) {
   add_metrics_routes(routes_, res_, *ids_);
   spdlog::info("scale: {} metrics type(s) under /v6/metrics", res_.types.size());
 }
@@ -30,8 +31,9 @@ std::optional<Response> ScaleDialect::refuse(const Request& req) {
     return r;
   }
   if (grant->role != Role::viewer && grant->role != Role::admin)
-    return detail_error(403, std::string("You do not have permission to perform this action: the ") +
-                                 role_name(grant->role) + " role may not read " + req.path);
+    return detail_error(403,
+                        std::string("You do not have permission to perform this action: the ") +
+                            role_name(grant->role) + " role may not read " + req.path);
   return std::nullopt;
 }
 
@@ -60,6 +62,8 @@ std::optional<Response> ScaleDialect::admit(const Request& req, Caller&) {
   return std::nullopt;
 }
 
-Response ScaleDialect::error(int status, const std::string& message) const { return detail_error(status, message); }
+Response ScaleDialect::error(int status, const std::string& message) const {
+  return detail_error(status, message);
+}
 
 }  // namespace vigil::api::scale

@@ -69,15 +69,17 @@ constexpr std::int64_t kMaxCount = 1'000'000'000'000;  // any larger part of a d
 std::optional<std::int64_t> parse_datetime(std::string_view s) {
   std::size_t pos = 0;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (!digits(s, pos, 4, y) || pos >= s.size() || s[pos++] != '-' || !digits(s, pos, 2, mo) || pos >= s.size() ||
-      s[pos++] != '-' || !digits(s, pos, 2, d))
+  if (!digits(s, pos, 4, y) || pos >= s.size() || s[pos++] != '-' || !digits(s, pos, 2, mo) ||
+      pos >= s.size() || s[pos++] != '-' || !digits(s, pos, 2, d))
     return std::nullopt;
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > month_days(y, static_cast<unsigned>(mo)))
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+      static_cast<unsigned>(d) > month_days(y, static_cast<unsigned>(mo)))
     return std::nullopt;
   if (pos < s.size()) {
     if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
     ++pos;
-    if (!digits(s, pos, 2, h) || pos >= s.size() || s[pos++] != ':' || !digits(s, pos, 2, mi)) return std::nullopt;
+    if (!digits(s, pos, 2, h) || pos >= s.size() || s[pos++] != ':' || !digits(s, pos, 2, mi))
+      return std::nullopt;
     if (pos < s.size() && s[pos] == ':') {
       ++pos;
       if (!digits(s, pos, 2, sec)) return std::nullopt;
@@ -108,8 +110,8 @@ std::optional<std::int64_t> parse_datetime(std::string_view s) {
     }
   }
   if (pos != s.size()) return std::nullopt;
-  std::int64_t t = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
-                   mi * 60 + sec - offset;
+  std::int64_t t = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+                   h * 3600 + mi * 60 + sec - offset;
   if (t < 0) return std::nullopt;
   return t;
 }
@@ -155,17 +157,24 @@ std::optional<Duration> parse_duration(std::string_view s) {
       while (order_date[next_date] != '\0' && order_date[next_date] != unit) ++next_date;
       if (order_date[next_date] == '\0') return std::nullopt;
       ++next_date;
-      if (unit == 'Y') d.years = n;
-      else if (unit == 'M') d.months = n;
-      else if (unit == 'W') d.seconds += n * 7 * 86400;
-      else d.seconds += n * 86400;
+      if (unit == 'Y')
+        d.years = n;
+      else if (unit == 'M')
+        d.months = n;
+      else if (unit == 'W')
+        d.seconds += n * 7 * 86400;
+      else
+        d.seconds += n * 86400;
     } else {
       while (order_time[next_time] != '\0' && order_time[next_time] != unit) ++next_time;
       if (order_time[next_time] == '\0') return std::nullopt;
       ++next_time;
-      if (unit == 'H') d.seconds += n * 3600;
-      else if (unit == 'M') d.seconds += n * 60;
-      else d.seconds += n;
+      if (unit == 'H')
+        d.seconds += n * 3600;
+      else if (unit == 'M')
+        d.seconds += n * 60;
+      else
+        d.seconds += n;
     }
     any = true;
   }
@@ -201,8 +210,9 @@ std::string format_datetime(std::int64_t t) {
   std::int64_t day = floor_div(t, 86400);
   std::int64_t s = t - day * 86400;
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%sT%02lld:%02lld:%02lld", format_date(t).c_str(), static_cast<long long>(s / 3600),
-                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  std::snprintf(buf, sizeof buf, "%sT%02lld:%02lld:%02lld", format_date(t).c_str(),
+                static_cast<long long>(s / 3600), static_cast<long long>(s / 60 % 60),
+                static_cast<long long>(s % 60));
   return buf;
 }
 

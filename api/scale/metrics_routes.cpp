@@ -37,16 +37,21 @@ json number(double v) {
 json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 json column_json(const config::ScaleColumn& c) {
-  return json{{"name", c.name},   {"title", c.title},          {"description", c.description},
-              {"units", c.units}, {"group", text_or_null(c.group)}, {"aggregate", c.aggregate}};
+  return json{{"name", c.name},
+              {"title", c.title},
+              {"description", c.description},
+              {"units", c.units},
+              {"group", text_or_null(c.group)},
+              {"aggregate", c.aggregate}};
 }
 
 json type_json(const config::ScaleMetricType& t) {
   json filters = json::array(), groups = json::array(), columns = json::array();
   for (const auto& f : t.filters) filters.push_back({{"param", f.param}, {"type", f.type}});
-  for (const auto& g : t.groups) groups.push_back({{"name", g.name}, {"title", g.title}, {"description", g.description}});
+  for (const auto& g : t.groups)
+    groups.push_back({{"name", g.name}, {"title", g.title}, {"description", g.description}});
   for (const auto& c : t.columns) columns.push_back(column_json(c));
-  return json{{"name", t.name},       {"title", t.title},   {"description", t.description},
+  return json{{"name", t.name},     {"title", t.title}, {"description", t.description},
               {"filters", filters}, {"groups", groups}, {"columns", columns}};
 }
 
@@ -96,7 +101,9 @@ Response bad(Resources& res, const std::string& param, const std::string& messag
 
 Response bad(Resources& res, const ParamProblem& p) { return bad(res, p.param, p.message); }
 
-Response not_found(const std::string& name) { return detail_error(404, "Not found: no metrics type '" + name + "'."); }
+Response not_found(const std::string& name) {
+  return detail_error(404, "Not found: no metrics type '" + name + "'.");
+}
 
 Response store_failed(const std::string& err) { return detail_error(500, "storage error: " + err); }
 
@@ -104,7 +111,8 @@ json paged(const Request& req, const Params& q, const Page& page, std::size_t co
   std::size_t last = page.last(count);
   json next = last < count ? json(page_url(req, q, page.page + 1)) : json(nullptr);
   json previous = page.page > 1 ? json(page_url(req, q, page.page - 1)) : json(nullptr);
-  return json{{"count", count}, {"next", next}, {"previous", previous}, {"results", std::move(results)}};
+  return json{
+      {"count", count}, {"next", next}, {"previous", previous}, {"results", std::move(results)}};
 }
 
 // -- GET /v6/metrics ----------------------------------------------------------------------------
@@ -158,7 +166,8 @@ Response plot_data(Resources& res, ChoiceIds& ids, const Request& req, const std
 
   const std::int64_t now = now_seconds();
   std::int64_t started = 0, ended = now;
-  const char* kTimeHelp = "must be an ISO-8601 datetime (2015-01-01T00:00:00Z) or duration (PT3H0M0S) after 1970";
+  const char* kTimeHelp =
+      "must be an ISO-8601 datetime (2015-01-01T00:00:00Z) or duration (PT3H0M0S) after 1970";
   if (const std::string* s = last_of(q, "started")) {
     auto v = parse_instant(*s, now);
     if (!v) return bad(res, "started", kTimeHelp);
@@ -170,22 +179,27 @@ Response plot_data(Resources& res, ChoiceIds& ids, const Request& req, const std
     ended = *v;
   }
   if (started > ended)
-    return bad(res, "started", "must not be after ended (" + format_datetime(started) + "Z > " +
-                                   format_datetime(ended) + "Z)");
+    return bad(res, "started",
+               "must not be after ended (" + format_datetime(started) + "Z > " +
+                   format_datetime(ended) + "Z)");
 
   // The columns: those named by `column` or in a group named by `group`; all without either.
   std::vector<std::string> column_names = all_of(q, "column"), group_names = all_of(q, "group");
   for (const auto& c : column_names)
-    if (std::none_of(t->columns.begin(), t->columns.end(), [&](const auto& col) { return col.name == c; }))
+    if (std::none_of(t->columns.begin(), t->columns.end(),
+                     [&](const auto& col) { return col.name == c; }))
       return bad(res, "column", "unknown column '" + c + "' of metrics type '" + t->name + "'");
   for (const auto& g : group_names)
-    if (std::none_of(t->groups.begin(), t->groups.end(), [&](const auto& gr) { return gr.name == g; }))
+    if (std::none_of(t->groups.begin(), t->groups.end(),
+                     [&](const auto& gr) { return gr.name == g; }))
       return bad(res, "group", "unknown group '" + g + "' of metrics type '" + t->name + "'");
   std::vector<std::size_t> selected;
   for (std::size_t i = 0; i < t->columns.size(); ++i) {
     const auto& col = t->columns[i];
-    bool named = std::find(column_names.begin(), column_names.end(), col.name) != column_names.end();
-    bool grouped = !col.group.empty() && std::find(group_names.begin(), group_names.end(), col.group) != group_names.end();
+    bool named =
+        std::find(column_names.begin(), column_names.end(), col.name) != column_names.end();
+    bool grouped = !col.group.empty() && std::find(group_names.begin(), group_names.end(),
+                                                   col.group) != group_names.end();
     if ((column_names.empty() && group_names.empty()) || named || grouped) selected.push_back(i);
   }
 
@@ -203,7 +217,8 @@ Response plot_data(Resources& res, ChoiceIds& ids, const Request& req, const std
     if (s.empty() || ec != std::errc() || p != s.data() + s.size())
       return bad(res, "choice_id", "must be an integer, got '" + s + "'");
     std::ptrdiff_t at = ts.find(id);
-    if (at < 0) return bad(res, "choice_id", "no choice " + s + " in metrics type '" + t->name + "'");
+    if (at < 0)
+      return bad(res, "choice_id", "no choice " + s + " in metrics type '" + t->name + "'");
     if (!wanted[static_cast<std::size_t>(at)]) ++distinct;
     wanted[static_cast<std::size_t>(at)] = true;
   }
@@ -227,9 +242,11 @@ Response plot_data(Resources& res, ChoiceIds& ids, const Request& req, const std
     std::vector<DayBucket> buckets;
     if (!series.empty())
       reader.read_rollups(
-        series, kDay, from, ended,
-        [&](std::size_t i, std::int64_t day, const Agg& a) { buckets.push_back({day, choice_of[i], a}); },
-        kMinField | kMaxField);
+          series, kDay, from, ended,
+          [&](std::size_t i, std::int64_t day, const Agg& a) {
+            buckets.push_back({day, choice_of[i], a});
+          },
+          kMinField | kMaxField);
     auto values = plot_values(*parse_aggregate(col.aggregate), buckets, choice_ids, per_choice);
     json out = {{"column", column_json(col)}};
     json list = json::array();
@@ -257,11 +274,15 @@ Response plot_data(Resources& res, ChoiceIds& ids, const Request& req, const std
 }  // namespace
 
 void add_metrics_routes(RouteTable& t, Resources& res, ChoiceIds& ids) {
-  t.add("GET", "/v6/metrics", [&res](const Request& req, const PathParams&) { return list_types(res, req); });
-  t.add("GET", "/v6/metrics/:name",
-        [&res, &ids](const Request&, const PathParams& p) { return get_type(res, ids, p["name"]); });
+  t.add("GET", "/v6/metrics",
+        [&res](const Request& req, const PathParams&) { return list_types(res, req); });
+  t.add("GET", "/v6/metrics/:name", [&res, &ids](const Request&, const PathParams& p) {
+    return get_type(res, ids, p["name"]);
+  });
   t.add("GET", "/v6/metrics/:name/plot-data",
-        [&res, &ids](const Request& req, const PathParams& p) { return plot_data(res, ids, req, p["name"]); });
+        [&res, &ids](const Request& req, const PathParams& p) {
+          return plot_data(res, ids, req, p["name"]);
+        });
 }
 
 }  // namespace vigil::api::scale

@@ -24,8 +24,8 @@ const std::string* last_of(const Params& q, const char* key) {
 void percent_encode(std::string& out, const std::string& s) {
   static const char* hex = "0123456789ABCDEF";
   for (unsigned char c : s) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                 c == '_' || c == '.' || c == '~' || c == ':';
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.' || c == '~' || c == ':';
     if (plain) {
       out.push_back(static_cast<char>(c));
     } else {
@@ -50,12 +50,14 @@ std::size_t Page::last(std::size_t count) const {
 std::optional<ParamProblem> parse_page(const Params& q, Page& page) {
   if (const std::string* s = last_of(q, "page")) {
     auto v = parse_int(*s);
-    if (!v || *v < 1 || *v > 1'000'000'000) return ParamProblem{"page", "must be an integer of 1 or more"};
+    if (!v || *v < 1 || *v > 1'000'000'000)
+      return ParamProblem{"page", "must be an integer of 1 or more"};
     page.page = *v;
   }
   if (const std::string* s = last_of(q, "page_size")) {
     auto v = parse_int(*s);
-    if (!v || *v < 1 || *v > 1000) return ParamProblem{"page_size", "must be an integer from 1 to 1000"};
+    if (!v || *v < 1 || *v > 1000)
+      return ParamProblem{"page_size", "must be an integer from 1 to 1000"};
     page.page_size = *v;
   }
   return std::nullopt;
@@ -66,8 +68,8 @@ std::optional<ParamProblem> check_page(const Page& page, std::size_t count) {
                                          static_cast<std::size_t>(page.page_size));
   if (page.page > std::max<std::int64_t>(1, pages))
     return ParamProblem{"page", "page " + std::to_string(page.page) + " is out of range (" +
-                                    std::to_string(std::max<std::int64_t>(1, pages)) + " page(s) of " +
-                                    std::to_string(page.page_size) + ")"};
+                                    std::to_string(std::max<std::int64_t>(1, pages)) +
+                                    " page(s) of " + std::to_string(page.page_size) + ")"};
   return std::nullopt;
 }
 

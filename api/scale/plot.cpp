@@ -18,10 +18,14 @@ namespace {
 
 double of(Aggregate a, const Agg& g) {
   switch (a) {
-    case Aggregate::sum: return g.sum;
-    case Aggregate::avg: return g.mean();
-    case Aggregate::min: return g.min;
-    case Aggregate::max: return g.max;
+    case Aggregate::sum:
+      return g.sum;
+    case Aggregate::avg:
+      return g.mean();
+    case Aggregate::min:
+      return g.min;
+    case Aggregate::max:
+      return g.max;
   }
   return g.sum;
 }
@@ -51,10 +55,14 @@ std::vector<PlotValue> plot_values(Aggregate a, const std::vector<DayBucket>& bu
     std::size_t n = 0;
     for (; it != cells.end() && it->first.first == day; ++it, ++n) {
       double v = of(a, it->second);
-      if (n == 0) acc = v;
-      else if (a == Aggregate::min) acc = std::min(acc, v);
-      else if (a == Aggregate::max) acc = std::max(acc, v);
-      else acc += v;
+      if (n == 0)
+        acc = v;
+      else if (a == Aggregate::min)
+        acc = std::min(acc, v);
+      else if (a == Aggregate::max)
+        acc = std::max(acc, v);
+      else
+        acc += v;
     }
     if (a == Aggregate::avg) acc /= static_cast<double>(n);
     out.push_back({day, std::nullopt, acc});

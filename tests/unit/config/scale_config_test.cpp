@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 class ScaleConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("vigil_scale_config_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("vigil_scale_config_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -87,13 +88,16 @@ TEST_F(ScaleConfigTest, metric_types_with_columns_groups_and_filters_load) {
   EXPECT_EQ(t.description, "Metrics for jobs and executions grouped by job type.");
   EXPECT_EQ(t.choice_tag, "job_type");
   EXPECT_EQ(t.filters, (std::vector<ScaleFilter>{{"name", "string"}, {"version", "string"}}));
-  EXPECT_EQ(t.groups, (std::vector<ScaleGroup>{{"overview", "Overview", "Overall counts based on job status."},
-                                               {"run_time", "run_time", ""}}));
+  EXPECT_EQ(t.groups, (std::vector<ScaleGroup>{
+                          {"overview", "Overview", "Overall counts based on job status."},
+                          {"run_time", "run_time", ""}}));
   ASSERT_EQ(t.columns.size(), 2u);
-  EXPECT_EQ(t.columns[0], (ScaleColumn{"completed_count", "Completed Count", "Number of successfully completed jobs.",
-                                       "count", "overview", "sum", "jobs.completed"}));
+  EXPECT_EQ(t.columns[0], (ScaleColumn{"completed_count", "Completed Count",
+                                       "Number of successfully completed jobs.", "count",
+                                       "overview", "sum", "jobs.completed"}));
   // Titles default to the name; description, units and group to nothing.
-  EXPECT_EQ(t.columns[1], (ScaleColumn{"run_time_max", "run_time_max", "", "", "", "max", "jobs.run_time"}));
+  EXPECT_EQ(t.columns[1],
+            (ScaleColumn{"run_time_max", "run_time_max", "", "", "", "max", "jobs.run_time"}));
   const auto& h = c.scale_metric_types[1];
   EXPECT_EQ(h.name, "hosts");
   EXPECT_EQ(h.title, "hosts");
@@ -138,9 +142,11 @@ TEST_F(ScaleConfigTest, column_without_metric_is_refused_naming_the_key) {
   EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n"
                       "[[scale.metric_types.columns]]\nname = \"a\"\naggregate = \"sum\"\n"),
             "scale.metric_types[0].columns[0].metric");
-  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n"
-                      "[[scale.metric_types.columns]]\nname = \"a\"\naggregate = \"sum\"\nmetric = \"\"\n"),
-            "scale.metric_types[0].columns[0].metric");
+  EXPECT_EQ(
+      error_key(
+          "[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n"
+          "[[scale.metric_types.columns]]\nname = \"a\"\naggregate = \"sum\"\nmetric = \"\"\n"),
+      "scale.metric_types[0].columns[0].metric");
 }
 
 TEST_F(ScaleConfigTest, two_types_of_one_name_are_refused_naming_the_key) {
@@ -168,37 +174,50 @@ metric = "m"
 }
 
 TEST_F(ScaleConfigTest, required_keys_types_and_unknown_keys_are_errors) {
-  const std::string col = "[[scale.metric_types.columns]]\nname = \"a\"\naggregate = \"sum\"\nmetric = \"m\"\n";
-  EXPECT_EQ(error_key("[[scale.metric_types]]\nchoice_tag = \"x\"\n" + col), "scale.metric_types[0].name");
-  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\n" + col), "scale.metric_types[0].choice_tag");
-  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n"), "scale.metric_types[0].columns");
+  const std::string col =
+      "[[scale.metric_types.columns]]\nname = \"a\"\naggregate = \"sum\"\nmetric = \"m\"\n";
+  EXPECT_EQ(error_key("[[scale.metric_types]]\nchoice_tag = \"x\"\n" + col),
+            "scale.metric_types[0].name");
+  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\n" + col),
+            "scale.metric_types[0].choice_tag");
+  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n"),
+            "scale.metric_types[0].columns");
   EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"a/b\"\nchoice_tag = \"x\"\n" + col),
             "scale.metric_types[0].name");
   EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"job type\"\n" + col),
             "scale.metric_types[0].choice_tag");
-  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = 7\nchoice_tag = \"x\"\n" + col), "scale.metric_types[0].name");
-  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\ncolour = \"red\"\n" + col),
-            "scale.metric_types[0].colour");
-  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n" + col + "metrc = \"n\"\n"),
+  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = 7\nchoice_tag = \"x\"\n" + col),
+            "scale.metric_types[0].name");
+  EXPECT_EQ(
+      error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\ncolour = \"red\"\n" +
+                col),
+      "scale.metric_types[0].colour");
+  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n" + col +
+                      "metrc = \"n\"\n"),
             "scale.metric_types[0].columns[0].metrc");
   EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n"
                       "[[scale.metric_types.columns]]\nname = \"a\"\nmetric = \"m\"\n"),
             "scale.metric_types[0].columns[0].aggregate");
   EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n" + col + col),
             "scale.metric_types[0].columns[1].name");
-  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n" + col + "group = \"nope\"\n"),
+  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n" + col +
+                      "group = \"nope\"\n"),
             "scale.metric_types[0].columns[0].group");
   EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n"
-                      "filters = [{ param = \"v\", type = \"decimal\" }]\n" + col),
+                      "filters = [{ param = \"v\", type = \"decimal\" }]\n" +
+                      col),
             "scale.metric_types[0].filters[0].type");
   EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n"
-                      "filters = [{ type = \"int\" }]\n" + col),
+                      "filters = [{ type = \"int\" }]\n" +
+                      col),
             "scale.metric_types[0].filters[0].param");
   EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\n"
-                      "groups = [{ name = \"g\" }, { name = \"g\" }]\n" + col),
+                      "groups = [{ name = \"g\" }, { name = \"g\" }]\n" +
+                      col),
             "scale.metric_types[0].groups[1].name");
-  EXPECT_EQ(error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\ngroups = \"g\"\n" + col),
-            "scale.metric_types[0].groups");
+  EXPECT_EQ(
+      error_key("[[scale.metric_types]]\nname = \"t\"\nchoice_tag = \"x\"\ngroups = \"g\"\n" + col),
+      "scale.metric_types[0].groups");
   EXPECT_EQ(error_key("[scale]\nmetric_types = 3\n"), "scale.metric_types");
   EXPECT_EQ(error_key("[scale]\ntypes = []\n"), "scale.types");
   EXPECT_EQ(error_key("scale = 1\n"), "scale");

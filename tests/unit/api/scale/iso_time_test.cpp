@@ -20,9 +20,10 @@ TEST(ScaleIsoTime, datetimes_in_the_forms_clients_send) {
 }
 
 TEST(ScaleIsoTime, malformed_datetimes_are_refused) {
-  for (const char* s : {"", "2015", "2015-10", "2015-13-01", "2015-02-29", "2015-10-05T24:00:00", "2015-10-05T10",
-                        "2015-10-05T10:61", "2015-10-05T10:00:00X", "2015-10-05T10:00:00Zjunk", "1969-12-31",
-                        "2015-10-05T10:00:00.", "yesterday", "1444003200"})
+  for (const char* s :
+       {"", "2015", "2015-10", "2015-13-01", "2015-02-29", "2015-10-05T24:00:00", "2015-10-05T10",
+        "2015-10-05T10:61", "2015-10-05T10:00:00X", "2015-10-05T10:00:00Zjunk", "1969-12-31",
+        "2015-10-05T10:00:00.", "yesterday", "1444003200"})
     EXPECT_EQ(parse_datetime(s), std::nullopt) << s;
 }
 
@@ -39,8 +40,8 @@ TEST(ScaleIsoTime, durations_with_date_and_time_parts) {
   EXPECT_EQ(ym->years, 1);
   EXPECT_EQ(ym->months, 2);
   EXPECT_EQ(ym->seconds, 0);
-  for (const char* s : {"", "P", "PT", "P1DT", "P1H", "PT1D", "P1.5D", "PT1H2H", "P1M1Y", "3H", "PT-1H", "PTH",
-                        "P99999999999999999999D"})
+  for (const char* s : {"", "P", "PT", "P1DT", "P1H", "PT1D", "P1.5D", "PT1H2H", "P1M1Y", "3H",
+                        "PT-1H", "PTH", "P99999999999999999999D"})
     EXPECT_EQ(parse_duration(s), std::nullopt) << s;
 }
 

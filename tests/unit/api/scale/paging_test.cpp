@@ -46,10 +46,12 @@ TEST(ScalePaging, urls_keep_the_request_and_replace_page) {
   Request req;
   req.path = "/v6/metrics/job-types/plot-data/";
   req.headers = {{"host", "vigil.example:8080"}};
-  EXPECT_EQ(page_url(req, {{"column", "a b"}, {"page", "1"}, {"page_size", "2"}}, 2),
-            "http://vigil.example:8080/v6/metrics/job-types/plot-data/?column=a%20b&page=2&page_size=2");
+  EXPECT_EQ(
+      page_url(req, {{"column", "a b"}, {"page", "1"}, {"page_size", "2"}}, 2),
+      "http://vigil.example:8080/v6/metrics/job-types/plot-data/?column=a%20b&page=2&page_size=2");
   EXPECT_EQ(page_url(req, {{"started", "2015-10-05T00:00:00+02:00"}}, 3),
-            "http://vigil.example:8080/v6/metrics/job-types/plot-data/?started=2015-10-05T00:00:00%2B02:00&page=3");
+            "http://vigil.example:8080/v6/metrics/job-types/plot-data/"
+            "?started=2015-10-05T00:00:00%2B02:00&page=3");
   req.path = "/v6/metrics";
   req.headers.clear();
   EXPECT_EQ(page_url(req, {}, 2), "http://localhost/v6/metrics/?page=2");
