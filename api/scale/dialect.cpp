@@ -38,8 +38,12 @@ std::optional<Response> ScaleDialect::refuse(const Request& req) {
 }
 
 Response ScaleDialect::dispatch_here(const Request& req) {
-  Request stripped = req;
-  stripped.path.pop_back();
+  // Every route is a read that ignores the body: the copy leaves it behind.
+  Request stripped;
+  stripped.method = req.method;
+  stripped.path = req.path.substr(0, req.path.size() - 1);
+  stripped.query = req.query;
+  stripped.headers = req.headers;
   try {
     return dispatch(
         routes_, stripped, [&] { return error(404, "no route for " + req.path); },
