@@ -13,9 +13,12 @@
 #include <iostream>
 
 #include "actors/engine.hpp"
+#include "api/deeploy/dialect.hpp"
 #include "api/http/server.hpp"
 #include "api/librato/access.hpp"
 #include "api/librato/dialect.hpp"
+#include "api/ubiops/dialect.hpp"
+#include "api/odsl/dialect.hpp"
 #include "api/scale/dialect.hpp"
 #include "engine/meta/doc_store.hpp"
 #include "engine/meta/jobs.hpp"
@@ -147,6 +150,11 @@ int serve(const vigil::config::Config& cfg) {
   no.max_attempts = cfg.alerts_max_attempts;
   no.backoff_initial_ms = cfg.alerts_backoff_initial_ms;
   no.backoff_max_ms = cfg.alerts_backoff_max_ms;
+  no.smtp_url = cfg.alerts_smtp_url;
+  no.smtp_from = cfg.alerts_smtp_from;
+  no.smtp_username = cfg.alerts_smtp_username;
+  no.smtp_password = cfg.alerts_smtp_password;
+  no.smtp_starttls = cfg.alerts_smtp_starttls;
   vigil::connectors::Notifier notifier(engine->alerts(), no);
   notifier.start();
   std::unique_ptr<vigil::connectors::MockCluster> kafka_mock;
@@ -186,6 +194,23 @@ int serve(const vigil::config::Config& cfg) {
                                          static_cast<std::size_t>(cfg.max_batch_samples)};
   vigil::api::librato::LibratoDialect librato_dialect(librato);
   router.add(librato_dialect);
+  vigil::api::ubiops::Resources ubiops{*engine,
+                                       auth,
+                                       docs,
+                                       router.rejects(),
+                                       cfg.auth_enabled,
+                                       static_cast<std::size_t>(cfg.max_points),
+                                       static_cast<std::size_t>(cfg.max_batch_samples),
+                                       {}};
+  vigil::api::ubiops::UbiOpsDialect ubiops_dialect(ubiops);
+  router.add(ubiops_dialect);
+  vigil::api::deeploy::Resources deeploy{*engine, auth, docs, router.rejects(), cfg.auth_enabled,
+                                         static_cast<std::size_t>(cfg.max_batch_samples)};
+  vigil::api::deeploy::DeeployDialect deeploy_dialect(deeploy);
+  router.add(deeploy_dialect);
+  vigil::api::odsl::Resources odsl{*engine, auth, docs, router.rejects(), cfg.auth_enabled};
+  vigil::api::odsl::OdslDialect odsl_dialect(odsl);
+  router.add(odsl_dialect);
   vigil::api::scale::Resources scale{*engine, auth, docs, router.rejects(), cfg.scale_metric_types, cfg.auth_enabled};
   vigil::api::scale::ScaleDialect scale_dialect(scale);
   router.add(scale_dialect);

@@ -275,6 +275,24 @@ Error load_rdkafka(Config& c, const toml::table& tbl, const std::string& prefix)
   return std::nullopt;
 }
 
+Check smtp_url() {
+  return [](const std::string& s) -> Error {
+    if (s.empty()) return std::nullopt;
+    for (const char* scheme : {"smtp://", "smtps://"})
+      if (s.rfind(scheme, 0) == 0 && s.size() > std::string_view(scheme).size()) return std::nullopt;
+    return "invalid value " + quoted(s) + ": expected smtp://HOST[:PORT] or smtps://HOST[:PORT] (or empty)";
+  };
+}
+
+Check mail_address() {
+  return [](const std::string& s) -> Error {
+    auto at = s.find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == s.size() || s.find_first_of(" \r\n<>,;") != std::string::npos)
+      return "invalid value " + quoted(s) + ": expected an e-mail address";
+    return std::nullopt;
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // [scale]: metric_types = [[scale.metric_types]] tables, each with [[scale.metric_types.columns]].
 // Every key is checked: unknown keys, wrong types, missing required keys, unknown aggregates
@@ -476,6 +494,11 @@ const std::vector<Setting>& table() {
       integer("alerts.max_attempts", "", &Config::alerts_max_attempts, 1, 1000),
       integer("alerts.backoff_initial_ms", "", &Config::alerts_backoff_initial_ms, 1, 3'600'000),
       integer("alerts.backoff_max_ms", "", &Config::alerts_backoff_max_ms, 1, 86'400'000),
+      text("alerts.smtp_url", "VIGIL_SMTP_URL", &Config::alerts_smtp_url, smtp_url()),
+      text("alerts.smtp_from", "", &Config::alerts_smtp_from, mail_address()),
+      text("alerts.smtp_username", "", &Config::alerts_smtp_username, any_text()),
+      text("alerts.smtp_password", "", &Config::alerts_smtp_password, any_text()),
+      boolean("alerts.smtp_starttls", "", &Config::alerts_smtp_starttls),
       text("kafka.bootstrap_servers", "VIGIL_KAFKA_BOOTSTRAP", &Config::kafka_bootstrap_servers, any_text()),
       text("kafka.topics", "", &Config::kafka_topics, topic_list()),
       text("kafka.group_id", "", &Config::kafka_group_id, non_empty()),

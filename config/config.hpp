@@ -72,6 +72,11 @@ struct Config {
   int alerts_max_attempts = 10;            // attempts before a notification is kept as failed
   int alerts_backoff_initial_ms = 1000;    // delay before the first retry (doubles, with jitter)
   int alerts_backoff_max_ms = 300000;      // longest delay between retries
+  std::string alerts_smtp_url;             // smtp://host:port or smtps://host:port; empty: mail undeliverable
+  std::string alerts_smtp_from = "vigil@localhost";  // the sender of alert e-mails
+  std::string alerts_smtp_username;        // SMTP AUTH, when both are set
+  std::string alerts_smtp_password;
+  bool alerts_smtp_starttls = false;       // require STARTTLS on smtp://
   // [kafka]
   std::string kafka_bootstrap_servers;              // empty: no Kafka consumer
   std::string kafka_topics = "measurements";        // comma-separated topic list

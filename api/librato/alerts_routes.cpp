@@ -54,10 +54,13 @@ Response list_alerts(actors::AlertHub& hub, const Request& req) {
   Page page;
   if (!parse_page(query_json(req), {"updated_at"}, page, error)) return error;
   std::string needle;
+  bool version1 = false;  // version 1 (legacy) alerts: there are none, the list is empty
   for (const auto& [k, v] : q)
     if (k == "name") needle = metric_key(v);
-    else if (k == "version" && v != "2") return params_error(400, {{"version", "only version 2 alerts are served"}});
+    else if (k == "version" && v == "1") version1 = true;
+    else if (k == "version" && v != "2") return params_error(400, {{"version", "must be 1 or 2"}});
   auto all = hub.list_alerts();
+  if (version1) all.clear();
   std::vector<const Alert*> found;
   for (const auto& a : all)
     if (needle.empty() || metric_key(a.name).find(needle) != std::string::npos) found.push_back(&a);

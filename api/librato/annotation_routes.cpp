@@ -133,7 +133,7 @@ Response get_stream(DocStore& docs, const Request& req, const std::string& name)
     by_source[src].push_back(ev);
   }
   json out = *stream;
-  out["events"] = json::array({by_source});
+  out["events"] = by_source;  // keyed by source, as the clients read it (docs/API.md)
   return json_answer(200, out);
 }
 

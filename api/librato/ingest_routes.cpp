@@ -36,9 +36,54 @@ nlohmann::json summary(std::size_t total, std::size_t accepted, std::size_t fail
   return {{"summary", {{"total", total}, {"accepted", accepted}, {"failed", failed}, {"filtered", 0}}}};
 }
 
-// Stores the valid part of a parsed body and builds the answer: `ok_status` when everything was
-// accepted; 400 with the Librato params error (and the summary) when some items were rejected.
-Response store(Resources& res, ParseOutcome& out, int ok_status, bool with_summary, std::int64_t now) {
+// Type conflicts: a measurement of another type than its metric's (a gauge submitted to a
+// counter or the reverse), as errors naming the measurement, in the words Librato used: the
+// statsd backend reads the metric name out of `params.type` ("'x' is a counter, but was submitted
+// as different type") to stop sending it.
+void add_type_conflicts(const Catalog::BatchCheck& check, const std::vector<Measurement>& ms,
+                        std::vector<ParamError>& errors) {
+  for (const auto& [i, type] : check.conflicts) {
+    const Measurement& m = ms[i];
+    errors.push_back({"type", "'" + m.name + "' is a " + to_string(type) + ", but was submitted as different type (" +
+                                  to_string(m.type) + "): a metric has one type"});
+  }
+}
+
+// The properties of the metrics a stored batch created that the engine's create does not set:
+// display_name and description from whichever measurement of the batch carries them (the first
+// one), and created_by_ua from the request's User-Agent, as PUT /v1/metrics/:name records it.
+void describe_created(Catalog& catalog, const Catalog::BatchCheck& check, const ParseOutcome& out,
+                      std::string_view user_agent, std::int64_t now) {
+  if (check.fresh.empty()) return;
+  for (const std::string& key : check.fresh) {
+    auto info = catalog.get(key);
+    if (!info || info->created != now) continue;  // not the one this batch created
+    bool changed = false;
+    for (const MetricText& t : out.texts) {
+      if (metric_key(out.measurements[t.index].name) != key) continue;
+      if (t.display_name && info->display_name.empty()) info->display_name = *t.display_name, changed = true;
+      if (t.description && info->description.empty()) info->description = *t.description, changed = true;
+    }
+    if (!user_agent.empty()) {
+      auto attrs = nlohmann::json::parse(info->attributes_json, nullptr, false);
+      if (attrs.is_object() && !attrs.contains("created_by_ua")) {
+        attrs["created_by_ua"] = std::string(user_agent);
+        info->attributes_json = attrs.dump();
+        changed = true;
+      }
+    }
+    std::string err;
+    if (changed && !catalog.put(*info, err))
+      spdlog::error("metric '{}': its samples are stored, its properties could not be: {}", info->name, err);
+  }
+}
+
+// Stores a parsed body whole or not at all, and builds the answer: `ok_status` when everything
+// was stored; 400 with the Librato params error naming every bad item (and a summary that says
+// nothing was accepted) when any item is invalid. A client that resends a refused batch then
+// counts nothing twice.
+Response store(Resources& res, const Request& req, ParseOutcome& out, int ok_status, bool with_summary,
+               std::int64_t now) {
   actors::Engine& engine = res.engine;
   RejectCounters& rejects = res.rejects;
   if (!out.request_error.empty()) {
@@ -51,20 +96,24 @@ Response store(Resources& res, ParseOutcome& out, int ok_status, bool with_summa
     return request_error(413, "too many measurements in one request: " + std::to_string(total) +
                                   " (the limit is " + std::to_string(res.max_batch_samples) + ")");
   }
+  Catalog::BatchCheck check = engine.catalog().check_batch(out.measurements);
+  add_type_conflicts(check, out.measurements, out.errors);
+  if (!out.errors.empty()) {
+    std::size_t failed = out.errors.size();
+    rejects.invalid_items.fetch_add(failed);
+    Response r = params_error(400, out.errors);
+    auto body = nlohmann::json::parse(r.body);
+    body["measurements"] = summary(total, 0, failed);
+    r.body = body.dump();
+    return r;
+  }
   if (!out.measurements.empty()) {
     auto res = engine.ingest(out.measurements, now);
     if (!res.ok) {
       spdlog::error("ingest failed: {}", res.error);
       return system_error(503, "could not store the measurements: " + res.error);
     }
-  }
-  if (!out.errors.empty()) {
-    rejects.invalid_items.fetch_add(out.errors.size());
-    Response r = params_error(400, out.errors);
-    auto body = nlohmann::json::parse(r.body);
-    body["measurements"] = summary(total, out.measurements.size(), out.errors.size());
-    r.body = body.dump();
-    return r;
+    describe_created(engine.catalog(), check, out, req.header("user-agent"), now);
   }
   if (!with_summary) return Response{ok_status, "{}", "application/json", {}};
   nlohmann::json body = {{"measurements", summary(total, total, 0)}};
@@ -80,7 +129,7 @@ Response post_measurements(Resources& res, const Request& req) {
   auto now = now_seconds();
   CompositeRefusal composites(engine.catalog());
   auto out = parse_measurements_json(req.body, now, &composites);
-  Response r = store(res, out, 200, true, now);
+  Response r = store(res, req, out, 200, true, now);
   recycle(out);
   return r;
 }
@@ -91,8 +140,11 @@ Response get_measurements_route(Resources& res, const Request& req, const PathPa
   const std::string& name = p["name"];
   auto info = res.engine.catalog().get(name);
   actors::PendingReader reader(res.engine);
+  // links.next.href is absolute (the clients follow it as it is): below the Host the request named.
+  std::string_view host = req.header("host");
+  std::string origin = host.empty() ? std::string() : "http://" + std::string(host);
   Response r = get_measurements(name, parse_urlencoded(req.query), info ? &*info : nullptr, reader, now_seconds(),
-                                res.max_points);
+                                res.max_points, origin);
   if (r.status == 400) res.rejects.bad_query.fetch_add(1);
   return r;
 }
@@ -129,7 +181,7 @@ Response post_metrics(Resources& res, const Request& req) {
     rejects.bad_content_type.fetch_add(1);
     return request_error(415, "Content-Type must be application/json or application/x-www-form-urlencoded");
   }
-  return store(res, out, 200, false, now);
+  return store(res, req, out, 200, false, now);
 }
 
 Response list_metrics(Resources& res, const Request& req) {

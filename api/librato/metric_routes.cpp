@@ -1,6 +1,7 @@
 // Metric metadata changes: PUT /v1/metrics/:name (create or update), DELETE /v1/metrics/:name,
 // and the batch forms PUT /v1/metrics and DELETE /v1/metrics (a list of names or wildcard
 // patterns), which run as jobs when they touch more than Resources::job_threshold metrics.
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -35,6 +36,8 @@ struct Patch {
   std::optional<std::string> display_name, description;
   bool period_set = false;
   std::optional<std::int64_t> period;
+  bool source_lag_set = false;
+  std::optional<std::int64_t> source_lag;
   json attributes = json::object();  // merged into the metric's; null removes a key
 };
 
@@ -81,6 +84,15 @@ void parse_patch(const json& body, Patch& p, std::vector<ParamError>& errors) {
       if (bad || !p.period || *p.period <= 0) errors.push_back({"period", "must be a positive integer (seconds)"});
     }
   }
+  if (body.contains("source_lag")) {
+    p.source_lag_set = true;
+    const auto& v = body["source_lag"];
+    if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty())) {
+      bad = false;
+      p.source_lag = get_int(body, "source_lag", bad);
+      if (bad || !p.source_lag || *p.source_lag < 0) errors.push_back({"source_lag", "must be a non-negative integer (seconds)"});
+    }
+  }
   if (body.contains("attributes")) {
     if (!body["attributes"].is_object()) errors.push_back({"attributes", "must be an object"});
     else p.attributes = body["attributes"];
@@ -95,6 +107,7 @@ void apply(MetricInfo& m, const Patch& p, std::int64_t now) {
   if (p.display_name) m.display_name = *p.display_name;
   if (p.description) m.description = *p.description;
   if (p.period_set) m.period = p.period;
+  if (p.source_lag_set) m.source_lag = p.source_lag;
   if (!p.attributes.empty()) {
     json attrs = json::parse(m.attributes_json, nullptr, false);
     if (attrs.is_discarded() || !attrs.is_object()) attrs = json::object();
@@ -183,7 +196,8 @@ Response delete_metric(actors::Engine& engine, const std::string& name) {
 }
 
 // The metrics selected by `names`: exact names (case-insensitive; unknown ones are skipped) and
-// wildcard patterns. False with a 400 answer if `names` is missing or not names.
+// wildcard patterns, less those `exclude` names. False with a 400 answer if `names` is missing or
+// not names.
 bool select_metrics(actors::Engine& engine, const json& body, std::vector<std::string>& out, Response& err) {
   bool bad = false;
   auto names = get_strings(body, "names", bad);
@@ -192,13 +206,24 @@ bool select_metrics(actors::Engine& engine, const json& body, std::vector<std::s
     err = params_error(400, {{"names", "is required: a list of metric names or one wildcard pattern"}});
     return false;
   }
+  // `exclude`: a name or a list of names (wildcards allowed) kept out of the selection.
+  auto exclude = get_strings(body, "exclude", bad);
+  if (bad) {
+    err = params_error(400, {{"exclude", "must be a metric name or a list of names (wildcards allowed)"}});
+    return false;
+  }
+  auto excluded = [&](const std::string& name) {
+    if (!exclude) return false;
+    return std::any_of(exclude->begin(), exclude->end(),
+                       [&](const std::string& x) { return glob_match(x, name); });
+  };
   std::set<std::string> picked;
   for (const auto& n : *names) {
     if (n.find('*') != std::string::npos) {
       for (const auto& m : engine.catalog().list())
-        if (glob_match(n, m.name)) picked.insert(m.name);
+        if (glob_match(n, m.name) && !excluded(m.name)) picked.insert(m.name);
     } else if (auto m = engine.catalog().get(n)) {
-      picked.insert(m->name);
+      if (!excluded(m->name)) picked.insert(m->name);
     }
   }
   out.assign(picked.begin(), picked.end());

@@ -201,6 +201,7 @@ json metric_json(const MetricInfo& info) {
   o["display_name"] = str_or_null(info.display_name);
   o["description"] = str_or_null(info.description);
   o["period"] = info.period ? json(*info.period) : json(nullptr);
+  o["source_lag"] = info.source_lag ? json(*info.source_lag) : json(nullptr);
   o["type"] = to_string(info.type);
   o["attributes"] = std::move(attrs);
   if (info.type == MetricType::composite) o["composite"] = info.composite;
@@ -210,7 +211,8 @@ json metric_json(const MetricInfo& info) {
 // -- GET /v1/measurements/:name ------------------------------------------------------------------
 
 Response get_measurements(std::string_view name, const Params& q, const MetricInfo* info,
-                          SeriesReader& reader, std::int64_t now, std::size_t max_points) {
+                          SeriesReader& reader, std::int64_t now, std::size_t max_points,
+                          std::string_view origin) {
   if (info == nullptr) return not_found();
   std::vector<ParamError> errors;
   MeasurementQuery mq;
@@ -301,7 +303,7 @@ Response get_measurements(std::string_view name, const Params& q, const MetricIn
   body.append("{\"links\":[");
   if (r.next_start) {
     body.append("{\"href\":");
-    jo::string(body, next_href(name, q, *r.next_start, mq.end));
+    jo::string(body, std::string(origin) + next_href(name, q, *r.next_start, mq.end));
     body.append(",\"rel\":\"next\"}");
   }
   body.append("],\"name\":");

@@ -15,7 +15,13 @@ using alerting::Service;
 namespace {
 
 
-json service_json(const Service& s) { return json::parse(alerting::to_json(s)); }
+// A service as the API shows it: its stored form, plus `status`: "undeliverable" for the types of
+// services that no longer exist (kept so that alert migrations do not fail), else "deliverable".
+json service_json(const Service& s) {
+  json j = json::parse(alerting::to_json(s));
+  j["status"] = alerting::deliverable_service_type(s.type) ? "deliverable" : "undeliverable";
+  return j;
+}
 
 Response list_services(actors::AlertHub& hub, const Request& req) {
   Response error;

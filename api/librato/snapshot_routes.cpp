@@ -49,6 +49,13 @@ Response create(actors::Engine& engine, Resources& res, const Request& req) {
   if (!chart) return params_error(400, {{"subject.chart.id", "must be the id of a chart"}});
   std::vector<ParamError> errors;
   auto source = get_string(*chart_in, "source", bad);
+  // `sources` (the form the snapshot answer itself carries): a list of one source pattern.
+  if (!source && !bad && chart_in->contains("sources") && !(*chart_in)["sources"].is_null()) {
+    const json& list = (*chart_in)["sources"];
+    if (list.is_array() && list.size() == 1 && list[0].is_string()) source = list[0].get<std::string>();
+    else if (!(list.is_array() && list.empty()))
+      errors.push_back({"subject.chart.sources", "must be a list of one source pattern"});
+  }
   auto type = get_string(*chart_in, "type", bad);
   if (type && *type != "line" && *type != "stacked" && *type != "bignumber")
     errors.push_back({"subject.chart.type", "must be line, stacked or bignumber"});

@@ -37,8 +37,14 @@ Response list(actors::Engine& engine, DocStore& docs, const Request& req) {
   for (auto& [k, doc] : docs.list("source/")) all.insert(k.substr(7));
   std::vector<std::string> found;
   std::string pattern = name ? search_pattern(*name) : "";
+  // ?name= matches the source name or its display name.
+  auto display = [&docs](const std::string& s) -> std::string {
+    auto doc = docs.get("source/" + s);
+    if (doc && (*doc)["display_name"].is_string()) return (*doc)["display_name"].get<std::string>();
+    return {};
+  };
   for (const auto& s : all)
-    if (!name || glob_match(pattern, s)) found.push_back(s);
+    if (!name || glob_match(pattern, s) || glob_match(pattern, display(s))) found.push_back(s);
   auto query = paginate(found, page, all.size());
   json items = json::array();
   for (const auto& s : found) items.push_back(source_json(docs, s));

@@ -33,13 +33,6 @@ std::vector<json> spaces(DocStore& docs) {
   return out;
 }
 
-// Another space named `name` (case-insensitive) than `except`?
-bool name_taken(DocStore& docs, const std::string& name, std::uint64_t except) {
-  for (const auto& s : spaces(docs))
-    if (lower(s["name"].get<std::string>()) == lower(name) && s["id"].get<std::uint64_t>() != except) return true;
-  return false;
-}
-
 std::optional<double> number(const json& v, bool& bad) {
   if (v.is_null()) return std::nullopt;
   if (v.is_number()) return v.get<double>();
@@ -67,7 +60,7 @@ const std::set<std::string> kDownsample = {"max", "min", "average", "sum", "coun
 
 // One stream of a chart: metric (+ source or tags) or composite, and display properties.
 bool parse_stream(actors::Engine& engine, DocStore& docs, const json& in, json& s, const std::string& at,
-                  std::vector<ParamError>& errors) {
+                  const std::set<std::uint64_t>& kept_ids, std::vector<ParamError>& errors) {
   if (!in.is_object()) {
     errors.push_back({at, "must be an object"});
     return false;
@@ -141,6 +134,12 @@ bool parse_stream(actors::Engine& engine, DocStore& docs, const json& in, json& 
   if (bad || (period && *period <= 0)) errors.push_back({at + ".period", "must be a positive integer"});
   else if (period) s["period"] = *period;
   if (errors.size() != before) return false;
+  // A stream sent with the id of one of the chart's streams keeps it (a client's PUT of the chart
+  // it read); any other stream gets a new id.
+  if (in.contains("id") && in["id"].is_number_unsigned() && kept_ids.count(in["id"].get<std::uint64_t>())) {
+    s["id"] = in["id"];
+    return true;
+  }
   std::string e;
   s["id"] = docs.allocate_id("stream", e);
   return true;
@@ -173,15 +172,27 @@ void parse_chart(actors::Engine& engine, DocStore& docs, const json& body, json&
   auto related = get_int(body, "related_space", bad);
   if (bad) errors.push_back({"related_space", "must be a space id"});
   else if (body.contains("related_space")) chart["related_space"] = related ? json(*related) : json(nullptr);
+  for (const char* k : {"use_last_value", "use_log_yaxis", "split_axis"}) {
+    if (!body.contains(k)) continue;
+    bad = false;
+    auto v = get_bool(body, k, bad);
+    if (bad) errors.push_back({k, "must be true or false"});
+    else chart[k] = v ? json(*v) : json(nullptr);
+  }
   if (body.contains("streams")) {
     const json& in = body["streams"];
     if (!in.is_array() || in.empty()) {
       errors.push_back({"streams", "must be a non-empty list of streams"});
     } else {
+      std::set<std::uint64_t> kept_ids;
+      if (chart.contains("streams") && chart["streams"].is_array())
+        for (const auto& old : chart["streams"])
+          if (old.contains("id") && old["id"].is_number_unsigned()) kept_ids.insert(old["id"].get<std::uint64_t>());
       json streams = json::array();
       for (std::size_t i = 0; i < in.size(); ++i) {
         json s;
-        if (parse_stream(engine, docs, in[i], s, "streams[" + std::to_string(i) + "]", errors)) streams.push_back(s);
+        if (parse_stream(engine, docs, in[i], s, "streams[" + std::to_string(i) + "]", kept_ids, errors))
+          streams.push_back(s);
       }
       chart["streams"] = streams;
     }
@@ -219,7 +230,6 @@ Response create_space(DocStore& docs, const Request& req) {
   bad = false;
   auto tags = get_bool(body, "tags", bad);
   if (bad) return params_error(400, {{"tags", "must be true or false"}});
-  if (name_taken(docs, *name, 0)) return request_error(422, "a space named '" + *name + "' exists");
   std::string e;
   std::uint64_t id = docs.allocate_id("space", e);
   if (id == 0) return system_error(503, e);
@@ -247,7 +257,6 @@ Response update_space(DocStore& docs, const Request& req, std::uint64_t id, json
   if (bad || (name && name->empty())) return params_error(400, {{"name", "must be a non-empty string"}});
   auto tags = get_bool(body, "tags", bad);
   if (bad) return params_error(400, {{"tags", "must be true or false"}});
-  if (name && name_taken(docs, *name, id)) return request_error(422, "a space named '" + *name + "' exists");
   if (name) space["name"] = *name;
   if (tags) space["tags"] = *tags;
   std::string e;

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <deque>
 #include <map>
 #include <random>
@@ -15,6 +16,8 @@
 
 #include "actors/alerting/hub.hpp"
 #include "connectors/notify/http_client.hpp"
+#include "connectors/notify/smtp.hpp"
+#include "engine/alerting/alert_model.hpp"
 
 namespace vigil::connectors {
 
@@ -34,6 +37,7 @@ struct Notifier::Impl {
   asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
   std::unique_ptr<asio::ssl::context> tls;  // created at the first https delivery (loads the CA store)
   std::thread thread;
+  asio::thread_pool mail{1};  // SMTP sessions block: one at a time, off the event loop
   std::mt19937_64 rng{std::random_device{}()};
 
   struct Queue {
@@ -81,8 +85,40 @@ struct Notifier::Impl {
   void attempt(std::uint64_t sid) {
     auto& q = queues[sid];
     OutboxRecord& r = q.items.front();
-    HttpRequestSpec spec;
     std::string err;
+    if (!alerting::deliverable_service_type(r.service.type)) {
+      r.attempts += 1;
+      r.last_error = "undeliverable: the " + r.service.type + " service no longer exists";
+      spdlog::warn("notification {} to service {}: {}", r.id, sid, r.last_error);
+      hub.outbox_failed(r);
+      done_with_head(sid);
+      return;
+    }
+    if (r.service.type == "mail") {
+      MailSpec mail_spec;
+      if (!render_mail(r, mail_spec, err)) {
+        r.attempts += 1;
+        r.last_error = err;
+        hub.outbox_failed(r);
+        done_with_head(sid);
+        return;
+      }
+      SmtpOptions so;
+      so.url = opts.smtp_url;
+      so.from = opts.smtp_from;
+      so.username = opts.smtp_username;
+      so.password = opts.smtp_password;
+      so.starttls = opts.smtp_starttls;
+      so.timeout_ms = opts.delivery_timeout_ms;
+      asio::post(mail, [this, sid, so = std::move(so), m = std::move(mail_spec)] {
+        SmtpResult res = send_mail(so, m);
+        asio::post(io, [this, sid, res = std::move(res)] {
+          finish(sid, res.ok, res.ok ? static_cast<int>(res.code ? res.code : 250) : 0, !res.permanent, res.error);
+        });
+      });
+      return;
+    }
+    HttpRequestSpec spec;
     if (!render_notification(r, spec, err)) {
       r.attempts += 1;
       r.last_error = err;
@@ -97,19 +133,25 @@ struct Notifier::Impl {
   }
 
   void on_result(std::uint64_t sid, HttpResult res) {
+    bool ok = res.status >= 200 && res.status < 300;
+    std::string error = res.status != 0 ? "HTTP " + std::to_string(res.status) + (res.body.empty() ? "" : ": " + res.body)
+                                        : res.error;
+    bool retryable = res.status == 0 || res.status >= 500 || res.status == 408 || res.status == 429;
+    finish(sid, ok, res.status, retryable, std::move(error));
+  }
+
+  // The end of an attempt: delivered (with the receiver's status), retried later, or failed.
+  void finish(std::uint64_t sid, bool ok, int status, bool retryable, std::string error) {
     auto& q = queues[sid];
     OutboxRecord& r = q.items.front();
     int attempts = r.attempts + 1;
     r.attempts = attempts;
-    if (res.status >= 200 && res.status < 300) {
-      hub.outbox_delivered(r, res.status);
+    if (ok) {
+      hub.outbox_delivered(r, status);
       done_with_head(sid);
       return;
     }
-    std::string error = res.status != 0 ? "HTTP " + std::to_string(res.status) + (res.body.empty() ? "" : ": " + res.body)
-                                        : res.error;
     r.last_error = error;
-    bool retryable = res.status == 0 || res.status >= 500 || res.status == 408 || res.status == 429;
     if (!retryable || attempts >= opts.max_attempts) {
       spdlog::warn("notification {} to service {} failed after {} attempt(s): {}", r.id, sid, attempts, error);
       hub.outbox_failed(r);
@@ -154,6 +196,8 @@ void Notifier::stop() {
   I->guard.reset();
   I->io.stop();
   I->thread.join();
+  I->mail.stop();  // a session under way ends within its timeout; its record stays pending
+  I->mail.join();
 }
 
 }  // namespace vigil::connectors

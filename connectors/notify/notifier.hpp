@@ -7,11 +7,14 @@
 // with exponential backoff and jitter, the attempt count and next attempt time rewritten in the
 // outbox; other 4xx answers and the last failed attempt leave the record in the outbox as
 // `failed` (visible through the API). Every attempt carries the record's Idempotency-Key. At start
-// every pending record is resumed.
+// every pending record is resumed. Mail goes through the configured SMTP server on a worker thread
+// of its own (a refused recipient, a 5xx reply, is final; anything else is retried); records of
+// service types that no longer exist (campfire, hipchat, flowdock) fail at once as undeliverable.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace vigil::actors {
 class AlertHub;
@@ -24,6 +27,11 @@ struct NotifierOptions {
   int max_attempts = 10;
   int backoff_initial_ms = 1000;
   int backoff_max_ms = 300000;
+  // The SMTP server of `mail` services (connectors/notify/smtp.hpp); no url: mail is undeliverable.
+  std::string smtp_url;
+  std::string smtp_from = "vigil@localhost";
+  std::string smtp_username, smtp_password;
+  bool smtp_starttls = false;
 };
 
 class Notifier {

@@ -205,14 +205,119 @@ bool render_notification(const actors::OutboxRecord& r, HttpRequestSpec& out, st
     if (!runbook.empty()) body["links"] = json::array({{{"href", runbook}, {"text", "Runbook"}}});
     out.url = settings.value("url", kPagerDutyUrl);
     out.body = body.dump();
+  } else if (type == "opsgenie") {
+    // Alert API v2: create with the stream's alias, close it by alias on resolve.
+    std::string stream = stream_text(tags);
+    std::string alias = dedup_key(alert.id, r.stream_key);
+    std::string base = settings.value("url", kOpsGenieUrl);
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    out.headers.emplace_back("Authorization", "GenieKey " + settings.value("api_key", ""));
+    if (resolved) {
+      out.url = base + "/v2/alerts/" + alias + "/close?identifierType=alias";
+      out.body = json{{"source", "Vigil"}, {"note", "Resolved: " + name + " on " + stream + " is no longer firing"}}.dump();
+    } else {
+      std::string message = (test ? "Test: " : "") + name + " on " + stream;
+      if (message.size() > 130) message.resize(130);
+      json details = {{"alert_id", std::to_string(alert.id)},
+                      {"stream", stream},
+                      {"value", fmt_value(r.value)},
+                      {"threshold", fmt_value(threshold_value)},
+                      {"condition", condition_text(primary)},
+                      {"state", state}};
+      if (!runbook.empty()) details["runbook_url"] = runbook;
+      json body = {{"message", message},
+                   {"alias", alias},
+                   {"description", condition_text(primary) + ", value " + fmt_value(r.value) +
+                                       (alert.description.empty() ? "" : "\n" + alert.description)},
+                   {"source", "Vigil"},
+                   {"priority", settings.value("priority", "P1")},
+                   {"tags", json::array({"vigil"})},
+                   {"details", details}};
+      out.url = base + "/v2/alerts";
+      out.body = body.dump();
+    }
+  } else if (type == "victorops") {
+    // The REST endpoint integration: CRITICAL opens an incident, RECOVERY resolves it, by entity_id.
+    std::string stream = stream_text(tags);
+    std::string base = settings.value("url", kVictorOpsUrl);
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    json body = {{"message_type", resolved ? "RECOVERY" : test ? "INFO" : "CRITICAL"},
+                 {"entity_id", dedup_key(alert.id, r.stream_key)},
+                 {"entity_display_name", name + " on " + stream},
+                 {"state_message", (resolved ? "Resolved: " : "") + name + " on " + stream + ": " +
+                                       condition_text(primary) + ", value " + fmt_value(r.value)},
+                 {"state_start_time", time},
+                 {"monitoring_tool", "Vigil"},
+                 {"alert_id", alert.id},
+                 {"value", value},
+                 {"threshold", threshold}};
+    if (!runbook.empty()) body["runbook_url"] = runbook;
+    out.url = base + "/integrations/generic/20131114/alert/" + settings.value("api_key", "") + "/" +
+              settings.value("routing_key", "");
+    out.body = body.dump();
   } else {
-    err = "unsupported service type '" + type + "'";
+    err = "service type '" + type + "' is not deliverable";
     return false;
   }
   if (out.url.empty()) {
     err = "the service has no url";
     return false;
   }
+  return true;
+}
+
+bool render_mail(const actors::OutboxRecord& r, MailSpec& out, std::string& err) {
+  namespace oj = actors::outbox_json;
+  json settings = json::parse(r.service.settings_json, nullptr, false);
+  if (!settings.is_object() || !settings.contains("addresses")) {
+    err = "the mail service has no addresses";
+    return false;
+  }
+  out.to.clear();
+  const json& a = settings["addresses"];
+  auto add = [&out](std::string x) {
+    while (!x.empty() && x.front() == ' ') x.erase(x.begin());
+    while (!x.empty() && x.back() == ' ') x.pop_back();
+    if (!x.empty()) out.to.push_back(std::move(x));
+  };
+  if (a.is_string()) {
+    const auto& text = a.get_ref<const std::string&>();
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      std::size_t comma = text.find(',', start);
+      if (comma == std::string::npos) comma = text.size();
+      add(text.substr(start, comma - start));
+      start = comma + 1;
+    }
+  } else if (a.is_array()) {
+    for (const auto& x : a)
+      if (x.is_string()) add(x.get<std::string>());
+  }
+  if (out.to.empty()) {
+    err = "the mail service has no addresses";
+    return false;
+  }
+  const actors::OutboxAlert& alert = r.alert;
+  bool resolved = r.kind == actors::OutboxKind::resolve;
+  bool test = r.kind == actors::OutboxKind::test;
+  json tags = oj::tags(r.stream);
+  std::string stream = stream_text(tags);
+  std::size_t ci = r.condition_index;
+  const actors::OutboxCondition* primary = ci < alert.conditions.size() ? &alert.conditions[ci] : nullptr;
+  std::optional<actors::Number> threshold = primary ? primary->threshold : std::nullopt;
+  out.subject = std::string("[Vigil] ") + (resolved ? "Resolved: " : test ? "Test: " : "Alert triggered: ") +
+                alert.name + " on " + stream;
+  std::string& b = out.body;
+  b = resolved ? "Alert " + alert.name + " on " + stream + " is no longer firing.\n"
+               : test ? "Test notification from Vigil for alert " + alert.name + ".\n"
+                      : "Alert " + alert.name + " triggered on " + stream + ".\n";
+  b += "\nCondition: " + condition_text(primary);
+  b += "\nValue: " + fmt_value(r.value) + " (threshold " + fmt_value(threshold) + ")";
+  b += "\nTime: " + iso8601(r.time);
+  if (!alert.description.empty()) b += "\n\n" + alert.description;
+  if (!alert.runbook_url.empty()) b += "\n\nRunbook: " + alert.runbook_url;
+  b += "\n\nNotification " + r.idempotency_key + "\n";
+  out.message_id = r.idempotency_key;
   return true;
 }
 

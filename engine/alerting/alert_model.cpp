@@ -394,6 +394,15 @@ std::vector<ParamError> parse_alert_request(std::string_view body, const Alert* 
   return errors;
 }
 
+bool known_service_type(std::string_view type) {
+  return deliverable_service_type(type) || type == "campfire" || type == "hipchat" || type == "flowdock";
+}
+
+bool deliverable_service_type(std::string_view type) {
+  return type == "webhook" || type == "slack" || type == "pagerduty" || type == "mail" || type == "opsgenie" ||
+         type == "victorops";
+}
+
 std::vector<ParamError> parse_service_request(std::string_view body, const Service* base, Service& out) {
   std::vector<ParamError> errors;
   json j = body.empty() ? json::object() : json::parse(body, nullptr, false);
@@ -412,8 +421,10 @@ std::vector<ParamError> parse_service_request(std::string_view body, const Servi
     else out.type = ascii_lower(j["type"].get<std::string>());
   }
   if (out.type.empty()) errors.push_back({"type", "is required"});
-  else if (out.type != "webhook" && out.type != "slack" && out.type != "pagerduty")
-    errors.push_back({"type", "unsupported service type '" + out.type + "' (supported: webhook, slack, pagerduty)"});
+  else if (!known_service_type(out.type))
+    errors.push_back({"type", "unsupported service type '" + out.type +
+                                  "' (supported: webhook, slack, pagerduty, mail, opsgenie, victorops; stored but "
+                                  "undeliverable: campfire, hipchat, flowdock)"});
   json settings = json::parse(out.settings_json, nullptr, false);
   if (j.contains("settings") && !j["settings"].is_null()) {
     if (!j["settings"].is_object()) errors.push_back({"settings", "must be an object"});
@@ -440,6 +451,44 @@ std::vector<ParamError> parse_service_request(std::string_view body, const Servi
             ok = false;
       if (!ok) errors.push_back({"settings.headers", "must be an object of header names to string values"});
     }
+  } else if (out.type == "mail") {
+    // addresses: "a@x.com,b@y.com" (Librato's form) or a list of addresses.
+    std::vector<std::string> to;
+    bool ok = settings.contains("addresses");
+    if (ok && settings["addresses"].is_string()) {
+      const auto& text = settings["addresses"].get_ref<const std::string&>();
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        std::size_t comma = text.find(',', start);
+        if (comma == std::string::npos) comma = text.size();
+        std::string a = text.substr(start, comma - start);
+        while (!a.empty() && a.front() == ' ') a.erase(a.begin());
+        while (!a.empty() && a.back() == ' ') a.pop_back();
+        if (!a.empty()) to.push_back(a);
+        start = comma + 1;
+      }
+    } else if (ok && settings["addresses"].is_array()) {
+      for (const auto& a : settings["addresses"])
+        if (a.is_string()) to.push_back(a.get<std::string>());
+        else ok = false;
+    } else {
+      ok = false;
+    }
+    for (const auto& a : to) {
+      auto at = a.find('@');
+      if (at == std::string::npos || at == 0 || at + 1 == a.size() || a.find_first_of(" \r\n<>,;") != std::string::npos)
+        ok = false;
+    }
+    if (!ok || to.empty())
+      errors.push_back({"settings.addresses", "is required: e-mail addresses, comma-separated or as a list"});
+  } else if (out.type == "opsgenie" || out.type == "victorops") {
+    if (!settings.contains("api_key") || !settings["api_key"].is_string() || settings["api_key"].get<std::string>().empty())
+      errors.push_back({"settings.api_key", "is required"});
+    if (out.type == "victorops" && (!settings.contains("routing_key") || !settings["routing_key"].is_string() ||
+                                    settings["routing_key"].get<std::string>().empty()))
+      errors.push_back({"settings.routing_key", "is required"});
+    if (settings.contains("url") && !url_ok(settings["url"]))
+      errors.push_back({"settings.url", "must be an http:// or https:// URL"});
   } else if (out.type == "pagerduty") {
     if (!settings.contains("routing_key") && settings.contains("service_key")) settings["routing_key"] = settings["service_key"];
     if (!settings.contains("routing_key") || !settings["routing_key"].is_string() ||

@@ -67,9 +67,15 @@ struct Alert {
   bool operator==(const Alert&) const = default;
 };
 
+// The service types a service may have: those Vigil delivers to (webhook, slack, pagerduty,
+// mail, opsgenie, victorops), and those of services that no longer exist (campfire, hipchat,
+// flowdock), stored so that alert migrations keep them and reported as undeliverable.
+bool known_service_type(std::string_view type);
+bool deliverable_service_type(std::string_view type);
+
 struct Service {
   std::uint64_t id = 0;
-  std::string type;   // webhook | slack | pagerduty
+  std::string type;   // known_service_type
   std::string title;
   std::string settings_json = "{}";  // a JSON object
   std::int64_t created_at = 0;

@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <simdjson.h>
 #include <xxhash.h>
 
@@ -462,11 +463,12 @@ class MeasurementsParser {
     enum : unsigned {
       kName = 1u << 0, kValue = 1u << 1, kCount = 1u << 2, kSum = 1u << 3, kMin = 1u << 4,
       kMax = 1u << 5, kLast = 1u << 6, kStddev = 1u << 7, kStddevM2 = 1u << 8, kTime = 1u << 9,
-      kPeriod = 1u << 10, kTags = 1u << 11, kAttributes = 1u << 12,
+      kPeriod = 1u << 10, kTags = 1u << 11, kAttributes = 1u << 12, kDisplayName = 1u << 13,
+      kDescription = 1u << 14,
     };
     unsigned seen = 0;
     element name, value, count, sum, min, max, last, stddev, stddev_m2, time, period, tags,
-        attributes;
+        attributes, display_name, description;
     for (auto field : obj) {
       std::string_view k = field.key;
       switch (k.size()) {
@@ -494,6 +496,12 @@ class MeasurementsParser {
           break;
         case 10:
           if (key_is(k, "attributes")) attributes = field.value, seen |= kAttributes;
+          break;
+        case 11:
+          if (key_is(k, "description")) description = field.value, seen |= kDescription;
+          break;
+        case 12:
+          if (key_is(k, "display_name")) display_name = field.value, seen |= kDisplayName;
           break;
         default: break;
       }
@@ -593,7 +601,34 @@ class MeasurementsParser {
       }
     }
 
-    if (!ok) out_.measurements.pop_back();
+    // display_name, description: kept for the creation of the metric
+    MetricText text;
+    if (seen & kDisplayName) ok = metric_text(display_name, index, "display_name", 255, text.display_name) && ok;
+    if (seen & kDescription) ok = metric_text(description, index, "description", 65535, text.description) && ok;
+
+    if (!ok) {
+      out_.measurements.pop_back();
+    } else if (text.display_name || text.description) {
+      text.index = out_.measurements.size() - 1;
+      out_.texts.push_back(std::move(text));
+    }
+  }
+
+  // A display_name or description: a string of at most `limit` bytes, or null (none).
+  bool metric_text(element e, std::int64_t index, const char* field, std::size_t limit,
+                   std::optional<std::string>& out) {
+    if (e.type() == element_type::NULL_VALUE) return true;
+    if (e.type() != element_type::STRING) {
+      error(index, field, "must be a string");
+      return false;
+    }
+    std::string_view sv = e.get_string().value_unsafe();
+    if (sv.size() > limit) {
+      error(index, field, "must be at most " + std::to_string(limit) + " characters");
+      return false;
+    }
+    if (!sv.empty()) out.emplace(sv);
+    return true;
   }
 
   bool summary(const element* sum_e, element count_e, const element* min_e, const element* max_e,
@@ -1085,7 +1120,42 @@ class LegacyParser {
       ok = false;
     }
 
-    if (ok) out_.measurements.push_back(std::move(m));
+    // display_name, description (kept for the creation of the metric) and type, which must
+    // agree with the section
+    MetricText text;
+    for (const auto& [field, slot, limit] :
+         {std::tuple{"display_name", &text.display_name, std::size_t{255}},
+          std::tuple{"description", &text.description, std::size_t{65535}}}) {
+      const ojson* f = find(it, field);
+      if (!f || f->is_null()) continue;
+      if (!f->is_string()) {
+        error(prefix, field, "must be a string");
+        ok = false;
+      } else if (f->get_ref<const std::string&>().size() > limit) {
+        error(prefix, field, "must be at most " + std::to_string(limit) + " characters");
+        ok = false;
+      } else if (!f->get_ref<const std::string&>().empty()) {
+        *slot = f->get<std::string>();
+      }
+    }
+    if (const ojson* t = find(it, "type"); t && !t->is_null()) {
+      if (!t->is_string() || (t->get_ref<const std::string&>() != "gauge" && t->get_ref<const std::string&>() != "counter")) {
+        error(prefix, "type", "must be gauge or counter");
+        ok = false;
+      } else if (t->get_ref<const std::string&>() != to_string(type)) {
+        error(prefix, "type", std::string("is ") + t->get<std::string>() + ", but the measurement is in the " +
+                                  (type == MetricType::counter ? "counters" : "gauges") + " section");
+        ok = false;
+      }
+    }
+
+    if (ok) {
+      out_.measurements.push_back(std::move(m));
+      if (text.display_name || text.description) {
+        text.index = out_.measurements.size() - 1;
+        out_.texts.push_back(std::move(text));
+      }
+    }
   }
 
   bool summary(const ojson& it, const ojson& count_v, const std::string& prefix, Measurement& m) {
@@ -1189,6 +1259,7 @@ namespace {
 void parse_json_into(std::string_view body, std::int64_t now, const NamePolicy* policy, ParseOutcome& out,
                      bool scan_single) {
   const std::size_t before = out.measurements.size();
+  if (before == 0) out.texts.clear();
   out.errors.clear();
   out.request_error.clear();
   out.too_large_float = false;
@@ -1211,6 +1282,7 @@ void parse_json_into(std::string_view body, std::int64_t now, const NamePolicy* 
   }
   if (!out.request_error.empty()) {
     out.measurements.erase(out.measurements.begin() + static_cast<std::ptrdiff_t>(before), out.measurements.end());
+    std::erase_if(out.texts, [before](const MetricText& t) { return t.index >= before; });
     out.errors.clear();
   }
 }
@@ -1288,6 +1360,7 @@ ParseOutcome parse_legacy_json(std::string_view body, std::int64_t now, const Na
   LegacyParser(out, now, policy).run(root);
   if (!out.request_error.empty()) {
     out.measurements.clear();
+    out.texts.clear();
     out.errors.clear();
   }
   return out;
@@ -1319,6 +1392,7 @@ ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now, const Na
   LegacyParser(out, now, policy).run(root);
   if (!out.request_error.empty()) {
     out.measurements.clear();
+    out.texts.clear();
     out.errors.clear();
   }
   return out;

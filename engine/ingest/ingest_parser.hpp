@@ -37,8 +37,18 @@ class CompositeRefusal final : public NamePolicy {
   const Catalog& catalog_;
 };
 
+// Metric properties given on a measurement that are not needed to store its samples: used when
+// the measurement creates its metric (Librato: "any metric properties included in the request
+// will be used when creating this initial metric").
+struct MetricText {
+  std::size_t index = 0;  // into ParseOutcome::measurements
+  std::optional<std::string> display_name;
+  std::optional<std::string> description;
+};
+
 struct ParseOutcome {
   std::vector<Measurement> measurements;  // the valid ones, in input order
+  std::vector<MetricText> texts;          // of the measurements that carry display_name or description
   // One per rejected item or field; param like "measurements[3].name", "gauges[0].value" or
   // "tags.Region".
   std::vector<ParamError> errors;

@@ -25,6 +25,7 @@ std::string encode(const MetricInfo& m) {
                       {"created", m.created},
                       {"updated", m.updated}};
   if (m.period) j["period"] = *m.period;
+  if (m.source_lag) j["source_lag"] = *m.source_lag;
   if (!m.composite.empty()) j["composite"] = m.composite;
   return j.dump();
 }
@@ -41,6 +42,8 @@ bool decode(std::string_view s, MetricInfo& m) {
   m.updated = j.value("updated", std::int64_t{0});
   m.composite = j.value("composite", "");
   if (j.contains("period") && j["period"].is_number_integer()) m.period = j["period"].get<std::int64_t>();
+  if (j.contains("source_lag") && j["source_lag"].is_number_integer())
+    m.source_lag = j["source_lag"].get<std::int64_t>();
   return !m.name.empty();
 }
 
@@ -67,11 +70,21 @@ bool Catalog::ensure(const std::vector<Measurement>& ms, std::int64_t now, std::
   std::map<std::string, MetricInfo> created;
   const std::string* prev = nullptr;
   for (const auto& m : ms) {
-    // A batch is mostly one metric: a name equal to the one before was handled already.
-    if (prev != nullptr && same_text(m.name, *prev)) continue;
+    const bool has_props = m.period || !m.attributes_json.empty();
+    // A batch is mostly one metric: a name equal to the one before was handled already, unless
+    // this measurement carries properties the metric created by the batch may still lack.
+    if (prev != nullptr && !has_props && same_text(m.name, *prev)) continue;
     prev = &m.name;
     std::string key = metric_key(m.name);
-    if (metrics_.find(key) != metrics_.end() || created.count(key)) continue;
+    if (metrics_.find(key) != metrics_.end()) continue;
+    if (auto c = created.find(key); c != created.end()) {
+      MetricInfo& info = c->second;
+      bool changed = false;
+      if (!info.period && m.period) info.period = m.period, changed = true;
+      if (info.attributes_json == "{}" && !m.attributes_json.empty()) info.attributes_json = m.attributes_json, changed = true;
+      if (changed) batch.put(Cf::meta, kPrefix + key, encode(info));
+      continue;
+    }
     MetricInfo info;
     info.name = m.name;
     info.type = m.type;
@@ -115,6 +128,33 @@ void Catalog::forget(std::string_view name) {
   if (it == metrics_.end()) return;
   if (it->second.type == MetricType::composite) composites_.fetch_sub(1);
   metrics_.erase(it);
+}
+
+Catalog::BatchCheck Catalog::check_batch(const std::vector<Measurement>& ms) const {
+  BatchCheck out;
+  std::map<std::string, MetricType, std::less<>> seen;  // metric key -> its type
+  std::lock_guard lock(mu_);
+  const Measurement* prev = nullptr;
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    const Measurement& m = ms[i];
+    // A batch is mostly one metric: the same name and type as the measurement before is settled.
+    if (prev != nullptr && prev->type == m.type && same_text(m.name, prev->name)) continue;
+    prev = &m;
+    std::string key = metric_key(m.name);
+    auto s = seen.find(key);
+    if (s == seen.end()) {
+      auto it = metrics_.find(key);
+      MetricType t = m.type;
+      if (it != metrics_.end()) t = it->second.type;
+      else out.fresh.push_back(key);
+      s = seen.emplace(std::move(key), t).first;
+    }
+    if (s->second != MetricType::composite && s->second != m.type) {
+      out.conflicts.emplace_back(i, s->second);
+      prev = nullptr;  // report every conflicting measurement, not only the first of a run
+    }
+  }
+  return out;
 }
 
 bool Catalog::is_composite(std::string_view name) const {

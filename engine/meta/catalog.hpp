@@ -16,6 +16,7 @@ struct MetricInfo {
   std::string description;   // empty = null
   std::string display_name;  // empty = null
   std::optional<std::int64_t> period;
+  std::optional<std::int64_t> source_lag;  // seconds a composite looks back when alerting
   std::string attributes_json = "{}";  // a JSON object
   std::string composite;               // the definition of a composite metric (type composite)
   std::int64_t created = 0;
@@ -43,13 +44,24 @@ class Catalog {
 
   // Loads the stored metrics; not OK when they could not be read.
   Status load();
-  // Creates the metric of each measurement that does not exist yet, with the measurement's type,
-  // period and attributes; existing metrics are left as they are (Librato: properties in a POST
-  // apply only on create). Durable before it returns true.
+  // Creates the metric of each measurement that does not exist yet, with the measurement's type
+  // and the period and attributes of the first of its measurements that carry them; existing
+  // metrics are left as they are (Librato: properties in a POST apply only on create). Durable
+  // before it returns true.
   bool ensure(const std::vector<Measurement>& ms, std::int64_t now, std::string& err);
   // Creates or replaces a metric.
   bool put(const MetricInfo& info, std::string& err);
   std::optional<MetricInfo> get(std::string_view name) const;
+  // What a batch of measurements would do to the catalog, checked before it is stored.
+  struct BatchCheck {
+    // The measurements whose type is not their metric's: the stored metric's type, or for a new
+    // metric the type of its first measurement in the batch. Each entry: the index in the batch
+    // and the type the metric has. Composite metrics are not reported (their policy refuses them).
+    std::vector<std::pair<std::size_t, MetricType>> conflicts;
+    // The metric keys the batch would create.
+    std::vector<std::string> fresh;
+  };
+  BatchCheck check_batch(const std::vector<Measurement>& ms) const;
   // True if `name` (any case) is a composite metric. Without composite metrics this is one
   // atomic load: ingest asks it for every measurement.
   bool is_composite(std::string_view name) const;

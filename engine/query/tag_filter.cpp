@@ -25,10 +25,12 @@ TagFilter::TagFilter(const std::vector<std::pair<std::string, std::string>>& pat
 }
 
 TagFilter::Clause& TagFilter::clause(std::string_view name) {
+  bool absent = name.size() > 1 && name.front() == '!';
+  if (absent) name.remove_prefix(1);
   std::string key = lowered(name);
   for (auto& c : clauses_)
-    if (c.name == key) return c;
-  clauses_.push_back(Clause{std::move(key), {}, {}});
+    if (c.name == key && c.absent == absent) return c;
+  clauses_.push_back(Clause{std::move(key), {}, {}, absent});
   return clauses_.back();
 }
 
@@ -45,6 +47,10 @@ void TagFilter::require(std::string_view name) { clause(name); }
 bool TagFilter::matches(const Tags& tags) const {
   for (const auto& c : clauses_) {
     const std::string* v = find_tag(tags, c.name);
+    if (c.absent) {
+      if (v != nullptr) return false;
+      continue;
+    }
     if (v == nullptr) return false;
     if (!c.positive.empty() &&
         std::none_of(c.positive.begin(), c.positive.end(),
@@ -60,7 +66,7 @@ bool TagFilter::matches(const Tags& tags) const {
 std::vector<std::pair<std::string, std::string>> TagFilter::exact_clauses() const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& c : clauses_)
-    if (c.positive.size() == 1 && c.positive[0].find('*') == std::string::npos)
+    if (!c.absent && c.positive.size() == 1 && c.positive[0].find('*') == std::string::npos)
       out.emplace_back(c.name, c.positive[0]);
   return out;
 }

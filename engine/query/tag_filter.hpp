@@ -18,6 +18,8 @@ namespace vigil {
 //   - a series must carry the tag;
 //   - its value must match at least one positive pattern (if the clause has any; OR);
 //   - and must match none of the negated patterns (those written with a leading `!`).
+// A tag name written with a leading `!` (Librato's `!host`) is the opposite clause: the series
+// must not carry that tag; its patterns are ignored.
 // Clauses for different tag names are ANDed. An empty filter matches every series.
 class TagFilter {
  public:
@@ -41,6 +43,7 @@ class TagFilter {
     std::string name;
     std::vector<std::string> positive;
     std::vector<std::string> negative;
+    bool absent = false;  // the series must not carry the tag
   };
   Clause& clause(std::string_view name);
   std::vector<Clause> clauses_;

@@ -236,6 +236,42 @@ bool SeriesIndex::remove_metric(std::string_view metric_key, Storage::Batch& bat
   return true;
 }
 
+bool SeriesIndex::remove_series(std::uint64_t id, Storage::Batch& batch, bool& removed, std::string& err) {
+  std::unique_lock lock(mu_);
+  removed = false;
+  auto k = keys_.find(id);
+  if (k == keys_.end()) return true;
+  std::string metric;
+  Tags tags;
+  enc::parse_series_key(k->second, metric, tags);
+  batch.del(Cf::series, "k" + k->second);
+  std::string ik = "i";
+  enc::put_u64(ik, id);
+  batch.del(Cf::series, ik);
+  std::string begin, end;
+  enc::put_u64(begin, id);
+  enc::put_u64(end, id + 1);
+  batch.delete_range(Cf::raw, begin, end);
+  for (int r = 0; r < kResolutionCount; ++r) batch.delete_range(rollup_cf(r), begin, end);
+  // Ids learned before (Measurement::series_id) stop being trusted before the removal is visible.
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  if (!storage_.write(batch, err)) return false;
+  keys_.erase(k);
+  ids_.clear();
+  ids_.reserve(keys_.size());
+  for (const auto& [sid, key] : keys_) ids_.insert(KeyTable::hash(key), sid, &key);
+  auto m = by_metric_.find(metric);
+  if (m != by_metric_.end()) {
+    MetricSeries rest;
+    for (auto& e : m->second.entries)
+      if (e.id != id) rest.add(std::move(e));
+    if (rest.entries.empty()) by_metric_.erase(m);
+    else m->second = std::move(rest);
+  }
+  removed = true;
+  return true;
+}
+
 std::vector<std::string> SeriesIndex::tag_values(std::string_view tag) const {
   std::shared_lock lock(mu_);
   std::vector<std::string> out;

@@ -80,6 +80,10 @@ class SeriesIndex {
   // metadata) in one atomic write. `removed` = the number of series. The ids are not reused.
   bool remove_metric(std::string_view metric_key, Storage::Batch& batch, std::size_t& removed,
                      std::string& err);
+  // Removes one series by id: its index entry, raw samples and rollups, with the writes already in
+  // `batch`, in one atomic write. `removed` is false (and nothing is written) when no series has
+  // this id. The id is not reused.
+  bool remove_series(std::uint64_t id, Storage::Batch& batch, bool& removed, std::string& err);
   // The distinct values of a tag across all series (e.g. the legacy sources), sorted.
   std::vector<std::string> tag_values(std::string_view tag) const;
   // The canonical key of a series id, or empty.

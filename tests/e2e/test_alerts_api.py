@@ -40,7 +40,7 @@ try:
     st, s3, _ = js(v.post_json("/v1/services", {"title": "Hook", "type": "webhook",
                                                 "settings": {"url": "http://127.0.0.1:9/h", "secret": "x"}}))
     eq(st, 201, "webhook service created")
-    st, err, _ = js(v.post_json("/v1/services", {"title": "x", "type": "campfire", "settings": {}}))
+    st, err, _ = js(v.post_json("/v1/services", {"title": "x", "type": "carrier-pigeon", "settings": {}}))
     eq(st, 400, "unsupported service type -> 400")
     eq(params_of(err), ["type"], "error names type")
     st, err, _ = js(v.post_json("/v1/services", {"type": "webhook", "settings": {"url": "nope"}}))

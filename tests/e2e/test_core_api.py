@@ -179,9 +179,18 @@ def check_bad_input(v):
     check(any("measurements[1]" in k for k in params), "invalid name reported by position: %s" % list(params))
     check(any("measurements[2]" in k for k in params), "1e200 reported")
     check(any("measurements[3]" in k for k in params), "11 tags reported")
+    eq(json.loads(body).get("measurements", {}).get("summary", {}).get("accepted"), 0,
+       "partly invalid batch: the summary says nothing was accepted")
     st, r = v.get_json("/v1/measurements/partial", {"start_time": T0, "end_time": T0 + 300, "resolution": 60})
-    eq([(m["time"], m["value"]) for m in r["series"][0]["measurements"]] if st == 200 and r["series"] else None,
-       [(T0, 1), (T0 + 60, 5)], "valid part of a partly invalid batch is stored")
+    eq(st, 404, "a 400 stores nothing: not even the metric of the batch's valid items exists")
+    # The client corrects the batch and sends it again: each value is stored once.
+    st, _, _ = v.post_json("/v1/measurements", {"measurements": [
+        {"name": "partial", "value": 1, "time": T0}, {"name": "partial", "value": 5, "time": T0 + 60}]})
+    eq(st, 200, "corrected batch accepted")
+    st, r = v.get_json("/v1/measurements/partial", {"start_time": T0, "end_time": T0 + 300, "resolution": 60,
+                                                     "summary_function": "sum"})
+    eq([(m["time"], m["value"]) for m in r["series"][0]["measurements"]] if st == 200 and r["series"]
+       else None, [(T0, 1), (T0 + 60, 5)], "the corrected batch's values are stored once (sums)")
     st, r = v.get_json("/v1/measurements/cpu", {"start_time": T0})
     eq(st, 400, "missing resolution -> 400")
     check("resolution" in r.get("errors", {}).get("params", {}), "missing resolution named in params")

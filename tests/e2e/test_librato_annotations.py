@@ -86,14 +86,15 @@ try:
     eq([s["name"] for s in r["annotations"]], ["api-deploys"], "?name= search")
     st, r = v.get_json("/v1/annotations/app-deploys")
     eq(st, 200, "GET /v1/annotations/:name")
-    ev = r["events"][0]
+    ev = r["events"]
+    check(isinstance(ev, dict), "events is an object keyed by source name, as the clients index it: %r" % (ev,))
     eq(sorted(ev), ["foo3.bar.com", "unassigned"], "events grouped by source")
     eq([x["id"] for x in ev["foo3.bar.com"]], [e1["id"], e2["id"]], "events ordered by start time")
     eq([x["title"] for x in ev["unassigned"]], ["Unsourced"], "events without source are unassigned")
     st, r = v.get_json("/v1/annotations/app-deploys?start_time=1234567850&end_time=1234567900")
-    eq([x["id"] for s in r["events"][0].values() for x in s], [e1["id"]], "time interval search")
+    eq([x["id"] for s in r["events"].values() for x in s], [e1["id"]], "time interval search")
     st, r = v.get_json("/v1/annotations/app-deploys?sources%5B%5D=foo*")
-    eq(sorted(r["events"][0]), ["foo3.bar.com"], "sources[] with wildcard")
+    eq(sorted(r["events"]), ["foo3.bar.com"], "sources[] with wildcard")
     eq(v.get_json("/v1/annotations/nope")[0], 404, "unknown stream -> 404")
 
     # -- event, update, links --------------------------------------------------------------------------
@@ -132,7 +133,7 @@ try:
     eq(v.stop(), 0, "stops")
     v.start()
     st, r = v.get_json("/v1/annotations/app-deploys")
-    eq(sorted(x["id"] for s in r["events"][0].values() for x in s), sorted([e2["id"], e3["id"]]), "events survive a restart")
+    eq(sorted(x["id"] for s in r["events"].values() for x in s), sorted([e2["id"], e3["id"]]), "events survive a restart")
     eq(v.get_json("/v1/sources/foo.bar.com")[1], {"name": "foo.bar.com", "display_name": "FooBar"}, "sources survive a restart")
     st, text, _ = v.post_json("/v1/annotations/app-deploys", {"title": "after restart"})
     check(json.loads(text)["id"] > e3["id"], "event ids are not reused after a restart")

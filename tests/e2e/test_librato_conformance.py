@@ -119,7 +119,9 @@ try:
         st, r = call(v, "GET", path + "?name=" + term)
         eq((st, r["query"]["found"]), (200, 1 if term == "ALERT-1" else 3), "%s?name=%s: search is case-insensitive" % (path, term))
     eq(call(v, "GET", "/v1/annotations/STREAM-0")[0], 200, "annotation stream names are case-insensitive")
-    eq(call(v, "POST", "/v1/spaces", {"name": "SPACE-0"})[0], 422, "space names are unique in any case -> 422")
+    eq(call(v, "POST", "/v1/alerts", {"name": "ALERT-0", "conditions": [
+        {"type": "above", "threshold": 1, "metric_name": "alpha"}]})[0], 422,
+       "alert names are unique in any case -> 422")
 
     # -- every write route: JSON, form with bracket notation, 415 otherwise ---------------------------
     st, r = call(v, "GET", "/v1/api_tokens?name=tok-0")

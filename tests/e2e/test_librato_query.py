@@ -158,21 +158,22 @@ try:
     eq(st, 400, "POST /v1/measurements naming a composite metric -> 400")
     eq(list(body["errors"]["params"]), ["measurements[1].name"], "the params error names the measurement")
     check("composite" in body["errors"]["params"]["measurements[1].name"][0], "and says why: %s" % text)
-    eq(body["measurements"]["summary"], {"total": 3, "accepted": 2, "failed": 1, "filtered": 0}, "summary of the batch")
-    eq((stored("s3"), stored("s4")), ([1], [3]), "the other measurements of the batch are stored")
+    eq(body["measurements"]["summary"], {"total": 3, "accepted": 0, "failed": 1, "filtered": 0},
+       "summary of the batch: a 400 accepts nothing")
+    eq((stored("s3"), stored("s4")), ([], []), "the other measurements of the refused batch are not stored")
     st, text, _ = v.post_json("/v1/measurements", {"name": "temp.total", "value": 5, "time": B + 660})
     eq((st, list(json.loads(text)["errors"]["params"])), (400, ["name"]), "a single measurement object -> 400 on name")
     st, text, _ = v.request("POST", "/v1/metrics", "measure_time=%d&source=s5&gauges[0][name]=temp.total&gauges[0][value]=1"
                             "&gauges[1][name]=temp&gauges[1][value]=7" % (B + 600), FORM)
     eq((st, list(json.loads(text)["errors"]["params"])), (400, ["gauges[0].name"]),
        "legacy POST /v1/metrics (form) naming a composite metric -> 400 on gauges[0].name")
-    eq(stored("s5"), [7], "the legacy batch's other gauge is stored")
+    eq(stored("s5"), [], "nothing of the refused legacy batch is stored")
     st, text, _ = v.post_json("/v1/metrics", {"measure_time": B + 600, "source": "s6",
                                               "gauges": {"temp.total": {"value": 1}, "temp": {"value": 9}},
                                               "counters": [{"name": "Temp.Total", "value": 1}]})
     eq((st, sorted(json.loads(text)["errors"]["params"])), (400, ["counters[0].name", "gauges[temp.total].name"]),
        "legacy JSON (hashed by name, and counters) -> 400 naming each")
-    eq(stored("s6"), [9], "the legacy JSON batch's other gauge is stored")
+    eq(stored("s6"), [], "nothing of the refused legacy JSON batch is stored")
     st, r = v.get_json("/v1/metrics/temp.total")
     eq((st, r["type"]), (200, "composite"), "the composite metric is unchanged")
     st, text, _ = v.request("PUT", "/v1/metrics/bad.comp", 'type=composite&composite=sum(s("temp"', FORM)

@@ -304,7 +304,7 @@ Response legacy(const Params& q, std::size_t max_points = 0) {
 TEST(MetricJson, nulls_for_unset_fields_and_parsed_attributes) {
   auto j = metric_json(temp_info());
   EXPECT_EQ(j, json::parse(R"({"name":"cpu_temp","display_name":null,
-      "description":"Current CPU temperature","period":null,"type":"gauge",
+      "description":"Current CPU temperature","period":null,"source_lag":null,"type":"gauge",
       "attributes":{"display_min":0,"display_max":null}})"));
   MetricInfo c;
   c.name = "x";

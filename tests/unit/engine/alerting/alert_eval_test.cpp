@@ -234,7 +234,7 @@ TEST(AlertModel, validates_librato_alert_rules) {
 
 TEST(AlertModel, services_need_their_settings) {
   Service s;
-  auto errs = parse_service_request(R"({"title":"t","type":"campfire"})", nullptr, s);
+  auto errs = parse_service_request(R"({"title":"t","type":"carrier-pigeon"})", nullptr, s);
   ASSERT_EQ(errs.size(), 1u);
   EXPECT_EQ(errs[0].param, "type");
   errs = parse_service_request(R"({"title":"t","type":"webhook","settings":{"url":"ftp://x"}})", nullptr, s);
@@ -243,6 +243,19 @@ TEST(AlertModel, services_need_their_settings) {
   errs = parse_service_request(R"({"title":"t","type":"pagerduty","settings":{}})", nullptr, s);
   ASSERT_EQ(errs.size(), 1u);
   EXPECT_EQ(errs[0].param, "settings.routing_key");
+  errs = parse_service_request(R"({"title":"t","type":"mail","settings":{"addresses":"a@b.c, not-an-address"}})", nullptr, s);
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].param, "settings.addresses");
+  EXPECT_TRUE(parse_service_request(R"({"title":"t","type":"mail","settings":{"addresses":["a@b.c","d@e.f"]}})", nullptr, s)
+                  .empty());
+  errs = parse_service_request(R"({"title":"t","type":"victorops","settings":{"api_key":"k"}})", nullptr, s);
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].param, "settings.routing_key");
+  // Services that no longer exist are stored as they are (and reported undeliverable).
+  EXPECT_TRUE(parse_service_request(R"({"title":"t","type":"Campfire","settings":{"room":"Ops"}})", nullptr, s).empty());
+  EXPECT_EQ(s.type, "campfire");
+  EXPECT_FALSE(deliverable_service_type(s.type));
+  EXPECT_TRUE(known_service_type(s.type));
   EXPECT_TRUE(parse_service_request(R"({"title":"t","type":"slack","settings":{"url":"https://hooks.slack.com/x"}})",
                                     nullptr, s)
                   .empty());

@@ -1,0 +1,252 @@
+#include "api/deeploy/times.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+namespace vigil::api::deeploy {
+
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+bool leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(std::int64_t y, unsigned m) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && leap(y) ? 29 : kDays[m - 1];
+}
+
+// Reads exactly `n` digits at `pos` into `out`.
+bool digits(std::string_view s, std::size_t& pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  out = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    char c = s[pos + i];
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + (c - '0');
+  }
+  pos += n;
+  return true;
+}
+
+// An offset at `pos`: Z, ±HH, ±HH:MM or ±HHMM; the whole rest of `s` must be the offset.
+bool parse_offset(std::string_view s, std::size_t pos, std::int32_t& seconds) {
+  if (pos >= s.size()) return false;
+  if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
+    seconds = 0;
+    return true;
+  }
+  if (s[pos] != '+' && s[pos] != '-') return false;
+  int sign = s[pos] == '-' ? -1 : 1;
+  ++pos;
+  int hh = 0, mm = 0;
+  if (!digits(s, pos, 2, hh)) return false;
+  if (pos < s.size()) {
+    if (s[pos] == ':') ++pos;
+    if (!digits(s, pos, 2, mm)) return false;
+  }
+  if (pos != s.size() || hh > 23 || mm > 59) return false;
+  seconds = sign * (hh * 3600 + mm * 60);
+  return true;
+}
+
+bool valid_zone_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name.front() == '/' ||
+      name.find("..") != std::string_view::npos)
+    return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '+' || c == '/';
+  });
+}
+
+std::int64_t be(const unsigned char* p, int n) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+  if (n == 4) return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
+  return static_cast<std::int64_t>(v);
+}
+
+}  // namespace
+
+std::optional<TimeZone> TimeZone::find(std::string_view name) {
+  TimeZone tz;
+  std::string upper(name);
+  for (auto& c : upper)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  if (upper == "UTC" || upper == "Z" || upper == "GMT") return tz;
+  std::string_view rest = name;
+  if (upper.rfind("UTC", 0) == 0 || upper.rfind("GMT", 0) == 0) rest = name.substr(3);
+  if (!rest.empty() && (rest.front() == '+' || rest.front() == '-')) {
+    // ±H, ±HH, ±HH:MM, ±HHMM.
+    std::string text(rest);
+    if (text.size() == 2) text.insert(1, "0");
+    std::int32_t off = 0;
+    if (!parse_offset(text, 0, off)) return std::nullopt;
+    tz.fixed_ = off;
+    return tz;
+  }
+  if (!valid_zone_name(name)) return std::nullopt;
+  const char* dir = std::getenv("TZDIR");
+  std::string path =
+      std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + std::string(name);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t size = data.size();
+  // RFC 8536: a v1 block with 32-bit times, then (version 2+) the same with 64-bit times.
+  auto parse_block = [&](std::size_t at, int tsize, std::size_t& end) -> bool {
+    if (at + 44 > size || data.compare(at, 4, "TZif") != 0) return false;
+    std::int64_t isut = be(p + at + 20, 4), isstd = be(p + at + 24, 4), leapc = be(p + at + 28, 4),
+                 timec = be(p + at + 32, 4), typec = be(p + at + 36, 4), charc = be(p + at + 40, 4);
+    if (isut < 0 || isstd < 0 || leapc < 0 || timec < 0 || typec <= 0 || charc < 0) return false;
+    std::size_t body = at + 44;
+    std::size_t times = body, idx = times + static_cast<std::size_t>(timec) * tsize,
+                types = idx + static_cast<std::size_t>(timec);
+    end = types + static_cast<std::size_t>(typec) * 6 + static_cast<std::size_t>(charc) +
+          static_cast<std::size_t>(leapc) * (tsize + 4) + static_cast<std::size_t>(isstd + isut);
+    if (end > size) return false;
+    tz.transitions_.clear();
+    for (std::int64_t i = 0; i < timec; ++i) {
+      unsigned ti = p[idx + i];
+      if (ti >= typec) return false;
+      tz.transitions_.emplace_back(be(p + times + i * tsize, tsize),
+                                   static_cast<std::int32_t>(be(p + types + ti * 6, 4)));
+    }
+    tz.initial_ = static_cast<std::int32_t>(be(p + types, 4));
+    return true;
+  };
+  std::size_t end = 0;
+  if (!parse_block(0, 4, end)) return std::nullopt;
+  if (p[4] >= '2') {
+    std::size_t end2 = 0;
+    if (!parse_block(end, 8, end2)) return std::nullopt;
+  }
+  if (tz.transitions_.empty()) tz.fixed_ = tz.initial_;
+  return tz;
+}
+
+std::int64_t TimeZone::offset_at(std::int64_t utc) const {
+  if (transitions_.empty()) return fixed_;
+  auto it = std::upper_bound(transitions_.begin(), transitions_.end(), utc,
+                             [](std::int64_t t, const auto& tr) { return t < tr.first; });
+  if (it == transitions_.begin()) return initial_;
+  return std::prev(it)->second;
+}
+
+std::int64_t TimeZone::to_utc(std::int64_t local) const {
+  if (transitions_.empty()) return local - fixed_;
+  // The offsets in force around `local` (any zone's offset is within a day), oldest first, each
+  // with the transition that starts it: the first that maps back onto itself wins. None does in
+  // a gap (clocks moved forward over `local`): then the offset before the gap.
+  std::vector<std::pair<std::int64_t, std::int64_t>> candidates{{0, offset_at(local - 2 * kDay)}};
+  auto it = std::upper_bound(transitions_.begin(), transitions_.end(), local - 2 * kDay,
+                             [](std::int64_t t, const auto& tr) { return t < tr.first; });
+  for (; it != transitions_.end() && it->first <= local + 2 * kDay; ++it)
+    candidates.emplace_back(it->first, it->second);
+  for (const auto& c : candidates)
+    if (offset_at(local - c.second) == c.second) return local - c.second;
+  for (std::size_t i = 1; i < candidates.size(); ++i)
+    if (local - candidates[i - 1].second >= candidates[i].first &&
+        local - candidates[i].second < candidates[i].first)
+      return local - candidates[i - 1].second;
+  return local - candidates.front().second;
+}
+
+std::optional<std::int64_t> parse_iso8601(std::string_view s, const TimeZone& tz) {
+  std::size_t pos = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (!digits(s, pos, 4, y) || pos >= s.size() || s[pos++] != '-' || !digits(s, pos, 2, mo) ||
+      pos >= s.size() || s[pos++] != '-' || !digits(s, pos, 2, d))
+    return std::nullopt;
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > days_in_month(y, mo))
+    return std::nullopt;
+  std::optional<std::int32_t> offset;
+  if (pos < s.size()) {
+    if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
+    ++pos;
+    if (!digits(s, pos, 2, h) || pos >= s.size() || s[pos++] != ':' || !digits(s, pos, 2, mi))
+      return std::nullopt;
+    if (pos < s.size() && s[pos] == ':') {
+      ++pos;
+      if (!digits(s, pos, 2, sec)) return std::nullopt;
+      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+        ++pos;
+        std::size_t start = pos;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+        if (pos == start) return std::nullopt;
+      }
+    }
+    if (h > 23 || mi > 59 || sec > 59) return std::nullopt;
+    if (pos < s.size()) {
+      std::int32_t off = 0;
+      if (!parse_offset(s, pos, off)) return std::nullopt;
+      offset = off;
+    }
+  }
+  std::int64_t local =
+      days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * kDay + h * 3600 +
+      mi * 60 + sec;
+  std::int64_t utc = offset ? local - *offset : tz.to_utc(local);
+  if (utc < 0) return std::nullopt;
+  return utc;
+}
+
+std::string iso_seconds(std::int64_t t) {
+  std::int64_t days = t >= 0 ? t / kDay : (t - kDay + 1) / kDay;
+  std::int64_t rem = t - days * kDay;
+  std::int64_t y = 0;
+  unsigned m = 0, d = 0;
+  civil_from_days(days, y, m, d);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
+                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                static_cast<long long>(rem % 3600 / 60), static_cast<long long>(rem % 60));
+  return buf;
+}
+
+std::string iso_millis(std::int64_t ms) {
+  std::int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  std::string out = iso_seconds(s);
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(ms - s * 1000));
+  out.insert(out.size() - 1, frac);
+  return out;
+}
+
+std::int64_t choose_bin(std::int64_t first, std::int64_t last) {
+  for (std::int64_t res : {60, 900, 3600}) {
+    auto floor = [res](std::int64_t t) { return t >= 0 ? t / res : (t - res + 1) / res; };
+    if (floor(last) - floor(first) + 1 <= kMaxBins) return res;
+  }
+  return 86400;
+}
+
+}  // namespace vigil::api::deeploy
