@@ -125,7 +125,7 @@ Response list_types(Resources& res, const Request& req) {
   json results = json::array();
   for (std::size_t i = page.first(res.types.size()); i < page.last(res.types.size()); ++i)
     results.push_back(type_json(res.types[i]));
-  return json_answer(200, paged(req, q, page, res.types.size(), std::move(results)).dump());
+  return json_body(200, paged(req, q, page, res.types.size(), std::move(results)));
 }
 
 // -- GET /v6/metrics/:name ----------------------------------------------------------------------
@@ -142,7 +142,7 @@ Response get_type(Resources& res, ChoiceIds& ids, const std::string& name) {
   json choices = json::array();
   for (const auto& c : ts.choices) choices.push_back(choice_json(*t, c));
   body["choices"] = std::move(choices);
-  return json_answer(200, body.dump());
+  return json_body(200, body);
 }
 
 // -- GET /v6/metrics/:name/plot-data ------------------------------------------------------------
@@ -268,7 +268,7 @@ Response plot_data(Resources& res, ChoiceIds& ids, const Request& req, const std
     results.push_back(std::move(out));
   }
   if (!reader.status().ok()) return store_failed(reader.status().to_string());
-  return json_answer(200, paged(req, q, page, selected.size(), std::move(results)).dump());
+  return json_body(200, paged(req, q, page, selected.size(), std::move(results)));
 }
 
 }  // namespace

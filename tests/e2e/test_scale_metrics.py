@@ -376,6 +376,7 @@ try:
     before = metrics(v).get('vigil_rejected_inputs_total{reason="bad_query"}', 0)
     bad = [
         (PD, {"column": "nope"}, "column"),
+        (PD, {"column": b"\xff\xfe"}, "column"),  # not UTF-8
         (PD, {"group": "nope"}, "group"),
         (PD, {"choice_id": 99999}, "choice_id"),
         (PD, {"choice_id": "abc"}, "choice_id"),
@@ -399,6 +400,8 @@ try:
     eq(int(after - before), len(bad), "every refused query is counted as bad_query")
     st, body = v.get_json("/v6/metrics/nope/plot-data/")
     eq(st, 404, "plot-data of an unknown type -> 404")
+    st, body = v.get_json("/v6/metrics/%FF%FE/")
+    eq((st, "detail" in body), (404, True), "a type name that is not UTF-8 -> 404 with a detail")
     st, body = v.get_json("/v6/metrics/job-types/plot-data/extra/")
     eq((st, "detail" in body), (404, True), "an unknown route -> 404 with a detail")
     st, body, h = v.request("POST", "/v6/metrics/", "{}", "application/json")
