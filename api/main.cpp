@@ -19,6 +19,7 @@
 #include "api/librato/dialect.hpp"
 #include "api/ubiops/dialect.hpp"
 #include "api/odsl/dialect.hpp"
+#include "api/scale/dialect.hpp"
 #include "engine/meta/doc_store.hpp"
 #include "engine/meta/jobs.hpp"
 #include "api/router.hpp"
@@ -211,6 +212,9 @@ int serve(const vigil::config::Config& cfg) {
   vigil::api::odsl::Resources odsl{*engine, auth, docs, router.rejects(), cfg.auth_enabled};
   vigil::api::odsl::OdslDialect odsl_dialect(odsl);
   router.add(odsl_dialect);
+  vigil::api::scale::Resources scale{*engine, auth, docs, router.rejects(), cfg.scale_metric_types, cfg.auth_enabled};
+  vigil::api::scale::ScaleDialect scale_dialect(scale);
+  router.add(scale_dialect);
   vigil::api::HttpServer server(cfg.listen_host(), cfg.listen_port(), cfg.http_threads,
                                 [&router](const vigil::api::Request& r) { return router.handle(r); });
   if (!server.start(err)) {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <toml++/toml.h>
 #include <variant>
 
@@ -292,6 +293,179 @@ Check mail_address() {
   };
 }
 
+// ---------------------------------------------------------------------------------------
+// [scale]: metric_types = [[scale.metric_types]] tables, each with [[scale.metric_types.columns]].
+// Every key is checked: unknown keys, wrong types, missing required keys, unknown aggregates
+// and groups, and duplicate names are errors naming the key, e.g.
+// "scale.metric_types[0].columns[1].aggregate".
+
+struct ScaleError {
+  std::string key;
+  std::string message;
+};
+using ScaleResult = std::optional<ScaleError>;
+
+bool plain_name(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+bool tag_name_text(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+  });
+}
+
+// Reads the string members of `tbl` named in `fields` (key, target, required); any other member
+// is an unknown setting, except those in `nested`, which the caller reads.
+ScaleResult scale_strings(const toml::table& tbl, const std::string& prefix,
+                          std::initializer_list<std::tuple<const char*, std::string*, bool>> fields,
+                          std::initializer_list<const char*> nested) {
+  for (const auto& [name, node] : tbl) {
+    std::string_view n = name.str();
+    bool known = std::any_of(nested.begin(), nested.end(), [&](const char* k) { return n == k; });
+    for (const auto& f : fields)
+      if (n == std::get<0>(f)) {
+        known = true;
+        auto v = node.value_exact<std::string>();
+        if (!v)
+          return ScaleError{prefix + "." + std::string(n),
+                            "expected a string, got " + std::string(toml_type_name(node))};
+        *std::get<1>(f) = *v;
+      }
+    if (!known) return ScaleError{prefix + "." + std::string(n), "unknown setting"};
+  }
+  for (const auto& f : fields)
+    if (std::get<2>(f) && std::get<1>(f)->empty() && !tbl.contains(std::get<0>(f)))
+      return ScaleError{prefix + "." + std::get<0>(f), "is required"};
+  return std::nullopt;
+}
+
+// The tables of array member `key` of `tbl` (absent: none).
+ScaleResult scale_tables(const toml::table& tbl, const std::string& prefix, const char* key,
+                         std::vector<const toml::table*>& out) {
+  out.clear();
+  const toml::node* node = tbl.get(key);
+  if (!node) return std::nullopt;
+  const auto* arr = node->as_array();
+  if (!arr)
+    return ScaleError{prefix + "." + key,
+                      "expected an array of tables, got " + std::string(toml_type_name(*node))};
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto* t = (*arr)[i].as_table();
+    if (!t)
+      return ScaleError{prefix + "." + key + "[" + std::to_string(i) + "]",
+                        "expected a table, got " + std::string(toml_type_name((*arr)[i]))};
+    out.push_back(t);
+  }
+  return std::nullopt;
+}
+
+ScaleResult load_scale_type(const toml::table& tbl, const std::string& p, ScaleMetricType& t) {
+  if (auto e = scale_strings(tbl, p,
+                             {{"name", &t.name, true},
+                              {"title", &t.title, false},
+                              {"description", &t.description, false},
+                              {"choice_tag", &t.choice_tag, true}},
+                             {"filters", "groups", "columns"}))
+    return e;
+  if (!plain_name(t.name))
+    return ScaleError{p + ".name", "expected 1 or more of [A-Za-z0-9._-], got " + quoted(t.name)};
+  if (!tag_name_text(t.choice_tag))
+    return ScaleError{p + ".choice_tag", "expected a tag name (1..64 of [A-Za-z0-9._:-]), got " +
+                                             quoted(t.choice_tag)};
+  if (t.title.empty()) t.title = t.name;
+
+  std::vector<const toml::table*> items;
+  if (auto e = scale_tables(tbl, p, "filters", items)) return e;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::string fp = p + ".filters[" + std::to_string(i) + "]";
+    ScaleFilter f;
+    if (auto e =
+            scale_strings(*items[i], fp, {{"param", &f.param, true}, {"type", &f.type, false}}, {}))
+      return e;
+    if (f.param.empty()) return ScaleError{fp + ".param", "must not be empty"};
+    if (auto err = one_of({"bool", "date", "datetime", "float", "int", "string", "time"})(f.type))
+      return ScaleError{fp + ".type", *err};
+    for (const auto& other : t.filters)
+      if (other.param == f.param)
+        return ScaleError{fp + ".param", "duplicate filter " + quoted(f.param)};
+    t.filters.push_back(std::move(f));
+  }
+
+  if (auto e = scale_tables(tbl, p, "groups", items)) return e;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::string gp = p + ".groups[" + std::to_string(i) + "]";
+    ScaleGroup g;
+    if (auto e = scale_strings(*items[i], gp,
+                               {{"name", &g.name, true},
+                                {"title", &g.title, false},
+                                {"description", &g.description, false}},
+                               {}))
+      return e;
+    if (g.name.empty()) return ScaleError{gp + ".name", "must not be empty"};
+    for (const auto& other : t.groups)
+      if (other.name == g.name)
+        return ScaleError{gp + ".name", "duplicate group " + quoted(g.name)};
+    if (g.title.empty()) g.title = g.name;
+    t.groups.push_back(std::move(g));
+  }
+
+  if (auto e = scale_tables(tbl, p, "columns", items)) return e;
+  if (items.empty())
+    return ScaleError{p + ".columns", "at least one [[scale.metric_types.columns]] is required"};
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::string cp = p + ".columns[" + std::to_string(i) + "]";
+    ScaleColumn c;
+    if (auto e = scale_strings(*items[i], cp,
+                               {{"name", &c.name, true},
+                                {"title", &c.title, false},
+                                {"description", &c.description, false},
+                                {"units", &c.units, false},
+                                {"group", &c.group, false},
+                                {"aggregate", &c.aggregate, true},
+                                {"metric", &c.metric, true}},
+                               {}))
+      return e;
+    if (c.name.empty()) return ScaleError{cp + ".name", "must not be empty"};
+    for (const auto& other : t.columns)
+      if (other.name == c.name)
+        return ScaleError{cp + ".name", "duplicate column " + quoted(c.name)};
+    if (auto err = one_of({"sum", "avg", "min", "max"})(c.aggregate))
+      return ScaleError{cp + ".aggregate", *err};
+    if (c.metric.empty()) return ScaleError{cp + ".metric", "must not be empty"};
+    if (!c.group.empty() && std::none_of(t.groups.begin(), t.groups.end(),
+                                         [&](const ScaleGroup& g) { return g.name == c.group; }))
+      return ScaleError{cp + ".group",
+                        "unknown group " + quoted(c.group) + " (not in " + p + ".groups)"};
+    if (c.title.empty()) c.title = c.name;
+    t.columns.push_back(std::move(c));
+  }
+  return std::nullopt;
+}
+
+ScaleResult load_scale(Config& c, const toml::table& section) {
+  std::vector<ScaleMetricType> types;
+  for (const auto& [name, node] : section)
+    if (name.str() != "metric_types")
+      return ScaleError{"scale." + std::string(name.str()), "unknown setting"};
+  std::vector<const toml::table*> items;
+  if (auto e = scale_tables(section, "scale", "metric_types", items)) return e;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::string p = "scale.metric_types[" + std::to_string(i) + "]";
+    ScaleMetricType t;
+    if (auto e = load_scale_type(*items[i], p, t)) return e;
+    for (std::size_t j = 0; j < types.size(); ++j)
+      if (types[j].name == t.name)
+        return ScaleError{p + ".name", "duplicate metrics type " + quoted(t.name) +
+                                           " (also scale.metric_types[" + std::to_string(j) + "])"};
+    types.push_back(std::move(t));
+  }
+  c.scale_metric_types = std::move(types);
+  return std::nullopt;
+}
+
 Check listen_address() {
   return [](const std::string& s) -> Error {
     auto r = parse_listen(s);
@@ -403,6 +577,20 @@ std::optional<ConfigError> load_file(Config& c, const std::string& file) {
   for (const auto& [section_key, section_node] : doc) {
     std::string section(section_key.str());
     const auto* tbl = section_node.as_table();
+    if (section == "scale") {
+      if (!tbl) return ConfigError{section, "expected a table ([scale])" + where(file, section_node)};
+      if (auto err = load_scale(c, *tbl)) {
+        // The line of the key, or of the nearest table holding it (a required key is missing).
+        std::string path = err->key;
+        const toml::node* at = doc.at_path(path).node();
+        while (!at && path.find_last_of(".[") != std::string::npos) {
+          path.erase(path.find_last_of(".["));
+          at = doc.at_path(path).node();
+        }
+        return ConfigError{err->key, err->message + where(file, at ? *at : section_node)};
+      }
+      continue;
+    }
     if (!is_section(section))
       return ConfigError{section, (tbl ? "unknown section" : "unknown setting") + where(file, section_node)};
     if (!tbl) return ConfigError{section, "expected a table ([" + section + "])" + where(file, section_node)};

@@ -14,6 +14,40 @@
 
 namespace vigil::config {
 
+// [[scale.metric_types]]: a metrics type of the Scale v6 facade (api/scale/). Its columns read
+// Vigil metrics; its choices are the distinct values of the tag `choice_tag`.
+struct ScaleFilter {
+  std::string param;            // a field of the choices ("version")
+  std::string type = "string";  // bool|date|datetime|float|int|string|time
+  bool operator==(const ScaleFilter&) const = default;
+};
+struct ScaleGroup {
+  std::string name;
+  std::string title;  // defaults to the name
+  std::string description;
+  bool operator==(const ScaleGroup&) const = default;
+};
+struct ScaleColumn {
+  std::string name;
+  std::string title;  // defaults to the name
+  std::string description;
+  std::string units;
+  std::string group;      // one of the type's groups, or empty
+  std::string aggregate;  // sum|avg|min|max: within a day and across choices
+  std::string metric;     // the Vigil metric the column reads
+  bool operator==(const ScaleColumn&) const = default;
+};
+struct ScaleMetricType {
+  std::string name;  // [A-Za-z0-9._-]+, unique: the {name} of /v6/metrics/{name}/
+  std::string title;  // defaults to the name
+  std::string description;
+  std::string choice_tag;  // a tag name
+  std::vector<ScaleFilter> filters;
+  std::vector<ScaleGroup> groups;
+  std::vector<ScaleColumn> columns;  // at least one
+  bool operator==(const ScaleMetricType&) const = default;
+};
+
 struct Config {
   // [server]
   std::string data_dir = "./data";        // where RocksDB and the ingest logs live
@@ -70,6 +104,8 @@ struct Config {
   // [log]
   std::string log_level = "info";       // trace|debug|info|warn|error
   std::string log_format = "text";      // text|json
+  // [scale]: metric_types, from the file only (not from the environment or flags)
+  std::vector<ScaleMetricType> scale_metric_types;
 
   // Parts of `listen`: the host without IPv6 brackets, and the port. Empty / 0 when
   // `listen` is not a valid HOST:PORT (load() never produces such a Config).
