@@ -71,8 +71,8 @@ void int_param(const Params& q, std::string_view key, std::int64_t lo, std::int6
   out = v;
 }
 
-constexpr std::int64_t kTimeMin = 0;
-constexpr std::int64_t kTimeMax = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr std::int64_t kTimeMin = kSampleTimeMin;  // the engine's window of sample times
+constexpr std::int64_t kTimeMax = kSampleTimeMax;  // 9999-12-31T23:59:59Z
 
 // start_time / end_time / duration as both routes read them. end_time defaults to now; start_time
 // to end_time - duration, or to 0 when `start_optional` (else it is an error to give neither).

@@ -26,7 +26,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t kTimeMax = 253402300799;
+constexpr std::int64_t kTimeMax = kSampleTimeMax;
 constexpr std::size_t kDefaultLimit = 100;
 constexpr std::size_t kMaxLimit = 1000;
 

@@ -19,7 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t kTimeMax = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr std::int64_t kTimeMax = kSampleTimeMax;  // 9999-12-31T23:59:59Z
 constexpr std::size_t kMaxPeriods = 200000;
 constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
 

@@ -45,9 +45,9 @@ std::string field_param(std::int64_t index, std::string_view field) {
 
 // Checks a time given as a double: finite, non-negative, within int64; floors it.
 bool time_from_double(double d, std::int64_t& out) {
-  if (!std::isfinite(d) || d < 0 || d >= kMaxTimeDouble) return false;
+  if (!std::isfinite(d) || d < 0 || d >= static_cast<double>(kSampleTimeMax) + 1) return false;
   out = static_cast<std::int64_t>(std::floor(d));
-  return true;
+  return in_sample_window(out);
 }
 
 // Checks a period given as a double: a positive integral value.
@@ -64,7 +64,8 @@ inline bool key_is(std::string_view k, const char (&lit)[N]) {
   return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
 }
 
-constexpr const char* kTimeError = "must be a non-negative integer (epoch seconds)";
+constexpr const char* kTimeError =
+    "must be epoch seconds from 0 to 253402300799 (1970-01-01 to 9999-12-31T23:59:59Z)";
 
 // The aggregate of a summary measurement whose fields are valid: min, max and last default to the
 // mean, the sum of squares to count × mean² (all samples at the mean). False when the statistics
@@ -135,7 +136,7 @@ bool json_time(element e, std::int64_t& out) {
   switch (e.type()) {
     case element_type::INT64: {
       std::int64_t v = e.get_int64().value_unsafe();
-      if (v < 0) return false;
+      if (!in_sample_window(v)) return false;
       out = v;
       return true;
     }
@@ -710,7 +711,7 @@ bool single_time_value(const SingleMeasurementView& v, std::int64_t now, std::in
   if (v.has_time) {
     if (!v.time_is_integer) {
       if (!time_from_double(v.time_double, time)) return false;
-    } else if (v.time_int < 0) {
+    } else if (!in_sample_window(v.time_int)) {
       return false;
     } else {
       time = v.time_int;
@@ -896,17 +897,17 @@ bool legacy_time(const ojson& v, std::int64_t& out) {
   if (v.is_number_integer()) {
     if (v.is_number_unsigned()) {
       auto u = v.get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
+      if (u > static_cast<std::uint64_t>(kSampleTimeMax)) return false;
       out = static_cast<std::int64_t>(u);
       return true;
     }
     out = v.get<std::int64_t>();
-    return out >= 0;
+    return in_sample_window(out);
   }
   if (v.is_number_float()) return time_from_double(v.get<double>(), out);
   if (v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
-    if (strict_int(s, out)) return out >= 0;
+    if (strict_int(s, out)) return in_sample_window(out);
     double d = 0;
     return strict_double(s, d) && time_from_double(d, out);
   }

@@ -149,6 +149,8 @@ std::string parse_line(std::string_view line, std::int64_t now, TimePrecision pr
     if (ec != std::errc() || p != ts.data() + ts.size()) return "invalid timestamp '" + std::string(ts) + "'";
     if (raw < 0) return "timestamp must not be negative";
     time = raw / divisor(precision);
+    if (!in_sample_window(time))
+      return "timestamp '" + std::string(ts) + "' is after 9999-12-31T23:59:59Z (sample times run from 1970 to 9999)";
   }
 
   for (auto& [field, v] : fields) {

@@ -121,6 +121,15 @@ inline std::int64_t floor_to(std::int64_t t, std::int64_t res) {
   return q * res;
 }
 
+// -- sample times -----------------------------------------------------------------------------
+
+// The window of sample times, in epoch seconds, that every ingest path accepts and every query
+// may name: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z. Times outside it are refused (400), so
+// arithmetic on times (bucket ends, durations, offsets) never nears the int64 limits.
+inline constexpr std::int64_t kSampleTimeMin = 0;
+inline constexpr std::int64_t kSampleTimeMax = 253402300799;
+inline constexpr bool in_sample_window(std::int64_t t) { return t >= kSampleTimeMin && t <= kSampleTimeMax; }
+
 // -- measurements -----------------------------------------------------------------------------
 
 // One validated measurement as it leaves the parser: the metric, its series tags, the time and

@@ -177,6 +177,30 @@ TEST(IngestParser, message_stream_names_known_series_by_their_learned_id) {
   EXPECT_EQ(out.measurements[1].tags, tags({{"host", "b"}}));
 }
 
+TEST(IngestParser, sample_times_outside_the_window_are_refused_in_every_format) {
+  // The last second of 9999 is in; the next one, and the int64 extremes, are out.
+  auto v1 = parse_measurements_json(
+      R"({"measurements":[{"name":"a","value":1,"time":253402300799},{"name":"a","value":1,"time":253402300800},)"
+      R"({"name":"a","value":1,"time":9223372036854775807},{"name":"a","value":1,"time":-9223372036854775808},)"
+      R"({"name":"a","value":1,"time":1e300},{"name":"a","value":1,"time":253402300799.5}]})",
+      kNow);
+  ASSERT_EQ(v1.measurements.size(), 2u);
+  EXPECT_EQ(v1.measurements[0].time, kSampleTimeMax);
+  EXPECT_EQ(v1.measurements[1].time, kSampleTimeMax);
+  EXPECT_EQ(params(v1), (Params{"measurements[1].time", "measurements[2].time", "measurements[3].time",
+                                "measurements[4].time"}));
+  EXPECT_NE(v1.errors[0].message.find("9999-12-31"), std::string::npos);
+  // The single-measurement fast path agrees.
+  auto single = parse_measurements_json(R"({"name":"a","value":1,"time":253402300800})", kNow);
+  EXPECT_TRUE(single.measurements.empty());
+  EXPECT_EQ(params(single), Params{"time"});
+  auto legacy = parse_legacy_json(R"({"gauges":[{"name":"a","value":1,"measure_time":253402300800},)"
+                                  R"({"name":"a","value":1,"measure_time":"999999999999"}]})",
+                                  kNow);
+  EXPECT_TRUE(legacy.measurements.empty());
+  EXPECT_EQ(params(legacy), (Params{"gauges[0].measure_time", "gauges[1].measure_time"}));
+}
+
 TEST(IngestParser, metric_name_keeps_its_case) {
   auto o = parse_measurements_json(
       R"({"measurements":[{"name":"AWS.EC2.DiskWriteBytes","value":65}]})", kNow);

@@ -49,6 +49,16 @@ TEST(LineProtocol, precisions_and_default_time) {
   EXPECT_FALSE(parse_time_precision("minutes", p));
 }
 
+TEST(LineProtocol, seconds_after_9999_are_refused) {
+  auto ok = parse_line_protocol("a value=1 253402300799", kNow, TimePrecision::s);
+  ASSERT_EQ(ok.measurements.size(), 1u);
+  EXPECT_EQ(ok.measurements[0].time, kSampleTimeMax);
+  auto late = parse_line_protocol("a value=1 253402300800\na value=2 9223372036854775807", kNow, TimePrecision::s);
+  EXPECT_TRUE(late.measurements.empty());
+  ASSERT_EQ(late.errors.size(), 2u);
+  EXPECT_NE(late.errors[0].message.find("9999-12-31"), std::string::npos);
+}
+
 TEST(LineProtocol, several_lines_comments_blank_lines_and_escapes) {
   auto r = parse_line_protocol("# comment\n\nm1,t=x value=1 1\r\nm2 value=-2.5 2\n", kNow, TimePrecision::s);
   ASSERT_TRUE(r.errors.empty()) << r.errors[0].message;
