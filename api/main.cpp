@@ -184,6 +184,7 @@ int serve(const vigil::config::Config& cfg) {
   }
   vigil::api::RouterOptions ro;
   ro.extra_metrics = [&kafka] { return kafka ? kafka->metrics_text() : std::string(); };
+  ro.max_inflated_bytes = static_cast<std::size_t>(cfg.max_inflated_mb) << 20;
   vigil::api::Router router(*engine, ro);
   vigil::api::librato::Resources librato{*engine,
                                          access,

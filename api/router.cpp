@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "actors/alerting/hub.hpp"
 #include "actors/engine.hpp"
+#include "api/http/encoding.hpp"
 #include "engine/stats/prom_text.hpp"
 
 namespace vigil::api {
@@ -52,9 +55,23 @@ Response Router::serve(Dialect& d, const Request& req) {
     rejects_.too_large.fetch_add(1);
     r = d.error(req.unread_status, "the request body is over the size limit (64 MiB)");
   } else {
+    // A compressed body is inflated once the caller is admitted (an unauthenticated request costs
+    // no inflation), within the inflated-size bound.
+    std::optional<Request> inflated;
+    std::string err;
+    if (has_content_encoding(req)) {
+      inflated = req;
+      if (int st = decode_content(*inflated, opts_.max_inflated_bytes, err); st != 0) {
+        (st == 413 ? rejects_.too_large : st == 415 ? rejects_.bad_content_type : rejects_.bad_body).fetch_add(1);
+        r = d.error(st, err);
+        for (auto& h : caller.headers) r.headers.push_back(std::move(h));
+        return r;
+      }
+    }
+    const Request& in = inflated ? *inflated : req;
     try {
       r = dispatch(
-          d.routes(), req, [&] { return d.error(404, "no route for " + req.path); },
+          d.routes(), in, [&] { return d.error(404, "no route for " + in.path); },
           [&](const std::string& allow) { return d.error(405, "method not allowed; use " + allow); });
     } catch (const std::exception& e) {  // answered here so that the error carries the dialect's headers
       spdlog::error("{} handler failed on {} {}: {}", d.name(), req.method, req.path, e.what());

@@ -19,6 +19,8 @@ namespace vigil::api {
 
 struct RouterOptions {
   std::function<std::string()> extra_metrics;  // appended to /metrics (e.g. the Kafka consumer's)
+  // The largest body a gzip or deflate request body may inflate to (413 beyond).
+  std::size_t max_inflated_bytes = std::size_t{64} << 20;
 };
 
 class Router {
