@@ -15,10 +15,12 @@ using alerting::Service;
 namespace {
 
 
-// A service as the API shows it: its stored form, plus `status`: "undeliverable" for the types of
-// services that no longer exist (kept so that alert migrations do not fail), else "deliverable".
+// A service as the API shows it: its stored form with its secrets masked, plus `status`:
+// "undeliverable" for the types of services that no longer exist (kept so that alert migrations
+// do not fail), else "deliverable".
 json service_json(const Service& s) {
   json j = json::parse(alerting::to_json(s));
+  j["settings"] = json::parse(alerting::masked_settings_json(s));  // secrets are write-only
   j["status"] = alerting::deliverable_service_type(s.type) ? "deliverable" : "undeliverable";
   return j;
 }

@@ -24,6 +24,19 @@ namespace vigil::connectors {
 namespace asio = boost::asio;
 using actors::OutboxRecord;
 
+namespace {
+
+alerting::Service to_service(const actors::OutboxService& o) {
+  alerting::Service s;
+  s.id = o.id;
+  s.type = o.type;
+  s.title = o.title;
+  s.settings_json = o.settings_json;
+  return s;
+}
+
+}  // namespace
+
 std::int64_t Notifier::backoff_ms(const NotifierOptions& o, int attempt) {
   double d = o.backoff_initial_ms;
   for (int i = 1; i < attempt && d < o.backoff_max_ms; ++i) d *= 2;
@@ -152,7 +165,9 @@ struct Notifier::Impl {
       done_with_head(sid);
       return;
     }
-    r.last_error = error;
+    // A receiver's answer is kept without the service's secrets (a receiver may echo them) and cut.
+    r.last_error = alerting::scrub_secrets(error, to_service(r.service), 300);
+    error = r.last_error;
     if (!retryable || attempts >= opts.max_attempts) {
       spdlog::warn("notification {} to service {} failed after {} attempt(s): {}", r.id, sid, attempts, error);
       hub.outbox_failed(r);

@@ -395,6 +395,67 @@ std::vector<ParamError> parse_alert_request(std::string_view body, const Alert* 
   return errors;
 }
 
+namespace {
+
+// The settings of a service type that are secrets: write-only, shown masked.
+std::vector<std::string> secret_keys(std::string_view type) {
+  if (type == "webhook") return {"secret", "headers"};
+  if (type == "slack") return {"url"};
+  if (type == "pagerduty") return {"routing_key", "service_key"};
+  if (type == "opsgenie") return {"api_key"};
+  if (type == "victorops") return {"api_key", "routing_key"};
+  if (type == "campfire" || type == "hipchat" || type == "flowdock") return {"token", "api_token", "auth_token"};
+  return {};
+}
+
+}  // namespace
+
+std::string masked_settings_json(const Service& s) {
+  json settings = json::parse(s.settings_json, nullptr, false);
+  if (!settings.is_object()) return "{}";
+  for (const auto& k : secret_keys(s.type)) {
+    if (!settings.contains(k)) continue;
+    json& v = settings[k];
+    if (v.is_object()) {
+      for (auto& [h, hv] : v.items()) hv = kMaskedSecret;
+    } else if (!v.is_null()) {
+      v = kMaskedSecret;
+    }
+  }
+  return settings.dump();
+}
+
+std::vector<std::string> secret_values(const Service& s) {
+  std::vector<std::string> out;
+  json settings = json::parse(s.settings_json, nullptr, false);
+  if (!settings.is_object()) return out;
+  auto add = [&out](const json& v) {
+    if (v.is_string() && v.get<std::string>().size() >= 4) out.push_back(v.get<std::string>());
+  };
+  for (const auto& k : secret_keys(s.type)) {
+    if (!settings.contains(k)) continue;
+    const json& v = settings[k];
+    if (v.is_object()) {
+      for (const auto& [h, hv] : v.items()) add(hv);
+    } else {
+      add(v);
+    }
+  }
+  return out;
+}
+
+std::string scrub_secrets(std::string text, const Service& s, std::size_t limit) {
+  for (const auto& secret : secret_values(s)) {
+    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
+      text.replace(at, secret.size(), kMaskedSecret);
+  }
+  if (text.size() > limit) {
+    text.resize(limit);
+    text += "…";
+  }
+  return text;
+}
+
 bool known_service_type(std::string_view type) {
   return deliverable_service_type(type) || type == "campfire" || type == "hipchat" || type == "flowdock";
 }
@@ -432,6 +493,20 @@ std::vector<ParamError> parse_service_request(std::string_view body, const Servi
     else settings = j["settings"];
   }
   if (!settings.is_object()) settings = json::object();
+  // A client that read the service (secrets masked) and sends its settings back keeps the
+  // stored secrets: a masked value stands for the value it hides.
+  if (base && j.contains("settings") && settings.is_object()) {
+    json stored = json::parse(base->settings_json, nullptr, false);
+    if (stored.is_object()) {
+      for (auto& [k, v] : settings.items()) {
+        if (v.is_string() && v.get<std::string>() == kMaskedSecret && stored.contains(k)) v = stored[k];
+        if (k == "headers" && v.is_object() && stored.contains("headers") && stored["headers"].is_object())
+          for (auto& [h, hv] : v.items())
+            if (hv.is_string() && hv.get<std::string>() == kMaskedSecret && stored["headers"].contains(h))
+              hv = stored["headers"][h];
+      }
+    }
+  }
   auto url_ok = [](const json& v) {
     if (!v.is_string()) return false;
     const auto& s = v.get_ref<const std::string&>();

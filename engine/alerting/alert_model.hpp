@@ -84,6 +84,17 @@ struct Service {
   bool operator==(const Service&) const = default;
 };
 
+// Secrets in service settings (PagerDuty routing and service keys, webhook secrets and header
+// values, Slack URLs, OpsGenie and VictorOps keys, the tokens of retired services) are
+// write-only: every API answer shows them as kMaskedSecret, and a PUT that sends kMaskedSecret
+// back keeps the stored value.
+inline constexpr const char* kMaskedSecret = "********";
+std::string masked_settings_json(const Service& s);
+// The secret values of a service's settings (those of at least 4 characters).
+std::vector<std::string> secret_values(const Service& s);
+// `text` (e.g. a receiver's answer) with every secret value of `s` masked, cut to `limit` bytes.
+std::string scrub_secrets(std::string text, const Service& s, std::size_t limit);
+
 // Stored form (also the basis of the API representation; services as ids).
 std::string to_json(const Alert& a);
 bool from_json(std::string_view s, Alert& a);

@@ -31,12 +31,12 @@ try:
     eq(st, 201, "POST /v1/services (JSON) -> 201")
     eq(h.get("Location"), "/v1/services/%s" % s1["id"], "service Location header")
     check(isinstance(s1["id"], str), "service id is a string, as in the seed")
-    eq((s1["type"], s1["title"], s1["settings"]["url"]), ("slack", "Notify Ops Room", "https://hooks.slack.com/services/T/B/X"),
+    eq((s1["type"], s1["title"], s1["settings"]["url"]), ("slack", "Notify Ops Room", "********"),
        "service body: type, title, settings")
     st, s2, h = js(v.post_form("/v1/services", [("title", "Pager"), ("type", "pagerduty"),
                                                 ("settings[routing_key]", "abc123")]))
     eq(st, 201, "POST /v1/services (form, bracket notation) -> 201")
-    eq(s2["settings"], {"routing_key": "abc123"}, "form settings[routing_key] parsed")
+    eq(s2["settings"], {"routing_key": "********"}, "form settings[routing_key] parsed (and shown masked)")
     st, s3, _ = js(v.post_json("/v1/services", {"title": "Hook", "type": "webhook",
                                                 "settings": {"url": "http://127.0.0.1:9/h", "secret": "x"}}))
     eq(st, 201, "webhook service created")
@@ -52,7 +52,7 @@ try:
     eq(st, 204, "PUT /v1/services/:id (form) -> 204")
     st, got = v.get_json("/v1/services/%s" % s1["id"])
     eq(got["title"], "Notify Ops Chatroom", "service title updated")
-    eq(got["settings"]["url"], "https://hooks.slack.com/services/T/B/X", "settings kept when not given")
+    eq(got["settings"]["url"], "********", "settings kept when not given (the Slack URL is a secret: masked)")
     st, lst = v.get_json("/v1/services")
     eq(lst["query"], {"found": 3, "length": 3, "offset": 0, "total": 3}, "GET /v1/services query block")
     eq([x["title"] for x in lst["services"]], ["Hook", "Notify Ops Chatroom", "Pager"], "services ordered by title")

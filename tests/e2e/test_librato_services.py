@@ -171,6 +171,36 @@ def main():
               "its notification is kept as failed and says undeliverable, never dropped: %r" % failed)
         eq(v.get_json("/v1/services/%s" % camp["id"])[1].get("status"), "undeliverable", "GET shows the status")
 
+        # -- secrets are write-only ---------------------------------------------------------------------
+        st, hook = service(v, {"title": "signed", "type": "webhook",
+                               "settings": {"url": rc.url("/signed"), "secret": "hmac-secret-1",
+                                            "headers": {"Authorization": "Bearer hdr-token-1"}}})
+        eq((hook["settings"]["secret"], hook["settings"]["headers"]["Authorization"], hook["settings"]["url"]),
+           ("********", "********", rc.url("/signed")), "webhook secret and header values are shown masked")
+        st, text, _ = v.request("POST", "/v1/api_tokens", json.dumps({"name": "viewer", "role": "viewer"}),
+                                "application/json")
+        viewer = ("test@example.com", json.loads(text)["token"])
+        st, seen = v.get_json("/v1/services/%s" % hook["id"], auth=viewer)
+        check("hmac-secret-1" not in json.dumps(seen) and "hdr-token-1" not in json.dumps(seen),
+              "a viewer sees no secret")
+        st, lst = v.get_json("/v1/services")
+        check("hmac-secret-1" not in json.dumps(lst) and "george" in json.dumps(lst), "nor does the service list")
+        # The client sends back what it read, with a new title: the secrets stay and still sign.
+        back = {"title": "signed again", "settings": hook["settings"]}
+        eq(v.request("PUT", "/v1/services/%s" % hook["id"], json.dumps(back), "application/json")[0], 204,
+           "PUT the masked settings back")
+        eq(v.request("POST", "/v1/services/%s/test" % hook["id"])[0] // 100, 2, "test notification")
+        got = rc.wait_for(1, "/signed")
+        if got:
+            import hashlib
+            import hmac
+            want = "sha256=" + hmac.new(b"hmac-secret-1", got[0]["raw"], hashlib.sha256).hexdigest()
+            eq((got[0]["headers"].get("x-vigil-signature"), got[0]["headers"].get("authorization")),
+               (want, "Bearer hdr-token-1"), "the stored secret still signs and the header is sent")
+        else:
+            check(False, "the signed webhook was delivered")
+        check("hmac-secret-1" not in v.log() and "hdr-token-1" not in v.log(), "no secret in the log")
+
         # -- egress policy -----------------------------------------------------------------------------
         for url in ("http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/h", "http://[fd00:ec2::254]/",
                     "http://100.100.100.200/"):

@@ -232,6 +232,33 @@ TEST(AlertModel, validates_librato_alert_rules) {
   EXPECT_EQ(errs[0].param, "conditions");  // required on PUT
 }
 
+TEST(AlertModel, service_secrets_are_masked_kept_on_put_back_and_scrubbed) {
+  Service s;
+  ASSERT_TRUE(parse_service_request(
+                  R"({"title":"t","type":"webhook","settings":{"url":"https://x.example/h","secret":"s3cr3t-value",)"
+                  R"("headers":{"Authorization":"Bearer tok-123456"}}})",
+                  nullptr, s)
+                  .empty());
+  auto shown = nlohmann::json::parse(masked_settings_json(s));
+  EXPECT_EQ(shown["url"], "https://x.example/h");  // a webhook URL is not a secret
+  EXPECT_EQ(shown["secret"], kMaskedSecret);
+  EXPECT_EQ(shown["headers"]["Authorization"], kMaskedSecret);
+  // A client sends back what it read: the secrets stay.
+  Service put;
+  ASSERT_TRUE(parse_service_request(R"({"settings":)" + shown.dump() + "}", &s, put).empty());
+  auto kept = nlohmann::json::parse(put.settings_json);
+  EXPECT_EQ(kept["secret"], "s3cr3t-value");
+  EXPECT_EQ(kept["headers"]["Authorization"], "Bearer tok-123456");
+  EXPECT_EQ(scrub_secrets("HTTP 401: bad secret s3cr3t-value for Bearer tok-123456", s, 300),
+            "HTTP 401: bad secret ******** for ********");
+  EXPECT_EQ(scrub_secrets(std::string(1000, 'a'), s, 300).size(), 300u + std::string("…").size());
+  Service slack;
+  ASSERT_TRUE(parse_service_request(R"({"title":"t","type":"slack","settings":{"url":"https://hooks.slack.com/T/B/X"}})",
+                                    nullptr, slack)
+                  .empty());
+  EXPECT_EQ(nlohmann::json::parse(masked_settings_json(slack))["url"], kMaskedSecret);
+}
+
 TEST(AlertModel, services_need_their_settings) {
   Service s;
   auto errs = parse_service_request(R"({"title":"t","type":"carrier-pigeon"})", nullptr, s);
