@@ -40,8 +40,7 @@ Response unauthorized(const char* why) {
 Console::Console(actors::Engine& engine, Authenticator& auth, ConsoleOptions opts)
     : engine_(engine), auth_(auth), opts_(std::move(opts)), files_(std::make_unique<StaticFiles>()) {
   files_->load(opts_.web_root, load_error_);
-  hub_ = std::make_shared<LiveHub>(engine_.series());
-  engine_.set_apply_listener(hub_);
+  hub_ = std::make_shared<LiveHub>(engine_);
 }
 
 Console::~Console() { engine_.set_apply_listener(nullptr); }

@@ -30,7 +30,7 @@ struct ConsoleOptions {
 
 class Console {
  public:
-  // Reads the files and installs the live hub as the engine's apply listener.
+  // Reads the files; the live hub listens to the engine's applies while a stream is open.
   Console(actors::Engine& engine, Authenticator& auth, ConsoleOptions opts);
   ~Console();
 

@@ -61,7 +61,7 @@ struct LiveHub::Subscriber : BodyStream {
     std::optional<Tags> tags;
     std::string key = series->key_of(sid), mkey;
     Tags t;
-    if (!key.empty() && parse_series_key(key, mkey, t) && mkey == metric_key) tags = std::move(t);
+    if (!key.empty() && enc::parse_series_key(key, mkey, t) && mkey == metric_key) tags = std::move(t);
     return known.emplace(sid, std::move(tags)).first->second;
   }
 
@@ -108,6 +108,8 @@ struct LiveHub::Subscriber : BodyStream {
   }
 };
 
+LiveHub::LiveHub(actors::Engine& engine) : engine_(engine), series_(engine.series()) {}
+
 void LiveHub::applied(Batch records) {
   if (count_.load(std::memory_order_relaxed) == 0) return;
   std::vector<std::shared_ptr<Subscriber>> subs;
@@ -128,6 +130,7 @@ std::shared_ptr<BodyStream> LiveHub::subscribe(const std::string& metric) {
   if (subs_.size() >= kMaxSubscribers) return nullptr;
   subs_.push_back(s);
   count_.store(subs_.size());
+  if (subs_.size() == 1) engine_.set_apply_listener(shared_from_this());
   return s;
 }
 
@@ -139,6 +142,7 @@ void LiveHub::remove(Subscriber* s) {
       break;
     }
   count_.store(subs_.size());
+  if (subs_.empty()) engine_.set_apply_listener(nullptr);
 }
 
 }  // namespace vigil::api::console

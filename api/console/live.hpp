@@ -1,8 +1,8 @@
 // Live samples for the web console: the engine's apply listener fans each applied batch out to
 // the open Server-Sent Events streams (GET /console/live), each following one metric.
 //
-// The shard thread's part is cheap and never blocks for long: with no subscriber it is one
-// atomic load; otherwise the batch (shared, not copied) is queued on each subscriber, whose
+// The shard thread's part is cheap and never blocks for long: with no subscriber the hub is not
+// the engine's apply listener at all (an apply costs one atomic load more); otherwise the batch (shared, not copied) is queued on each subscriber, whose
 // queue is bounded (kMaxQueuedBatches; the oldest are dropped and a `gap` event says so). The
 // filtering by metric and the JSON are done on the subscriber's HTTP I/O thread.
 #pragma once
@@ -24,7 +24,8 @@ class LiveHub : public actors::ApplyListener, public std::enable_shared_from_thi
   static constexpr std::size_t kMaxQueuedBatches = 1024;
   static constexpr std::size_t kMaxSubscribers = 256;
 
-  explicit LiveHub(const SeriesIndex& series) : series_(series) {}
+  // The hub installs itself as `engine`'s apply listener while a stream is open.
+  explicit LiveHub(actors::Engine& engine);
 
   void applied(std::shared_ptr<const std::vector<LogRecord>> records) override;
 
@@ -40,6 +41,7 @@ class LiveHub : public actors::ApplyListener, public std::enable_shared_from_thi
   friend struct Subscriber;
   void remove(Subscriber* s);
 
+  actors::Engine& engine_;
   const SeriesIndex& series_;
   std::mutex mu_;
   std::vector<std::shared_ptr<Subscriber>> subs_;

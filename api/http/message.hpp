@@ -51,7 +51,7 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   // Set: `body` is ignored and the answer streams from here (status 200 only).
-  std::shared_ptr<BodyStream> stream;
+  std::shared_ptr<BodyStream> stream = nullptr;
 };
 
 // A JSON answer whose body is already serialised.

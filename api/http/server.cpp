@@ -130,6 +130,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
     send_stream(std::move(head), false);
     watch_close();
+    watch_idle(kStreamHeartbeat);
   }
 
   void watch_close() {

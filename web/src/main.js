@@ -323,6 +323,10 @@ async function explorer(v, params) {
   if (q.live && !q.group) {
     let scheduled = false;
     const stream = liveStream(q.metric, (ev, d) => {
+      if (ev === 'gap') {
+        route();  // samples were dropped for this stream: query again
+        return;
+      }
       if (ev !== 'samples') return;
       for (const p of d.points) {
         let ok = true;
