@@ -39,6 +39,7 @@ def unavailable():
 
 
 def chrome(width=1280, height=800):
+    import_selenium()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions()
@@ -49,8 +50,16 @@ def chrome(width=1280, height=800):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    d.set_window_size(width, height)
+    viewport(d, width, height)
     return d
+
+
+def viewport(d, width, height):
+    """Sizes the window so that the page itself gets width x height pixels."""
+    d.set_window_size(width, height)
+    iw, ih = d.execute_script("return [window.innerWidth, window.innerHeight]")
+    if (iw, ih) != (width, height):
+        d.set_window_size(width + (width - iw), height + (height - ih))
 
 
 def wait_until(fn, timeout, step=0.02):

@@ -105,7 +105,7 @@ def http_checks():
     eq(st, 405, "DELETE /assets/app.js -> 405")
     st, _, _ = v.request("GET", "/health", auth=False)
     eq(st, 200, "/health still served")
-    st, body, _ = v.get_json("/v1/spaces")
+    st, _ = v.get_json("/v1/spaces")
     eq(st, 200, "the API stays at /v1")
 
     st, body, h = v.request("GET", "/console/session", auth=False)
@@ -301,14 +301,14 @@ def viewer_checks(sid):
 
 
 def narrow_checks():
-    driver.set_window_size(420, 800)
+    browser.viewport(driver, 420, 800)
     go("#/explorer?metric=console.cpu&res=60&dur=3600")
     one("#explorer-chart canvas")
     time.sleep(0.3)
     w = js("return [document.documentElement.scrollWidth, window.innerWidth]")
     check(w[0] <= w[1] + 1, "no horizontal scrolling on a narrow window (%s)" % w)
     shot("explorer-narrow")
-    driver.set_window_size(1280, 800)
+    browser.viewport(driver, 1280, 800)
 
 
 try:

@@ -34,7 +34,9 @@ export class TimeChart {
     this.plot = null;
     this.onDraw = opts.onDraw || null;
     this.height = opts.height || 320;
-    this.ro = new ResizeObserver(() => this.resize());
+    // Resized in the next frame, not inside the observer's callback (which would resize what it
+    // observes and loop).
+    this.ro = new ResizeObserver(() => requestAnimationFrame(() => this.resize()));
     this.ro.observe(el);
   }
 
@@ -43,7 +45,7 @@ export class TimeChart {
   }
 
   resize() {
-    if (this.plot) this.plot.setSize({ width: this.width(), height: this.height });
+    if (this.plot && this.plot.width !== this.width()) this.plot.setSize({ width: this.width(), height: this.height });
   }
 
   setAnnotations(list) {
@@ -75,7 +77,7 @@ export class TimeChart {
         stroke: PALETTE[i % PALETTE.length],
         width: 2,
         fill: this.stacked ? PALETTE[i % PALETTE.length] + '55' : undefined,
-        points: { show: (p, si) => data[0].length < 60, size: 5 },
+        points: { show: data[0].length < 60, size: 5 },
         spanGaps: true,
       }))),
       hooks: {

@@ -514,7 +514,7 @@ function chartForm(spaceId, chart) {
   const type = select('chart-type-' + (chart ? chart.id : 'new'), [['line', 'line'], ['stacked', 'stacked'], ['bignumber', 'big number']], chart ? chart.type || 'line' : 'line');
   const metric = h('input', { name: 'chart-metric', required: true, value: first.metric || '' });
   const source = h('input', { name: 'chart-source', value: first.source || '*', size: 10 });
-  const form = h('form', { class: 'row chart edit-control', 'aria-label': chart ? 'Edit chart' : 'New chart' },
+  const form = h('form', { class: 'row panel edit-control', 'aria-label': chart ? 'Edit chart' : 'New chart' },
     h('label', {}, 'Chart name', name), h('label', {}, 'Type', type), h('label', {}, 'Metric', metric),
     h('label', {}, 'Source', source),
     h('button', { class: 'primary', type: 'submit' }, chart ? 'Save chart' : 'Add chart'));
