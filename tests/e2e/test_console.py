@@ -11,6 +11,8 @@ viewer sees no edit controls. Screenshots of each page go to <build dir>/console
 when no browser can be driven here."""
 import json
 import os
+import re
+import shutil
 import socket
 import sys
 import time
@@ -30,7 +32,7 @@ SHOTS = os.environ.get("VIGIL_SCREENSHOT_DIR") or os.path.join(os.path.dirname(o
 os.makedirs(SHOTS, exist_ok=True)
 BLUE = (0x0b, 0x5c, 0xad)  # the first series' colour (web/src/chart.js PALETTE)
 
-v = Vigil(A.vigil).start()
+v = Vigil(A.vigil, extra=["--embedded-kafka"]).start()
 driver = None
 
 
@@ -157,6 +159,20 @@ def sse_check():
     post("console.sse", 7.25, {"host": "a"})
     check(read_until(b'"value":7.25', 1.0), "a posted sample arrives on the stream within 1 s")
     check(b"console.other" not in buf and b'"value":1,' not in buf, "samples of other metrics are not sent")
+    # The same from Kafka: produced to the embedded broker, on the stream within 1 s of the broker's ack.
+    m = browser.wait_until(lambda: re.search(r"^bootstrap: (\S+)$", v.log(), re.M), 30)
+    check(bool(m) and bool(shutil.which("kcat")), "the embedded Kafka broker and kcat are there")
+    if m and shutil.which("kcat"):
+        import subprocess
+
+        def produce(value):
+            msg = json.dumps({"measurements": [{"name": "console.sse", "value": value, "tags": {"host": "k"}}]})
+            subprocess.run(["kcat", "-P", "-b", m.group(1), "-t", "measurements", "-p", "0"], input=msg.encode(),
+                           check=True, timeout=30)
+        produce(8.5)  # the consumer may still be joining: the first message waits for it
+        check(read_until(b'"value":8.5', 30), "a sample produced to Kafka arrives on the stream")
+        produce(8.75)
+        check(read_until(b'"value":8.75', 1.0), "a sample produced to Kafka arrives on the stream within 1 s")
     events = [e for e in buf.split(b"\n\n") if e.startswith(b"event: samples")]
     if events:
         d = json.loads(events[0].split(b"data: ", 1)[1])
