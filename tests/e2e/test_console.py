@@ -68,7 +68,7 @@ def go(hash_):
     js("location.hash = arguments[0]", hash_)
 
 
-def sign_in(user, token):
+def sign_in(user, token, keyboard=False):
     driver.get("http://127.0.0.1:%d/#/signin" % v.port)
     email = one("#email")
     if not email:
@@ -78,7 +78,13 @@ def sign_in(user, token):
     tok = by_css("#token")[0]
     tok.clear()
     tok.send_keys(token)
-    by_css("#signin-submit")[0].click()
+    if keyboard:  # Tab to the button, Enter
+        from selenium.webdriver.common.keys import Keys
+        tok.send_keys(Keys.TAB)
+        check(js("return document.activeElement.id") == "signin-submit", "Tab moves from the token to the button")
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
+    else:
+        by_css("#signin-submit")[0].click()
 
 
 def http_checks():
@@ -236,6 +242,8 @@ def explorer_checks():
 
 
 def spaces_checks():
+    st, _, _ = v.post_json("/v1/annotations/console-deploys", {"title": "Deployed v56", "start_time": int(time.time()) - 45})
+    eq(st, 201, "post an annotation")
     go("#/spaces")
     name = one("#new-space-name")
     if not name:
@@ -263,6 +271,8 @@ def spaces_checks():
                                js("return Object.keys(window.vigil.charts.space || {}).length") == 2, 5)
     check(bool(shown), "after a reload the space shows its two charts")
     check(bool(by_css("[data-chart] canvas")), "the line chart is drawn")
+    marks = js("return window.vigil.annotations") or []
+    check(any(m.get("title") == "Deployed v56" for m in marks), "the annotation is drawn on the charts: %r" % marks)
     big = by_css(".bignumber")
     check(bool(big) and big[0].text not in ("", "no data"), "the big number shows the latest value")
     shot("space")
@@ -338,7 +348,7 @@ try:
     check(bool(err) and "not valid" in err, "a wrong token shows an error message: %r" % err)
     check(js("return sessionStorage.getItem('vigil.session')") is None, "nothing is kept after a refused sign-in")
     shot("signin-error")
-    sign_in(ADMIN_USER, ADMIN_TOKEN)
+    sign_in(ADMIN_USER, ADMIN_TOKEN, keyboard=True)
     check(bool(browser.wait_until(lambda: "#/explorer" in driver.current_url, 5)), "signing in opens the explorer")
     check(js("return document.cookie") == "", "no cookie is set")
     check(ADMIN_TOKEN not in js("return document.cookie + localStorage.length"), "the token is not kept in a cookie or localStorage")

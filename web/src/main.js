@@ -467,6 +467,7 @@ async function spaceView(v, id) {
   v.append(grid);
   if (!charts.length) grid.append(h('p', { class: 'muted', text: 'This space has no charts yet.' }));
   const marks = await annotationMarks(Math.floor(Date.now() / 1000) - dur);
+  window.vigil.annotations = marks;
   window.vigil.charts.space = {};
   for (const c of charts) {
     const box = h('section', { class: 'chart', 'data-chart': c.id, 'aria-label': c.name });
