@@ -276,6 +276,36 @@ def spaces_checks():
     big = by_css(".bignumber")
     check(bool(big) and big[0].text not in ("", "no data"), "the big number shows the latest value")
     shot("space")
+    # Edit: the line chart becomes a stacked one.
+    line_id = next((str(c["id"]) for c in charts or [] if c["name"] == "CPU line"), "")
+    box = one("[data-chart='%s']" % line_id)
+    if box:
+        next(b for b in box.find_elements("css selector", "button") if b.text == "Edit").click()
+        form = one("form[aria-label='Edit chart']")
+        if form:
+            from selenium.webdriver.support.ui import Select
+            Select(form.find_element("css selector", "select")).select_by_value("stacked")
+            form.find_element("css selector", "button[type=submit]").click()
+            check(bool(browser.wait_until(lambda: js("return window.vigil.charts.space[arguments[0]].type", line_id) == "stacked"
+                                          and by_css("[data-chart='%s'] canvas" % line_id), 5)),
+                  "the edited chart is drawn stacked")
+            st, c = v.get_json("/v1/spaces/%s/charts/%s" % (sid, line_id))
+            eq((st, c and c["type"], c and c["streams"][0]["metric"]), (200, "stacked", "console.cpu"),
+               "the edit is stored, streams kept")
+    # Delete: a second space goes, after the confirmation.
+    go("#/spaces")
+    one("#new-space-name").send_keys("Temp space")
+    by_css("#create-space")[0].click()
+    one("#space-title")
+    tmp = driver.current_url.rsplit("/", 1)[-1]
+    next(b for b in by_css("button") if b.text == "Delete space").click()
+    browser.wait_until(lambda: driver.switch_to.alert, 5).accept()
+    check(bool(browser.wait_until(lambda: driver.current_url.endswith("#/spaces") and by_css("#space-list"), 5)),
+          "after deleting, the spaces list is shown")
+    st, _ = v.get_json("/v1/spaces/" + tmp)
+    eq(st, 404, "the deleted space is gone")
+    check("Temp space" not in by_css("#space-list")[0].text and "Console space" in by_css("#space-list")[0].text,
+          "the list shows the remaining space only")
     return sid
 
 
