@@ -21,7 +21,7 @@ namespace vigil::api::console {
 
 class LiveHub : public actors::ApplyListener, public std::enable_shared_from_this<LiveHub> {
  public:
-  static constexpr std::size_t kMaxQueuedBatches = 1024;
+  static constexpr std::size_t kMaxQueuedBatches = 256;
   static constexpr std::size_t kMaxSubscribers = 256;
 
   // The hub installs itself as `engine`'s apply listener while a stream is open.

@@ -215,6 +215,22 @@ def explorer_checks():
     check(bool(browser.wait_until(lambda: js("return document.getElementById('live-state').dataset.state === 'live'"), 5)),
           "the explorer's live stream is open")
     shot("explorer")
+    # Hover shows the values in the legend; dragging across the plot zooms in.
+    from selenium.webdriver.common.action_chains import ActionChains
+    over = by_css("#explorer-chart .u-over")
+    if over:
+        w = over[0].size["width"]
+        ActionChains(driver).move_to_element_with_offset(over[0], w // 2 - 5, 0).perform()
+        hover = browser.wait_until(lambda: by_css("#explorer-chart .u-legend .u-series")[1]
+                                   .find_element("css selector", ".u-value").text not in ("", "--") and
+                                   by_css("#explorer-chart .u-legend .u-series")[1].find_element("css selector", ".u-value").text, 2)
+        check(hover in ("10", "30", "20"), "hovering shows a value in the legend: %r" % hover)
+        before = js("var u = window.vigil.explorerChart.plot; return [u.scales.x.min, u.scales.x.max]")
+        ActionChains(driver).move_to_element_with_offset(over[0], -w // 4, 0).click_and_hold() \
+            .move_by_offset(w // 4, 0).release().perform()
+        after = js("var u = window.vigil.explorerChart.plot; return [u.scales.x.min, u.scales.x.max]")
+        check(after[0] > before[0] and after[1] < before[1], "dragging zooms into the range: %s -> %s" % (before, after))
+        ActionChains(driver).double_click(over[0]).perform()  # back to the whole range
     # Live: a sample drawn within 1 s of its acknowledgement.
     acked = post("console.cpu", 42.5, {"host": "web-1"})
     drawn = browser.wait_until(lambda: js("return window.vigil.seen['42.5']"), 1.0, step=0.01)

@@ -295,6 +295,7 @@ async function explorer(v, params) {
     },
   });
   onLeave(() => chart.destroy());
+  window.vigil.explorerChart = chart;
   const render = () => {
     const data = toSeries();
     window.vigil.charts.explorer = { metric: q.metric, series: data };
