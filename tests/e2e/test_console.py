@@ -405,9 +405,23 @@ try:
     viewer_checks(sid)
     errs = browser.page_errors(driver) + (js("return window.vigil.errors") or [])
     eq(errs, [], "the page raised no JavaScript error")
+    # A stream still open when the server stops does not hold the shutdown up.
+    held = socket.create_connection(("127.0.0.1", v.port), timeout=5)
+    held.sendall(("GET /console/live?name=console.cpu HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n\r\n"
+                  % basic(ADMIN_USER, ADMIN_TOKEN)).encode())
+    got = b""
+    deadline = time.time() + 5
+    while b"event: ready" not in got and time.time() < deadline:
+        got += held.recv(4096)
+    check(b"event: ready" in got, "a last stream is open")
+    driver.quit()
+    driver = None
+    eq(v.stop(timeout=30), 0, "the server stops cleanly with a live stream open")
+    held.close()
 finally:
     if driver:
         driver.quit()
-    v.stop()
+    if v.proc.poll() is None:
+        v.stop()
     v.cleanup()
 finish()
