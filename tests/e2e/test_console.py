@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import browser  # noqa: E402
+from receiver import Receiver  # noqa: E402
 from harness import ADMIN_TOKEN, ADMIN_USER, Vigil, args, basic, check, eq, finish, hdr  # noqa: E402
 
 A = args()
@@ -326,7 +327,11 @@ def spaces_checks():
 
 
 def alerts_checks():
-    st, body, _ = v.post_json("/v1/alerts", {"name": "console.hot", "conditions": [
+    rc = Receiver()
+    st, body, _ = v.post_json("/v1/services", {"title": "console hook", "type": "webhook", "settings": {"url": rc.url("/hook")}})
+    eq(st, 201, "create a webhook service")
+    svc = int(json.loads(body)["id"]) if st == 201 else 0
+    st, body, _ = v.post_json("/v1/alerts", {"name": "console.hot", "services": [svc], "conditions": [
         {"type": "above", "metric_name": "console.temp", "threshold": 50}]})
     eq(st, 201, "create alert console.hot")
     aid = json.loads(body)["id"] if st == 201 else 0
@@ -350,7 +355,13 @@ def alerts_checks():
         hist = one("#history-table tr[data-event='trigger']")
         if hist:
             check("75.5" in hist.text and "host=a" in hist.text, "the history shows the trigger, stream and value")
+        check(len(rc.wait_for(1, "/hook", timeout=10)) == 1, "the webhook received the trigger")
+        # The delivery is recorded once the receiver answered: shown when the history is opened again.
+        note = browser.wait_until(lambda: (driver.refresh(), by_css("#history-table tr[data-event='notify']"))[1], 10, step=0.3)
+        check(bool(note) and "webhook" in note[0].text and "HTTP 200" in note[0].text and "1 attempt" in note[0].text,
+              "the history shows the notification's delivery: %r" % (note[0].text if note else None))
         shot("alert-history")
+    rc.close()
 
 
 def viewer_checks(sid):

@@ -582,10 +582,10 @@ async function alertsList(v) {
     timer = setTimeout(async () => {
       timer = null;
       try { await load(); } catch (e) { showError(e.message); }
-    }, 250);
+    }, 100);
   };
   const streams = [...metrics].slice(0, 8).map((m) => liveStream(m, (ev) => {
-    if (ev === 'samples') { again(); setTimeout(again, 800); }
+    if (ev === 'samples') { again(); setTimeout(again, 600); }
   }));
   const slow = setInterval(again, 15000);
   onLeave(() => { streams.forEach((s) => s.stop()); clearInterval(slow); clearTimeout(timer); });
