@@ -1,6 +1,7 @@
 #include "api/console/live.hpp"
 
 #include <deque>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <unordered_map>
@@ -37,7 +38,8 @@ struct LiveHub::Subscriber : BodyStream {
     if (!queue.empty() || !greeted) wake();
   }
 
-  // Called by the hub with mu held by nobody; returns whether to wake.
+  // On a shard thread: queues the batch (dropping the oldest when full) and wakes the stream's
+  // I/O thread when the queue was empty (it drains everything queued at once).
   void push(const Batch& b) {
     std::function<void()> w;
     {
