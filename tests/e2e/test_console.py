@@ -195,6 +195,13 @@ def explorer_checks():
     for i, val in enumerate((10.0, 30.0, 20.0)):
         post("console.cpu", val, {"host": "web-1"}, now - 90 + 30 * i)
     post("console.cpu", 5.0, {"host": "web-2"}, now - 60)
+    # Search by name: the metric input offers the metrics found.
+    go("#/explorer")
+    box = one("#metric")
+    if box:
+        box.send_keys("console.c")
+        found = browser.wait_until(lambda: [o.get_attribute("value") for o in by_css("#metric-list option")], 5)
+        eq(found, ["console.cpu"], "searching 'console.c' offers console.cpu")
     go("#/explorer?metric=console.cpu&res=1&dur=900&tags=host%3Dweb-1")
     data = browser.wait_until(lambda: js("return window.vigil.charts.explorer && "
                                          "window.vigil.charts.explorer.series.length && window.vigil.charts.explorer"), 5)
