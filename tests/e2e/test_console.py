@@ -348,7 +348,8 @@ def alerts_checks():
     one(row)
     check(bool(browser.wait_until(lambda: by_css(row)[0].get_attribute("data-state") in ("ok", "cleared"), 3)),
           "the alert is listed, not firing")
-    time.sleep(0.5)  # the page's live streams are open
+    check(bool(browser.wait_until(lambda: js("return window.vigil.alertStreamsLive") >= 1, 5)),
+          "the alerts page follows the samples of the alert's metric")
     acked = post("console.temp", 75.5, {"host": "a"})
     fired = browser.wait_until(lambda: by_css(row)[0].get_attribute("data-state") == "firing" and time.time(), 2.0)
     check(bool(fired), "a triggering sample turns the alert to firing on the open page within 2 s")

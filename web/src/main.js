@@ -584,8 +584,11 @@ async function alertsList(v) {
       try { await load(); } catch (e) { showError(e.message); }
     }, 100);
   };
+  window.vigil.alertStreamsLive = 0;
   const streams = [...metrics].slice(0, 8).map((m) => liveStream(m, (ev) => {
     if (ev === 'samples') { again(); setTimeout(again, 600); }
+  }, (state) => {
+    if (state === 'live') window.vigil.alertStreamsLive += 1;
   }));
   const slow = setInterval(again, 15000);
   onLeave(() => { streams.forEach((s) => s.stop()); clearInterval(slow); clearTimeout(timer); });
