@@ -99,6 +99,20 @@ struct Shared {
   // `in_flight`, cleared after a flush): with no sample in flight and no shard dirty, a read
   // needs no copy of pending state.
   std::unique_ptr<std::atomic<bool>[]> dirty;
+  // The apply listener (Engine::set_apply_listener): the flag is the only cost when none is set.
+  std::atomic<bool> has_listener{false};
+  std::mutex listener_mu;
+  std::shared_ptr<ApplyListener> listener;
+
+  void tell_listener(const WorkPtr& w) {
+    if (!has_listener.load(std::memory_order_relaxed)) return;
+    std::shared_ptr<ApplyListener> l;
+    {
+      std::lock_guard lock(listener_mu);
+      l = listener;
+    }
+    if (l) l->applied(std::shared_ptr<const std::vector<LogRecord>>(w, &w->records));
+  }
 
   void release(std::size_t n) {
     std::size_t before = in_flight.fetch_sub(n);
@@ -154,6 +168,7 @@ caf::behavior shard_actor(caf::stateful_actor<ShardActorState>* self, std::uint1
         st.shard->apply(w->seq, w->records);
         shared->applied_samples.fetch_add(w->records.size());
         shared->release(w->records.size());
+        shared->tell_listener(w);
         if (st.shard->pending_samples() >= shared->flush_pending_samples) st.flush();
         if (!st.tick_armed) {
           st.tick_armed = true;
@@ -588,6 +603,13 @@ Catalog& Engine::catalog() { return *impl_->catalog; }
 SeriesIndex& Engine::series() { return *impl_->series; }
 AlertHub& Engine::alerts() { return *impl_->alerts; }
 int Engine::shard_count() const { return static_cast<int>(impl_->shards.size()); }
+
+void Engine::set_apply_listener(std::shared_ptr<ApplyListener> listener) {
+  Shared& sh = impl_->shared;
+  std::lock_guard lock(sh.listener_mu);
+  sh.has_listener.store(listener != nullptr, std::memory_order_relaxed);
+  sh.listener = std::move(listener);
+}
 std::size_t Engine::queue_depth() const { return impl_->shared.in_flight.load(); }
 
 std::string Engine::metrics_text() {

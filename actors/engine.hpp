@@ -19,9 +19,22 @@
 #include "engine/storage/series_index.hpp"
 #include "engine/storage/storage.hpp"
 
+namespace vigil {
+struct LogRecord;
+}
+
 namespace vigil::actors {
 
 class AlertHub;
+
+// Told of every batch a shard applied, on that shard's thread, right after the apply: the
+// records (series id, time, value) of one ingest-log entry, shared, not copied. It must return
+// at once and never block, or ingest stalls behind it.
+class ApplyListener {
+ public:
+  virtual ~ApplyListener() = default;
+  virtual void applied(std::shared_ptr<const std::vector<LogRecord>> records) = 0;
+};
 
 struct EngineOptions {
   std::string data_dir = "./data";
@@ -106,6 +119,10 @@ class Engine {
   // Samples accepted (durable) but not yet applied by the shards: the backlog that consumers
   // watch to pause and resume their input.
   std::size_t queue_depth() const;
+
+  // Installs (or, with nullptr, removes) the one apply listener. Without one, an apply costs a
+  // single relaxed atomic load more.
+  void set_apply_listener(std::shared_ptr<ApplyListener> listener);
 
   // Prometheus text lines for the engine's own figures.
   std::string metrics_text();

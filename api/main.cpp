@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "actors/engine.hpp"
+#include "api/console/console.hpp"
 #include "api/deeploy/dialect.hpp"
 #include "api/http/server.hpp"
 #include "api/librato/access.hpp"
@@ -216,6 +217,15 @@ int serve(const vigil::config::Config& cfg) {
   vigil::api::scale::Resources scale{*engine, auth, docs, router.rejects(), cfg.scale_metric_types, cfg.auth_enabled};
   vigil::api::scale::ScaleDialect scale_dialect(scale);
   router.add(scale_dialect);
+  std::string web_root = cfg.console_web_root;
+  if (web_root.empty()) {
+    std::error_code ec2;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec2);
+    web_root = ec2 ? std::string("web") : (exe.parent_path() / "web").string();
+  }
+  vigil::api::console::Console console(*engine, auth, {web_root, cfg.auth_enabled});
+  if (!console.load_error().empty()) spdlog::warn("web console: {}", console.load_error());
+  router.set_fallback([&console](const vigil::api::Request& r) { return console.handle(r); });
   vigil::api::HttpServer server(cfg.listen_host(), cfg.listen_port(), cfg.http_threads,
                                 [&router](const vigil::api::Request& r) { return router.handle(r); });
   if (!server.start(err)) {

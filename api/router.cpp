@@ -37,6 +37,13 @@ Response Router::handle(const Request& req) {
     r = operations(req);
   } else if (Dialect* d = owner(req.path)) {
     r = serve(*d, req);
+  } else if (fallback_) {
+    try {
+      r = fallback_(req);
+    } catch (const std::exception& e) {
+      spdlog::error("handler failed on {} {}: {}", req.method, req.path, e.what());
+      r = neutral_error(500, "internal error");
+    }
   } else {
     r = neutral_error(404, "no route for " + req.path);
   }

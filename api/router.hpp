@@ -30,6 +30,8 @@ class Router {
   // Serves `dialect` (which must outlive the router) under its prefixes.
   void add(Dialect& dialect);
   Response handle(const Request& req);
+  // Serves the paths that neither the operations routes nor a dialect own (the web console).
+  void set_fallback(std::function<Response(const Request&)> fallback) { fallback_ = std::move(fallback); }
   // The counters every dialect reports rejected input into.
   RejectCounters& rejects() { return rejects_; }
 
@@ -41,6 +43,7 @@ class Router {
 
   actors::Engine& engine_;
   RouterOptions opts_;
+  std::function<Response(const Request&)> fallback_;
   std::vector<std::pair<std::string, Dialect*>> prefixes_;
   RejectCounters rejects_;
   std::atomic<std::uint64_t> requests_{0};

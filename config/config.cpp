@@ -480,6 +480,7 @@ const std::vector<Setting>& table() {
       text("server.listen", "VIGIL_LISTEN", &Config::listen, listen_address()),
       integer("server.http_threads", "VIGIL_HTTP_THREADS", &Config::http_threads, 1, 256),
       integer("server.max_inflated_mb", "", &Config::max_inflated_mb, 1, 4096),
+      text("console.web_root", "", &Config::console_web_root, any_text()),
       integer("engine.shards", "VIGIL_SHARDS", &Config::shards, 0, 1024),
       integer("engine.flush_interval_ms", "", &Config::flush_interval_ms, 1, 3'600'000),
       integer("engine.flush_pending_samples", "", &Config::flush_pending_samples, 1, 100'000'000),

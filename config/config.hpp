@@ -54,6 +54,8 @@ struct Config {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT of the HTTP API; IPv6 as [::1]:8080
   int http_threads = 4;                   // HTTP worker threads, 1..256
   std::int64_t max_inflated_mb = 64;      // largest size a gzip / deflate request body inflates to
+  // [console]
+  std::string console_web_root;           // the web console's files; empty: <executable's dir>/web
   // [engine]
   int shards = 0;                         // 0 = one per CPU core; 0..1024
   int flush_interval_ms = 2000;           // how long a shard holds samples before writing them, 1..3600000

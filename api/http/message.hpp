@@ -3,6 +3,8 @@
 // the HTTP layer's own errors (malformed requests, paths no dialect owns) use neutral_error().
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,11 +30,28 @@ struct Request {
   }
 };
 
+// The body of a long-lived answer (Server-Sent Events). The server writes the head (with
+// `Connection: close`, no length: the body ends when the connection does), then whatever the
+// stream hands it, on the connection's I/O thread, never blocking it.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Called once on the I/O thread before the head is written. `wake` may be called from any
+  // thread, any number of times, when there is something to take; it never blocks.
+  virtual void open(std::function<void()> wake) = 0;
+  // What to write next, empty when nothing is ready. Sets `done` to end the answer.
+  virtual std::string take(bool& done) = 0;
+  // The client went away or the server stops: no more take(); `wake` must not be called after.
+  virtual void close() = 0;
+};
+
 struct Response {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set: `body` is ignored and the answer streams from here (status 200 only).
+  std::shared_ptr<BodyStream> stream = nullptr;
 };
 
 // A JSON answer whose body is already serialised.

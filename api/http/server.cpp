@@ -20,11 +20,17 @@ constexpr std::uint64_t kBodyLimit = 64ull << 20;
 
 // A connection idle (no read or write completing) for this long is closed.
 constexpr auto kIdleTimeout = std::chrono::seconds(120);
+// A streamed answer quiet for this long gets an SSE comment line, so that proxies and clients
+// keep the connection open.
+constexpr auto kStreamHeartbeat = std::chrono::seconds(15);
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const Handler& handler)
       : socket_(std::move(socket)), idle_(socket_.get_executor()), handler_(handler) {}
+  ~Session() {
+    if (stream_) stream_->close();
+  }
 
   void run() {
     touch();
@@ -42,6 +48,11 @@ class Session : public std::enable_shared_from_this<Session> {
       auto self = weak.lock();
       if (ec || !self) return;
       const auto quiet = std::chrono::steady_clock::now() - self->last_;
+      if (self->stream_) {
+        if (quiet >= kStreamHeartbeat && !self->writing_) self->send_stream(": keep-alive\n\n", false);
+        self->watch_idle(kStreamHeartbeat);
+        return;
+      }
       if (quiet >= kIdleTimeout) {
         beast::error_code ignored;
         self->socket_.close(ignored);  // the pending read completes with operation_aborted
@@ -96,7 +107,75 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::error("handler failed on {} {}: {}", req.method, req.path, e.what());
       r = neutral_error(500, "internal error");
     }
+    if (r.stream && r.status == 200 && !ec) {
+      start_stream(r);
+      return;
+    }
     write(make(r, msg.version(), msg.keep_alive() && !ec));
+  }
+
+  // A streamed answer: the head, then the stream's output as it comes; the connection closes
+  // when the stream ends or the client goes away (a read completing with an error tells).
+  void start_stream(const Response& r) {
+    stream_ = r.stream;
+    std::string head = "HTTP/1.1 200 OK\r\nServer: vigil\r\nContent-Type: " + r.content_type +
+                       "\r\nCache-Control: no-store\r\nConnection: close\r\n";
+    for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    auto ex = socket_.get_executor();
+    stream_->open([weak = weak_from_this(), ex] {
+      net::post(ex, [weak] {
+        if (auto self = weak.lock()) self->pump();
+      });
+    });
+    send_stream(std::move(head), false);
+    watch_close();
+    watch_idle(kStreamHeartbeat);
+  }
+
+  void watch_close() {
+    socket_.async_read_some(net::buffer(probe_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->end_stream();
+        return;
+      }
+      self->watch_close();  // a client sends nothing after its request: ignored
+    });
+  }
+
+  void pump() {
+    if (!stream_ || writing_) return;
+    bool done = false;
+    std::string out = stream_->take(done);
+    if (out.empty()) {
+      if (done) end_stream();
+      return;
+    }
+    send_stream(std::move(out), done);
+  }
+
+  void send_stream(std::string data, bool last) {
+    writing_ = true;
+    out_ = std::move(data);
+    net::async_write(socket_, net::buffer(out_), [self = shared_from_this(), last](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      self->touch();
+      if (ec || last) {
+        self->end_stream();
+        return;
+      }
+      self->pump();
+    });
+  }
+
+  void end_stream() {
+    if (stream_) {
+      stream_->close();
+      stream_.reset();
+    }
+    close();
+    beast::error_code ignored;
+    socket_.close(ignored);
   }
 
   http::response<http::string_body> make(const Response& r, unsigned version, bool keep_alive) {
@@ -136,6 +215,11 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const Handler& handler_;
+  // A streamed answer in progress (start_stream).
+  std::shared_ptr<BodyStream> stream_;
+  std::string out_;
+  bool writing_ = false;
+  char probe_[512];
 };
 
 }  // namespace
