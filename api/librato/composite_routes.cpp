@@ -77,6 +77,12 @@ Response get_composite(Resources& res, const Request& req, const std::string* de
   if (!resolution || *resolution < 1 || *resolution > kMaxResolution)
     errors.push_back({"resolution", "is required with compose, 1..604800"});
   std::int64_t stop = end.value_or(now_seconds());
+  // The window of sample times (engine/model/model.hpp): interval arithmetic stays far from the
+  // int64 limits.
+  if (start && !in_sample_window(*start))
+    errors.push_back({"start_time", "must be epoch seconds from 0 to 253402300799 (9999-12-31T23:59:59Z)"});
+  if (end && !in_sample_window(*end))
+    errors.push_back({"end_time", "must be epoch seconds from 0 to 253402300799 (9999-12-31T23:59:59Z)"});
   if (start && stop < *start) errors.push_back({"end_time", "must not be before start_time"});
   std::string perr;
   auto expr = compose ? composite::parse(*compose, perr) : std::nullopt;

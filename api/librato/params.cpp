@@ -1,9 +1,11 @@
 #include "api/librato/params.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cctype>
+#include <chrono>
+#include <cmath>
 #include <ctime>
+#include <limits>
 #include <map>
 
 #include "engine/ingest/urlencoded.hpp"
@@ -60,10 +62,16 @@ std::optional<bool> get_bool(const nlohmann::json& obj, const char* key, bool& b
 std::optional<std::int64_t> get_int(const nlohmann::json& obj, const char* key, bool& bad) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return std::nullopt;
-  if (it->is_number_integer()) return it->get<std::int64_t>();
-  if (it->is_number_float()) {
+  if (it->is_number_unsigned()) {
+    auto u = it->get<std::uint64_t>();
+    if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return static_cast<std::int64_t>(u);
+  } else if (it->is_number_integer()) {
+    return it->get<std::int64_t>();
+  } else if (it->is_number_float()) {
+    // Only an integral value that an int64 holds: the cast of any other double is undefined.
     double d = it->get<double>();
-    if (d == static_cast<double>(static_cast<std::int64_t>(d))) return static_cast<std::int64_t>(d);
+    if (std::isfinite(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == std::floor(d))
+      return static_cast<std::int64_t>(d);
   }
   if (it->is_string()) {
     const auto& s = it->get_ref<const std::string&>();

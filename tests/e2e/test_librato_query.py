@@ -127,6 +127,12 @@ try:
     eq(st, 400, "unknown function -> 400")
     st, r = v.get_json("/v1/metrics", {"compose": 'sum(s("temp", "*"))', "resolution": 60})
     eq(st, 400, "compose without start_time -> 400")
+    for start, end in ((-9223372036854775808, B), (B, 9223372036854775807), (9223372036854775000, 9223372036854775807)):
+        st, r = compose('sum(s("temp", "*"))', start_time=start, end_time=end)
+        check(st == 400 and ("start_time" in r["errors"]["params"] or "end_time" in r["errors"]["params"]),
+              "compose with start_time %d, end_time %d (int64 limits) -> 400 naming the time" % (start, end))
+    st, r = compose('sum(s("temp", "*"))', start_time=1e300)
+    eq(st, 400, "a start_time no int64 holds -> 400")
 
     # -- persisted composites --------------------------------------------------------------------------
     FORM = "application/x-www-form-urlencoded"

@@ -51,6 +51,17 @@ TEST(Params, typed_reads_accept_json_and_form_text) {
   EXPECT_FALSE(bad);
   EXPECT_EQ(get_int(j, "x", bad), std::nullopt);
   EXPECT_TRUE(bad);
+  // Numbers an int64 cannot hold are refused, not cast (the cast of such a double is undefined).
+  json big = json::parse(R"({"f":1e300,"g":-9.3e18,"h":18446744073709551615,"i":12.5,"j":-3.0,"k":9.2e18})");
+  for (const char* k : {"f", "g", "h", "i"}) {
+    bad = false;
+    EXPECT_EQ(get_int(big, k, bad), std::nullopt) << k;
+    EXPECT_TRUE(bad) << k;
+  }
+  bad = false;
+  EXPECT_EQ(get_int(big, "j", bad), -3);
+  EXPECT_EQ(get_int(big, "k", bad), 9200000000000000000LL);
+  EXPECT_FALSE(bad);
   bad = false;
   EXPECT_EQ(get_bool(j, "x", bad), std::nullopt);
   EXPECT_TRUE(bad);
