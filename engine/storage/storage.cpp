@@ -175,10 +175,10 @@ const char* cf_name(int i) {
 rocksdb::Slice sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 // The storage ops whose failures /metrics counts.
-enum class Op : std::size_t { get, scan, multi_get, write };
-constexpr std::size_t kOpCount = 4;
+enum class Op : std::size_t { get, scan, multi_get, write, flush, compact };
+constexpr std::size_t kOpCount = 6;
 const char* op_name(std::size_t i) {
-  static const char* names[] = {"get", "scan", "multi_get", "write"};
+  static const char* names[] = {"get", "scan", "multi_get", "write", "flush", "compact"};
   static_assert(sizeof(names) / sizeof(names[0]) == kOpCount);
   return names[i];
 }
@@ -593,9 +593,9 @@ std::uint64_t Storage::estimate_keys(Cf cf) {
   return n;
 }
 
-void Storage::flush() {
+Status Storage::flush() {
   rocksdb::FlushOptions fo;
-  impl_->db->Flush(fo, impl_->handles);
+  return impl_->count(Op::flush, to_status(impl_->db->Flush(fo, impl_->handles)));
 }
 
 std::size_t Storage::compact_level0(Cf cf, std::size_t min_files, std::uint64_t l1_factor) {
@@ -614,6 +614,9 @@ std::size_t Storage::compact_level0(Cf cf, std::size_t min_files, std::uint64_t 
   co.compression = rocksdb::kDisableCompressionOption;
   co.output_file_size_limit = std::uint64_t{64} << 20;
   rocksdb::Status st = impl_->db->CompactFiles(co, impl_->h(cf), names, 1);
+  // A compaction RocksDB declined (files taken meanwhile, a shutdown in progress) is not a storage
+  // error; corruption and I/O errors are counted.
+  if (st.IsCorruption() || st.IsIOError()) (void)impl_->count(Op::compact, to_status(st));
   return st.ok() ? names.size() : 0;
 }
 

@@ -128,14 +128,17 @@ class Storage {
   // RocksDB's estimate of the number of keys in a column family (0 if unknown).
   std::uint64_t estimate_keys(Cf cf);
   // Prometheus-format lines with RocksDB figures (keys, sizes, memtables) and the storage errors
-  // met, per op: vigil_storage_errors_total{op="get|scan|multi_get|write"} (every op always).
+  // met, per op: vigil_storage_errors_total{op="get|scan|multi_get|write|flush|compact"} (every op
+  // always).
   std::string stats_text();
-  // Flushes memtables to SST files (used at shutdown).
-  void flush();
+  // Flushes memtables to SST files (at shutdown and when ingest is idle); the storage error, counted,
+  // if it failed.
+  Status flush();
   // Compacts the level-0 files of a column family into level 1 when it has at least `min_files`
   // of them and they hold at least 1 / `l1_factor` of level 1's bytes (a small level 0 over a
   // large level 1 is left to RocksDB's own compactions: rewriting level 1 for it would cost far
-  // more than it saves); returns how many files were compacted. Merge operands of keys with
+  // more than it saves); returns how many files were compacted (corruption and I/O errors of the
+  // compaction are counted, op "compact"). Merge operands of keys with
   // nothing older below become plain values, so reads no longer fold them.
   std::size_t compact_level0(Cf cf, std::size_t min_files, std::uint64_t l1_factor);
   // Level-0 files of a column family (RocksDB's own compactions may be taking some of them).

@@ -87,7 +87,7 @@ class CorruptStoreTest : public ::testing::Test {
     }
     std::string err;
     ASSERT_TRUE(storage_->write(b, err)) << err;
-    storage_->flush();
+    ASSERT_TRUE(storage_->flush().ok());
     storage_.reset();
     // The raw column family is the only one with this much data: its file is the largest.
     std::filesystem::path sst;

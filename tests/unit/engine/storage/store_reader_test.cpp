@@ -230,7 +230,7 @@ TEST_F(StoreReaderTest, level0_compaction_keeps_every_rollup_and_raw_sample) {
     std::vector<LogRecord> recs;
     for (auto id : ids) recs.push_back({id, 600 + f * 10, Agg::of_value(f + 1.0, 600 + f * 10)});
     apply_and_flush(recs);
-    storage_->flush();
+    ASSERT_TRUE(storage_->flush().ok());
   }
   StoreReader r(*storage_, *index_);
   auto before = one_by_one(r, ids, 60, 0, 3600);
@@ -244,7 +244,7 @@ TEST_F(StoreReaderTest, level0_compaction_keeps_every_rollup_and_raw_sample) {
   // Later writes still merge into the compacted values; a level 0 small against level 1 is left
   // alone unless asked for.
   apply_and_flush({{ids[0], 630, Agg::of_value(4, 630)}});
-  storage_->flush();
+  ASSERT_TRUE(storage_->flush().ok());
   EXPECT_EQ(storage_->compact_level0(rollup_cf(0), 1, 0), 0u) << "level 0 smaller than level 1 / 0";
   StoreReader pending(*storage_, *index_);
   EXPECT_EQ(one_by_one(pending, {ids[0]}, 60, 0, 3600)[ids[0]],
@@ -308,7 +308,9 @@ TEST_F(StoreReaderTest, raw_operands_of_a_day_merge_into_full_blocks_keeping_tim
       want.emplace_back(t, v);
     }
     apply_and_flush(recs);
-    if (to_level0) storage_->flush();
+    if (to_level0) {
+      EXPECT_TRUE(storage_->flush().ok());
+    }
   };
   // Nine flushes of 1,000 regular samples, each in a level-0 file of its own, then one flush of
   // 5,000 (more than a block holds), then late samples at times already written, in memory only.
@@ -337,7 +339,7 @@ TEST_F(StoreReaderTest, raw_operands_of_a_day_merge_into_full_blocks_keeping_tim
     return storage_->level0_files(Cf::raw);
   };
   EXPECT_EQ(compact_level0(), 0u);
-  storage_->flush();
+  ASSERT_TRUE(storage_->flush().ok());
   EXPECT_EQ(storage_->level0_files(Cf::raw), 1u) << "the late samples";
   EXPECT_EQ(compact_level0(), 0u);
   ASSERT_EQ(read(), want) << "after compaction";
