@@ -15,11 +15,18 @@
 // waits for its delivery report and prints "<produce call> <acknowledged>" (epoch seconds,
 // microsecond resolution), one line per message: the alert-latency benchmark's Kafka path.
 //
-// Output (w1): one JSON object on stdout (and --stats FILE), with the producer's CPU seconds.
+// rate mode (--rate R --duration S): endless ingest for soak runs: R samples a second of metric
+// --metric (default soak.kafka) over the 10,000 series of W1, each stamped with the current
+// second, PER_MESSAGE measurements per message, for S seconds (or until SIGTERM / SIGINT); the
+// report counts the samples whose messages the broker acknowledged.
+//
+// Output (w1, rate): one JSON object on stdout (and --stats FILE), with the producer's CPU seconds.
 #include <librdkafka/rdkafka.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +48,8 @@ struct Options {
   int partitions = 50;
   int per_message = 1;
   bool triggers = false;
+  double rate = 0, duration = 0;
+  std::string metric = "soak.kafka";
   std::vector<std::pair<std::string, std::string>> props;
 };
 
@@ -189,6 +198,69 @@ int run_w1(const Options& o) {
   return c.failed == 0 && fe == 0 ? 0 : 1;
 }
 
+std::atomic<bool> g_stop{false};
+
+int run_rate(const Options& o) {
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  Counters c;
+  rd_kafka_t* rk = make_producer(o, c, false);
+  const double c0 = cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool json = o.format == "json";
+  std::int64_t produced = 0, messages = 0, sid = 0, round = 0;
+  std::string msg;
+  char buf[224];
+  while (!g_stop) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (o.duration > 0 && elapsed >= o.duration) break;
+    const auto due = static_cast<std::int64_t>(o.rate * elapsed);
+    if (produced >= due) {
+      rd_kafka_poll(rk, 1);
+      continue;
+    }
+    const long long now = static_cast<long long>(epoch_now());
+    while (produced < due && !g_stop) {
+      msg.clear();
+      if (json && o.per_message > 1) msg += "{\"measurements\":[";
+      for (int k = 0; k < o.per_message; ++k, ++sid) {
+        if (sid == kSeries) sid = 0, ++round;
+        const double v = workload_value(static_cast<std::uint64_t>(sid * 1000003 + round));
+        const long long host = sid / kRegions, region = sid % kRegions;
+        int n;
+        if (json)
+          n = std::snprintf(buf, sizeof buf,
+                            "%s{\"name\":\"%s\",\"time\":%lld,\"value\":%.3f,\"tags\":{\"host\":\"h%04lld\",\"region\":\"r%lld\"}}",
+                            k ? "," : "", o.metric.c_str(), now, v, host, region);
+        else
+          n = std::snprintf(buf, sizeof buf, "%s%s,host=h%04lld,region=r%lld value=%.3f %lld000000000", k ? "\n" : "",
+                            o.metric.c_str(), host, region, v, now);
+        msg.append(buf, static_cast<std::size_t>(std::min<int>(n, static_cast<int>(sizeof buf) - 1)));
+      }
+      if (json && o.per_message > 1) msg += "]}";
+      produce(rk, o, static_cast<int>(((sid - 1) / 100) % o.partitions), msg);
+      ++messages;
+      produced += o.per_message;
+      rd_kafka_poll(rk, 0);
+    }
+  }
+  rd_kafka_resp_err_t fe = rd_kafka_flush(rk, 300000);
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpu_seconds() - c0;
+  rd_kafka_destroy(rk);
+  char out[768];
+  std::snprintf(out, sizeof out,
+                "{\"tool\":\"kafka_load\",\"mode\":\"rate\",\"metric\":\"%s\",\"format\":\"%s\",\"per_message\":%d,"
+                "\"messages\":%lld,\"samples\":%lld,\"delivered\":%lld,\"delivered_samples\":%lld,\"failed\":%lld,"
+                "\"flush_ok\":%s,\"elapsed_s\":%.3f,\"cpu_s\":%.3f,\"first_error\":\"%s\"}",
+                o.metric.c_str(), o.format.c_str(), o.per_message, (long long)messages, (long long)produced,
+                (long long)c.delivered, (long long)(c.delivered * o.per_message), (long long)c.failed,
+                fe ? "false" : "true", elapsed, cpu, c.first_error.c_str());
+  std::cout << out << std::endl;
+  if (!o.stats.empty()) std::ofstream(o.stats) << out << "\n";
+  return c.failed == 0 && fe == 0 ? 0 : 1;
+}
+
 int run_triggers(const Options& o) {
   Counters c;
   rd_kafka_t* rk = make_producer(o, c, true);
@@ -212,6 +284,8 @@ void usage() {
   std::cerr << "usage: kafka_load --bootstrap HOST:PORT [--topic measurements] [--partitions 50]\n"
                "                  [--per-message 1|100] [--format json|line] [--compression lz4|none|...]\n"
                "                  [-X librdkafka.property=value ...] [--stats FILE]\n"
+               "       kafka_load --bootstrap HOST:PORT --rate SAMPLES_PER_S [--duration S] [--metric soak.kafka]\n"
+               "                  [--per-message N] [--format json|line]   (endless, time = now)\n"
                "       kafka_load --bootstrap HOST:PORT --triggers    (stdin lines -> messages, prints send/ack times)\n";
 }
 
@@ -228,6 +302,9 @@ int main(int argc, char** argv) {
     else if (a.is("--compression")) o.compression = a.value();
     else if (a.is("--stats")) o.stats = a.value();
     else if (a.is("--triggers")) o.triggers = true;
+    else if (a.is("--rate")) o.rate = a.number();
+    else if (a.is("--duration")) o.duration = a.number();
+    else if (a.is("--metric")) o.metric = a.value();
     else if (a.is("-X")) {
       std::string kv = a.value();
       auto eq = kv.find('=');
@@ -242,5 +319,6 @@ int main(int argc, char** argv) {
     usage();
     return 2;
   }
-  return o.triggers ? run_triggers(o) : run_w1(o);
+  if (o.triggers) return run_triggers(o);
+  return o.rate > 0 ? run_rate(o) : run_w1(o);
 }

@@ -13,6 +13,7 @@ class Receiver:
         self.status = 200       # answer for new requests
         self.hang = 0.0         # seconds to wait before answering
         self.path_status = {}   # path -> status, overriding `status`
+        self.status_fn = None   # when set: a function of the path giving the status, overriding both
         self.cond = threading.Condition(self.lock)
         outer = self
 
@@ -25,6 +26,8 @@ class Receiver:
                 raw = self.rfile.read(n)
                 with outer.lock:
                     status, hang = outer.path_status.get(self.path, outer.status), outer.hang
+                    if outer.status_fn:
+                        status = outer.status_fn(self.path)
                 if hang:
                     time.sleep(hang)
                 try:
