@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/ingest/ingest_parser.hpp"
+#include "api/librato/lang/ingest_parser.hpp"
 
 namespace {
 

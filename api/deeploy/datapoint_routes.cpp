@@ -7,10 +7,11 @@
 #include "actors/engine.hpp"
 #include "api/deeploy/resources.hpp"
 #include "api/deeploy/times.hpp"
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 #include "engine/meta/doc_store.hpp"
 #include "engine/model/clock.hpp"
-#include "engine/model/validate.hpp"
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
 
 namespace vigil::api::deeploy {
 

@@ -5,7 +5,8 @@
 #include "api/deeploy/times.hpp"
 #include "api/http/json_out.hpp"
 #include "engine/meta/tokens.hpp"
-#include "engine/model/validate.hpp"
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
 
 namespace vigil::api::deeploy {
 

@@ -6,41 +6,14 @@
 #include <fstream>
 #include <iterator>
 
+#include "engine/model/iso8601.hpp"
+#include "engine/model/time_text.hpp"
+
 namespace vigil::api::deeploy {
 
 namespace {
 
 constexpr std::int64_t kDay = 86400;
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
-
-bool leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-unsigned days_in_month(std::int64_t y, unsigned m) {
-  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : kDays[m - 1];
-}
 
 // Reads exactly `n` digits at `pos` into `out`.
 bool digits(std::string_view s, std::size_t& pos, std::size_t n, int& out) {
@@ -181,56 +154,14 @@ std::int64_t TimeZone::to_utc(std::int64_t local) const {
 }
 
 std::optional<std::int64_t> parse_iso8601(std::string_view s, const TimeZone& tz) {
-  std::size_t pos = 0;
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (!digits(s, pos, 4, y) || pos >= s.size() || s[pos++] != '-' || !digits(s, pos, 2, mo) ||
-      pos >= s.size() || s[pos++] != '-' || !digits(s, pos, 2, d))
-    return std::nullopt;
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > days_in_month(y, mo))
-    return std::nullopt;
-  std::optional<std::int32_t> offset;
-  if (pos < s.size()) {
-    if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
-    ++pos;
-    if (!digits(s, pos, 2, h) || pos >= s.size() || s[pos++] != ':' || !digits(s, pos, 2, mi))
-      return std::nullopt;
-    if (pos < s.size() && s[pos] == ':') {
-      ++pos;
-      if (!digits(s, pos, 2, sec)) return std::nullopt;
-      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-        ++pos;
-        std::size_t start = pos;
-        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-        if (pos == start) return std::nullopt;
-      }
-    }
-    if (h > 23 || mi > 59 || sec > 59) return std::nullopt;
-    if (pos < s.size()) {
-      std::int32_t off = 0;
-      if (!parse_offset(s, pos, off)) return std::nullopt;
-      offset = off;
-    }
-  }
-  std::int64_t local =
-      days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * kDay + h * 3600 +
-      mi * 60 + sec;
-  std::int64_t utc = offset ? local - *offset : tz.to_utc(local);
+  const std::optional<IsoDateTime> dt = vigil::parse_iso8601(s);
+  if (!dt) return std::nullopt;
+  const std::int64_t utc = dt->offset ? dt->utc() : tz.to_utc(dt->local);
   if (utc < 0) return std::nullopt;
   return utc;
 }
 
-std::string iso_seconds(std::int64_t t) {
-  std::int64_t days = t >= 0 ? t / kDay : (t - kDay + 1) / kDay;
-  std::int64_t rem = t - days * kDay;
-  std::int64_t y = 0;
-  unsigned m = 0, d = 0;
-  civil_from_days(days, y, m, d);
-  char buf[96];  // room for any int64 the compiler can see (the values are in range)
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem % 3600 / 60), static_cast<long long>(rem % 60));
-  return buf;
-}
+std::string iso_seconds(std::int64_t t) { return iso8601_utc(t); }
 
 std::string iso_millis(std::int64_t ms) {
   std::int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <map>
 
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 
 namespace vigil::api {
 

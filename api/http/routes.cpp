@@ -1,6 +1,6 @@
 #include "api/http/routes.hpp"
 
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 
 namespace vigil::api {
 

@@ -3,9 +3,10 @@
 
 #include "actors/alerting/hub.hpp"
 #include "actors/engine.hpp"
+#include "api/librato/alert_request.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 
 namespace vigil::api::librato {
 

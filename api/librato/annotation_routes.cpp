@@ -6,7 +6,7 @@
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
 #include "engine/meta/doc_store.hpp"
-#include "engine/model/validate.hpp"
+#include "api/librato/lang/normalize.hpp"
 
 namespace vigil::api::librato {
 

@@ -10,8 +10,8 @@
 #include "api/librato/metric_json.hpp"
 #include "api/librato/query_api.hpp"
 #include "engine/model/clock.hpp"
-#include "engine/ingest/ingest_parser.hpp"
-#include "engine/ingest/urlencoded.hpp"
+#include "api/librato/lang/ingest_parser.hpp"
+#include "api/http/form.hpp"
 
 namespace vigil::api::librato {
 

@@ -12,8 +12,8 @@
 #include "api/librato/resources.hpp"
 #include "api/librato/composite.hpp"
 #include "engine/meta/jobs.hpp"
-#include "engine/ingest/urlencoded.hpp"
-#include "engine/model/validate.hpp"
+#include "api/http/form.hpp"
+#include "api/librato/lang/normalize.hpp"
 
 namespace vigil::api::librato {
 

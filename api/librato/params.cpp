@@ -8,7 +8,7 @@
 #include <limits>
 #include <map>
 
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 #include "engine/model/time_text.hpp"
 
 namespace vigil::api::librato {

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "api/http/json_out.hpp"
+#include "api/librato/lang/tags_search.hpp"
 #include "api/librato/metric_json.hpp"
 #include "api/librato/storage_error.hpp"
 #include "api/librato/legacy_summary.hpp"
@@ -237,9 +238,9 @@ Response get_measurements(std::string_view name, const Params& q, const MetricIn
         mq.filter.add(tag, v);
     } else if (k == "tags_search") {
       std::string err;
-      auto search = TagSearch::parse(v, err);
+      auto search = parse_tags_search(v, err);
       if (!search) errors.push_back({k, err});
-      else mq.search = std::make_shared<const TagSearch>(std::move(*search));
+      else mq.search = std::make_shared<const TagExpr>(std::move(*search));
     }
   }
   if (mq.search && !mq.filter.empty()) errors.push_back({"tags_search", "cannot be combined with tags"});

@@ -4,7 +4,7 @@
 #include "api/librato/access.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 
 namespace vigil::api::librato {
 

@@ -15,11 +15,6 @@ constexpr std::int64_t kDay = 86400;
 // Dates are accepted in years 1970..9999.
 constexpr std::int64_t kMinYear = 1970, kMaxYear = 9999;
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
 std::int64_t floor_mul(std::int64_t a, std::int64_t b) { return floor_div(a, b) * b; }
 
 // Monday = 0 .. Sunday = 6 of a day number (1970-01-01 was a Thursday).
@@ -61,12 +56,6 @@ bool fixed_digits(std::string_view s, std::size_t& pos, std::size_t n, std::int6
   return true;
 }
 
-unsigned days_in_month(std::int64_t y, unsigned m) {
-  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
-}
-
 // Day number `days` moved by `months` calendar months (the day clamped to the month's end).
 std::int64_t add_months(std::int64_t days, std::int64_t months) {
   std::int64_t y;
@@ -89,27 +78,6 @@ bool zone_name_ok(std::string_view n) {
 }  // namespace
 
 // -- civil dates ----------------------------------------------------------------------------------
-
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = floor_div(y, 400);
-  const std::int64_t yoe = y - era * 400;
-  const std::int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = floor_div(z, 146097);
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  d = static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<unsigned>(mp < 10 ? mp + 3 : mp - 9);
-  y = yoe + era * 400 + (m <= 2);
-}
 
 // -- zones ----------------------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/model/civil.hpp"
+
 namespace vigil::api::odsl {
 
 // A time zone of the system's IANA database (/usr/share/zoneinfo). Offsets and transitions come
@@ -107,7 +109,7 @@ std::optional<Range> parse_range(std::string_view s, std::int64_t now, std::stri
 std::string format_time(std::int64_t t, const Zone& z);
 
 // Civil dates (proleptic Gregorian) <-> days since 1970-01-01.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
-void civil_from_days(std::int64_t days, std::int64_t& y, unsigned& m, unsigned& d);
+using vigil::civil_from_days;
+using vigil::days_from_civil;
 
 }  // namespace vigil::api::odsl

@@ -14,11 +14,12 @@
 #include "api/odsl/series.hpp"
 #include "config/cli.hpp"
 #include "engine/encoding/series_key.hpp"
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 #include "engine/meta/catalog.hpp"
 #include "engine/model/clock.hpp"
 #include "engine/model/time_text.hpp"
-#include "engine/model/validate.hpp"
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
 
 namespace vigil::api::odsl {
 
@@ -295,7 +296,7 @@ Response virtual_series(Resources& res, const Request& req, const std::vector<st
   auto slash = metric->find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == metric->size() ||
       metric->find('/', slash + 1) != std::string::npos || metric->substr(0, slash).find('.') != std::string::npos ||
-      !valid_metric_name(metric->substr(0, slash) + "." + metric->substr(slash + 1)))
+      !is_plain_name(metric->substr(0, slash) + "." + metric->substr(slash + 1), kMaxMetricNameLength))
     return bad(res, "_metric", "'" + *metric + "' is not provider/metric (e.g. ODSLRequest/ReadRequests)");
   spec.provider = metric->substr(0, slash);
   spec.metric = metric->substr(slash + 1);

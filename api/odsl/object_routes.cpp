@@ -8,10 +8,11 @@
 #include "api/http/body.hpp"
 #include "api/odsl/routes_common.hpp"
 #include "api/odsl/series.hpp"
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 #include "engine/meta/doc_store.hpp"
 #include "engine/model/clock.hpp"
-#include "engine/model/validate.hpp"
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
 
 namespace vigil::api::odsl {
 
@@ -61,7 +62,7 @@ std::optional<SeriesSpec> definition(const std::string& prop, const json& def, s
       !text("description", false, description))
     return std::nullopt;
   const std::string full = spec.provider + "." + spec.metric;
-  if (!valid_metric_name(full) || spec.provider.find('.') != std::string::npos) {
+  if (!is_plain_name(full, kMaxMetricNameLength) || spec.provider.find('.') != std::string::npos) {
     field = prop + ".metric";
     err = "'" + full + "' is not a valid metric name";
     return std::nullopt;

@@ -10,7 +10,8 @@
 #include "actors/engine.hpp"
 #include "actors/pending_reader.hpp"
 #include "engine/meta/catalog.hpp"
-#include "engine/model/validate.hpp"
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
 #include "engine/query/tag_filter.hpp"
 
 namespace vigil::api::odsl {
@@ -103,7 +104,7 @@ std::string normalize_value(std::string_view v) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
-    if (!is_tag_char(c)) continue;
+    if (!is_plain_char(c)) continue;
     out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
   }
   return out;
@@ -137,8 +138,7 @@ bool parse_filter(std::string_view text, Filter& out, std::string& err) {
       err = "cannot filter on '" + k + "': filters select tag fields (service, application, user, ...)";
       return false;
     }
-    std::string name;
-    if (normalize_tag_name(k, name) != "") {
+    if (!is_plain_name(k, kMaxTagNameLength)) {
       err = "'" + k + "' is not a field name";
       return false;
     }

@@ -5,7 +5,8 @@
 
 #include "engine/meta/catalog.hpp"
 #include "engine/meta/doc_store.hpp"
-#include "engine/model/validate.hpp"
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
 #include "engine/query/query.hpp"
 
 namespace vigil::api::scale {

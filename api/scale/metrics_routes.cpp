@@ -16,9 +16,10 @@
 #include "api/scale/paging.hpp"
 #include "api/scale/plot.hpp"
 #include "api/scale/resources.hpp"
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 #include "engine/model/clock.hpp"
-#include "engine/model/validate.hpp"
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
 
 namespace vigil::api::scale {
 

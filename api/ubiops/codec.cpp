@@ -3,34 +3,15 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "engine/model/validate.hpp"
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
+#include "engine/model/iso8601.hpp"
+#include "engine/model/time_text.hpp"
 
 namespace vigil::api::ubiops {
 
 namespace {
 
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 bool plain_label_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
@@ -51,88 +32,12 @@ std::string_view trim(std::string_view s) {
 }  // namespace
 
 std::optional<std::int64_t> parse_date(std::string_view s) {
-  int y, mo, d, h = 0, mi = 0, sec = 0;
-  if (s.size() < 10 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-      !digits(s, 8, 2, d))
-    return std::nullopt;
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] + (mo == 2 && leap(y) ? 1 : 0))
-    return std::nullopt;
-  std::size_t p = 10;
-  std::int64_t micros = 0;
-  std::int64_t offset = 0;  // seconds east of UTC
-  if (p < s.size()) {
-    if (s[p] != 'T' && s[p] != 't' && s[p] != ' ') return std::nullopt;
-    ++p;
-    if (!digits(s, p, 2, h) || p + 2 >= s.size() || s[p + 2] != ':' || !digits(s, p + 3, 2, mi)) return std::nullopt;
-    p += 5;
-    if (p < s.size() && s[p] == ':') {
-      if (!digits(s, p + 1, 2, sec)) return std::nullopt;
-      p += 3;
-      if (p < s.size() && (s[p] == '.' || s[p] == ',')) {
-        ++p;
-        std::size_t start = p;
-        std::int64_t scale = 100000;
-        while (p < s.size() && s[p] >= '0' && s[p] <= '9') {
-          micros += (s[p] - '0') * scale;
-          scale /= 10;
-          ++p;
-        }
-        if (p == start) return std::nullopt;
-      }
-    }
-    if (h > 23 || mi > 59 || sec > 59) return std::nullopt;
-    if (p < s.size()) {
-      if ((s[p] == 'Z' || s[p] == 'z') && p + 1 == s.size()) {
-        p = s.size();
-      } else if (s[p] == '+' || s[p] == '-') {
-        int sign = s[p] == '-' ? -1 : 1;
-        int oh = 0, om = 0;
-        std::string_view rest = s.substr(p + 1);
-        if (!digits(rest, 0, 2, oh)) return std::nullopt;
-        if (rest.size() == 2) {
-        } else if (rest.size() == 5 && rest[2] == ':' && digits(rest, 3, 2, om)) {
-        } else if (rest.size() == 4 && digits(rest, 2, 2, om)) {
-        } else {
-          return std::nullopt;
-        }
-        if (oh > 23 || om > 59) return std::nullopt;
-        offset = sign * (oh * 3600 + om * 60);
-        p = s.size();
-      } else {
-        return std::nullopt;
-      }
-    }
-  }
-  std::int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-                      h * 3600 + mi * 60 + sec - offset;
-  if (secs < 0) return std::nullopt;
-  return secs * 1000000 + micros;
+  const std::optional<IsoDateTime> dt = parse_iso8601(s);
+  if (!dt || dt->utc() < 0) return std::nullopt;
+  return dt->utc() * 1000000 + dt->micros;
 }
 
-std::string format_seconds(std::int64_t t) {
-  std::int64_t days = t / 86400, rem = t % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  // civil_from_days
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
-                static_cast<long long>(rem / 3600), static_cast<long long>(rem % 3600 / 60),
-                static_cast<long long>(rem % 60));
-  return buf;
-}
+std::string format_seconds(std::int64_t t) { return iso8601_utc(t); }
 
 std::string format_micros(std::int64_t us) {
   std::int64_t s = us / 1000000, frac = us % 1000000;

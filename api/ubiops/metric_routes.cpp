@@ -11,7 +11,8 @@
 #include "api/ubiops/resources.hpp"
 #include "engine/meta/catalog.hpp"
 #include "engine/meta/doc_store.hpp"
-#include "engine/model/validate.hpp"
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
 
 namespace vigil::api::ubiops {
 

@@ -5,7 +5,7 @@
 
 #include "api/ubiops/codec.hpp"
 #include "api/ubiops/errors.hpp"
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 
 namespace vigil::api::ubiops {
 

@@ -24,8 +24,10 @@
 #include "api/ubiops/resources.hpp"
 #include "engine/encoding/series_key.hpp"
 #include "engine/model/clock.hpp"
-#include "engine/model/validate.hpp"
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
 #include "engine/query/query.hpp"
+#include "engine/model/civil.hpp"
 
 namespace vigil::api::ubiops {
 
@@ -46,12 +48,6 @@ json labels_json(const Labels& labels) {
   json o = json::object();
   for (const auto& [k, v] : labels) o[k] = v;
   return o;
-}
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if (a % b != 0 && a < 0) --q;
-  return q;
 }
 
 std::int64_t ceil_to(std::int64_t t, std::int64_t p) { return -floor_to(-t, p); }

@@ -42,7 +42,7 @@
 #include "connectors/kafka/handles.hpp"
 #include "connectors/kafka/kafka.hpp"
 #include "connectors/kafka/rate_limited_log.hpp"
-#include "engine/ingest/line_protocol.hpp"
+#include "api/librato/lang/line_protocol.hpp"
 #include "engine/storage/storage.hpp"
 
 namespace vigil::connectors {

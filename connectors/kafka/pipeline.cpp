@@ -10,8 +10,8 @@
 #include <iterator>
 
 #include "connectors/kafka/consumer_impl.hpp"
-#include "engine/ingest/ingest_parser.hpp"
-#include "engine/ingest/line_protocol.hpp"
+#include "api/librato/lang/ingest_parser.hpp"
+#include "api/librato/lang/line_protocol.hpp"
 
 namespace vigil::connectors {
 

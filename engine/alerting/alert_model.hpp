@@ -1,9 +1,6 @@
-// Alerts and notification services: the Librato alert model (conditions, services, attributes,
-// rearm), request validation for POST/PUT bodies, and the stored JSON form.
-//
-// Request bodies reach parse_alert_request / parse_service_request as JSON text; form-encoded
-// bodies are converted to JSON by the HTTP layer first (bracket notation), so scalar values may
-// arrive as strings ("200", "true") and are accepted in that form too.
+// Alerts and notification services: the alert model (conditions, services, attributes, rearm),
+// service secrets, and the stored JSON form. Requests that create or change them are a dialect's
+// (Librato's: api/librato/alert_request.hpp).
 #pragma once
 
 #include <cstdint>
@@ -101,19 +98,7 @@ bool from_json(std::string_view s, Alert& a);
 std::string to_json(const Service& s);
 bool from_json(std::string_view s, Service& out);
 
-// Validates a POST (base == nullptr) or PUT (base = the stored alert) body and fills `out`
-// (id, created_at and services' existence are the caller's business). Returns the errors.
-// On PUT, `conditions` is required; other fields absent from the body keep their stored value,
-// except `attributes`, which are replaced when given.
-std::vector<ParamError> parse_alert_request(std::string_view body, const Alert* base, Alert& out);
-
-// Alert names: 1..255 characters of [A-Za-z0-9.:_-].
-bool valid_alert_name(std::string_view name);
-
-// Validates a service POST (base == nullptr) or PUT body.
-std::vector<ParamError> parse_service_request(std::string_view body, const Service* base, Service& out);
-
-// A JSON value (as text) coerced to a service or alert id; 0 if it is not a positive integer.
-std::uint64_t parse_id(std::string_view text);
+// A summary function by its name ("average", "mean", "min", ...); false if unknown.
+bool summary_from_string(std::string_view s, SummaryFn& out);
 
 }  // namespace vigil::alerting

@@ -16,7 +16,13 @@ std::string metric_key(std::string_view name) {
 
 namespace {
 
-std::string encode(const MetricInfo& m) {
+const std::string kPrefix = "metric/";
+
+}  // namespace
+
+Catalog::Catalog(Storage& storage) : metrics_(storage, kPrefix) {}
+
+std::string Catalog::Codec::encode(const MetricInfo& m) {
   nlohmann::json j = {{"name", m.name},
                       {"type", static_cast<int>(m.type)},
                       {"description", m.description},
@@ -30,7 +36,7 @@ std::string encode(const MetricInfo& m) {
   return j.dump();
 }
 
-bool decode(std::string_view s, MetricInfo& m) {
+bool Catalog::Codec::decode(std::string_view s, MetricInfo& m) {
   auto j = nlohmann::json::parse(s, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return false;
   m.name = j.value("name", "");
@@ -47,26 +53,17 @@ bool decode(std::string_view s, MetricInfo& m) {
   return !m.name.empty();
 }
 
-const std::string kPrefix = "metric/";
-
-}  // namespace
-
 Status Catalog::load() {
   std::lock_guard lock(mu_);
-  Status st = storage_.scan_prefix(Cf::meta, kPrefix, [&](std::string_view k, std::string_view v) {
-    MetricInfo m;
-    if (decode(v, m)) metrics_[std::string(k.substr(kPrefix.size()))] = std::move(m);
-    return true;
-  });
+  Status st = metrics_.load();
   std::size_t n = 0;
-  for (const auto& [k, m] : metrics_) n += m.type == MetricType::composite;
+  for (const auto& [k, m] : metrics_.items()) n += m.type == MetricType::composite;
   composites_.store(n);
   return st;
 }
 
 bool Catalog::ensure(const std::vector<Measurement>& ms, std::int64_t now, std::string& err) {
   std::lock_guard lock(mu_);
-  Storage::Batch batch;
   std::map<std::string, MetricInfo> created;
   const std::string* prev = nullptr;
   for (const auto& m : ms) {
@@ -76,13 +73,11 @@ bool Catalog::ensure(const std::vector<Measurement>& ms, std::int64_t now, std::
     if (prev != nullptr && !has_props && same_text(m.name, *prev)) continue;
     prev = &m.name;
     std::string key = metric_key(m.name);
-    if (metrics_.find(key) != metrics_.end()) continue;
+    if (metrics_.contains(key)) continue;
     if (auto c = created.find(key); c != created.end()) {
       MetricInfo& info = c->second;
-      bool changed = false;
-      if (!info.period && m.period) info.period = m.period, changed = true;
-      if (info.attributes_json == "{}" && !m.attributes_json.empty()) info.attributes_json = m.attributes_json, changed = true;
-      if (changed) batch.put(Cf::meta, kPrefix + key, encode(info));
+      if (!info.period && m.period) info.period = m.period;
+      if (info.attributes_json == "{}" && !m.attributes_json.empty()) info.attributes_json = m.attributes_json;
       continue;
     }
     MetricInfo info;
@@ -91,43 +86,41 @@ bool Catalog::ensure(const std::vector<Measurement>& ms, std::int64_t now, std::
     info.period = m.period;
     if (!m.attributes_json.empty()) info.attributes_json = m.attributes_json;
     info.created = info.updated = now;
-    batch.put(Cf::meta, kPrefix + key, encode(info));
     created.emplace(std::move(key), std::move(info));
   }
   if (created.empty()) return true;
-  if (!storage_.write(batch, err)) return false;
-  for (auto& [k, v] : created) metrics_.emplace(k, std::move(v));
-  return true;
+  auto change = metrics_.change();
+  for (auto& [k, v] : created) change.put(k, std::move(v));
+  return change.commit(err);
 }
 
 bool Catalog::put(const MetricInfo& info, std::string& err) {
   std::lock_guard lock(mu_);
-  Storage::Batch batch;
   std::string key = metric_key(info.name);
-  batch.put(Cf::meta, kPrefix + key, encode(info));
-  if (!storage_.write(batch, err)) return false;
-  auto& slot = metrics_[key];
-  if (slot.type == MetricType::composite && !slot.name.empty()) composites_.fetch_sub(1);
+  const MetricInfo* old = metrics_.find(key);
+  const bool was_composite = old != nullptr && old->type == MetricType::composite;
+  if (!metrics_.put(key, info, err)) return false;
+  if (was_composite) composites_.fetch_sub(1);
   if (info.type == MetricType::composite) composites_.fetch_add(1);
-  slot = info;
   return true;
 }
 
 std::optional<MetricInfo> Catalog::get(std::string_view name) const {
   std::lock_guard lock(mu_);
-  auto it = metrics_.find(metric_key(name));
-  if (it == metrics_.end()) return std::nullopt;
-  return it->second;
+  const MetricInfo* m = metrics_.find(metric_key(name));
+  if (m == nullptr) return std::nullopt;
+  return *m;
 }
 
 std::string Catalog::storage_key(std::string_view name) { return kPrefix + metric_key(name); }
 
 void Catalog::forget(std::string_view name) {
   std::lock_guard lock(mu_);
-  auto it = metrics_.find(metric_key(name));
-  if (it == metrics_.end()) return;
-  if (it->second.type == MetricType::composite) composites_.fetch_sub(1);
-  metrics_.erase(it);
+  const std::string key = metric_key(name);
+  const MetricInfo* m = metrics_.find(key);
+  if (m == nullptr) return;
+  if (m->type == MetricType::composite) composites_.fetch_sub(1);
+  metrics_.forget(key);
 }
 
 Catalog::BatchCheck Catalog::check_batch(const std::vector<Measurement>& ms) const {
@@ -143,9 +136,9 @@ Catalog::BatchCheck Catalog::check_batch(const std::vector<Measurement>& ms) con
     std::string key = metric_key(m.name);
     auto s = seen.find(key);
     if (s == seen.end()) {
-      auto it = metrics_.find(key);
+      const MetricInfo* found = metrics_.find(key);
       MetricType t = m.type;
-      if (it != metrics_.end()) t = it->second.type;
+      if (found != nullptr) t = found->type;
       else out.fresh.push_back(key);
       s = seen.emplace(std::move(key), t).first;
     }
@@ -161,15 +154,15 @@ bool Catalog::is_composite(std::string_view name) const {
   if (composites_.load(std::memory_order_relaxed) == 0) return false;
   std::string key = metric_key(name);
   std::lock_guard lock(mu_);
-  auto it = metrics_.find(key);
-  return it != metrics_.end() && it->second.type == MetricType::composite;
+  const MetricInfo* m = metrics_.find(key);
+  return m != nullptr && m->type == MetricType::composite;
 }
 
 std::vector<MetricInfo> Catalog::list() const {
   std::lock_guard lock(mu_);
   std::vector<MetricInfo> out;
   out.reserve(metrics_.size());
-  for (const auto& [k, v] : metrics_) out.push_back(v);
+  for (const auto& [k, v] : metrics_.items()) out.push_back(v);
   return out;
 }
 

@@ -1,4 +1,5 @@
-// Metric metadata: what GET /v1/metrics returns about a metric, independent of its series.
+// Metric metadata (type, period, display name, description, attributes, composite definition),
+// independent of its series: what a dialect's metric routes show (Librato: GET /v1/metrics).
 #pragma once
 
 #include <cstdint>
@@ -6,6 +7,7 @@
 #include <string>
 
 #include "engine/model/model.hpp"
+#include "engine/meta/persisted_map.hpp"
 #include "engine/storage/status.hpp"
 
 namespace vigil {
@@ -40,7 +42,7 @@ class Storage;
 // The metrics known to the engine, in memory and in the `meta` column family.
 class Catalog {
  public:
-  explicit Catalog(Storage& storage) : storage_(storage) {}
+  explicit Catalog(Storage& storage);
 
   // Loads the stored metrics; not OK when they could not be read.
   Status load();
@@ -74,9 +76,13 @@ class Catalog {
   std::size_t size() const;
 
  private:
-  Storage& storage_;
+  struct Codec : TextKey {
+    static std::string encode(const MetricInfo& m);
+    static bool decode(std::string_view s, MetricInfo& m);
+  };
+
   mutable std::mutex mu_;
-  std::map<std::string, MetricInfo, std::less<>> metrics_;  // by metric key
+  PersistedMap<std::string, MetricInfo, Codec> metrics_;  // by metric key
   std::atomic<std::size_t> composites_{0};                 // composite metrics in metrics_
 };
 

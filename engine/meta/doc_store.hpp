@@ -1,5 +1,5 @@
-// JSON documents of the Librato resources (sources, annotation streams and events, spaces,
-// charts), held in memory and persisted in the `meta` column family under `doc/<key>`. Keys are
+// JSON documents of the dialects' resources (Librato's sources, annotation streams and events,
+// spaces and charts; the metric definitions of UbiOps and Deeploy; ...), held in memory and persisted in the `meta` column family under `doc/<key>`. Keys are
 // chosen by the callers ("space/<padded id>", "annevent/<stream>/<padded id>", ...), so related
 // documents share a prefix and list in key order. Numeric ids come from persisted counters and
 // are never reused.
@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/meta/persisted_map.hpp"
 #include "engine/storage/status.hpp"
 
 namespace vigil {
@@ -23,7 +24,7 @@ class Storage;
 
 class DocStore {
  public:
-  explicit DocStore(Storage& storage) : storage_(storage) {}
+  explicit DocStore(Storage& storage);
 
   Status load();
 
@@ -42,10 +43,17 @@ class DocStore {
   static std::string pad(std::uint64_t id);
 
  private:
-  Storage& storage_;
+  struct DocCodec : TextKey {
+    static std::string encode(const nlohmann::json& j) { return j.dump(); }
+    static bool decode(std::string_view s, nlohmann::json& j);
+  };
+  struct CounterCodec : TextKey {
+    static std::string encode(std::uint64_t n) { return std::to_string(n); }
+    static bool decode(std::string_view s, std::uint64_t& n);
+  };
   mutable std::mutex mu_;
-  std::map<std::string, nlohmann::json, std::less<>> docs_;
-  std::map<std::string, std::uint64_t> counters_;
+  PersistedMap<std::string, nlohmann::json, DocCodec> docs_;
+  PersistedMap<std::string, std::uint64_t, CounterCodec> counters_;
 };
 
 }  // namespace vigil

@@ -12,13 +12,9 @@ const std::string kPrefix = "job/";
 const std::string kInterrupted = "interrupted by a restart";
 const std::string kFailed = "failed";
 
-std::string job_key(std::uint64_t id) {
-  std::string k = kPrefix;
-  for (int i = 7; i >= 0; --i) k += static_cast<char>((id >> (i * 8)) & 0xff);
-  return k;
-}
+}  // namespace
 
-std::string encode(const JobInfo& j) {
+std::string JobTable::Codec::encode(const JobInfo& j) {
   nlohmann::json o = {{"id", j.id},
                       {"state", static_cast<int>(j.state)},
                       {"progress", j.progress},
@@ -27,7 +23,7 @@ std::string encode(const JobInfo& j) {
   return o.dump();
 }
 
-bool decode(std::string_view s, JobInfo& j) {
+bool JobTable::Codec::decode(std::string_view s, JobInfo& j) {
   auto o = nlohmann::json::parse(s, nullptr, false);
   if (o.is_discarded() || !o.is_object()) return false;
   try {
@@ -41,8 +37,6 @@ bool decode(std::string_view s, JobInfo& j) {
   }
   return j.id != 0;
 }
-
-}  // namespace
 
 const char* job_state_name(JobState s) {
   switch (s) {
@@ -59,27 +53,24 @@ void JobTable::Context::error(const std::string& name, const std::string& messag
   table_.add_error(id_, name, message);
 }
 
-JobTable::JobTable(Storage& storage, std::size_t keep) : storage_(storage), keep_(keep) {}
+JobTable::JobTable(Storage& storage, std::size_t keep) : keep_(keep), jobs_(storage, kPrefix) {}
 
 JobTable::~JobTable() { stop(); }
 
 Status JobTable::start() {
   std::lock_guard lock(mu_);
-  Status st = storage_.scan_prefix(Cf::meta, kPrefix, [&](std::string_view, std::string_view v) {
-    JobInfo j;
-    if (decode(v, j)) {
-      if (j.id >= next_id_) next_id_ = j.id + 1;
-      jobs_[j.id] = std::move(j);
-    }
-    return true;
-  });
+  Status st = jobs_.load();
   if (!st.ok()) return st;
-  for (auto& [id, j] : jobs_)
-    if (j.state == JobState::queued || j.state == JobState::working) {
-      j.state = JobState::failed;
-      j.errors["job"].push_back(kInterrupted);
-      persist(j);
-    }
+  std::vector<JobInfo> interrupted;
+  for (const auto& [id, j] : jobs_.items()) {
+    if (id >= next_id_) next_id_ = id + 1;
+    if (j.state == JobState::queued || j.state == JobState::working) interrupted.push_back(j);
+  }
+  for (auto& j : interrupted) {
+    j.state = JobState::failed;
+    j.errors["job"].push_back(kInterrupted);
+    persist(j);
+  }
   stopping_ = false;
   worker_ = std::thread([this] { run(); });
   return Status();
@@ -96,10 +87,10 @@ void JobTable::stop() {
 }
 
 void JobTable::persist(const JobInfo& job) {
-  Storage::Batch batch;
-  batch.put(Cf::meta, job_key(job.id), encode(job));
   std::string err;
-  storage_.write(batch, err);  // best effort: the in-memory state stays authoritative
+  // Best effort: on a store failure the job keeps its state in memory.
+  if (!jobs_.put(job.id, job, err))
+    if (JobInfo* j = jobs_.edit_in_memory(job.id)) *j = job;
 }
 
 std::uint64_t JobTable::submit(Work work, std::int64_t now, std::string& err) {
@@ -107,18 +98,16 @@ std::uint64_t JobTable::submit(Work work, std::int64_t now, std::string& err) {
   JobInfo j;
   j.id = next_id_;
   j.created = now;
-  Storage::Batch batch;
-  batch.put(Cf::meta, job_key(j.id), encode(j));
+  auto change = jobs_.change();
+  change.put(j.id, j);
   // Keep the newest `keep_` jobs.
-  while (jobs_.size() >= keep_ && !jobs_.empty()) {
-    auto oldest = jobs_.begin();
-    if (oldest->second.state == JobState::queued || oldest->second.state == JobState::working) break;
-    batch.del(Cf::meta, job_key(oldest->first));
-    jobs_.erase(oldest);
+  std::size_t n = jobs_.size();
+  for (auto it = jobs_.items().begin(); n >= keep_ && it != jobs_.items().end(); ++it, --n) {
+    if (it->second.state == JobState::queued || it->second.state == JobState::working) break;
+    change.erase(it->first);
   }
-  if (!storage_.write(batch, err)) return 0;
+  if (!change.commit(err)) return 0;
   ++next_id_;
-  jobs_[j.id] = j;
   queue_.emplace_back(j.id, std::move(work));
   cv_.notify_all();
   return j.id;
@@ -126,21 +115,19 @@ std::uint64_t JobTable::submit(Work work, std::int64_t now, std::string& err) {
 
 std::optional<JobInfo> JobTable::get(std::uint64_t id) const {
   std::lock_guard lock(mu_);
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) return std::nullopt;
-  return it->second;
+  const JobInfo* j = jobs_.find(id);
+  if (j == nullptr) return std::nullopt;
+  return *j;
 }
 
 void JobTable::set_progress(std::uint64_t id, double p) {
   std::lock_guard lock(mu_);
-  auto it = jobs_.find(id);
-  if (it != jobs_.end()) it->second.progress = std::min(100.0, std::max(0.0, p));
+  if (JobInfo* j = jobs_.edit_in_memory(id)) j->progress = std::min(100.0, std::max(0.0, p));
 }
 
 void JobTable::add_error(std::uint64_t id, const std::string& name, const std::string& message) {
   std::lock_guard lock(mu_);
-  auto it = jobs_.find(id);
-  if (it != jobs_.end()) it->second.errors[name].push_back(message);
+  if (JobInfo* j = jobs_.edit_in_memory(id)) j->errors[name].push_back(message);
 }
 
 void JobTable::run() {
@@ -152,9 +139,11 @@ void JobTable::run() {
       if (stopping_) return;
       item = std::move(queue_.front());
       queue_.pop_front();
-      auto& j = jobs_[item.first];
-      j.state = JobState::working;
-      persist(j);
+      if (const JobInfo* stored = jobs_.find(item.first)) {
+        JobInfo j = *stored;
+        j.state = JobState::working;
+        persist(j);
+      }
     }
     Context ctx(*this, item.first);
     bool ok = false;
@@ -164,7 +153,9 @@ void JobTable::run() {
       ctx.error("job", e.what());
     }
     std::lock_guard lock(mu_);
-    auto& j = jobs_[item.first];
+    const JobInfo* stored = jobs_.find(item.first);
+    if (stored == nullptr) continue;
+    JobInfo j = *stored;
     if (ok && j.errors.empty()) {
       j.state = JobState::complete;
       j.progress = 100;

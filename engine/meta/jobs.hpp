@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/meta/persisted_map.hpp"
 #include "engine/storage/status.hpp"
 
 namespace vigil {
@@ -70,11 +71,15 @@ class JobTable {
   void set_progress(std::uint64_t id, double p);
   void add_error(std::uint64_t id, const std::string& name, const std::string& message);
 
-  Storage& storage_;
+  struct Codec : BigEndianId {
+    static std::string encode(const JobInfo& j);
+    static bool decode(std::string_view s, JobInfo& j);
+  };
+
   std::size_t keep_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::uint64_t, JobInfo> jobs_;
+  PersistedMap<std::uint64_t, JobInfo, Codec> jobs_;
   std::deque<std::pair<std::uint64_t, Work>> queue_;
   std::uint64_t next_id_ = 1;
   bool stopping_ = false;

@@ -26,14 +26,9 @@ std::string hex(const unsigned char* p, std::size_t n) {
   return out;
 }
 
-// Big-endian id, so that keys sort by id.
-std::string token_key(std::uint64_t id) {
-  std::string k = kPrefix;
-  for (int i = 7; i >= 0; --i) k += static_cast<char>((id >> (i * 8)) & 0xff);
-  return k;
-}
+}  // namespace
 
-std::string encode(const ApiToken& t) {
+std::string TokenStore::Codec::encode(const ApiToken& t) {
   nlohmann::json j = {{"id", t.id},           {"hash", t.hash},       {"hint", t.hint},
                       {"active", t.active},   {"role", role_name(t.role)},
                       {"created", t.created}, {"updated", t.updated}};
@@ -41,7 +36,7 @@ std::string encode(const ApiToken& t) {
   return j.dump();
 }
 
-bool decode(std::string_view s, ApiToken& t) {
+bool TokenStore::Codec::decode(std::string_view s, ApiToken& t) {
   auto j = nlohmann::json::parse(s, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return false;
   t.id = j.value("id", std::uint64_t{0});
@@ -57,7 +52,7 @@ bool decode(std::string_view s, ApiToken& t) {
   return t.id != 0 && t.hash.size() == 64;
 }
 
-}  // namespace
+TokenStore::TokenStore(Storage& storage) : storage_(storage), tokens_(storage, std::string(kPrefix)) {}
 
 const char* role_name(Role r) {
   switch (r) {
@@ -91,26 +86,17 @@ std::string random_token() {
 
 Status TokenStore::load() {
   std::lock_guard lock(mu_);
-  Status st = storage_.scan_prefix(Cf::meta, kPrefix, [&](std::string_view, std::string_view v) {
-    ApiToken t;
-    if (decode(v, t)) {
-      by_hash_[t.hash] = t.id;
-      if (t.id >= next_id_) next_id_ = t.id + 1;
-      tokens_[t.id] = std::move(t);
-    }
-    return true;
-  });
+  Status st = tokens_.load();
   if (!st.ok()) return st;
+  by_hash_.clear();
+  for (const auto& [id, t] : tokens_.items()) {
+    by_hash_[t.hash] = id;
+    if (id >= next_id_) next_id_ = id + 1;
+  }
   std::string account;
   st = storage_.get(Cf::meta, kAccountKey, account);
   if (st.ok()) account_ = account;
   return st.is_not_found() ? Status() : st;
-}
-
-bool TokenStore::persist(const ApiToken& t, std::string& err) {
-  Storage::Batch batch;
-  batch.put(Cf::meta, token_key(t.id), encode(t));
-  return storage_.write(batch, err);
 }
 
 std::optional<ApiToken> TokenStore::create(std::optional<std::string> name, Role role, std::string& secret,
@@ -129,53 +115,49 @@ std::optional<ApiToken> TokenStore::create(std::optional<std::string> name, Role
     return std::nullopt;
   }
   t.id = next_id_;
-  if (!persist(t, err)) return std::nullopt;
+  if (!tokens_.put(t.id, t, err)) return std::nullopt;
   ++next_id_;
   by_hash_[t.hash] = t.id;
-  tokens_[t.id] = t;
   generation_.fetch_add(1, std::memory_order_acq_rel);
   return t;
 }
 
 bool TokenStore::update(const ApiToken& token, std::string& err) {
   std::lock_guard lock(mu_);
-  auto it = tokens_.find(token.id);
-  if (it == tokens_.end()) {
+  const ApiToken* stored = tokens_.find(token.id);
+  if (stored == nullptr) {
     err = "no such token";
     return false;
   }
-  ApiToken t = it->second;
+  ApiToken t = *stored;
   t.name = token.name;
   t.active = token.active;
   t.role = token.role;
   t.updated = token.updated;
-  if (!persist(t, err)) return false;
-  it->second = std::move(t);
+  if (!tokens_.put(t.id, std::move(t), err)) return false;
   generation_.fetch_add(1, std::memory_order_acq_rel);
   return true;
 }
 
 bool TokenStore::remove(std::uint64_t id, std::string& err) {
   std::lock_guard lock(mu_);
-  auto it = tokens_.find(id);
-  if (it == tokens_.end()) {
+  const ApiToken* stored = tokens_.find(id);
+  if (stored == nullptr) {
     err = "no such token";
     return false;
   }
-  Storage::Batch batch;
-  batch.del(Cf::meta, token_key(id));
-  if (!storage_.write(batch, err)) return false;
-  by_hash_.erase(it->second.hash);
-  tokens_.erase(it);
+  const std::string hash = stored->hash;
+  if (!tokens_.erase(id, err)) return false;
+  by_hash_.erase(hash);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   return true;
 }
 
 std::optional<ApiToken> TokenStore::get(std::uint64_t id) const {
   std::lock_guard lock(mu_);
-  auto it = tokens_.find(id);
-  if (it == tokens_.end()) return std::nullopt;
-  return it->second;
+  const ApiToken* t = tokens_.find(id);
+  if (t == nullptr) return std::nullopt;
+  return *t;
 }
 
 std::optional<ApiToken> TokenStore::find_by_secret(std::string_view secret) const {
@@ -183,14 +165,16 @@ std::optional<ApiToken> TokenStore::find_by_secret(std::string_view secret) cons
   std::lock_guard lock(mu_);
   auto it = by_hash_.find(h);
   if (it == by_hash_.end()) return std::nullopt;
-  return tokens_.at(it->second);
+  const ApiToken* t = tokens_.find(it->second);
+  if (t == nullptr) return std::nullopt;
+  return *t;
 }
 
 std::vector<ApiToken> TokenStore::list() const {
   std::lock_guard lock(mu_);
   std::vector<ApiToken> out;
   out.reserve(tokens_.size());
-  for (const auto& [id, t] : tokens_) out.push_back(t);
+  for (const auto& [id, t] : tokens_.items()) out.push_back(t);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/meta/persisted_map.hpp"
 #include "engine/storage/status.hpp"
 
 namespace vigil {
@@ -42,7 +43,7 @@ std::string random_token();
 
 class TokenStore {
  public:
-  explicit TokenStore(Storage& storage) : storage_(storage) {}
+  explicit TokenStore(Storage& storage);
 
   // Loads tokens and the account email; call once before use. Not OK when they could not be read.
   Status load();
@@ -70,11 +71,14 @@ class TokenStore {
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
-  bool persist(const ApiToken& t, std::string& err);
+  struct Codec : BigEndianId {
+    static std::string encode(const ApiToken& t);
+    static bool decode(std::string_view s, ApiToken& t);
+  };
 
   Storage& storage_;
   mutable std::mutex mu_;
-  std::map<std::uint64_t, ApiToken> tokens_;
+  PersistedMap<std::uint64_t, ApiToken, Codec> tokens_;
   std::unordered_map<std::string, std::uint64_t> by_hash_;
   std::string account_;
   std::uint64_t next_id_ = 1;

@@ -1,12 +1,8 @@
 #include "engine/model/glob.hpp"
 
+#include "engine/model/text.hpp"
+
 namespace vigil {
-
-namespace {
-
-constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-}  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view text, QuestionMark q) {
   const bool any_one = q == QuestionMark::wildcard;
@@ -15,7 +11,7 @@ bool glob_match(std::string_view pattern, std::string_view text, QuestionMark q)
     if (p < pattern.size() && pattern[p] == '*') {
       star = p++;
       mark = t;
-    } else if (p < pattern.size() && ((any_one && pattern[p] == '?') || lower(pattern[p]) == lower(text[t]))) {
+    } else if (p < pattern.size() && ((any_one && pattern[p] == '?') || ascii_lower(pattern[p]) == ascii_lower(text[t]))) {
       ++p;
       ++t;
     } else if (star != std::string_view::npos) {

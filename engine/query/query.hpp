@@ -14,7 +14,7 @@
 #include "engine/model/model.hpp"
 #include "engine/storage/status.hpp"
 #include "engine/query/tag_filter.hpp"
-#include "engine/query/tag_search.hpp"
+#include "engine/query/tag_expr.hpp"
 
 namespace vigil {
 
@@ -111,7 +111,8 @@ class SeriesReader {
 enum class SummaryFunction : std::uint8_t { mean, sum, min, max, count, stddev, derivative, all };
 enum class GroupFunction : std::uint8_t { sum, min, max, mean };
 
-// Librato names; "average" is accepted as an alias of "mean".
+// By name (the names Librato gives them; other dialects map theirs onto these); "average" is
+// accepted as an alias of "mean".
 std::optional<SummaryFunction> parse_summary_function(std::string_view s);
 std::optional<GroupFunction> parse_group_function(std::string_view s);
 const char* to_string(SummaryFunction f);
@@ -158,7 +159,7 @@ struct Bucket {
 std::vector<Bucket> read_buckets(SeriesReader& reader, std::uint64_t id, std::int64_t res,
                                  std::int64_t from, std::int64_t to);
 
-// -- GET /v1/measurements -------------------------------------------------------------------------
+// -- series queries (Librato's GET /v1/measurements, and every other dialect's reads) -------------
 
 struct MeasurementQuery {
   std::string metric_key;
@@ -166,7 +167,7 @@ struct MeasurementQuery {
   std::int64_t end = 0;    // inclusive
   std::int64_t resolution = 60;
   TagFilter filter;
-  std::shared_ptr<const TagSearch> search;  // tags_search, exclusive with `filter`; null = none
+  std::shared_ptr<const TagExpr> search;  // tags_search, exclusive with `filter`; null = none
   SummaryFunction summary = SummaryFunction::mean;
   bool counter = false;  // derivative: a negative delta is a counter reset
   // group_by: tag names (lower-case); group_all = `group_by=*`. Grouped series must carry every
@@ -199,7 +200,7 @@ struct QueryResult {
 // A storage error met on the way is left in reader.status() (the helper reader's included).
 QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q);
 
-// -- legacy GET /v1/metrics/:name -----------------------------------------------------------------
+// -- raw samples by source (Librato's legacy GET /v1/metrics/:name) -------------------------------
 
 struct LegacyQuery {
   std::string metric_key;

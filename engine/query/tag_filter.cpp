@@ -2,17 +2,13 @@
 
 #include <algorithm>
 
+#include "engine/model/text.hpp"
+
 namespace vigil {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lowered(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = lower(c);
-  return out;
-}
+std::string lowered(std::string_view s) { return ascii_lower(s); }
 
 bool tag_glob(std::string_view pattern, std::string_view value) {
   return glob_match(pattern, value, QuestionMark::literal);

@@ -1,5 +1,5 @@
-// Series selection by tag values: the `tags[name]=pattern` filter of GET /v1/measurements and the
-// `source` / `sources[]` filter of the legacy GET /v1/metrics/:name.
+// Series selection by tag values: clauses of tag name and value pattern (Librato's
+// `tags[name]=pattern` of GET /v1/measurements) and lists of sources (Librato's legacy `sources[]`).
 #pragma once
 
 #include <string>

@@ -456,10 +456,19 @@ try:
                  lambda: api.time_series_data_aggregate(A_PROJ, one(data=[{"date": recent, "value": 1}])),
                  "[0].data[0].date", "two minutes")
     older = (now - datetime.timedelta(seconds=200)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    l2 = "%s:%s,%s:%s" % (DV, L2[DV], ENV, L2[ENV])
+
+    def stored_at(date):
+        """The values of custom.requests {L2} in the minute of `date`."""
+        start = date[:17] + "00Z"
+        end = (datetime.datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ") + datetime.timedelta(seconds=60)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+        return [p[2] for p in points(api.time_series_data_list(A_PROJ, "custom.requests", start, end, 60, labels=l2))]
+
     api.time_series_data_create(A_PROJ, one(labels=L2, data=[{"date": recent, "value": 1}]))
-    check(True, "create accepts recent dates")
+    eq(stored_at(recent), [1.0], "create accepts recent dates")
     api.time_series_data_aggregate(A_PROJ, one(labels=L2, data=[{"date": older, "value": 1}]))
-    check(True, "aggregate accepts a date older than two minutes")
+    eq(stored_at(older), [1.0], "aggregate accepts a date older than two minutes")
 
     M = lambda body: (lambda: api.metrics_create(A_PROJ, body))  # noqa: E731
     expect_error("a metric name without custom.", 400, M({"name": "requests", "metric_type": "delta"}), "name")

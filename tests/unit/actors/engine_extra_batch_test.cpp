@@ -149,7 +149,7 @@ TEST(EngineIdle, maintenance_compacts_away_log_entries_that_reached_level0_and_k
   }
   ASSERT_TRUE(e->ingest(ms, ms[0].time).ok);
   // The memtables go to level 0 before the shards' timed flush deletes the log entries.
-  e->storage().flush();
+  ASSERT_TRUE(e->storage().flush().ok());
   const std::string log_bytes = "vigil_rocksdb_sst_bytes{cf=\"log\"}";
   EXPECT_GT(metric(*e, log_bytes), 0) << "the log entries are in a level-0 file";
   // After the shard flush and the quiet period: compacted away with their tombstones.

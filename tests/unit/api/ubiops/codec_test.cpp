@@ -4,7 +4,9 @@
 
 #include "api/ubiops/codec.hpp"
 #include "api/ubiops/dialect.hpp"
-#include "engine/model/validate.hpp"
+#include "api/librato/lang/normalize.hpp"  // encoded labels stay valid Librato tags too
+#include "engine/model/limits.hpp"
+#include "engine/model/text.hpp"
 
 using namespace vigil;
 using namespace vigil::api::ubiops;

@@ -1,4 +1,5 @@
-// The `tags_search` grammar of GET /v1/measurements: a boolean expression over tag values.
+// Librato's `tags_search` language (GET /v1/measurements): a boolean expression over tag values,
+// parsed into the engine's TagExpr.
 //
 //   expr    := and_expr ("or" and_expr)*
 //   and_expr:= unary ("and" unary)*
@@ -13,33 +14,16 @@
 // series without a region tag (write `region!=us-*` to require the tag).
 #pragma once
 
-#include <cstddef>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "engine/model/model.hpp"
+#include "engine/query/tag_expr.hpp"
 
 namespace vigil {
 
-class TagSearch {
- public:
-  // The parsed expression, or nullopt with `err` naming the problem and its position (1-based
-  // character offset), e.g. "expected a tag name at position 12".
-  static std::optional<TagSearch> parse(std::string_view text, std::string& err);
-
-  bool matches(const Tags& tags) const;
-
-  struct Node {
-    enum Kind { all_of, any_of, negate, equals, not_equals, has } kind;
-    std::string name, pattern;
-    std::vector<Node> children;
-  };
-
- private:
-  Node root_;
-};
+// The parsed expression, or nullopt with `err` naming the problem and its position (1-based
+// character offset), e.g. "expected a tag name at position 12".
+std::optional<TagExpr> parse_tags_search(std::string_view text, std::string& err);
 
 }  // namespace vigil

@@ -1,10 +1,8 @@
-#include "engine/query/tag_search.hpp"
-
-#include "engine/model/glob.hpp"
+#include "api/librato/lang/tags_search.hpp"
 
 #include <cctype>
 
-#include "engine/query/tag_filter.hpp"
+#include "engine/model/text.hpp"
 
 namespace vigil {
 
@@ -15,17 +13,11 @@ bool name_char(char c) {
 }
 bool value_char(char c) { return name_char(c) || c == '*' || c == '?'; }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 class Parser {
  public:
   explicit Parser(std::string_view t) : t_(t) {}
 
-  bool run(TagSearch::Node& root, std::string& err) {
+  bool run(TagExpr::Node& root, std::string& err) {
     skip();
     if (pos_ == t_.size()) return fail("the expression is empty", err);
     if (!expr(root, err)) return false;
@@ -45,57 +37,57 @@ class Parser {
   // The keyword `kw` (case-insensitive) followed by a non-name character.
   bool keyword(std::string_view kw) {
     skip();
-    if (t_.size() - pos_ < kw.size() || lower(t_.substr(pos_, kw.size())) != kw) return false;
+    if (t_.size() - pos_ < kw.size() || ascii_lower(t_.substr(pos_, kw.size())) != kw) return false;
     std::size_t after = pos_ + kw.size();
     if (after < t_.size() && value_char(t_[after])) return false;
     pos_ = after;
     return true;
   }
 
-  bool expr(TagSearch::Node& out, std::string& err) {
-    TagSearch::Node first;
+  bool expr(TagExpr::Node& out, std::string& err) {
+    TagExpr::Node first;
     if (!and_expr(first, err)) return false;
     if (!keyword("or")) {
       out = std::move(first);
       return true;
     }
-    out = TagSearch::Node{TagSearch::Node::any_of, {}, {}, {}};
+    out = TagExpr::Node{TagExpr::Node::any_of, {}, {}, {}};
     out.children.push_back(std::move(first));
     do {
-      TagSearch::Node next;
+      TagExpr::Node next;
       if (!and_expr(next, err)) return false;
       out.children.push_back(std::move(next));
     } while (keyword("or"));
     return true;
   }
 
-  bool and_expr(TagSearch::Node& out, std::string& err) {
-    TagSearch::Node first;
+  bool and_expr(TagExpr::Node& out, std::string& err) {
+    TagExpr::Node first;
     if (!unary(first, err)) return false;
     if (!keyword("and")) {
       out = std::move(first);
       return true;
     }
-    out = TagSearch::Node{TagSearch::Node::all_of, {}, {}, {}};
+    out = TagExpr::Node{TagExpr::Node::all_of, {}, {}, {}};
     out.children.push_back(std::move(first));
     do {
-      TagSearch::Node next;
+      TagExpr::Node next;
       if (!unary(next, err)) return false;
       out.children.push_back(std::move(next));
     } while (keyword("and"));
     return true;
   }
 
-  bool unary(TagSearch::Node& out, std::string& err) {
+  bool unary(TagExpr::Node& out, std::string& err) {
     if (++depth_ > 100) return fail("the expression is nested too deeply", err);
     bool ok = unary_inner(out, err);
     --depth_;
     return ok;
   }
 
-  bool unary_inner(TagSearch::Node& out, std::string& err) {
+  bool unary_inner(TagExpr::Node& out, std::string& err) {
     if (keyword("not")) {
-      out = TagSearch::Node{TagSearch::Node::negate, {}, {}, {}};
+      out = TagExpr::Node{TagExpr::Node::negate, {}, {}, {}};
       out.children.emplace_back();
       return unary(out.children.back(), err);
     }
@@ -111,27 +103,27 @@ class Parser {
     return term(out, err);
   }
 
-  bool term(TagSearch::Node& out, std::string& err) {
+  bool term(TagExpr::Node& out, std::string& err) {
     skip();
     std::size_t start = pos_;
     while (pos_ < t_.size() && name_char(t_[pos_])) ++pos_;
     if (pos_ == start) return fail("expected a tag name", err);
-    std::string name = lower(t_.substr(start, pos_ - start));
+    std::string name = ascii_lower(t_.substr(start, pos_ - start));
     if (name == "and" || name == "or" || name == "not") {
       pos_ = start;
       return fail("expected a tag name, got the keyword '" + name + "'", err);
     }
     skip();
-    TagSearch::Node::Kind kind = TagSearch::Node::has;
+    TagExpr::Node::Kind kind = TagExpr::Node::has;
     if (pos_ < t_.size() && t_[pos_] == '=') {
-      kind = TagSearch::Node::equals;
+      kind = TagExpr::Node::equals;
       ++pos_;
     } else if (pos_ + 1 < t_.size() && t_[pos_] == '!' && t_[pos_ + 1] == '=') {
-      kind = TagSearch::Node::not_equals;
+      kind = TagExpr::Node::not_equals;
       pos_ += 2;
     }
-    out = TagSearch::Node{kind, name, {}, {}};
-    if (kind == TagSearch::Node::has) return true;
+    out = TagExpr::Node{kind, name, {}, {}};
+    if (kind == TagExpr::Node::has) return true;
     skip();
     if (pos_ < t_.size() && (t_[pos_] == '"' || t_[pos_] == '\'')) {
       char q = t_[pos_];
@@ -143,7 +135,7 @@ class Parser {
     }
     start = pos_;
     while (pos_ < t_.size() && value_char(t_[pos_])) ++pos_;
-    if (pos_ == start) return fail("expected a tag value after '" + name + (kind == TagSearch::Node::equals ? "='" : "!='"), err);
+    if (pos_ == start) return fail("expected a tag value after '" + name + (kind == TagExpr::Node::equals ? "='" : "!='"), err);
     out.pattern = std::string(t_.substr(start, pos_ - start));
     return true;
   }
@@ -153,40 +145,14 @@ class Parser {
   int depth_ = 0;
 };
 
-bool eval(const TagSearch::Node& n, const Tags& tags) {
-  switch (n.kind) {
-    case TagSearch::Node::all_of:
-      for (const auto& c : n.children)
-        if (!eval(c, tags)) return false;
-      return true;
-    case TagSearch::Node::any_of:
-      for (const auto& c : n.children)
-        if (eval(c, tags)) return true;
-      return false;
-    case TagSearch::Node::negate: return !eval(n.children.front(), tags);
-    case TagSearch::Node::has: return find_tag(tags, n.name) != nullptr;
-    case TagSearch::Node::equals: {
-      const std::string* v = find_tag(tags, n.name);
-      return v && glob_match(n.pattern, *v);
-    }
-    case TagSearch::Node::not_equals: {
-      const std::string* v = find_tag(tags, n.name);
-      return v && !glob_match(n.pattern, *v);
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
-std::optional<TagSearch> TagSearch::parse(std::string_view text, std::string& err) {
-  TagSearch s;
+std::optional<TagExpr> parse_tags_search(std::string_view text, std::string& err) {
+  TagExpr::Node root;
   err.clear();
   Parser p(text);
-  if (!p.run(s.root_, err)) return std::nullopt;
-  return s;
+  if (!p.run(root, err)) return std::nullopt;
+  return TagExpr(std::move(root));
 }
-
-bool TagSearch::matches(const Tags& tags) const { return eval(root_, tags); }
 
 }  // namespace vigil

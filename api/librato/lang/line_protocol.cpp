@@ -1,11 +1,11 @@
-#include "engine/ingest/line_protocol.hpp"
+#include "api/librato/lang/line_protocol.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <string>
 
-#include "engine/model/validate.hpp"
+#include "api/librato/lang/normalize.hpp"
 
 namespace vigil {
 
@@ -101,7 +101,7 @@ std::string parse_line(std::string_view line, std::int64_t now, TimePrecision pr
     tags.emplace_back(std::move(name), std::move(value));
   }
   if (auto e = check_tag_count(tags.size()); !e.empty()) return "tags: " + e;
-  if (tags.empty()) tags.emplace_back("source", "unassigned");
+  if (tags.empty()) tags.emplace_back(kDefaultTagName, kDefaultTagValue);
   std::sort(tags.begin(), tags.end());
 
   if (pos >= line.size() || line[pos] != ' ') return "missing fields";

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/ingest/ingest_parser.hpp"
-#include "engine/ingest/single_measurement.hpp"
+#include "api/librato/lang/ingest_parser.hpp"
+#include "api/librato/lang/single_measurement.hpp"
 
 namespace vigil {
 
@@ -160,6 +160,15 @@ TEST(SingleMeasurementFastPath, gives_the_same_outcome_as_the_dom_parse) {
       R"({"name":"x","value":1,"tags":{"t":"a\"b"}})",
   };
   for (const char* body : bodies) expect_same_outcome(body);
+  // The fast path was taken for the valid plain bodies (and never by the DOM-only parse); a
+  // body the scan does not recognize, or that does not validate, went to simdjson.
+  const char* fast_bodies[] = {bodies[0], bodies[1], bodies[2], bodies[5], bodies[7], bodies[9], bodies[10]};
+  for (const char* body : fast_bodies) {
+    EXPECT_TRUE(parse_measurements_json(body, kNow).fast_path) << body;
+    EXPECT_FALSE(parse_measurements_json_dom(body, kNow).fast_path) << body;
+  }
+  const char* slow_bodies[] = {bodies[8], bodies[20], bodies[24], bodies[26], bodies[27], bodies[28]};
+  for (const char* body : slow_bodies) EXPECT_FALSE(parse_measurements_json(body, kNow).fast_path) << body;
   expect_same_outcome(R"({"name":")" + std::string(255, 'n') + R"(","value":1})");
   expect_same_outcome(R"({"name":")" + std::string(256, 'n') + R"(","value":1})");
   expect_same_outcome(R"({"name":"x","value":1,"tags":{")" + std::string(64, 't') + R"(":")" + std::string(256, 'v') +

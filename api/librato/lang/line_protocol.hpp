@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "engine/ingest/ingest_parser.hpp"
+#include "api/librato/lang/ingest_parser.hpp"
 
 namespace vigil {
 

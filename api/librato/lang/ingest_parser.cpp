@@ -1,4 +1,4 @@
-#include "engine/ingest/ingest_parser.hpp"
+#include "api/librato/lang/ingest_parser.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -16,16 +16,14 @@
 
 #include "engine/meta/catalog.hpp"
 #include "engine/model/short_text.hpp"
-#include "engine/ingest/single_measurement.hpp"
-#include "engine/ingest/urlencoded.hpp"
-#include "engine/model/validate.hpp"
+#include "api/librato/lang/single_measurement.hpp"
+#include "api/http/form.hpp"
+#include "api/librato/lang/normalize.hpp"
 
 namespace vigil {
 
 namespace {
 
-constexpr std::string_view kDefaultTagName = "source";
-constexpr std::string_view kDefaultTagValue = "unassigned";
 
 // Largest double below 2^63: times at or above it do not fit an int64.
 constexpr double kMaxTimeDouble = 9.2e18;
@@ -1264,7 +1262,11 @@ void parse_json_into(std::string_view body, std::int64_t now, const NamePolicy* 
   out.errors.clear();
   out.request_error.clear();
   out.too_large_float = false;
-  if (scan_single && parse_single_fast(body, now, policy, out)) return;
+  out.fast_path = false;
+  if (scan_single && parse_single_fast(body, now, policy, out)) {
+    out.fast_path = true;
+    return;
+  }
   if (body.size() > kReusableBufferLimit) {
     simdjson::padded_string padded(body);
     simdjson::dom::parser parser;

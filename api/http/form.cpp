@@ -1,4 +1,4 @@
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 
 namespace vigil {
 

@@ -1,4 +1,4 @@
-#include "engine/query/tag_search.hpp"
+#include "api/librato/lang/tags_search.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,14 +13,14 @@ Tags tags(std::initializer_list<std::pair<const char*, const char*>> kv) {
 
 bool match(const char* expr, const Tags& t) {
   std::string err;
-  auto s = TagSearch::parse(expr, err);
+  auto s = parse_tags_search(expr, err);
   EXPECT_TRUE(s) << expr << ": " << err;
   return s && s->matches(t);
 }
 
 std::string error_of(const char* expr) {
   std::string err;
-  auto s = TagSearch::parse(expr, err);
+  auto s = parse_tags_search(expr, err);
   EXPECT_FALSE(s) << expr;
   return err;
 }

@@ -56,6 +56,8 @@ struct ParseOutcome {
   // then `measurements` is empty.
   std::string request_error;
   bool too_large_float = false;  // an item was rejected for a magnitude above 1e126
+  // The body was read by the single-measurement scan (single_measurement.hpp) without simdjson.
+  bool fast_path = false;
 };
 
 // POST /v1/measurements body:

@@ -1,14 +1,8 @@
-#include "engine/model/validate.hpp"
-
-#include <cmath>
+#include "api/librato/lang/normalize.hpp"
 
 namespace vigil {
 
 namespace {
-
-constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-inline bool is_name_char(char c) { return is_tag_char(c); }
 
 // The lower-cased form of each tag character, 0 for the characters a tag may not hold.
 struct TagCharTable {
@@ -16,7 +10,7 @@ struct TagCharTable {
   constexpr TagCharTable() : to() {
     for (int c = 0; c < 256; ++c) {
       const char ch = static_cast<char>(c);
-      to[c] = is_tag_char(ch) ? lower(ch) : '\0';
+      to[c] = is_tag_char(ch) ? ascii_lower(ch) : '\0';
     }
   }
 };
@@ -42,23 +36,6 @@ std::string normalize_tag_text(std::string_view in, std::string& out, std::size_
 
 }  // namespace
 
-bool valid_metric_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxMetricNameLength) return false;
-  for (char c : name)
-    if (!is_name_char(c)) return false;
-  return true;
-}
-
-void ascii_lower_in_place(std::string& s) {
-  for (char& c : s) c = lower(c);
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  ascii_lower_in_place(out);
-  return out;
-}
-
 std::string normalize_tag_name(std::string_view in, std::string& out) {
   return normalize_tag_text(in, out, kMaxTagNameLength, "tag name");
 }
@@ -79,22 +56,6 @@ std::string check_tag_count(std::size_t n) {
     return "at most " + std::to_string(kMaxTagsPerMeasurement) + " tags per measurement, got " +
            std::to_string(n);
   return {};
-}
-
-FloatCheck check_float(double& x) {
-  if (!std::isfinite(x)) return FloatCheck::not_finite;
-  double a = std::fabs(x);
-  if (a > kMaxFloatMagnitude) return FloatCheck::too_large;
-  if (a != 0 && a < kMinFloatMagnitude) x = 0.0;
-  return FloatCheck::ok;
-}
-
-const char* float_error_message(FloatCheck c) {
-  switch (c) {
-    case FloatCheck::not_finite: return "must be a finite number";
-    case FloatCheck::too_large: return "exponent too large (magnitude above 1e126)";
-    default: return "";
-  }
 }
 
 }  // namespace vigil

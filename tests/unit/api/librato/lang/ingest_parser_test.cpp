@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "engine/ingest/ingest_parser.hpp"
+#include "api/librato/lang/ingest_parser.hpp"
 
 namespace vigil {
 

@@ -1,4 +1,4 @@
-#include "engine/ingest/single_measurement.hpp"
+#include "api/librato/lang/single_measurement.hpp"
 
 #include <charconv>
 #include <cstring>

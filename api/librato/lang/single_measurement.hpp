@@ -16,7 +16,7 @@
 #include <string_view>
 #include <utility>
 
-#include "engine/model/validate.hpp"
+#include "api/librato/lang/normalize.hpp"
 
 namespace vigil {
 

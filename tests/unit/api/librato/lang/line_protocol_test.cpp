@@ -1,4 +1,4 @@
-#include "engine/ingest/line_protocol.hpp"
+#include "api/librato/lang/line_protocol.hpp"
 
 #include <gtest/gtest.h>
 

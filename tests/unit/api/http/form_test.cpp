@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/ingest/urlencoded.hpp"
+#include "api/http/form.hpp"
 
 namespace vigil {
 
