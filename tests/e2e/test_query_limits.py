@@ -3,6 +3,7 @@ before reading (series x buckets), composite queries sharing one budget, the per
 and the concurrency limit. Each refusal answers in the dialect's error format naming the limit and
 its setting, is counted in vigil_query_refused_total{limit}, and queries within the limits still
 answer exactly. Composite queries read the shards' unflushed samples without flushing them."""
+import json
 import os
 import sys
 import threading
@@ -106,8 +107,34 @@ try:
     eq(st, 200, "two s() of 400 estimated points: within the limits")
     eq([(p["measure_time"], p["value"]) for p in r["measurements"][0]["series"]],
        [(T0 + 60 * k, value(2, k) / value(1, k)) for k in range(7)], "h2 / h1 per sample, exact")
+    # Another dialect, its own error body: Deeploy chart data reads one series per label of a
+    # line graph; all the request's metrics share one budget.
+    base = "/workspaces/ws-q/deployments/3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+    def deeploy(method, path, body=None):
+        st, text, _ = v.request(method, base + path, json.dumps(body) if body is not None else None,
+                                "application/json" if body is not None else None)
+        return st, (json.loads(text) if text else None)
+
+    st, small = deeploy("POST", "/customMetric", {"name": "small", "graphType": "line", "titleXAxis": "Date", "titleYAxis": "N"})
+    eq(st, 201, "Deeploy: a line metric")
+    st, _ = deeploy("POST", "/customMetric/%s/dataPoints" % small["id"],
+                    [{"xValue": "2026-03-0%d" % d, "yValue": d} for d in (1, 2)])
+    eq(st, 201, "two labels: two series")
+    st, body = deeploy("GET", "/customMetricsChartData")
+    eq(st, 200, "Deeploy chart data within the limits")
+    eq((body[0]["labels"], body[0]["data"]), (["2026-03-01", "2026-03-02"], [1, 2]), "its data, exact")
+    st, big = deeploy("POST", "/customMetric", {"name": "big", "graphType": "line", "titleXAxis": "Date", "titleYAxis": "N"})
+    st, _ = deeploy("POST", "/customMetric/%s/dataPoints" % big["id"],
+                    [{"xValue": "2026-03-0%d" % d, "yValue": d} for d in (1, 2, 3, 4)])
+    eq(st, 201, "four more labels")
+    st, body = deeploy("GET", "/customMetricsChartData")
+    eq(st, 400, "Deeploy chart data over 2 + 4 series, one budget -> 400")
+    check(isinstance(body, dict) and body.get("statusCode") == 400 and "query.max_series (5)" in body.get("message", ""),
+          "in Deeploy's error body, naming the limit: %r" % (body,))
+
     m = metrics(v)
-    eq(refused(m, "series"), 4, "series refusals: measurements, legacy, two composites")
+    eq(refused(m, "series"), 5, "series refusals: measurements, legacy, two composites, Deeploy")
     eq(refused(m, "points"), 3, "points refusals: two measurements, one composite")
     eq(refused(m, "deadline"), 0, "no deadline refusal")
     eq(refused(m, "concurrency"), 0, "no concurrency refusal")

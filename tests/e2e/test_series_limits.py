@@ -92,6 +92,8 @@ try:
     eq(values(v, "cpu", "h1"), [(T0, 1), (T0 + 60, 1)], "cpu h1's sample from Kafka")
     eq(values(v, "mem", "h1"), [(T0, 1), (T0 + 60, 1)], "mem h1's sample from Kafka")
     eq(values(v, "cpu", "h2"), [(T0, 1)], "the refused message stored nothing, not even its known series")
+    st, _, _ = v.request("GET", "/v1/metrics/net")
+    eq(st, 404, "the refused message of a new metric created no metric")
     time.sleep(1)
     dlq = consume_all(mock.bootstrap, "measurements.dlq")
     got = []
