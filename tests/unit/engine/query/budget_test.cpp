@@ -8,7 +8,7 @@
 
 #include "engine/query/budget.hpp"
 #include "engine/query/query.hpp"
-#include "support/fake_reader.hpp"
+#include "tests/support/fake_reader.hpp"
 
 using namespace vigil;
 using vigil::test_support::FakeReader;
