@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <dlfcn.h>
 #if defined(__GLIBC__)
@@ -225,6 +226,8 @@ struct Engine::Impl {
   std::atomic<std::uint64_t> backpressure_waits{0};
   std::atomic<std::uint64_t> idle_flushes{0};
   std::atomic<std::uint64_t> idle_compactions{0};
+  std::array<std::atomic<std::uint64_t>, kSeriesLimitCount> series_refused{};  // measurements, by limit
+  std::unique_ptr<QueryGovernor> queries;
   // Idle maintenance: flushes memtables once ingest has been quiet for idle_flush_ms.
   std::thread maintenance;
   std::mutex maint_mu;
@@ -315,6 +318,8 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
 
   // The series index loads while the ingest log is replayed: replay works on series ids alone.
   I.series = std::make_unique<SeriesIndex>(*I.storage);
+  I.series->set_limits(opts.max_series, opts.max_series_per_metric);
+  I.queries = std::make_unique<QueryGovernor>(opts.query_limits);
   auto t_index = std::chrono::steady_clock::now();
   Status index_status;
   std::thread index_loader([&I, t_index, &index_status] {
@@ -386,18 +391,36 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
 }
 
 IngestResult Engine::ingest(const std::vector<Measurement>& ms, std::int64_t now,
-                            Storage::Batch* extra) {
-  return ingest_batch(ms, now, extra, nullptr);
+                            Storage::Batch* extra, bool partial) {
+  return ingest_batch(ms, now, extra, nullptr, partial);
 }
 
-IngestResult Engine::ingest_learning(std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra) {
-  return ingest_batch(ms, now, extra, &ms);
+IngestResult Engine::ingest_learning(std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
+                                     bool partial) {
+  return ingest_batch(ms, now, extra, &ms, partial);
 }
 
 std::uint64_t Engine::series_generation() const { return impl_->series->generation(); }
 
+std::string Engine::refusal_text(const Measurement& m, const SeriesRefusal& r) const {
+  const SeriesIndex& index = *impl_->series;
+  std::string out = "'" + m.name + "'";
+  char sep = ' ';
+  for (const auto& [k, v] : m.tags) {
+    out += sep;
+    out += k + "=" + v;
+    sep = ',';
+  }
+  const std::size_t limit = r.limit == SeriesLimit::global ? index.max_series() : index.max_series_per_metric();
+  out += ": a new series beyond ";
+  out += setting_of(r.limit);
+  out += " (" + std::to_string(limit) + (r.limit == SeriesLimit::global ? " series in all" : " series of one metric") +
+         "); existing series accept samples";
+  return out;
+}
+
 IngestResult Engine::ingest_batch(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
-                                  std::vector<Measurement>* learn) {
+                                  std::vector<Measurement>* learn, bool partial) {
   auto& I = *impl_;
   IngestResult res;
   if (I.stopped.load()) {
@@ -406,10 +429,6 @@ IngestResult Engine::ingest_batch(const std::vector<Measurement>& ms, std::int64
     return res;
   }
   if (ms.empty() && extra == nullptr) return res;
-  if (!I.catalog->ensure(ms, now, res.error)) {
-    res.ok = false;
-    return res;
-  }
   // The series keys of the measurements whose series is not known yet (no series_id), in one
   // buffer; a batch is mostly one metric, so its key is computed once per run of equal names.
   const std::uint64_t generation = I.series->generation();
@@ -445,26 +464,53 @@ IngestResult Engine::ingest_batch(const std::vector<Measurement>& ms, std::int64
   }
   for (std::size_t i = 0, begin = 0; i < key_end.size(); begin = key_end[i++])
     keys.emplace_back(key_buf.data() + begin, key_end[i] - begin);
+  // Series first (a limit may refuse new ones), then the catalog: a refused batch creates no metric.
   if (!keys.empty()) {
     thread_local std::vector<std::uint64_t> found;
     found.clear();
-    if (!I.series->resolve(keys, found, res.error)) {
+    std::vector<SeriesRefusal> refused;
+    const bool resolved = I.series->resolve(keys, found, res.error, &refused, partial);
+    for (auto& r : refused) {
+      r.index = key_of[r.index];  // the measurement's
+      I.series_refused[static_cast<std::size_t>(r.limit)].fetch_add(1, std::memory_order_relaxed);
+    }
+    res.refused_series = std::move(refused);
+    if (!resolved) {
       res.ok = false;
       return res;
     }
     for (std::size_t k = 0; k < found.size(); ++k) ids[key_of[k]] = found[k];
   }
+  const std::size_t accepted = ms.size() - res.refused_series.size();
+  if (res.refused_series.empty()) {
+    if (!I.catalog->ensure(ms, now, res.error)) {
+      res.ok = false;
+      return res;
+    }
+  } else {
+    // The metrics of the measurements stored only.
+    std::vector<Measurement> kept;
+    kept.reserve(accepted);
+    for (std::size_t i = 0; i < ms.size(); ++i)
+      if (ids[i] != 0) kept.push_back(ms[i]);
+    if (!I.catalog->ensure(kept, now, res.error)) {
+      res.ok = false;
+      return res;
+    }
+  }
+  if (accepted == 0 && extra == nullptr) return res;  // every measurement refused (partial)
   const std::size_t n = I.shards.size();
   std::vector<std::shared_ptr<ShardWork>> work(n);
   std::vector<std::size_t> per_shard(n, 0);
-  for (std::uint64_t id : ids) ++per_shard[id % n];
+  for (std::uint64_t id : ids)
+    if (id != 0) ++per_shard[id % n];
   for (std::size_t s = 0; s < n; ++s)
     if (per_shard[s] != 0) {
       work[s] = std::make_shared<ShardWork>();
       work[s]->records.reserve(per_shard[s]);
     }
   for (std::size_t i = 0; i < ms.size(); ++i)
-    work[ids[i] % n]->records.push_back(LogRecord{ids[i], ms[i].time, ms[i].agg});
+    if (ids[i] != 0) work[ids[i] % n]->records.push_back(LogRecord{ids[i], ms[i].time, ms[i].agg});
   std::vector<std::string> entries(n);
   for (std::size_t s = 0; s < n; ++s)
     if (work[s]) encode_log_entry(work[s]->records, entries[s]);
@@ -497,7 +543,7 @@ IngestResult Engine::ingest_batch(const std::vector<Measurement>& ms, std::int64
     res.ok = false;
     return res;
   }
-  I.shared.in_flight.fetch_add(ms.size());
+  I.shared.in_flight.fetch_add(accepted);
   for (std::size_t s = 0; s < n; ++s) {
     if (!work[s]) continue;
     I.next_seq[s] = seqs[s];
@@ -505,14 +551,14 @@ IngestResult Engine::ingest_batch(const std::vector<Measurement>& ms, std::int64
     I.evaluators->post(s, std::shared_ptr<const std::vector<LogRecord>>(work[s], &work[s]->records));
     caf::anon_send(I.shards[s], WorkPtr(std::move(work[s])));
   }
-  I.ingested.fetch_add(ms.size());
+  I.ingested.fetch_add(accepted);
   I.log_batches.fetch_add(1);
   if (learn != nullptr)
     for (std::size_t i = 0; i < ms.size(); ++i) {
       (*learn)[i].series_id = ids[i];
       (*learn)[i].series_generation = generation;
     }
-  res.accepted = ms.size();
+  res.accepted = accepted;
   return res;
 }
 
@@ -602,6 +648,7 @@ Storage& Engine::storage() { return *impl_->storage; }
 Catalog& Engine::catalog() { return *impl_->catalog; }
 SeriesIndex& Engine::series() { return *impl_->series; }
 AlertHub& Engine::alerts() { return *impl_->alerts; }
+QueryGovernor& Engine::queries() { return *impl_->queries; }
 int Engine::shard_count() const { return static_cast<int>(impl_->shards.size()); }
 
 void Engine::set_apply_listener(std::shared_ptr<ApplyListener> listener) {
@@ -639,6 +686,13 @@ std::string Engine::metrics_text() {
   line("vigil_series", "gauge", "Known series.", I.series->size());
   line("vigil_metrics", "gauge", "Known metrics.", I.catalog->size());
   line("vigil_shards", "gauge", "Shard actors.", I.shards.size());
+  prom::head(out, "vigil_series_refused_total", "counter",
+             "Measurements refused because their new series was beyond limits.max_series (global) or "
+             "limits.max_series_per_metric (per_metric).");
+  for (std::size_t i = 0; i < kSeriesLimitCount; ++i)
+    prom::sample(out, "vigil_series_refused_total", "limit", to_string(static_cast<SeriesLimit>(i)),
+                 I.series_refused[i].load(std::memory_order_relaxed));
+  I.queries->metrics_text(out);
   out += I.storage->stats_text();
   return out;
 }

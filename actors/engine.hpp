@@ -16,6 +16,7 @@
 
 #include "engine/meta/catalog.hpp"
 #include "engine/model/model.hpp"
+#include "engine/query/budget.hpp"
 #include "engine/storage/series_index.hpp"
 #include "engine/storage/storage.hpp"
 
@@ -49,6 +50,11 @@ struct EngineOptions {
   // After this long without new samples, memtables are written to SST files: the merge operands
   // of recent rollup writes are folded once there instead of on every query. 0 disables.
   int idle_flush_ms = 2000;
+  // Query cost bounds (engine/query/budget.hpp), for every dialect's reads.
+  QueryLimits query_limits;
+  // Bounds on growth: series in all, series of one metric (0: unlimited); see ingest().
+  std::size_t max_series = 0;
+  std::size_t max_series_per_metric = 0;
   // Fault injection for tests: each shard sleeps this long before applying a batch.
   std::int64_t apply_delay_us = 0;
   // Fault injection for tests: every Nth ingest write fails as a RocksDB write error would (0: never).
@@ -68,6 +74,10 @@ struct IngestResult {
   // Nothing was accepted because measurements named series by ids learned before series were
   // removed (ingest_learning): parse them again and retry.
   bool stale_series = false;
+  // Measurements whose new series a limit refused (EngineOptions::max_series,
+  // max_series_per_metric): `index` is the measurement's in the batch. Without `partial`, the
+  // whole batch was refused (ok false, nothing stored); with it, every other measurement was.
+  std::vector<SeriesRefusal> refused_series;
 };
 
 class Engine {
@@ -78,12 +88,20 @@ class Engine {
   // Makes `ms` durable (ingest log), then hands the samples to their shard actors. When this
   // returns ok, the batch survives a crash and will be applied exactly once. `extra` writes
   // (e.g. consumed offsets) are committed in the same atomic batch.
+  // A measurement of a new series beyond a series limit refuses the whole batch (nothing is
+  // stored, IngestResult::refused_series lists them), or with `partial` only itself.
   IngestResult ingest(const std::vector<Measurement>& ms, std::int64_t now,
-                      Storage::Batch* extra = nullptr);
+                      Storage::Batch* extra = nullptr, bool partial = false);
   // ingest(), which also accepts measurements that name their series (Measurement::series_id, at
   // the index's current generation; an older one fails the batch with stale_series), and sets
   // every measurement's series_id and series_generation once the batch is accepted.
-  IngestResult ingest_learning(std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra = nullptr);
+  // A refused measurement (`partial`) keeps series_id 0.
+  IngestResult ingest_learning(std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra = nullptr,
+                               bool partial = false);
+  // Why measurement `m` was refused (IngestResult::refused_series): the metric, the tags, the
+  // limit's setting and its value, e.g. "'cpu' host=h9: a new series beyond
+  // limits.max_series_per_metric (3)".
+  std::string refusal_text(const Measurement& m, const SeriesRefusal& r) const;
   // The series index's generation (SeriesIndex::generation).
   std::uint64_t series_generation() const;
 
@@ -114,6 +132,9 @@ class Engine {
   Catalog& catalog();
   SeriesIndex& series();
   AlertHub& alerts();  // alert definitions, state and the notification outbox
+  // The query limits and the running count: every query request takes its budget here
+  // (queries().begin()), whatever its dialect.
+  QueryGovernor& queries();
   int shard_count() const;
 
   // Samples accepted (durable) but not yet applied by the shards: the backlog that consumers
@@ -130,7 +151,7 @@ class Engine {
  private:
   Engine();
   IngestResult ingest_batch(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
-                            std::vector<Measurement>* learn);
+                            std::vector<Measurement>* learn, bool partial);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

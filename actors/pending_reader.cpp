@@ -102,9 +102,11 @@ void PendingReader::read_rollups(const std::vector<std::uint64_t>& ids, std::int
                                  std::int64_t to, const std::function<void(std::size_t, std::int64_t, const Agg&)>& fn,
                                  unsigned fields) {
   const int ri = resolution_index(res);
+  check_deadline();
   for (int attempt = 0; ri >= 0 && attempt < kAttempts; ++attempt) {
     Engine::PendingCopy copy;
     if (!engine_.copy_pending(ids, ri, from, to, copy)) break;
+    check_deadline();
     const bool any = any_pending(copy);
     if (engine_.read_with(copy, [&] {
           StoreReader store(engine_.storage(), engine_.series());
@@ -128,9 +130,11 @@ void PendingReader::read_rollup_runs(const std::vector<std::uint64_t>& ids, std:
                                      std::int64_t to, const std::function<void(std::size_t, const RollupRun&)>& fn,
                                      unsigned fields) {
   const int ri = resolution_index(res);
+  check_deadline();
   for (int attempt = 0; ri >= 0 && attempt < kAttempts; ++attempt) {
     Engine::PendingCopy copy;
     if (!engine_.copy_pending(ids, ri, from, to, copy)) break;
+    check_deadline();
     if (engine_.read_with(copy, [&] {
           StoreReader store(engine_.storage(), engine_.series());
           if (!any_pending(copy)) {
@@ -189,6 +193,7 @@ void PendingReader::read_raw(std::uint64_t id, std::int64_t from, std::int64_t t
 void PendingReader::read_one(std::uint64_t id, int res_index, std::int64_t from, std::int64_t to,
                              const std::function<void(std::int64_t, const Agg&)>& fn) {
   auto& pf = prefetch_;
+  check_deadline();
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     if (!pf.valid || pf.res_index != res_index || pf.from != from || pf.to != to || !pf.pos.count(id)) {
       // Copy the pending state of every series the query listed (it reads them one by one), or
@@ -205,6 +210,7 @@ void PendingReader::read_one(std::uint64_t id, int res_index, std::int64_t from,
       pf.to = to;
       pf.valid = engine_.copy_pending(pf.ids, res_index, from, to, pf.copy);
       if (!pf.valid) break;
+      check_deadline();
     }
     const Entries& p = pf.copy.series[pf.pos.at(id)];
     const bool done = engine_.read_with(pf.copy, [&] {
@@ -230,7 +236,7 @@ void PendingReader::read_one(std::uint64_t id, int res_index, std::int64_t from,
 }
 
 std::unique_ptr<SeriesReader> PendingReader::clone() {
-  auto r = std::make_unique<PendingReader>(engine_);
+  auto r = std::make_unique<PendingReader>(engine_, budget_);
   r->known_ = known_;
   return r;
 }

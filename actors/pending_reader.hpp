@@ -21,7 +21,9 @@ namespace vigil::actors {
 
 class PendingReader : public SeriesReader {
  public:
-  explicit PendingReader(Engine& engine) : engine_(engine) {}
+  // `budget` (may be null): the request's, whose deadline every read checks before it starts
+  // (and again after the shards handed over their pending state).
+  explicit PendingReader(Engine& engine, const QueryBudget* budget = nullptr) : engine_(engine), budget_(budget) {}
 
   std::vector<SeriesRef> series_of(std::string_view metric_key) override;
   std::vector<SeriesRef> series_matching(std::string_view metric_key, const TagFilter& filter) override;
@@ -44,7 +46,12 @@ class PendingReader : public SeriesReader {
   void read_one(std::uint64_t id, int res_index, std::int64_t from, std::int64_t to,
                 const std::function<void(std::int64_t, const Agg&)>& fn);
 
+  void check_deadline() const {
+    if (budget_) budget_->check_deadline();
+  }
+
   Engine& engine_;
+  const QueryBudget* budget_;
   std::vector<std::uint64_t> known_;  // the series the query listed
   struct Prefetch {
     bool valid = false;

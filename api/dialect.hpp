@@ -8,7 +8,9 @@
 // route table. 404 (no route), 405 (another method; the Allow header is added), 413 (a body over
 // the server's limit) and 500 (a handler that threw) are rendered by the dialect's error(), so a
 // client only ever sees its own service's error bodies. A path no dialect owns gets a neutral
-// 404 (api/http/message.hpp's neutral_error).
+// 404 (api/http/message.hpp's neutral_error). A query over one of the engine's query limits
+// (engine/query/budget.hpp) throws QueryRefused out of its handler; the router answers it with
+// the dialect's refused().
 #pragma once
 
 #include <atomic>
@@ -21,6 +23,7 @@
 
 #include "api/http/message.hpp"
 #include "api/http/routes.hpp"
+#include "engine/query/budget.hpp"
 
 namespace vigil::api {
 
@@ -44,6 +47,14 @@ class Dialect {
   virtual const RouteTable& routes() const = 0;
   // An error answer in the dialect's format.
   virtual Response error(int status, const std::string& message) const = 0;
+  // The answer to a query refused by a query limit: by default error() with the refusal's status
+  // (400 for series and points, 503 for the deadline and concurrency) and message (which names
+  // the limit and its setting), plus `Retry-After: 1` on a 503.
+  virtual Response refused(const QueryRefused& e) const {
+    Response r = error(e.status(), e.what());
+    if (e.status() == 503) r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
 };
 
 // Counters of rejected input, by kind, that every dialect reports into; exported on /metrics.

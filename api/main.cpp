@@ -140,6 +140,12 @@ int serve(const vigil::config::Config& cfg) {
   eo.storage.memtable_mb = cfg.memtable_mb;
   eo.apply_delay_us = cfg.apply_delay_us;
   eo.fail_write_every = cfg.fail_write_every;
+  eo.query_limits.max_series = static_cast<std::size_t>(cfg.query_max_series);
+  eo.query_limits.max_points = static_cast<std::uint64_t>(cfg.query_max_read_points);
+  eo.query_limits.timeout_ms = cfg.query_timeout_ms;
+  eo.query_limits.max_concurrent = static_cast<std::size_t>(cfg.query_max_concurrent);
+  eo.max_series = static_cast<std::size_t>(cfg.limits_max_series);
+  eo.max_series_per_metric = static_cast<std::size_t>(cfg.limits_max_series_per_metric);
   std::string err;
   auto engine = vigil::actors::Engine::open(eo, err);
   if (!engine) {

@@ -80,6 +80,9 @@ Response Router::serve(Dialect& d, const Request& req) {
       r = dispatch(
           d.routes(), in, [&] { return d.error(404, "no route for " + in.path); },
           [&](const std::string& allow) { return d.error(405, "method not allowed; use " + allow); });
+    } catch (const QueryRefused& e) {  // a query limit (engine/query/budget.hpp), in the dialect's words
+      spdlog::debug("{} query refused on {} {}: {}", d.name(), req.method, req.path, e.what());
+      r = d.refused(e);
     } catch (const std::exception& e) {  // answered here so that the error carries the dialect's headers
       spdlog::error("{} handler failed on {} {}: {}", d.name(), req.method, req.path, e.what());
       r = d.error(500, "internal error");

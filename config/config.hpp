@@ -70,6 +70,13 @@ struct Config {
   std::int64_t memtable_mb = 32;        // RocksDB memtables of all column families together
   // [query]
   std::int64_t max_points = 100000;     // points per response before pagination (links.next)
+  std::int64_t query_max_series = 100000;          // series one query request reads (0 = unlimited)
+  std::int64_t query_max_read_points = 10000000;   // series x buckets one request reads, estimated first (0 = unlimited)
+  std::int64_t query_timeout_ms = 30000;           // a query request's deadline (0 = none)
+  std::int64_t query_max_concurrent = 16;          // query requests running at once (0 = unlimited)
+  // [limits]
+  std::int64_t limits_max_series = 10000000;            // series in all (0 = unlimited)
+  std::int64_t limits_max_series_per_metric = 2000000;  // series of one metric (0 = unlimited)
   // [alerts]
   int alerts_delivery_timeout_ms = 5000;   // one notification attempt, connect to response
   int alerts_max_attempts = 10;            // attempts before a notification is kept as failed

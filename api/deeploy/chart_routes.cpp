@@ -33,12 +33,13 @@ double value_of(const Agg& a, AggregationMethod m) {
 }
 
 // The graph data of one metric; false with the storage error.
-bool graph_data(Resources& res, const MetricDoc& m, json& out, Status& err) {
+// Its reads charge `budget`, the request's (a query limit throws QueryRefused).
+bool graph_data(Resources& res, const MetricDoc& m, QueryBudget& budget, json& out, Status& err) {
   out = api_json(m);
   json data = json::array(), labels = json::array();
   Agg total;
   if (m.has_points()) {
-    actors::PendingReader reader(res.engine);
+    actors::PendingReader reader(res.engine, &budget);
     const Tags base = series_tags(m, std::nullopt);
     const bool timeseries = m.graph == GraphType::timeseries;
     // The series of this metric's data points (samples written under other tags are not its own).
@@ -62,6 +63,7 @@ bool graph_data(Resources& res, const MetricDoc& m, json& out, Status& err) {
     if (timeseries) {
       const std::int64_t bin = choose_bin(*m.first_time, *m.last_time);
       std::map<std::int64_t, Agg> bins;
+      budget.plan(ids.size(), bin, floor_to(*m.first_time, bin), *m.last_time);
       reader.read_rollups(ids, bin, floor_to(*m.first_time, bin), *m.last_time,
                           [&](std::size_t, std::int64_t t, const Agg& a) { bins[t].merge(a); });
       for (const auto& [t, a] : bins) {
@@ -73,6 +75,7 @@ bool graph_data(Resources& res, const MetricDoc& m, json& out, Status& err) {
     } else {
       std::vector<Agg> per_label(m.labels.size());
       const std::int64_t day = 86400;
+      budget.plan(ids.size(), day, floor_to(*m.first_time, day), *m.last_time);
       reader.read_rollups(
           ids, day, floor_to(*m.first_time, day), *m.last_time,
           [&](std::size_t i, std::int64_t, const Agg& a) { per_label[pos[i]].merge(a); });
@@ -104,11 +107,13 @@ Response chart_data(Resources& res, const PathParams& p) {
   std::sort(metrics.begin(), metrics.end(),
             [](const MetricDoc& a, const MetricDoc& b) { return a.seq < b.seq; });
   json out = json::array();
+  // One budget for the request: every metric's chart charges it (engine/query/budget.hpp).
+  QueryBudget budget = res.engine.queries().begin();
   for (const auto& m : metrics) {
     json g;
     Status st;
     // Corruption and I/O errors are the server's fault; the other kinds may pass (as on /v1).
-    if (!graph_data(res, m, g, st))
+    if (!graph_data(res, m, budget, g, st))
       return error_answer(st.is_corruption() || st.is_io_error() ? 500 : 503,
                           "storage error: " + st.to_string());
     out.push_back(std::move(g));

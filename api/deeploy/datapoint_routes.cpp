@@ -186,6 +186,9 @@ Response push(Resources& res, const Request& req, const PathParams& pp) {
     if (!r.ok) {
       std::string undo_err;
       res.docs.put(doc_key(ws, dep, m.id), to_json(before), undo_err);
+      if (!r.refused_series.empty())  // a series limit: nothing of the request is stored
+        return error_answer(400, "the data points were not stored: " +
+                                     res.engine.refusal_text(ms[r.refused_series.front().index], r.refused_series.front()));
       return error_answer(503, "the data points were not stored: " + r.error);
     }
   }

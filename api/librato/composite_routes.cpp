@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "actors/engine.hpp"
+#include "actors/pending_reader.hpp"
 #include "api/librato/metric_json.hpp"
 #include "api/librato/params.hpp"
 #include "api/librato/resources.hpp"
@@ -24,8 +25,10 @@ constexpr std::int64_t kMaxResolution = 604800;
 
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const TagFilter& filter,
                             const TagFilter* narrow, const std::string& fn, std::int64_t start, std::int64_t stop,
-                            std::int64_t resolution, Status& status) {
-  StoreReader reader(engine.storage(), engine.series());
+                            std::int64_t resolution, Status& status, QueryBudget* budget) {
+  // Storage and the shards' unflushed samples: a sample accepted before the request is read
+  // without making every shard flush first.
+  actors::PendingReader reader(engine, budget);
   composite::Set out;
   auto summary = parse_summary_function(fn);
   for (const auto& info : engine.catalog().list()) {
@@ -38,6 +41,7 @@ composite::Set fetch_series(actors::Engine& engine, const std::string& metric, c
     mq.filter = filter;
     mq.summary = summary && *summary != SummaryFunction::all ? *summary : SummaryFunction::mean;
     mq.counter = info.type == MetricType::counter;
+    mq.budget = budget;
     for (auto& s : run_query(reader, mq).series) {
       if (narrow && !narrow->matches(s.tags)) continue;
       composite::Series cs;
@@ -57,10 +61,10 @@ composite::Set fetch_series(actors::Engine& engine, const std::string& metric, c
 
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
                             const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution,
-                            Status& status) {
+                            Status& status, QueryBudget* budget) {
   TagFilter filter;
   if (source != "*") filter.add("source", source);
-  return fetch_series(engine, metric, filter, nullptr, fn, start, stop, resolution, status);
+  return fetch_series(engine, metric, filter, nullptr, fn, start, stop, resolution, status, budget);
 }
 
 Response get_composite(Resources& res, const Request& req, const std::string* definition) {
@@ -89,10 +93,11 @@ Response get_composite(Resources& res, const Request& req, const std::string* de
   if (compose && !expr) errors.push_back({"compose", perr});
   if (!errors.empty()) return params_error(400, errors);
 
-  engine.sync();
+  // One budget for the whole request: every s() of the expression charges it.
+  QueryBudget budget = engine.queries().begin();
   Status status;
   auto fetch = [&](const std::string& metric, const std::string& source, const std::string& fn) {
-    return fetch_series(engine, metric, source, fn, *start, stop, *resolution, status);
+    return fetch_series(engine, metric, source, fn, *start, stop, *resolution, status, &budget);
   };
   composite::Set result;
   try {

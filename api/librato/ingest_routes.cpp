@@ -109,6 +109,18 @@ Response store(Resources& res, const Request& req, ParseOutcome& out, int ok_sta
   }
   if (!out.measurements.empty()) {
     auto res = engine.ingest(out.measurements, now);
+    if (!res.refused_series.empty()) {
+      // New series beyond a series limit: the whole batch is refused (nothing stored), each
+      // refused measurement named like the other per-item errors.
+      std::vector<ParamError> errors;
+      for (const auto& r : res.refused_series)
+        errors.push_back({"series", engine.refusal_text(out.measurements[r.index], r)});
+      Response refused = params_error(400, errors);
+      auto body = nlohmann::json::parse(refused.body);
+      body["measurements"] = summary(total, 0, res.refused_series.size());
+      refused.body = body.dump();
+      return refused;
+    }
     if (!res.ok) {
       spdlog::error("ingest failed: {}", res.error);
       return system_error(503, "could not store the measurements: " + res.error);
@@ -139,12 +151,13 @@ Response post_measurements(Resources& res, const Request& req) {
 Response get_measurements_route(Resources& res, const Request& req, const PathParams& p) {
   const std::string& name = p["name"];
   auto info = res.engine.catalog().get(name);
-  actors::PendingReader reader(res.engine);
+  QueryBudget budget = res.engine.queries().begin();
+  actors::PendingReader reader(res.engine, &budget);
   // links.next.href is absolute (the clients follow it as it is): below the Host the request named.
   std::string_view host = req.header("host");
   std::string origin = host.empty() ? std::string() : "http://" + std::string(host);
   Response r = get_measurements(name, parse_urlencoded(req.query), info ? &*info : nullptr, reader, now_seconds(),
-                                res.max_points, origin);
+                                res.max_points, origin, &budget);
   if (r.status == 400) res.rejects.bad_query.fetch_add(1);
   return r;
 }
@@ -154,8 +167,9 @@ Response get_measurements_route(Resources& res, const Request& req, const PathPa
 Response get_legacy_metric(Resources& res, const Request& req, const std::string& name) {
   auto info = res.engine.catalog().get(name);
   if (!info) return request_error(404, "metric '" + name + "' not found");
-  actors::PendingReader reader(res.engine);
-  Response r = get_metric(name, parse_urlencoded(req.query), *info, reader, now_seconds(), res.max_points);
+  QueryBudget budget = res.engine.queries().begin();
+  actors::PendingReader reader(res.engine, &budget);
+  Response r = get_metric(name, parse_urlencoded(req.query), *info, reader, now_seconds(), res.max_points, &budget);
   if (r.status == 400) res.rejects.bad_query.fetch_add(1);
   return r;
 }

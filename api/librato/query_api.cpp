@@ -213,13 +213,14 @@ json metric_json(const MetricInfo& info) {
 
 Response get_measurements(std::string_view name, const Params& q, const MetricInfo* info,
                           SeriesReader& reader, std::int64_t now, std::size_t max_points,
-                          std::string_view origin) {
+                          std::string_view origin, QueryBudget* budget) {
   if (info == nullptr) return not_found();
   std::vector<ParamError> errors;
   MeasurementQuery mq;
   mq.metric_key = metric_key(info->name);
   mq.counter = info->type == MetricType::counter;
   mq.max_points = max_points;
+  mq.budget = budget;
 
   auto window = parse_window(q, now, false, errors);
 
@@ -368,7 +369,7 @@ Response get_measurements(std::string_view name, const Params& q, const MetricIn
 // -- GET /v1/metrics/:name (legacy) ---------------------------------------------------------------
 
 Response get_metric(std::string_view /*name*/, const Params& q, const MetricInfo& info,
-                    SeriesReader& reader, std::int64_t now, std::size_t max_points) {
+                    SeriesReader& reader, std::int64_t now, std::size_t max_points, QueryBudget* budget) {
   json body = metric_json(info);
   bool interval = false;
   for (const char* k : {"start_time", "end_time", "count", "resolution", "duration"})
@@ -391,6 +392,7 @@ Response get_metric(std::string_view /*name*/, const Params& q, const MetricInfo
   if (count) lq.count = static_cast<std::size_t>(*count);
   lq.from_start = window->has_start;
   lq.max_points = max_points;
+  lq.budget = budget;
   LegacySummary summary;
   summary.counter = info.type == MetricType::counter;
   auto flag = [&](const char* key, bool& out) {

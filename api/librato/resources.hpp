@@ -55,16 +55,18 @@ void add_service_routes(RouteTable& t, Resources& res);     // services_routes.c
 // parameter (GET /v1/metrics/:name of a persisted composite).
 Response get_composite(Resources& res, const Request& req, const std::string* definition = nullptr);
 // The series of metrics matching `metric` (wildcards) whose source matches `source`, summarized
-// by `fn` (mean, sum, min, max, count) at `resolution` over [start, stop]; the store is not synced.
+// by `fn` (mean, sum, min, max, count) at `resolution` over [start, stop]: storage merged with the
+// shards' unflushed samples (actors::PendingReader), so nothing is flushed for it.
 // A storage error met on the way is kept in `status` (the first one; the set then misses points):
-// the caller answers it rather than the set.
+// the caller answers it rather than the set. Every query charges `budget` (the request's, shared
+// by all its series sets) when given: a limit throws QueryRefused.
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const std::string& source,
                             const std::string& fn, std::int64_t start, std::int64_t stop, std::int64_t resolution,
-                            Status& status);
+                            Status& status, QueryBudget* budget = nullptr);
 // The same with any tag filter (a chart stream's `tags`), pushed into the query; series must also
 // match `narrow` when given (a second condition, e.g. a snapshot's source on top of a stream's).
 composite::Set fetch_series(actors::Engine& engine, const std::string& metric, const TagFilter& filter,
                             const TagFilter* narrow, const std::string& fn, std::int64_t start, std::int64_t stop,
-                            std::int64_t resolution, Status& status);
+                            std::int64_t resolution, Status& status, QueryBudget* budget = nullptr);
 
 }  // namespace vigil::api::librato

@@ -165,7 +165,7 @@ Response list_entities(Resources& res, const Params& q, std::int64_t now) {
   if (!filter.nothing) {
     TagFilter tf;
     for (const auto& [n, v] : filter.tags) tf.add(n, v);
-    actors::PendingReader lister(res.engine);
+    actors::PendingReader lister(res.engine);  // the index only
     for (const auto& info : res.engine.catalog().list()) {
       auto m = split_metric(info.name);
       if (!m || info.type == MetricType::composite) continue;
@@ -186,8 +186,11 @@ Response list_entities(Resources& res, const Params& q, std::int64_t now) {
   for (const auto& s : series) ids.push_back(s.id);
 
   // Samples per UTC day from the daily rollups; then newest day first, whole days inside the range
-  // that the skip passes over are counted, not read.
-  actors::PendingReader reader(res.engine);
+  // that the skip passes over are counted, not read. The query limits: the candidate series, the
+  // deadline (the entities read are bounded by _limit, their days by the data).
+  QueryBudget budget = res.engine.queries().begin();
+  budget.plan_points(ids.size(), 0);
+  actors::PendingReader reader(res.engine, &budget);
   struct Day {
     double count = 0;
     std::vector<std::size_t> series;  // the candidate series with samples that day

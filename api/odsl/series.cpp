@@ -208,11 +208,13 @@ Response evaluate_series(Resources& res, const SeriesSpec& spec) {
     return answer();
   TagFilter tf;
   for (const auto& [n, v] : f.tags) tf.add(n, v);
-  actors::PendingReader reader(res.engine);
+  QueryBudget budget = res.engine.queries().begin();  // the query limits (engine/query/budget.hpp)
+  actors::PendingReader reader(res.engine, &budget);
   auto refs = reader.series_matching(metric_key(full), tf);
   if (refs.empty()) return answer();
   std::vector<std::uint64_t> ids;
   for (const auto& r : refs) ids.push_back(r.id);
+  budget.plan_points(ids.size(), 0);  // the series; the points once the periods are known
 
   // The periods that overlap the range: from the one holding its start (for within(datetime),
   // that one alone) to the last one starting at or before its end.
@@ -254,6 +256,8 @@ Response evaluate_series(Resources& res, const SeriesSpec& spec) {
   const std::int64_t r = aligned_resolution(ps);
   const bool beginning = spec.observed == Observed::beginning;
   const std::int64_t read_from = ps.front().start, read_to = ps.back().end - 1;
+  // The buckets (or raw samples, at one a second) of the periods, before reading them.
+  budget.plan_points(0, estimate_points(ids.size(), r > 0 ? r : 1, read_from, read_to));
 
   if (r > 0) {
     unsigned fields = 0;

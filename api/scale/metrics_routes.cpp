@@ -204,7 +204,8 @@ Response plot_data(Resources& res, ChoiceIds& ids, const Request& req, const std
     if ((column_names.empty() && group_names.empty()) || named || grouped) selected.push_back(i);
   }
 
-  actors::PendingReader reader(res.engine);
+  QueryBudget budget = res.engine.queries().begin();  // the query limits (engine/query/budget.hpp)
+  actors::PendingReader reader(res.engine, &budget);
   TypeSeries ts;
   std::string err;
   if (!discover(reader, *t, ids, ts, err)) return store_failed(err);
@@ -241,6 +242,7 @@ Response plot_data(Resources& res, ChoiceIds& ids, const Request& req, const std
         choice_of.push_back(choice);
       }
     std::vector<DayBucket> buckets;
+    budget.plan(series.size(), kDay, from, ended);  // the daily buckets of the column, before reading
     if (!series.empty())
       reader.read_rollups(
           series, kDay, from, ended,

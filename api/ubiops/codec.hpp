@@ -2,7 +2,7 @@
 // label filters, and the names of projects and metrics.
 //
 // Labels onto tags: a label key or value becomes a tag name or value of Vigil's character set
-// (engine/model/validate.hpp) by keeping [a-z0-9_.-] and writing every other byte as ':' and two
+// (api/librato/lang/normalize.hpp) by keeping [a-z0-9_.-] and writing every other byte as ':' and two
 // lower-case hex digits ("Prod/EU" -> ":50rod:2f:45:55"), which is reversible and lower-case. A
 // series without labels carries the one tag `ubiops:labels=none`, which no encoded label can
 // spell (':' is always followed by two hex digits in an encoded text).

@@ -192,6 +192,9 @@ Response write_data(Resources& res, const Request& req, const PathParams& p, boo
   }
   if (!ms.empty()) {
     auto r = res.engine.ingest(ms, now_seconds());
+    if (!r.refused_series.empty())  // a series limit: nothing of the request is stored
+      return error_response(400, "the data was not stored: " +
+                                     res.engine.refusal_text(ms[r.refused_series.front().index], r.refused_series.front()));
     if (!r.ok) return error_response(503, "cannot store the data: " + r.error);
   }
   json out = json::array();
@@ -261,11 +264,14 @@ Response list_data(Resources& res, const Request& req, const PathParams& p) {
                        "the range holds more than " + std::to_string(res.max_points) + " periods of " +
                            std::to_string(P) + " s");
 
-  actors::PendingReader reader(res.engine);
+  QueryBudget budget = res.engine.queries().begin();  // the query limits (engine/query/budget.hpp)
+  actors::PendingReader reader(res.engine, &budget);
   std::vector<std::uint64_t> ids;
   for (const auto& r : reader.series_matching(metric_key(def->vigil_name()), filter)) ids.push_back(r.id);
   // period start -> (sum of values, number of values)
   std::map<std::int64_t, std::pair<double, double>> periods;
+  // The stored buckets read, before reading them.
+  budget.plan(ids.size(), def->metric_type == "delta" ? choose_rollup(P) : 60, s0, e0 - 1);
   if (!ids.empty()) {
     if (def->metric_type == "delta") {
       reader.read_rollups(ids, choose_rollup(P), s0, e0 - 1, [&](std::size_t, std::int64_t t, const Agg& a) {

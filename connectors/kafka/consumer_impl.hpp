@@ -148,6 +148,11 @@ struct Rejected {
 // A second parsing thread: the process thread hands it the first part of a large batch and
 // parses the rest itself, then ingests both parts in order. The fields below `cv` are guarded by
 // `mu` while `pending` is true; once it is false, `out` and `rejected` are the process thread's.
+// The messages of a parsed batch, in order: (the end of the message's measurements in the batch,
+// the message), for the messages that gave measurements. A measurement the engine refuses (a series
+// limit) is traced back to its message, which is dead-lettered whole.
+using MessageEnds = std::vector<std::pair<std::size_t, const rd_kafka_message_t*>>;
+
 struct SplitParse {
   std::thread thread;
   std::mutex mu;
@@ -163,6 +168,7 @@ struct SplitParse {
   // thread's parser reuses the vectors recycled on that thread (see recycle()).
   std::span<Measurement> recycle;
   std::vector<Rejected> rejected;  // the part's bad messages, read with `out`
+  MessageEnds ends;                // the part's messages, read with `out`
 
   static constexpr std::size_t kParallelParse = 256;  // messages; fewer are parsed in one thread
   // The parse thread's share of a split batch: three fifths, the process thread having prepared it.
@@ -175,6 +181,7 @@ struct Parsed {
   std::vector<Message> msgs;  // destroyed once the batch is written (or dropped)
   std::size_t bytes = 0;      // their share of Prefetch::bytes
   std::vector<Measurement> batch;
+  MessageEnds ends;                                        // the messages of `batch`
   Storage::Batch offsets;                                  // next offsets of the touched partitions
   std::vector<std::pair<PartState*, std::int64_t>> marks;  // become `stored` once written
   std::size_t consumed = 0;
@@ -266,7 +273,10 @@ struct KafkaConsumer::Impl {
              std::vector<Measurement>& out, std::vector<Rejected>& rejected);
   void parse_loop();
   bool parse_batch(const std::vector<rd_kafka_message_t*>& todo, std::int64_t now,
-                   std::vector<Measurement>& batch, std::vector<Measurement>& written);
+                   std::vector<Measurement>& batch, std::vector<Measurement>& written, kafka::MessageEnds& ends);
+  // Dead-letters the messages of the measurements the engine refused (`refused`: indices into
+  // p.batch) and takes all their measurements out of p.batch.
+  void drop_refused(Parsed& p, const std::vector<SeriesRefusal>& refused);
   void prepare(Parsed& p);
   void write(Parsed& p);
   void release(Parsed& p);

@@ -62,7 +62,7 @@ std::string KafkaConsumer::metrics_text() {
     bad = I.bad.by_reason;
   }
   head("vigil_kafka_bad_messages_total", "counter", "Bad messages by reason.");
-  for (const char* r : {"bad_json", "bad_line_protocol", "invalid_measurement", "too_old", "empty"})
+  for (const char* r : {"bad_json", "bad_line_protocol", "invalid_measurement", "too_old", "empty", "series_limit"})
     prom::sample(out, "vigil_kafka_bad_messages_total", "reason", r, bad.count(r) ? bad[r] : 0);
   one("vigil_kafka_assigned_partitions", "gauge", "Partitions assigned to this engine.",
       rows.size());

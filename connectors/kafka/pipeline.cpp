@@ -5,6 +5,7 @@
 // prepare, parse and format_of stay in this one file.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <iterator>
@@ -108,7 +109,12 @@ void KafkaConsumer::Impl::parse_loop() {
     split.out.clear();
     split.out.reserve(total);
     split.rejected.clear();
-    for (std::size_t i = 0; i < n; ++i) parse(msgs[i], now, generation, split.out, split.rejected);
+    split.ends.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t before = split.out.size();
+      parse(msgs[i], now, generation, split.out, split.rejected);
+      if (split.out.size() != before) split.ends.emplace_back(split.out.size(), msgs[i]);
+    }
     lock.lock();
     split.pending = false;
     split.cv.notify_all();
@@ -120,7 +126,7 @@ void KafkaConsumer::Impl::parse_loop() {
 // the parsers of both threads, and its storage becomes the parse thread's next output.
 bool KafkaConsumer::Impl::parse_batch(const std::vector<rd_kafka_message_t*>& todo,
                                       std::int64_t now, std::vector<Measurement>& batch,
-                                      std::vector<Measurement>& written) {
+                                      std::vector<Measurement>& written, kafka::MessageEnds& ends) {
   std::size_t own = 0;  // the first message this thread parses
   std::span<Measurement> mine_to_recycle(written);
   const std::uint64_t generation = engine->series_generation();
@@ -147,7 +153,14 @@ bool KafkaConsumer::Impl::parse_batch(const std::vector<rd_kafka_message_t*>& to
   mine.reserve(todo.size() - own);
   thread_local std::vector<Rejected> rejected;
   rejected.clear();
-  for (std::size_t i = own; i < todo.size(); ++i) parse(todo[i], now, generation, mine, rejected);
+  ends.clear();
+  thread_local kafka::MessageEnds mine_ends;
+  mine_ends.clear();
+  for (std::size_t i = own; i < todo.size(); ++i) {
+    const std::size_t before = mine.size();
+    parse(todo[i], now, generation, mine, rejected);
+    if (mine.size() != before) mine_ends.emplace_back(mine.size(), todo[i]);
+  }
   bool any_dead = !rejected.empty();
   if (own > 0) {
     {
@@ -156,6 +169,9 @@ bool KafkaConsumer::Impl::parse_batch(const std::vector<rd_kafka_message_t*>& to
     }
     // The parse thread is idle until the next batch: its output is this thread's to read.
     written.clear();
+    ends.swap(split.ends);
+    const std::size_t theirs = split.out.size();
+    for (const auto& [end, m] : mine_ends) ends.emplace_back(theirs + end, m);
     batch.swap(split.out);
     split.out.swap(written);
     batch.insert(batch.end(), std::make_move_iterator(tail.begin()),
@@ -165,8 +181,34 @@ bool KafkaConsumer::Impl::parse_batch(const std::vector<rd_kafka_message_t*>& to
     for (const Rejected& r : split.rejected)
       dead_letter(r.m, r.kind, r.detail);  // the first part's
   }
+  if (own == 0) ends.swap(mine_ends);
   for (const Rejected& r : rejected) dead_letter(r.m, r.kind, r.detail);
   return !any_dead;
+}
+
+void KafkaConsumer::Impl::drop_refused(Parsed& p, const std::vector<SeriesRefusal>& refused) {
+  std::vector<bool> drop(p.ends.size(), false);
+  for (const SeriesRefusal& r : refused) {
+    // The message whose measurements end after the refused one's index.
+    auto it = std::upper_bound(p.ends.begin(), p.ends.end(), r.index,
+                               [](std::size_t i, const auto& e) { return i < e.first; });
+    if (it == p.ends.end()) continue;
+    const auto k = static_cast<std::size_t>(it - p.ends.begin());
+    if (drop[k]) continue;
+    drop[k] = true;
+    dead_letter(it->second, "series_limit", engine->refusal_text(p.batch[r.index], r));
+  }
+  // The measurements of the other messages, in order.
+  std::size_t out = 0, begin = 0;
+  kafka::MessageEnds kept;
+  for (std::size_t k = 0; k < p.ends.size(); begin = p.ends[k].first, ++k) {
+    if (drop[k]) continue;
+    for (std::size_t i = begin; i < p.ends[k].first; ++i, ++out)
+      if (out != i) p.batch[out] = std::move(p.batch[i]);
+    kept.emplace_back(out, p.ends[k].second);
+  }
+  p.batch.resize(out);
+  p.ends = std::move(kept);
 }
 
 // Process thread: the messages of `p.msgs` that are new for an assigned partition are parsed
@@ -216,7 +258,7 @@ void KafkaConsumer::Impl::prepare(Parsed& p) {
     todo.push_back(m);
   }
   lock.unlock();
-  p.any_dead = !parse_batch(todo, p.now, p.batch, written);
+  p.any_dead = !parse_batch(todo, p.now, p.batch, written, p.ends);
   written.clear();
   // The offsets go into the same atomic write as the samples they produced.
   lock.lock();
@@ -247,6 +289,16 @@ void KafkaConsumer::Impl::write(Parsed& p) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   // The measurements learn their series ids, which the parsers remember (learn_series).
   auto res = engine->ingest_learning(p.batch, p.now, &p.offsets);
+  // New series beyond a series limit: their messages are dead-lettered (whole: a message is
+  // stored entirely or not at all), the rest written again. Each round drops at least one message.
+  for (int round = 0; !res.ok && !res.refused_series.empty() && round < 16; ++round) {
+    drop_refused(p, res.refused_series);
+    if (dlq && rd_kafka_flush(dlq.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      counters.dead_letter_errors.fetch_add(1);
+      error_log.warn("kafka: dead letters not confirmed within 10 s; going on");
+    }
+    res = engine->ingest_learning(p.batch, p.now, &p.offsets);
+  }
   if (!res.ok) {
     if (res.stale_series) {
       // Series were removed after the batch was parsed with the ids of known series: it is

@@ -497,6 +497,9 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
                refs.end());
   std::int64_t lo = 0, hi = 0;
   const bool any = bucket_range(q.resolution, q.start, q.end, lo, hi);
+  // The cost, charged before anything is read: the series listed, and series x buckets.
+  QueryBudget* const budget = q.budget;
+  if (budget && any) budget->plan(refs.size(), q.resolution, q.start, q.end);
   const std::int64_t r0 = choose_rollup(q.resolution);
   // What the summary reads of each bucket beyond count and sum (the whole bucket only for `all`,
   // the one function whose points carry it).
@@ -522,7 +525,13 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
     if (!any || begin >= end) return;
     std::vector<Bucket> buckets;
     std::vector<Point> points;
+    // The deadline, every 256 reader calls (a clock read is cheap, not free); one counter per part.
+    unsigned ticks = 0;
+    auto tick = [&] {
+      if (budget && (++ticks & 255u) == 0) budget->check_deadline();
+    };
     auto finish = [&](std::size_t i) {
+      tick();
       if (grouped && q.summary != SummaryFunction::derivative) {
         out.groups->add(refs[i].tags, buckets, q.summary);
         buckets.clear();
@@ -550,6 +559,7 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
         std::size_t group = 0;
         r.read_rollup_runs(ids, r0, lo, hi, [&](std::size_t k, const RollupRun& run) {
           if (k != cur) {
+            tick();
             cur = k;
             group = out.groups->group_index(refs[begin + k].tags);
           }
@@ -558,6 +568,7 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
         return;
       }
       r.read_rollups(ids, r0, lo, hi, [&](std::size_t k, std::int64_t t, const Agg& a) {
+        tick();
         if (k != cur) {
           if (cur != kNone) finish(begin + cur);
           cur = k;
@@ -567,7 +578,10 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
       if (cur != kNone) finish(begin + cur);
     } else {
       for (std::size_t i = begin; i < end; ++i) {
-        r.read_raw(refs[i].id, lo, hi, [&](std::int64_t t, const Agg& a) { add_to_buckets(buckets, q.resolution, t, a); });
+        r.read_raw(refs[i].id, lo, hi, [&](std::int64_t t, const Agg& a) {
+          tick();
+          add_to_buckets(buckets, q.resolution, t, a);
+        });
         finish(i);
       }
     }
@@ -593,6 +607,7 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
   } else {
     read_part(reader, 0, refs.size(), first);
   }
+  if (budget) budget->check_deadline();
   std::vector<SeriesResult> series;
   if (grouped) {
     if (second_part.groups) first.groups->absorb(std::move(*second_part.groups));
@@ -611,8 +626,18 @@ QueryResult run_query(SeriesReader& reader, const MeasurementQuery& q) {
 
 LegacyResult run_legacy_query(SeriesReader& reader, const LegacyQuery& q) {
   LegacyResult result;
-  for (auto& ref : reader.series_of(q.metric_key)) {
-    if (!q.sources.matches(ref.tags)) continue;
+  auto refs = reader.series_of(q.metric_key);
+  refs.erase(std::remove_if(refs.begin(), refs.end(), [&](const SeriesRef& r) { return !q.sources.matches(r.tags); }),
+             refs.end());
+  if (q.budget && q.start <= q.end) {
+    std::uint64_t per_series = estimate_points(1, q.resolution > 0 ? q.resolution : 1, q.start, q.end);
+    if (q.count) per_series = std::min<std::uint64_t>(per_series, *q.count);
+    const std::uint64_t n = refs.size();
+    constexpr std::uint64_t kMaxPoints = std::numeric_limits<std::uint64_t>::max();
+    q.budget->plan_points(refs.size(), n == 0 ? 0 : per_series > kMaxPoints / n ? kMaxPoints : per_series * n);
+  }
+  for (auto& ref : refs) {
+    if (q.budget) q.budget->check_deadline();
     std::vector<Bucket> points;
     if (q.resolution > 0) {
       points = read_buckets(reader, ref.id, q.resolution, q.start, q.end);

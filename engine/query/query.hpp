@@ -13,6 +13,7 @@
 
 #include "engine/model/model.hpp"
 #include "engine/storage/status.hpp"
+#include "engine/query/budget.hpp"
 #include "engine/query/tag_filter.hpp"
 #include "engine/query/tag_expr.hpp"
 
@@ -177,7 +178,12 @@ struct MeasurementQuery {
   std::vector<std::string> group_by;
   bool group_all = false;
   GroupFunction group_function = GroupFunction::mean;
-  std::size_t max_points = 0;  // 0 = unlimited
+  std::size_t max_points = 0;  // 0 = unlimited (a page: the rest is resumed from next_start)
+  // The request's cost budget (engine/query/budget.hpp), or null: unlimited. Once the series are
+  // listed, and before anything is read, the query charges it with their number and with series x
+  // buckets of [start, end] at the resolution; the deadline is checked while reading. A refusal
+  // throws QueryRefused.
+  QueryBudget* budget = nullptr;
 };
 
 struct Point {
@@ -212,6 +218,9 @@ struct LegacyQuery {
   std::optional<std::size_t> count;
   bool from_start = true;
   std::size_t max_points = 0;  // 0 = unlimited
+  // As MeasurementQuery::budget; raw samples (resolution 0) are estimated at one a second, at
+  // most `count` per series.
+  QueryBudget* budget = nullptr;
 };
 
 struct LegacySeries {

@@ -94,8 +94,14 @@ bool SeriesIndex::resolve(const std::vector<std::string>& keys, std::vector<std:
   return resolve(views, ids, err);
 }
 
+const char* to_string(SeriesLimit limit) { return limit == SeriesLimit::global ? "global" : "per_metric"; }
+
+const char* setting_of(SeriesLimit limit) {
+  return limit == SeriesLimit::global ? "limits.max_series" : "limits.max_series_per_metric";
+}
+
 bool SeriesIndex::resolve(const std::vector<std::string_view>& keys, std::vector<std::uint64_t>& ids,
-                          std::string& err) {
+                          std::string& err, std::vector<SeriesRefusal>* refused, bool partial) {
   ids.assign(keys.size(), 0);
   bool missing = false;
   {
@@ -120,6 +126,11 @@ bool SeriesIndex::resolve(const std::vector<std::string_view>& keys, std::vector
   std::vector<std::pair<std::string, std::uint64_t>> created;
   std::unordered_map<std::string_view, std::uint64_t> fresh;
   std::uint64_t next = next_id_;
+  // The series count, in all and of each metric a new series joins, as the new ones are added.
+  std::size_t total = keys_.size();
+  std::unordered_map<std::string_view, std::size_t> per_metric;
+  std::vector<SeriesRefusal> beyond;
+  const bool limited = max_series_ > 0 || max_per_metric_ > 0;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (ids[i] != 0) continue;
     if (lookup_locked(keys[i], ids[i])) continue;
@@ -127,6 +138,29 @@ bool SeriesIndex::resolve(const std::vector<std::string_view>& keys, std::vector
     if (f != fresh.end()) {
       ids[i] = f->second;
       continue;
+    }
+    if (limited) {
+      // The metric's limit first (the more specific answer), then the global one.
+      std::size_t* of_metric = nullptr;
+      if (max_per_metric_ > 0) {
+        const std::string_view metric = keys[i].substr(0, keys[i].find('\0'));
+        auto [pm, first] = per_metric.try_emplace(metric, 0);
+        if (first) {
+          auto m = by_metric_.find(std::string(metric));
+          pm->second = m == by_metric_.end() ? 0 : m->second.entries.size();
+        }
+        if (pm->second >= max_per_metric_) {
+          beyond.push_back({i, SeriesLimit::per_metric});
+          continue;
+        }
+        of_metric = &pm->second;
+      }
+      if (max_series_ > 0 && total >= max_series_) {
+        beyond.push_back({i, SeriesLimit::global});
+        continue;
+      }
+      if (of_metric) ++*of_metric;
+      ++total;
     }
     std::uint64_t id = next++;
     fresh.emplace(keys[i], id);
@@ -141,6 +175,18 @@ bool SeriesIndex::resolve(const std::vector<std::string_view>& keys, std::vector
     batch.put(Cf::series, ik, keys[i]);
     created.emplace_back(std::string(keys[i]), id);
   }
+  if (!beyond.empty()) {
+    const SeriesRefusal r = beyond.front();
+    if (refused != nullptr) *refused = std::move(beyond);
+    if (!partial) {
+      // The whole call is refused: nothing created.
+      err = "new series beyond " + std::string(setting_of(r.limit)) + " (" +
+            std::to_string(r.limit == SeriesLimit::global ? max_series_ : max_per_metric_) + ")";
+      ids.clear();
+      return false;
+    }
+  }
+  if (created.empty()) return true;
   if (!storage_.write(batch, err)) {
     ids.clear();
     return false;

@@ -53,17 +53,45 @@ class KeyTable {
   std::size_t size_ = 0;
 };
 
+// A new series refused by a limit on the number of series (SeriesIndex::set_limits).
+enum class SeriesLimit : std::uint8_t { global, per_metric };
+inline constexpr std::size_t kSeriesLimitCount = 2;
+// "global", "per_metric" (the label of vigil_series_refused_total).
+const char* to_string(SeriesLimit limit);
+// "limits.max_series", "limits.max_series_per_metric".
+const char* setting_of(SeriesLimit limit);
+
+struct SeriesRefusal {
+  std::size_t index;  // of the key in resolve()'s `keys`
+  SeriesLimit limit;
+};
+
 class SeriesIndex {
  public:
   explicit SeriesIndex(Storage& storage) : storage_(storage) {}
+
+  // Bounds on growth: at most `max_series` series in all, at most `max_per_metric` series of one
+  // metric (0: unlimited). Counted from the index itself, so they hold across restarts; series
+  // that exist keep accepting samples.
+  void set_limits(std::size_t max_series, std::size_t max_per_metric) {
+    max_series_ = max_series;
+    max_per_metric_ = max_per_metric;
+  }
+  std::size_t max_series() const { return max_series_; }
+  std::size_t max_series_per_metric() const { return max_per_metric_; }
 
   // Loads every series from storage; call once before use. Not OK when they could not be read.
   Status load();
 
   // Ids of the given canonical keys (engine/encoding/series_key.hpp), parallel to `keys`. Missing
   // series are created, and their index entries are durable before this returns true.
+  //
+  // A missing series beyond a limit (set_limits) is refused, and listed in `refused` when given
+  // (in key order, each with the limit it met; new series are counted in key order). Then, unless
+  // `partial`, the whole call fails: false, nothing created, `err` naming the limit (and `ids`
+  // cleared). With `partial`, the new series that fit are created and a refused key's id is 0.
   bool resolve(const std::vector<std::string_view>& keys, std::vector<std::uint64_t>& ids,
-               std::string& err);
+               std::string& err, std::vector<SeriesRefusal>* refused = nullptr, bool partial = false);
   bool resolve(const std::vector<std::string>& keys, std::vector<std::uint64_t>& ids,
                std::string& err);
 
@@ -110,6 +138,7 @@ class SeriesIndex {
   std::unordered_map<std::string, MetricSeries> by_metric_;
   std::unordered_map<std::uint64_t, std::string> keys_;  // id -> key (nodes are stable: ids_ points into them)
   std::uint64_t next_id_ = 1;
+  std::size_t max_series_ = 0, max_per_metric_ = 0;
   std::atomic<std::uint64_t> generation_{1};
 };
 
