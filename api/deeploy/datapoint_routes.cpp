@@ -185,7 +185,9 @@ Response push(Resources& res, const Request& req, const PathParams& pp) {
     if (!r.ok) {
       std::string undo_err;
       res.docs.put(doc_key(ws, dep, m.id), to_json(before), undo_err);
-      return error_answer(503, "the data points were not stored: " + r.error);
+      return error_answer(r.no_space ? 507 : 503,
+                          (r.no_space ? "insufficient storage: the data points were not stored: "
+                                      : "the data points were not stored: ") + r.error);
     }
   }
   json out = json::array();

@@ -196,7 +196,9 @@ Response write_data(Resources& res, const Request& req, const PathParams& p, boo
   }
   if (!ms.empty()) {
     auto r = res.engine.ingest(ms, now_seconds());
-    if (!r.ok) return error_response(503, "cannot store the data: " + r.error);
+    if (!r.ok)
+      return error_response(r.no_space ? 507 : 503,
+                            (r.no_space ? "insufficient storage, nothing was stored: " : "cannot store the data: ") + r.error);
   }
   json out = json::array();
   for (const auto& e : entries) {
