@@ -201,7 +201,7 @@ TEST(AlertBookTest, idle_streams_are_those_whose_release_changes_nothing) {
   book.apply({tr(1, 0, "quiet", false)}, 1000, d);           // no condition holds
   book.apply({tr(1, 0, "half", true)}, 1000, d);             // one holds: releasing it would lose that
   book.apply({tr(1, 0, "fired", true), tr(1, 1, "fired", true)}, 1000, d);
-  book.apply({tr(1, 0, "fired", false)}, 2000, d);           // cleared, notified at 1000
+  book.apply({tr(1, 0, "fired", false), tr(1, 1, "fired", false)}, 2000, d);  // cleared; notified at 1000
   book.apply({tr(1, 0, "fresh", false)}, 50'000, d);         // quiet, but recent
   auto names = [](const std::vector<std::pair<std::uint64_t, std::string>>& v) {
     std::set<std::string> out;
