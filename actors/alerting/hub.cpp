@@ -405,7 +405,9 @@ AlertHub::Result AlertHub::put_alert(Alert& a, std::string& err) {
     AlertBook::Dirty dirty;
     Impl::Saved saved;
     if (old) I.save_alert(saved, a.id);
-    const auto old_generation = I.generations.count(a.id) ? std::optional(I.generations[a.id]) : std::nullopt;
+    const auto gen_it = I.generations.find(a.id);
+    const bool had_generation = gen_it != I.generations.end();
+    const std::uint64_t old_generation = had_generation ? gen_it->second : 0;
     if (changed) {
       // Tracking restarts with the new definition; streams firing under the old one clear.
       if (old) events = I.book.clear(a.id, wall_ms(), a.active ? "alert conditions changed" : "alert deactivated", dirty);
@@ -420,7 +422,7 @@ AlertHub::Result AlertHub::put_alert(Alert& a, std::string& err) {
       // Nothing moved: the definition, its generation and the book's streams are as they were.
       if (old) I.alerts[a.id] = before;
       else I.alerts.erase(a.id);
-      if (old_generation) I.generations[a.id] = *old_generation;
+      if (had_generation) I.generations[a.id] = old_generation;
       else I.generations.erase(a.id);
       I.roll_back(saved);
       if (old) I.define(before);

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Vigil, args, check, eq, finish  # noqa: E402
-from kafka_util import Mock, compare_rollups, metrics, partition_offsets, produce, wait_for  # noqa: E402
+from kafka_util import GROUP_FLAGS, Mock, compare_rollups, metrics, partition_offsets, produce, wait_for  # noqa: E402
 
 A = args()
 T0 = 1699920000
@@ -37,14 +37,14 @@ first, second = make(3000), make(3000)
 ends = {}
 mock = Mock(A.vigil, partitions=PARTS)
 produce_all(first, ends)
-v = Vigil(A.vigil, extra=["--kafka-bootstrap", mock.bootstrap])
+v = Vigil(A.vigil, extra=["--kafka-bootstrap", mock.bootstrap] + GROUP_FLAGS)
 try:
     v.start()
     wait_for(lambda: partition_offsets(v) == ends, 120, "the first half consumed")
     eq(v.stop(), 0, "graceful stop exits 0")
     produce_all(second, ends)
 
-    v.extra = ["--kafka-bootstrap", mock.bootstrap, "--set", "storage.fault_injection=get:koff/:8"]
+    v.extra = ["--kafka-bootstrap", mock.bootstrap, "--set", "storage.fault_injection=get:koff/:8"] + GROUP_FLAGS
     v.start()
     wait_for(lambda: partition_offsets(v) == ends, 120, "the second half consumed")
     m = metrics(v)
