@@ -56,7 +56,6 @@ struct ShardAlerts::Impl {
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<Deadline>> heap;
   std::vector<Transition> out;
   std::int64_t last_sweep_ms = 0;
-  std::uint64_t released = 0;
 
   Impl(AlertHub& h, std::uint16_t s) : hub(h), shard(s) {}
 
@@ -78,7 +77,6 @@ struct ShardAlerts::Impl {
         ++it;
       } else {
         it = series.erase(it);
-        ++released;
         ++n;
       }
     }
