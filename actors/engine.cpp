@@ -421,6 +421,14 @@ std::string Engine::refusal_text(const Measurement& m, const SeriesRefusal& r) c
 
 IngestResult Engine::ingest_batch(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
                                   std::vector<Measurement>* learn, bool partial) {
+  IngestResult res = ingest_once(ms, now, extra, learn, partial);
+  // Out of space anywhere on the way (catalog, series index, ingest log): the caller says so.
+  if (!res.ok && !res.stale_series && impl_->storage->out_of_space()) res.no_space = true;
+  return res;
+}
+
+IngestResult Engine::ingest_once(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
+                                 std::vector<Measurement>* learn, bool partial) {
   auto& I = *impl_;
   IngestResult res;
   if (I.stopped.load()) {

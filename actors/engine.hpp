@@ -70,6 +70,9 @@ const char* allocator_name();
 struct IngestResult {
   bool ok = true;
   std::string error;  // storage failure: nothing of the batch was accepted
+  // The failure was the disk running out of space (Storage::out_of_space): answered 507, and
+  // the same request succeeds once space returns (the store resumes by itself).
+  bool no_space = false;
   std::size_t accepted = 0;
   // Nothing was accepted because measurements named series by ids learned before series were
   // removed (ingest_learning): parse them again and retry.
@@ -152,6 +155,8 @@ class Engine {
   Engine();
   IngestResult ingest_batch(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
                             std::vector<Measurement>* learn, bool partial);
+  IngestResult ingest_once(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
+                           std::vector<Measurement>* learn, bool partial);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

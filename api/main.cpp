@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "actors/alerting/hub.hpp"
 #include "actors/engine.hpp"
 #include "api/console/console.hpp"
 #include "api/deeploy/dialect.hpp"
@@ -22,6 +23,7 @@
 #include "api/odsl/dialect.hpp"
 #include "api/scale/dialect.hpp"
 #include "engine/meta/doc_store.hpp"
+#include "engine/storage/free_space.hpp"
 #include "engine/meta/jobs.hpp"
 #include "api/router.hpp"
 #include "config/cli.hpp"
@@ -146,12 +148,20 @@ int serve(const vigil::config::Config& cfg) {
   eo.query_limits.max_concurrent = static_cast<std::size_t>(cfg.query_max_concurrent);
   eo.max_series = static_cast<std::size_t>(cfg.limits_max_series);
   eo.max_series_per_metric = static_cast<std::size_t>(cfg.limits_max_series_per_metric);
+  eo.storage.fault_injection = cfg.fault_injection;
+  vigil::set_min_free_space(static_cast<std::uint64_t>(cfg.min_free_mb) << 20);
+  if (!cfg.fault_injection.empty()) spdlog::warn("storage.fault_injection = \"{}\": injected storage faults (tests only)", cfg.fault_injection);
   std::string err;
   auto engine = vigil::actors::Engine::open(eo, err);
   if (!engine) {
     spdlog::error("cannot open the store in {}: {}", cfg.data_dir, err);
     return 1;
   }
+  vigil::actors::AlertLimits limits;
+  limits.outbox_max = static_cast<std::size_t>(cfg.alerts_outbox_max);
+  limits.idle_stream_ms = cfg.alerts_idle_stream_s * 1000;
+  limits.failed_retention_ms = cfg.alerts_failed_retention_s * 1000;
+  engine->alerts().set_limits(limits);
   vigil::connectors::NotifierOptions no;
   no.delivery_timeout_ms = cfg.alerts_delivery_timeout_ms;
   no.max_attempts = cfg.alerts_max_attempts;

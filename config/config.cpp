@@ -466,6 +466,29 @@ ScaleResult load_scale(Config& c, const toml::table& section) {
   return std::nullopt;
 }
 
+// storage.fault_injection: "op:prefix:count[,...]" (op write|get, count 1..999999999); the
+// storage layer parses it the same way (engine/storage/storage.hpp).
+Check fault_spec() {
+  return [](const std::string& spec) -> Error {
+    std::size_t start = 0;
+    while (start <= spec.size()) {
+      std::size_t comma = spec.find(',', start);
+      std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
+      if (item.empty()) continue;
+      auto c1 = item.find(':'), c2 = item.rfind(':');
+      if (c1 == std::string::npos || c1 == c2) return "fault " + quoted(item) + " is not op:prefix:count";
+      std::string op = item.substr(0, c1), count = item.substr(c2 + 1);
+      if (op != "write" && op != "get") return "fault " + quoted(item) + ": the op must be write or get";
+      if (c2 == c1 + 1) return "fault " + quoted(item) + " needs a key prefix";
+      if (count.empty() || count.size() > 9 || count.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoll(count) < 1)
+        return "fault " + quoted(item) + " needs a count of 1..999999999";
+    }
+    return std::nullopt;
+  };
+}
+
 Check listen_address() {
   return [](const std::string& s) -> Error {
     auto r = parse_listen(s);
@@ -489,6 +512,8 @@ const std::vector<Setting>& table() {
       integer("engine.apply_delay_us", "", &Config::apply_delay_us, 0, 10'000'000),
       integer("engine.fail_write_every", "", &Config::fail_write_every, 0, 1'000'000'000),
       boolean("storage.sync_writes", "", &Config::sync_writes),
+      text("storage.fault_injection", "", &Config::fault_injection, fault_spec()),
+      integer("storage.min_free_mb", "", &Config::min_free_mb, 0, 1'048'576),
       integer("storage.block_cache_mb", "", &Config::block_cache_mb, 1, 1'048'576),
       integer("storage.memtable_mb", "", &Config::memtable_mb, 16, 1'048'576),
       integer("query.max_points", "", &Config::max_points, 1, 100'000'000),
@@ -508,6 +533,9 @@ const std::vector<Setting>& table() {
       text("alerts.smtp_password", "", &Config::alerts_smtp_password, any_text()),
       boolean("alerts.smtp_starttls", "", &Config::alerts_smtp_starttls),
       boolean("alerts.allow_private_targets", "", &Config::alerts_allow_private_targets),
+      integer("alerts.failed_retention_s", "", &Config::alerts_failed_retention_s, 1, 10LL * 365 * 86400),
+      integer("alerts.outbox_max", "", &Config::alerts_outbox_max, 1, 100'000'000),
+      integer("alerts.idle_stream_s", "", &Config::alerts_idle_stream_s, 1, 365LL * 86400),
       text("kafka.bootstrap_servers", "VIGIL_KAFKA_BOOTSTRAP", &Config::kafka_bootstrap_servers, any_text()),
       text("kafka.topics", "", &Config::kafka_topics, topic_list()),
       text("kafka.group_id", "", &Config::kafka_group_id, non_empty()),

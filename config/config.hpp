@@ -68,6 +68,8 @@ struct Config {
   bool sync_writes = false;             // fsync the RocksDB WAL before acknowledging writes
   std::int64_t block_cache_mb = 256;    // RocksDB block cache size
   std::int64_t memtable_mb = 32;        // RocksDB memtables of all column families together
+  std::string fault_injection;          // fault injection: "op:prefix:count,..." (tests only)
+  std::int64_t min_free_mb = 64;        // writes are refused (507) below this much free disk space
   // [query]
   std::int64_t max_points = 100000;     // points per response before pagination (links.next)
   std::int64_t query_max_series = 100000;          // series one query request reads (0 = unlimited)
@@ -88,6 +90,9 @@ struct Config {
   std::string alerts_smtp_password;
   bool alerts_smtp_starttls = false;       // require STARTTLS on smtp://
   bool alerts_allow_private_targets = true;  // notification targets on loopback / private ranges
+  std::int64_t alerts_failed_retention_s = 604800;  // failed notifications are kept this long, then purged
+  std::int64_t alerts_outbox_max = 100000;  // notifications in the outbox (pending + failed), at most
+  std::int64_t alerts_idle_stream_s = 3600;  // per-stream alert state idle this long is released
   // [kafka]
   std::string kafka_bootstrap_servers;              // empty: no Kafka consumer
   std::string kafka_topics = "measurements";        // comma-separated topic list

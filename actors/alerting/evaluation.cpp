@@ -1,5 +1,6 @@
 #include "actors/alerting/evaluation.hpp"
 
+#include <algorithm>
 #include <queue>
 #include <unordered_map>
 
@@ -33,6 +34,7 @@ struct SeriesAlerts {
   std::string stream;
   Tags tags;
   std::vector<TrackerEntry> trackers;
+  std::int64_t last_ms = 0;  // wall-clock arrival of the series' last sample
 };
 
 struct Deadline {
@@ -53,8 +55,33 @@ struct ShardAlerts::Impl {
   std::unordered_map<std::uint64_t, SeriesAlerts> series;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<Deadline>> heap;
   std::vector<Transition> out;
+  std::int64_t last_sweep_ms = 0;
 
   Impl(AlertHub& h, std::uint16_t s) : hub(h), shard(s) {}
+
+  // Releases the entries of series idle for alerts.idle_stream_s (checked every quarter of it,
+  // 1 s to 1 min). A series with an absent condition is kept: its silence is what it watches.
+  // A released series starts over at its next sample, as after a restart: its trackers report
+  // their first verdict again, which the book (alert_eval.hpp) turns into nothing new.
+  void sweep(std::int64_t now) {
+    if (last_sweep_ms == 0) last_sweep_ms = now;
+    if (now - last_sweep_ms < 1000) return;  // the limits are read under the hub's lock: not per batch
+    const std::int64_t idle = hub.limits().idle_stream_ms;
+    if (now - last_sweep_ms < std::clamp<std::int64_t>(idle / 4, 1000, 60000)) return;
+    last_sweep_ms = now;
+    std::size_t n = 0;
+    for (auto it = series.begin(); it != series.end();) {
+      bool keep = now - it->second.last_ms < idle;
+      for (const auto& te : it->second.trackers) keep = keep || te.c->type == CondType::absent;
+      if (keep) {
+        ++it;
+      } else {
+        it = series.erase(it);
+        ++n;
+      }
+    }
+    if (n > 0) hub.note_series_released(n);
+  }
 
   void match(std::uint64_t sid, SeriesAlerts& sa, std::vector<TrackerEntry>&& old) {
     (void)sid;
@@ -128,10 +155,12 @@ ShardAlerts::~ShardAlerts() = default;
 std::int64_t ShardAlerts::on_apply(const std::vector<LogRecord>& records) {
   auto& I = *impl_;
   I.refresh();
-  if (I.snap->by_metric.empty()) return I.next_deadline();
   std::int64_t now = wall_ms();
+  I.sweep(now);
+  if (I.snap->by_metric.empty()) return I.next_deadline();
   for (const auto& r : records) {
     SeriesAlerts& sa = I.lookup(r.sid);
+    sa.last_ms = now;
     for (auto& te : sa.trackers) {
       if (te.c->type == CondType::absent) {
         te.t.last_seen_ms = now;
@@ -162,6 +191,11 @@ std::int64_t ShardAlerts::on_apply(const std::vector<LogRecord>& records) {
   }
   I.flush();
   return I.next_deadline();
+}
+
+bool ShardAlerts::on_sweep() {
+  impl_->sweep(wall_ms());
+  return !impl_->series.empty();
 }
 
 std::int64_t ShardAlerts::on_timer() {

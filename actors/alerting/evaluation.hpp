@@ -30,6 +30,8 @@ class ShardAlerts {
   std::int64_t on_apply(const std::vector<LogRecord>& records);
   // Fires due absent deadlines. Returns the next deadline, 0 if none.
   std::int64_t on_timer();
+  // Releases idle series (also done on apply); true while series entries are held.
+  bool on_sweep();
 
  private:
   struct Impl;

@@ -21,10 +21,12 @@ namespace vigil::actors {
 namespace {
 
 using eval_tick_atom = caf::atom_constant<caf::atom("evaltick")>;
+using eval_sweep_atom = caf::atom_constant<caf::atom("evalsweep")>;
 
 struct EvaluatorState {
   std::unique_ptr<ShardAlerts> alerts;
   std::int64_t timer_at = 0;  // wall-clock ms of the armed absent timer, 0 if none
+  bool sweep_armed = false;   // a sweep of idle series is due (every second while any is held)
   static inline const char* name = "vigil.alerts";
 };
 
@@ -38,11 +40,24 @@ caf::behavior evaluator_actor(caf::stateful_actor<EvaluatorState>* self, std::ui
     self->delayed_send(self, std::chrono::milliseconds(std::max<std::int64_t>(0, at - wall_ms())),
                        eval_tick_atom::value);
   };
+  // Idle series are released on apply, and by this timer when no sample comes any more.
+  auto arm_sweep = [self] {
+    if (self->state.sweep_armed) return;
+    self->state.sweep_armed = true;
+    self->delayed_send(self, std::chrono::seconds(1), eval_sweep_atom::value);
+  };
   return {
-      [=](const RecordsPtr& records) { arm(self->state.alerts->on_apply(*records)); },
+      [=](const RecordsPtr& records) {
+        arm(self->state.alerts->on_apply(*records));
+        arm_sweep();
+      },
       [=](eval_tick_atom) {
         self->state.timer_at = 0;
         arm(self->state.alerts->on_timer());
+      },
+      [=](eval_sweep_atom) {
+        self->state.sweep_armed = false;
+        if (self->state.alerts->on_sweep()) arm_sweep();
       },
   };
 }

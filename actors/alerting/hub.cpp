@@ -60,6 +60,16 @@ struct AlertHub::Impl {
   Listener listener;
   std::mutex listener_mu;
   std::atomic<std::uint64_t> triggers{0}, clears{0}, queued{0}, delivered{0}, retries{0}, failed{0};
+  // Bounds (set_limits) and what they count.
+  AlertLimits limits;
+  std::atomic<std::int64_t> outbox_size{0};   // records in the outbox, pending and failed
+  std::atomic<std::int64_t> failed_size{0};   // failed records in the outbox
+  std::atomic<std::uint64_t> dropped{0}, purged{0}, released{0}, persist_failures{0}, persist_retried{0},
+      series_released{0};
+  // Transitions whose effects could not be written (under mu): applied again first.
+  std::vector<Transition> unpersisted;
+  static constexpr std::size_t kMaxUnpersisted = 1'000'000;
+  std::int64_t last_release_ms = 0, last_purge_ms = 0, last_persist_log_ms = 0;  // under mu
 
   // Rebuilds the shards' view of the alerts (under mu).
   void publish() {
@@ -98,6 +108,8 @@ struct AlertHub::Impl {
   bool persist(const std::vector<AlertEvent>& events, const AlertBook::Dirty& dirty, Storage& storage,
                std::vector<OutboxRecord>& records, std::string& err) {
     Storage::Batch batch;
+    std::uint64_t n_triggers = 0, n_clears = 0, n_dropped = 0;
+    const std::size_t first_record = records.size();
     for (const auto& [id, stream] : dirty) {
       const StreamState* st = book.stream(id, stream);
       if (st) batch.put(Cf::meta, alert_keys::state(id, stream), encode(*st));
@@ -107,7 +119,7 @@ struct AlertHub::Impl {
       if (ai == alerts.end()) continue;
       const Alert& a = ai->second;
       bool trigger = e.kind == AlertEvent::Kind::trigger;
-      (trigger ? triggers : clears).fetch_add(1);
+      ++(trigger ? n_triggers : n_clears);
       Tags stream = parse_stream(e.stream);
       std::vector<std::optional<Number>> values;
       for (double v : e.values) values.push_back(finite(v));
@@ -125,6 +137,22 @@ struct AlertHub::Impl {
       for (auto sid : a.services) {
         auto si = services.find(sid);
         if (si == services.end()) continue;
+        if (outbox_size.load() + static_cast<std::int64_t>(records.size() - first_record) >=
+            static_cast<std::int64_t>(limits.outbox_max)) {
+          // The outbox is full: the state change is stored, its notification is not queued.
+          ++n_dropped;
+          json d = {{"seq", next_seq},
+                    {"time", e.time_ms / 1000},
+                    {"time_ms", e.time_ms},
+                    {"event", "notification_dropped"},
+                    {"kind", trigger ? "trigger" : "resolve"},
+                    {"stream", outbox_json::stream(stream)},
+                    {"service_id", sid},
+                    {"error", "the outbox is full (alerts.outbox_max = " + std::to_string(limits.outbox_max) + ")"}};
+          batch.put(Cf::meta, alert_keys::history(a.id, next_seq), d.dump());
+          ++next_seq;
+          continue;
+        }
         std::uint64_t seq = next_seq++;
         // The condition reported first: the first above/below one (absent has no threshold).
         std::size_t primary = 0;
@@ -149,13 +177,93 @@ struct AlertHub::Impl {
         if (!trigger) r.resolved_at = e.time_ms / 1000;
         r.time = e.time_ms / 1000;
         r.created_ms = e.time_ms;
-        queued.fetch_add(1);
         batch.put(Cf::meta, alert_keys::outbox(seq), to_json(r));
         records.push_back(std::move(r));
       }
     }
-    if (batch.empty()) return true;
-    return storage.write(batch, err);
+    if (!batch.empty() && !storage.write(batch, err)) {
+      records.resize(first_record);
+      return false;
+    }
+    triggers.fetch_add(n_triggers);
+    clears.fetch_add(n_clears);
+    const std::size_t added = records.size() - first_record;
+    queued.fetch_add(added);
+    outbox_size.fetch_add(static_cast<std::int64_t>(added));
+    if (n_dropped > 0) {
+      dropped.fetch_add(n_dropped);
+      spdlog::error("alerting: the outbox is full (alerts.outbox_max = {}): {} notification(s) not queued",
+                    limits.outbox_max, n_dropped);
+    }
+    return true;
+  }
+
+  // The streams a set of transitions (or an alert, for a clear) touches, as they are now:
+  // what a failed persist puts back.
+  using Saved = std::map<std::pair<std::uint64_t, std::string>, std::optional<StreamState>>;
+  void save(Saved& saved, std::uint64_t id, const std::string& stream) {
+    auto key = std::make_pair(id, stream);
+    if (saved.count(key)) return;
+    const StreamState* st = book.stream(id, stream);
+    saved.emplace(std::move(key), st ? std::optional<StreamState>(*st) : std::nullopt);
+  }
+  void save_alert(Saved& saved, std::uint64_t id) {
+    if (const auto* streams = book.streams(id))
+      for (const auto& [key, st] : *streams) saved.emplace(std::make_pair(id, key), st);
+  }
+  void roll_back(const Saved& saved) {
+    for (const auto& [key, st] : saved) {
+      if (st) book.restore(key.first, key.second, *st);
+      else book.erase(key.first, key.second);
+    }
+  }
+
+  // Applies transitions to the book and persists their effects; on a write failure the book is
+  // put back as it was and false returned (the caller keeps the transitions). Under mu.
+  bool apply_persisted(const std::vector<Transition>& ts, Storage& storage, std::vector<OutboxRecord>& records,
+                       std::string& err) {
+    Saved saved;
+    for (const auto& t : ts) save(saved, t.alert_id, t.stream);
+    AlertBook::Dirty dirty;
+    auto events = book.apply(ts, wall_ms(), dirty);
+    if (dirty.empty()) return true;
+    if (persist(events, dirty, storage, records, err)) return true;
+    roll_back(saved);
+    return false;
+  }
+
+  // Applies the kept transitions and then `ts`; keeps them all when the write fails. Under mu.
+  void apply_or_keep(const std::vector<Transition>& ts, Storage& storage, std::vector<OutboxRecord>& records) {
+    std::vector<Transition> all;
+    const bool retry = !unpersisted.empty();
+    if (retry) {
+      all = std::move(unpersisted);
+      unpersisted.clear();
+      all.insert(all.end(), ts.begin(), ts.end());
+    }
+    const std::vector<Transition>& batch = retry ? all : ts;
+    if (batch.empty()) return;
+    std::string err;
+    if (apply_persisted(batch, storage, records, err)) {
+      if (retry) {
+        persist_retried.fetch_add(1);
+        spdlog::warn("alerting: alert state persisted after a retry ({} transition(s))", batch.size());
+      }
+      return;
+    }
+    persist_failures.fetch_add(1);
+    const std::int64_t now = wall_ms();
+    if (now - last_persist_log_ms >= 5000) {
+      last_persist_log_ms = now;
+      spdlog::error("alerting: cannot persist alert state ({} transition(s) kept, retried): {}", batch.size(), err);
+    }
+    if (!retry) all = ts;
+    if (all.size() > kMaxUnpersisted) {
+      spdlog::error("alerting: {} unpersisted transitions dropped (more than {} kept)", all.size() - kMaxUnpersisted,
+                    kMaxUnpersisted);
+      all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(kMaxUnpersisted));
+    }
+    unpersisted = std::move(all);
   }
 
   void deliver(std::vector<OutboxRecord> records) {
@@ -209,8 +317,10 @@ bool AlertHub::load(std::string& err) {
     auto key = alert_keys::parse_state(k);
     if (!key) return true;
     StreamState ss;
-    if (I.alerts.count(key->alert_id) && decode(v, ss))
+    if (I.alerts.count(key->alert_id) && decode(v, ss)) {
+      ss.touched_ms = wall_ms();  // idle from the start on
       I.book.restore(key->alert_id, std::string(key->stream), std::move(ss));
+    }
     return true;
   });
   if (!scanned(st)) return false;
@@ -225,6 +335,16 @@ bool AlertHub::load(std::string& err) {
   if (!scanned(bump(alert_keys::kOutboxPrefix, alert_keys::parse_outbox)) ||
       !scanned(bump(alert_keys::kHistoryPrefix, alert_keys::parse_history_seq)))
     return false;
+  // The outbox's size (its bound) and its failed records (their retention).
+  std::int64_t records = 0, failed = 0;
+  st = storage_.scan_prefix(Cf::meta, alert_keys::kOutboxPrefix, [&](std::string_view, std::string_view v) {
+    ++records;
+    if (v.find("\"state\":\"failed\"") != std::string_view::npos) ++failed;
+    return true;
+  });
+  if (!scanned(st)) return false;
+  I.outbox_size.store(records);
+  I.failed_size.store(failed);
   I.publish();
   spdlog::info("alerting: {} alerts, {} services", I.alerts.size(), I.services.size());
   return true;
@@ -283,6 +403,11 @@ AlertHub::Result AlertHub::put_alert(Alert& a, std::string& err) {
       a.conditions[i].id = (!changed && old && i < old->conditions.size()) ? old->conditions[i].id : I.next_cond++;
     std::vector<AlertEvent> events;
     AlertBook::Dirty dirty;
+    Impl::Saved saved;
+    if (old) I.save_alert(saved, a.id);
+    const auto gen_it = I.generations.find(a.id);
+    const bool had_generation = gen_it != I.generations.end();
+    const std::uint64_t old_generation = had_generation ? gen_it->second : 0;
     if (changed) {
       // Tracking restarts with the new definition; streams firing under the old one clear.
       if (old) events = I.book.clear(a.id, wall_ms(), a.active ? "alert conditions changed" : "alert deactivated", dirty);
@@ -294,8 +419,14 @@ AlertHub::Result AlertHub::put_alert(Alert& a, std::string& err) {
     Storage::Batch batch;
     batch.put(Cf::meta, alert_keys::alert(a.id), to_json(a));
     if (!storage_.write(batch, err) || !I.persist(events, dirty, storage_, records, err)) {
+      // Nothing moved: the definition, its generation and the book's streams are as they were.
       if (old) I.alerts[a.id] = before;
       else I.alerts.erase(a.id);
+      if (had_generation) I.generations[a.id] = old_generation;
+      else I.generations.erase(a.id);
+      I.roll_back(saved);
+      if (old) I.define(before);
+      else I.book.remove(a.id);
       return Result::storage_error;
     }
     if (changed) I.publish();
@@ -329,11 +460,16 @@ AlertHub::Result AlertHub::clear_alert(std::uint64_t id, std::string& err) {
     auto it = I.alerts.find(id);
     if (it == I.alerts.end()) return Result::not_found;
     AlertBook::Dirty dirty;
+    Impl::Saved saved;
+    I.save_alert(saved, id);
     auto events = I.book.clear(id, wall_ms(), "cleared by hand", dirty);
+    if (!I.persist(events, dirty, storage_, records, err)) {
+      I.roll_back(saved);  // nothing cleared: the client is told and may clear again
+      return Result::storage_error;
+    }
     // Trackers restart, so a condition still met fires again on the next sample.
     I.generations[id] = I.next_generation++;
     I.define(it->second);
-    if (!I.persist(events, dirty, storage_, records, err)) return Result::storage_error;
     I.publish();
   }
   I.deliver(std::move(records));
@@ -396,14 +532,22 @@ AlertHub::Result AlertHub::delete_service(std::uint64_t id, std::string& err) {
   return Result::ok;
 }
 
-std::optional<std::uint64_t> AlertHub::send_test(std::uint64_t service_id, std::string& err) {
+std::optional<std::uint64_t> AlertHub::send_test(std::uint64_t service_id, std::string& err, bool* outbox_full) {
   auto& I = *impl_;
   OutboxRecord r;
+  if (outbox_full) *outbox_full = false;
   {
     std::lock_guard lock(I.mu);
     auto it = I.services.find(service_id);
     if (it == I.services.end()) {
       err = "service not found";
+      return std::nullopt;
+    }
+    if (I.outbox_size.load() >= static_cast<std::int64_t>(I.limits.outbox_max)) {
+      I.dropped.fetch_add(1);
+      err = "the outbox is full: " + std::to_string(I.outbox_size.load()) + " notifications (alerts.outbox_max = " +
+            std::to_string(I.limits.outbox_max) + ")";
+      if (outbox_full) *outbox_full = true;
       return std::nullopt;
     }
     r.id = I.next_seq++;
@@ -426,6 +570,7 @@ std::optional<std::uint64_t> AlertHub::send_test(std::uint64_t service_id, std::
     Storage::Batch batch;
     batch.put(Cf::meta, alert_keys::outbox(r.id), to_json(r));
     if (!storage_.write(batch, err)) return std::nullopt;
+    I.outbox_size.fetch_add(1);
   }
   std::uint64_t seq = r.id;
   I.deliver({std::move(r)});
@@ -506,16 +651,82 @@ void AlertHub::submit(const std::vector<Transition>& ts) {
   std::vector<OutboxRecord> records;
   {
     std::lock_guard lock(I.mu);
-    AlertBook::Dirty dirty;
-    auto events = I.book.apply(ts, wall_ms(), dirty);
-    if (dirty.empty()) return;
-    std::string err;
-    if (!I.persist(events, dirty, storage_, records, err)) {
-      spdlog::error("alerting: cannot persist alert state: {}", err);
-      return;
+    I.apply_or_keep(ts, storage_, records);
+  }
+  I.deliver(std::move(records));
+}
+
+void AlertHub::note_series_released(std::size_t n) { impl_->series_released.fetch_add(n); }
+
+void AlertHub::set_limits(const AlertLimits& limits) {
+  std::lock_guard lock(impl_->mu);
+  impl_->limits = limits;
+}
+
+AlertLimits AlertHub::limits() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->limits;
+}
+
+void AlertHub::housekeep() {
+  auto& I = *impl_;
+  std::vector<OutboxRecord> records;
+  const std::int64_t now = wall_ms();
+  bool purge = false;
+  {
+    std::lock_guard lock(I.mu);
+    if (!I.unpersisted.empty()) I.apply_or_keep({}, storage_, records);
+    // Idle streams: swept every quarter of the idle time (1 s to 1 min).
+    const std::int64_t every = std::clamp<std::int64_t>(I.limits.idle_stream_ms / 4, 1000, 60000);
+    if (I.unpersisted.empty() && now - I.last_release_ms >= every) {
+      I.last_release_ms = now;
+      auto idle = I.book.idle(now, I.limits.idle_stream_ms);
+      if (!idle.empty()) {
+        Storage::Batch batch;
+        for (const auto& [id, stream] : idle) batch.del(Cf::meta, alert_keys::state(id, stream));
+        std::string err;
+        if (storage_.write(batch, err)) {
+          for (const auto& [id, stream] : idle) I.book.erase(id, stream);
+          I.released.fetch_add(idle.size());
+        } else {
+          spdlog::warn("alerting: cannot release {} idle stream(s): {}", idle.size(), err);
+        }
+      }
+    }
+    const std::int64_t purge_every = std::clamp<std::int64_t>(I.limits.failed_retention_ms / 4, 500, 60000);
+    if (I.failed_size.load() > 0 && now - I.last_purge_ms >= purge_every) {
+      I.last_purge_ms = now;
+      purge = true;
     }
   }
   I.deliver(std::move(records));
+  if (!purge) return;
+  // Failed records past their retention leave the outbox (a scan of the outbox, which
+  // alerts.outbox_max bounds; outside the hub's lock: the notifier never rewrites failed records).
+  const std::int64_t retention = limits().failed_retention_ms;
+  Storage::Batch batch;
+  std::int64_t n = 0;
+  (void)storage_.scan_prefix(Cf::meta, alert_keys::kOutboxPrefix, [&](std::string_view k, std::string_view v) {
+    if (v.find("\"state\":\"failed\"") == std::string_view::npos) return true;
+    OutboxRecord r;
+    std::string err;
+    if (!from_json(v, r, err) || r.state != OutboxState::failed) return true;
+    const std::int64_t since = r.failed_ms ? *r.failed_ms : r.created_ms;
+    if (now - since < retention) return true;
+    batch.del(Cf::meta, k);
+    ++n;
+    return true;
+  });
+  if (n == 0) return;
+  std::string err;
+  if (!storage_.write(batch, err)) {
+    spdlog::warn("alerting: cannot purge {} failed notification(s): {}", n, err);
+    return;
+  }
+  I.purged.fetch_add(static_cast<std::uint64_t>(n));
+  I.failed_size.fetch_sub(n);
+  I.outbox_size.fetch_sub(n);
+  spdlog::info("alerting: {} failed notification(s) purged after alerts.failed_retention_s", n);
 }
 
 void AlertHub::set_listener(Listener l) {
@@ -549,7 +760,6 @@ json delivery_event(const OutboxRecord& r, const char* event, std::uint64_t hseq
 }  // namespace
 
 bool AlertHub::outbox_delivered(const OutboxRecord& record, int http_status) {
-  impl_->delivered.fetch_add(1);
   Storage::Batch batch;
   batch.del(Cf::meta, alert_keys::outbox(record.id));
   if (record.alert.id != 0) {
@@ -569,13 +779,15 @@ bool AlertHub::outbox_delivered(const OutboxRecord& record, int http_status) {
     spdlog::error("alerting: cannot record a delivery: {}", err);
     return false;
   }
+  impl_->outbox_size.fetch_sub(1);
+  impl_->delivered.fetch_add(1);
   return true;
 }
 
 bool AlertHub::outbox_failed(const OutboxRecord& record) {
-  impl_->failed.fetch_add(1);
   OutboxRecord r = record;
   r.state = OutboxState::failed;
+  r.failed_ms = wall_ms();
   Storage::Batch batch;
   batch.put(Cf::meta, alert_keys::outbox(r.id), to_json(r));
   if (r.alert.id != 0) {
@@ -589,7 +801,13 @@ bool AlertHub::outbox_failed(const OutboxRecord& record) {
     batch.put(Cf::meta, alert_keys::history(r.alert.id, hseq), h.dump());
   }
   std::string err;
-  return storage_.write(batch, err);
+  if (!storage_.write(batch, err)) {
+    spdlog::error("alerting: cannot record a failed delivery: {}", err);
+    return false;
+  }
+  impl_->failed_size.fetch_add(1);
+  impl_->failed.fetch_add(1);
+  return true;
 }
 
 std::string AlertHub::metrics_text() const {
@@ -604,12 +822,34 @@ std::string AlertHub::metrics_text() const {
   line("vigil_notifications_delivered_total", "Notifications delivered (2xx).", I.delivered.load());
   line("vigil_notification_retries_total", "Failed delivery attempts that were retried.", I.retries.load());
   line("vigil_notifications_failed_total", "Notifications given up and kept as failed.", I.failed.load());
-  std::size_t alerts;
+  line("vigil_notifications_dropped_total", "Notifications not queued because the outbox was full (alerts.outbox_max).",
+       I.dropped.load());
+  line("vigil_notifications_purged_total", "Failed notifications purged after alerts.failed_retention_s.",
+       I.purged.load());
+  line("vigil_alert_state_persist_failures_total",
+       "Alert state changes that could not be written (kept and applied again).", I.persist_failures.load());
+  line("vigil_alert_state_persist_retries_total", "Kept alert state changes written by a later attempt.",
+       I.persist_retried.load());
+  line("vigil_alert_streams_released_total", "Idle per-stream alert states released (alerts.idle_stream_s).",
+       I.released.load());
+  line("vigil_alert_series_released_total",
+       "Idle series whose condition trackers the evaluators released (alerts.idle_stream_s).",
+       I.series_released.load());
+  std::size_t alerts, streams, unpersisted;
   {
     std::lock_guard lock(I.mu);
     alerts = I.alerts.size();
+    streams = I.book.stream_count();
+    unpersisted = I.unpersisted.size();
   }
   prom::metric(out, "vigil_alerts", "gauge", "Defined alerts.", alerts);
+  prom::metric(out, "vigil_alert_streams", "gauge", "Per-stream alert states held.", streams);
+  prom::metric(out, "vigil_alert_unpersisted_transitions", "gauge",
+               "Verdict changes waiting to be applied again after a failed write.", unpersisted);
+  prom::metric(out, "vigil_outbox_records", "gauge", "Notifications in the outbox, pending and failed.",
+               static_cast<std::uint64_t>(std::max<std::int64_t>(0, I.outbox_size.load())));
+  prom::metric(out, "vigil_outbox_failed_records", "gauge", "Failed notifications kept in the outbox.",
+               static_cast<std::uint64_t>(std::max<std::int64_t>(0, I.failed_size.load())));
   return out;
 }
 

@@ -33,11 +33,21 @@ namespace vigil::actors {
 
 struct AlertSnapshot;
 
+// Bounds on what alerting keeps (config: alerts.outbox_max, alerts.idle_stream_s,
+// alerts.failed_retention_s).
+struct AlertLimits {
+  std::size_t outbox_max = 100000;           // outbox records, pending and failed together
+  std::int64_t idle_stream_ms = 3'600'000;   // per-stream state unchanged this long is released
+  std::int64_t failed_retention_ms = 7LL * 86'400'000;  // failed records are purged after this
+};
+
 class AlertHub {
  public:
   AlertHub(Storage& storage, SeriesIndex& series, Catalog& catalog);
   ~AlertHub();
   bool load(std::string& err);
+  void set_limits(const AlertLimits& limits);
+  AlertLimits limits() const;
 
   enum class Result { ok, not_found, duplicate_name, unknown_service, storage_error };
 
@@ -55,8 +65,9 @@ class AlertHub {
   Result put_service(alerting::Service& s, std::string& err);
   // Deletes the service and removes it from every alert.
   Result delete_service(std::uint64_t id, std::string& err);
-  // Queues a test notification to the service; its outbox id.
-  std::optional<std::uint64_t> send_test(std::uint64_t service_id, std::string& err);
+  // Queues a test notification to the service; its outbox id. nullopt and `err` when the
+  // service is unknown, the outbox is full (`outbox_full` set) or the store refused the record.
+  std::optional<std::uint64_t> send_test(std::uint64_t service_id, std::string& err, bool* outbox_full = nullptr);
 
   struct StreamStatus {
     std::string stream;
@@ -83,7 +94,17 @@ class AlertHub {
   std::shared_ptr<const AlertSnapshot> snapshot() const;
   std::uint64_t version() const;
   bool has_active_alerts() const;  // an active alert with conditions exists
+  // Applies verdict changes. The book's state moves only with its persisted effects: when the
+  // batch (state, history, outbox) cannot be written, the streams are put back as they were and
+  // the transitions are kept, to be applied again, in order and before any newer ones, at the
+  // next submit() or housekeep(); their notifications are then delivered once.
   void submit(const std::vector<alerting::Transition>& ts);
+  // Periodic work (the notifier calls it a few times a second): applies again the transitions
+  // whose effects could not be persisted, releases idle streams (AlertLimits::idle_stream_ms)
+  // and purges failed outbox records past their retention.
+  void housekeep();
+  // Counts series entries the evaluators released as idle (vigil_alert_series_released_total).
+  void note_series_released(std::size_t n);
   SeriesIndex& series() { return series_; }
   Catalog& catalog() { return catalog_; }
 

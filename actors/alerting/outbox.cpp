@@ -83,6 +83,7 @@ std::string to_json(const OutboxRecord& r) {
             {"next_attempt_ms", r.next_attempt_ms},
             {"state", to_string(r.state)},
             {"last_error", r.last_error}};
+  if (r.failed_ms) j["failed_ms"] = *r.failed_ms;
   return j.dump();
 }
 
@@ -253,6 +254,13 @@ bool from_json(std::string_view text, OutboxRecord& out, std::string& err) {
     else r.fail("state", "must be pending or failed");
   }
   r.str("last_error", rec.last_error);
+  if (r.ok()) {
+    auto it = j.find("failed_ms");
+    if (it != j.end()) {
+      if (it->is_number_integer()) rec.failed_ms = it->get<std::int64_t>();
+      else r.fail("failed_ms", "must be an integer");
+    }
+  }
   if (!r.ok()) return false;
   out = std::move(rec);
   return true;

@@ -6,7 +6,7 @@
 // notification was queued, so a later edit of either never changes a notification already
 // queued, and every retry renders the same bytes.
 //
-// Stored form: one JSON object with the 19 keys below; to_json and from_json are its only
+// Stored form: one JSON object with the 19 keys below (a failed record has a 20th, failed_ms); to_json and from_json are its only
 // writer and reader. from_json is strict: a record missing a field, or holding one of the wrong
 // type, is an error with the field named, never a default. Numbers keep whether they were
 // written as integers or doubles (test notifications carry integers), so a record read back and
@@ -90,6 +90,9 @@ struct OutboxRecord {
   std::int64_t next_attempt_ms = 0;
   OutboxState state = OutboxState::pending;
   std::string last_error;
+  // When the record was given up as failed (wall-clock ms): its retention
+  // (alerts.failed_retention_s) counts from here. Only failed records carry it.
+  std::optional<std::int64_t> failed_ms;
 
   bool operator==(const OutboxRecord&) const = default;
 };

@@ -189,7 +189,9 @@ Response push(Resources& res, const Request& req, const PathParams& pp) {
       if (!r.refused_series.empty())  // a series limit: nothing of the request is stored
         return error_answer(400, "the data points were not stored: " +
                                      res.engine.refusal_text(ms[r.refused_series.front().index], r.refused_series.front()));
-      return error_answer(503, "the data points were not stored: " + r.error);
+      return error_answer(r.no_space ? 507 : 503,
+                          (r.no_space ? "insufficient storage: the data points were not stored: "
+                                      : "the data points were not stored: ") + r.error);
     }
   }
   json out = json::array();

@@ -123,7 +123,14 @@ Response store(Resources& res, const Request& req, ParseOutcome& out, int ok_sta
     }
     if (!res.ok) {
       spdlog::error("ingest failed: {}", res.error);
-      return system_error(503, "could not store the measurements: " + res.error);
+      // Out of space: 507 and Retry-After; the store resumes by itself once space returns.
+      // Any other storage failure: 503 and Retry-After. Nothing of the request was stored.
+      Response r = res.no_space
+                       ? system_error(507, "insufficient storage: the disk is full, nothing was stored; retry once space is freed (" +
+                                               res.error + ")")
+                       : system_error(503, "could not store the measurements: " + res.error);
+      r.headers.emplace_back("Retry-After", res.no_space ? "5" : "1");
+      return r;
     }
     describe_created(engine.catalog(), check, out, req.header("user-agent"), now);
   }

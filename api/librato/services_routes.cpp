@@ -48,32 +48,48 @@ Response list_services(actors::AlertHub& hub, const Request& req) {
   return json_answer(200, body);
 }
 
-// GET /v1/notifications[?state=pending|failed]: the outbox.
+// GET /v1/notifications[?state=pending|failed][&offset=&length=&sort=asc|desc]: the outbox, in
+// outbox order (orderby id), paged as Librato's lists are (length 1..100, default 100).
 Response list_notifications(actors::AlertHub& hub, const Request& req) {
   std::string state;
   for (const auto& [k, v] : parse_urlencoded(req.query))
     if (k == "state") state = v;
   if (!state.empty() && state != "pending" && state != "failed")
     return params_error(400, {{"state", "must be pending or failed"}});
-  json out = json::array();
+  Response error;
+  Page page;
+  if (!parse_page(query_json(req), {"id"}, page, error)) return error;
+  std::vector<json> found;
+  std::size_t total = 0;
   for (const auto& text : hub.outbox()) {
     auto r = json::parse(text, nullptr, false);
     if (!r.is_object()) continue;
+    ++total;
     if (!state.empty() && r.value("state", "") != state) continue;
-    json svc = r.value("service", json::object());
-    out.push_back({{"id", r["id"]},
-                   {"kind", r["kind"]},
-                   {"state", r["state"]},
-                   {"idempotency_key", r["idempotency_key"]},
-                   {"alert", {{"id", r["alert"].value("id", 0)}, {"name", r["alert"].value("name", "")}}},
-                   {"service", {{"id", svc.value("id", 0)}, {"type", svc.value("type", "")}, {"title", svc.value("title", "")}}},
-                   {"stream", r["stream"]},
-                   {"attempts", r["attempts"]},
-                   {"next_attempt_ms", r["next_attempt_ms"]},
-                   {"last_error", r["last_error"]},
-                   {"created_at", r.value("created_ms", std::int64_t{0}) / 1000}});
+    found.push_back(std::move(r));
   }
-  return json_answer(200, {{"notifications", out}});
+  if (page.desc) std::reverse(found.begin(), found.end());
+  json out = json::array();
+  for (auto i = static_cast<std::size_t>(page.offset);
+       i < found.size() && out.size() < static_cast<std::size_t>(page.length); ++i) {
+    const json& r = found[i];
+    json svc = r.value("service", json::object());
+    json n = {{"id", r["id"]},
+              {"kind", r["kind"]},
+              {"state", r["state"]},
+              {"idempotency_key", r["idempotency_key"]},
+              {"alert", {{"id", r["alert"].value("id", 0)}, {"name", r["alert"].value("name", "")}}},
+              {"service", {{"id", svc.value("id", 0)}, {"type", svc.value("type", "")}, {"title", svc.value("title", "")}}},
+              {"stream", r["stream"]},
+              {"attempts", r["attempts"]},
+              {"next_attempt_ms", r["next_attempt_ms"]},
+              {"last_error", r["last_error"]},
+              {"created_at", r.value("created_ms", std::int64_t{0}) / 1000}};
+    if (r.contains("failed_ms")) n["failed_at"] = r.value("failed_ms", std::int64_t{0}) / 1000;
+    out.push_back(std::move(n));
+  }
+  json query = {{"found", found.size()}, {"length", out.size()}, {"offset", page.offset}, {"total", total}};
+  return json_answer(200, {{"query", query}, {"notifications", out}});
 }
 
 // A handler of a service's route: the service of the path exists (404 otherwise).
@@ -128,8 +144,10 @@ void add_service_routes(RouteTable& t, Resources& res) {
         }));
   t.add("POST", "/v1/services/:service/test", with_service(engine, [](const Request&, actors::AlertHub& hub, std::uint64_t id, Service&) {
           std::string err;
-          auto nid = hub.send_test(id, err);
-          if (!nid) return system_error(503, "could not queue the test notification: " + err);
+          bool full = false;
+          auto nid = hub.send_test(id, err, &full);
+          // A full outbox (alerts.outbox_max) is 507, as a full disk is: nothing was queued.
+          if (!nid) return system_error(full ? 507 : 503, "could not queue the test notification: " + err);
           return json_answer(202, {{"notification", {{"id", *nid}, {"state", "pending"}}}});
         }));
 }

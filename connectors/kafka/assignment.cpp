@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "connectors/kafka/consumer_impl.hpp"
 
@@ -17,14 +19,55 @@ void KafkaConsumer::Impl::rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   static_cast<Impl*>(opaque)->rebalance(rk, err, list);
 }
 
-void KafkaConsumer::Impl::load_stored_offset(kafka::PartState& st, std::string_view topic,
+bool KafkaConsumer::Impl::load_stored_offset(kafka::PartState& st, std::string_view topic,
                                              std::int32_t partition, std::string& scratch) {
+  Status read = engine->storage().get(Cf::meta, kafka::offset_key(opts.group_id, topic, partition), scratch);
+  if (read.is_error()) {
+    // Not "no stored state": starting from 0 would count the partition's samples twice.
+    counters.offset_read_errors.fetch_add(1);
+    error_log.warn("kafka: cannot read the stored offset of {}[{}]: {}", topic, partition, read.to_string());
+    return false;
+  }
   st.touched = false;
-  st.next = -1;
-  st.stored = -1;
-  if (engine->storage().get(Cf::meta, kafka::offset_key(opts.group_id, topic, partition), scratch).ok())
-    st.next = std::strtoll(scratch.c_str(), nullptr, 10);
+  st.next = read.ok() ? std::strtoll(scratch.c_str(), nullptr, 10) : -1;
   st.stored = st.next;
+  return true;
+}
+
+void KafkaConsumer::Impl::retry_unknown_offsets() {
+  std::string value;
+  std::vector<kafka::PartState*> readable;
+  {
+    std::lock_guard lock(partitions.mu);
+    for (auto& [topic, ps] : partitions.parts)
+      for (auto& [p, st] : ps) {
+        if (!st.assigned || !st.offset_unknown) continue;
+        kafka::PartState probe;
+        if (!load_stored_offset(probe, topic, p, value)) continue;
+        readable.push_back(&st);  // map nodes stay put
+        spdlog::info("kafka: stored offset of {}[{}] read at last: {}", topic, p,
+                     probe.next >= 0 ? std::to_string(probe.next) : std::string("none (from the beginning)"));
+      }
+  }
+  if (readable.empty()) return;
+  // The same path as after a failed write: batches in progress are dropped, every partition goes
+  // back to its stored offset (read again by the rewind), the buffer is emptied, and the
+  // recovered ones resume after the seek. The flag goes up before the partitions count as known
+  // again, so that no batch holding their messages from before the seek is written: those
+  // prepared from now on are dropped, and the rewind (on this thread) comes after.
+  {
+    std::lock_guard lock(prefetch.mu);
+    prefetch.ingest_failed.store(true);
+  }
+  prefetch.cv.notify_all();
+  std::lock_guard lock(partitions.mu);
+  for (kafka::PartState* st : readable) {
+    if (!st->assigned || !st->offset_unknown) continue;  // revoked meanwhile
+    st->offset_unknown = false;
+    st->resume_after_seek = true;
+    st->touched = false;
+    --partitions.offset_unknown;
+  }
 }
 
 void KafkaConsumer::Impl::rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err,
@@ -33,13 +76,34 @@ void KafkaConsumer::Impl::rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err,
   const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(k)) == "COOPERATIVE";
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     std::string value;
+    kafka::PartitionList unknown(rd_kafka_topic_partition_list_new(1));
     {
       std::lock_guard lock(partitions.mu);
       for (int i = 0; i < list->cnt; ++i) {
         auto& tp = list->elems[i];
         auto& st = partitions.parts[tp.topic][tp.partition];
         st.assigned = true;
-        load_stored_offset(st, tp.topic, tp.partition, value);
+        if (st.offset_unknown) --partitions.offset_unknown;
+        st.offset_unknown = false;
+        st.resume_after_seek = false;
+        // A failed read is tried again at once, twice; then the partition waits, paused, for
+        // the fetch thread's next attempts (retry_unknown_offsets).
+        bool read = false;
+        for (int attempt = 0; attempt < 3 && !read; ++attempt) {
+          if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          read = load_stored_offset(st, tp.topic, tp.partition, value);
+        }
+        if (!read) {
+          st.offset_unknown = true;
+          st.next = st.stored = -1;
+          st.touched = false;
+          ++partitions.offset_unknown;
+          tp.offset = RD_KAFKA_OFFSET_INVALID;  // never fetched: paused below, its messages dropped
+          rd_kafka_topic_partition_list_add(unknown.get(), tp.topic, tp.partition);
+          spdlog::error("kafka: assigned {}[{}] paused: its stored offset cannot be read (retried every 500 ms)",
+                        tp.topic, tp.partition);
+          continue;
+        }
         tp.offset = st.next >= 0 ? st.next : kafka::kFromStart;
         spdlog::info(
             "kafka: assigned {}[{}] from offset {}", tp.topic, tp.partition,
@@ -55,6 +119,7 @@ void KafkaConsumer::Impl::rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err,
     }
     if (e) spdlog::error("kafka: assign failed: {}", rd_kafka_err2str(e));
     if (partitions.paused) rd_kafka_pause_partitions(k, list);
+    else if (unknown->cnt > 0) rd_kafka_pause_partitions(k, unknown.get());
     return;
   }
   // Revoke (or a rebalance error): no batch is in progress, the buffered messages of the
@@ -90,6 +155,9 @@ void KafkaConsumer::Impl::rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err,
       auto& st = partitions.parts[list->elems[i].topic][list->elems[i].partition];
       st.assigned = false;
       st.touched = false;
+      if (st.offset_unknown) --partitions.offset_unknown;
+      st.offset_unknown = false;
+      st.resume_after_seek = false;
       spdlog::info("kafka: released {}[{}] at offset {}", list->elems[i].topic,
                    list->elems[i].partition, st.next);
     }
@@ -103,21 +171,43 @@ void KafkaConsumer::Impl::rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err,
 
 void KafkaConsumer::Impl::rewind() {
   kafka::PartitionList list(rd_kafka_topic_partition_list_new(8));
+  kafka::PartitionList pause(rd_kafka_topic_partition_list_new(1));
+  kafka::PartitionList resume(rd_kafka_topic_partition_list_new(1));
   std::string value;
+  bool all_paused;
   {
     std::lock_guard lock(partitions.mu);
+    all_paused = partitions.paused;
     for (auto& [topic, ps] : partitions.parts)
       for (auto& [p, st] : ps) {
-        if (!st.assigned) continue;
-        load_stored_offset(st, topic, p, value);
+        if (!st.assigned || st.offset_unknown) continue;
+        if (!load_stored_offset(st, topic, p, value)) {
+          if (st.stored >= 0) {
+            // What this run wrote last is the stored offset: the read is not needed.
+            st.next = st.stored;
+            st.touched = false;
+          } else {
+            st.offset_unknown = true;
+            st.resume_after_seek = false;
+            ++partitions.offset_unknown;
+            rd_kafka_topic_partition_list_add(pause.get(), topic.c_str(), p);
+            continue;
+          }
+        }
         rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset =
             st.next >= 0 ? st.next : kafka::kFromStart;
+        if (st.resume_after_seek) {
+          st.resume_after_seek = false;
+          rd_kafka_topic_partition_list_add(resume.get(), topic.c_str(), p);
+        }
       }
   }
+  if (pause->cnt > 0) rd_kafka_pause_partitions(rk.get(), pause.get());
   if (list->cnt > 0) {
     kafka::Error e(rd_kafka_seek_partitions(rk.get(), list.get(), 5000));
     if (e) spdlog::error("kafka: seek failed: {}", rd_kafka_error_string(e.get()));
   }
+  if (resume->cnt > 0 && !all_paused) rd_kafka_resume_partitions(rk.get(), resume.get());
 }
 
 void KafkaConsumer::Impl::commit_positions() {

@@ -78,6 +78,10 @@ struct PartState {
   std::int64_t stored = -1;  // next offset as durably stored with the state
   bool assigned = false;
   bool touched = false;  // offset advanced in the current batch
+  // The stored offset could not be read (a storage error): the partition is paused and its
+  // messages dropped until a read succeeds; it never starts from 0 for want of its offset.
+  bool offset_unknown = false;
+  bool resume_after_seek = false;  // read at last: resumed once the rewind has put it there
 };
 
 // The meta-family key of a partition's next offset: "koff/<group>/<topic>/<partition>".
@@ -105,6 +109,7 @@ struct Partitions {
   std::mutex mu;
   std::map<std::string, std::map<std::int32_t, PartState>, std::less<>> parts;
   bool paused = false;  // written under mu by the fetch thread, which alone reads it without mu
+  std::size_t offset_unknown = 0;  // partitions whose stored offset could not be read; under mu
 };
 
 // -- fetched messages ------------------------------------------------------------------------
@@ -209,7 +214,7 @@ struct BadMessages {
 struct Counters {
   std::atomic<std::uint64_t> messages{0}, samples{0}, batches{0}, dead_letters{0},
       dead_letter_errors{0}, rebalances{0}, pauses{0}, stale_skipped{0}, consumer_errors{0},
-      ingest_errors{0}, split_batches{0}, stale_rewinds{0};
+      ingest_errors{0}, split_batches{0}, stale_rewinds{0}, offset_read_errors{0};
 };
 
 }  // namespace kafka
@@ -247,9 +252,15 @@ struct KafkaConsumer::Impl {
   static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* list, void* opaque);
   void rebalance(rd_kafka_t* k, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list);
-  // Resets `st` to the offset stored for its partition (-1: none); under partitions.mu.
-  void load_stored_offset(kafka::PartState& st, std::string_view topic, std::int32_t partition,
+  // Sets `st` to the offset stored for its partition (-1: none); under partitions.mu. False
+  // (counted, `st` unchanged) when the stored offset could not be read.
+  bool load_stored_offset(kafka::PartState& st, std::string_view topic, std::int32_t partition,
                           std::string& scratch);
+  // Reads again the stored offsets that could not be read (fetch thread, every 500 ms while
+  // some are unknown); once one is read, every partition is rewound to its stored offset and
+  // that one resumed.
+  void retry_unknown_offsets();
+  kafka::Clock::time_point last_offset_retry{};
   // Puts every assigned partition back at its stored offset (after a failed write).
   void rewind();
   // Informational commit of the consumed positions (lag tools read them); the truth is in RocksDB.

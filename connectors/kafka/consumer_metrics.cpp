@@ -41,6 +41,14 @@ std::string KafkaConsumer::metrics_text() {
   one("vigil_kafka_stale_series_rewinds_total", "counter",
       "Batches parsed again because series were removed meanwhile (rewound and retried).",
       c.stale_rewinds.load());
+  one("vigil_kafka_offset_read_errors_total", "counter",
+      "Failed reads of a partition's stored offset (the partition waits, paused, instead of starting from 0).",
+      c.offset_read_errors.load());
+  {
+    std::lock_guard lock(I.partitions.mu);
+    one("vigil_kafka_partitions_offset_unknown", "gauge",
+        "Assigned partitions paused because their stored offset could not be read yet.", I.partitions.offset_unknown);
+  }
 
   struct Row {
     std::string topic;

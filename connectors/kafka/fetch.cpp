@@ -40,6 +40,22 @@ void KafkaConsumer::Impl::set_paused(bool pause) {
     spdlog::info("kafka: paused {} partition(s): {} samples waiting to be applied", list->cnt,
                  engine->queue_depth());
   } else {
+    // Partitions whose stored offset is unknown stay paused (retry_unknown_offsets).
+    {
+      std::lock_guard lock(partitions.mu);
+      if (partitions.offset_unknown > 0) {
+        kafka::PartitionList known(rd_kafka_topic_partition_list_new(list->cnt));
+        for (int i = 0; i < list->cnt; ++i) {
+          auto t = partitions.parts.find(std::string_view(list->elems[i].topic));
+          bool unknown = false;
+          if (t != partitions.parts.end())
+            if (auto it = t->second.find(list->elems[i].partition); it != t->second.end())
+              unknown = it->second.offset_unknown;
+          if (!unknown) rd_kafka_topic_partition_list_add(known.get(), list->elems[i].topic, list->elems[i].partition);
+        }
+        list = std::move(known);
+      }
+    }
     rd_kafka_resume_partitions(rk.get(), list.get());
     wake_broker_thread(rk.get(), list.get());
     spdlog::info("kafka: resumed {} partition(s)", list->cnt);
@@ -64,6 +80,15 @@ void KafkaConsumer::Impl::run() {
         prefetch.rewind_requested = false;
       }
       prefetch.cv.notify_all();
+    }
+    if (kafka::Clock::now() - last_offset_retry > std::chrono::milliseconds(500)) {
+      bool unknown;
+      {
+        std::lock_guard lock(partitions.mu);
+        unknown = partitions.offset_unknown > 0;
+      }
+      if (unknown) retry_unknown_offsets();
+      last_offset_retry = kafka::Clock::now();
     }
     const std::size_t depth = engine->queue_depth();
     const std::size_t bytes = prefetch.bytes.load();

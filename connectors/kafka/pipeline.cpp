@@ -243,7 +243,7 @@ void KafkaConsumer::Impl::prepare(Parsed& p) {
           t != partitions.parts.end())
         if (auto it = t->second.find(m->partition); it != t->second.end()) run_state = &it->second;
     }
-    if (run_state == nullptr || !run_state->assigned) {
+    if (run_state == nullptr || !run_state->assigned || run_state->offset_unknown) {
       counters.stale_skipped.fetch_add(1);
       continue;
     }

@@ -53,57 +53,118 @@ struct Notifier::Impl {
   asio::thread_pool mail{1};  // SMTP sessions block: one at a time, off the event loop
   std::mt19937_64 rng{std::random_device{}()};
 
+  // The records of one service, by outbox id. One request is in flight per service at a time;
+  // the next one sent is the oldest record that is due and not behind an older record of its
+  // own stream (alert and stream): a record waiting for its retry delays only the later records
+  // of its stream, never the other streams of the service (no head-of-line blocking), and a
+  // trigger is still never overtaken by its resolve.
   struct Queue {
-    std::deque<OutboxRecord> items;
+    std::map<std::uint64_t, OutboxRecord> items;
     bool busy = false;
+    std::uint64_t in_flight = 0;  // the id being attempted while busy
     std::unique_ptr<asio::steady_timer> timer;
+    std::int64_t timer_at = 0;  // when the timer fires (wall ms); 0: not armed
   };
   std::map<std::uint64_t, Queue> queues;  // by service id
   std::set<std::uint64_t> known;          // outbox ids queued in this run
+  std::unique_ptr<asio::steady_timer> housekeeping;
 
   Impl(actors::AlertHub& h, NotifierOptions o) : hub(h), opts(o) {}
+
+  // Records of one stream are delivered in order; test notifications stand alone.
+  static std::string order_key(const OutboxRecord& r) {
+    if (r.alert.id == 0) return "t" + std::to_string(r.id);
+    return std::to_string(r.alert.id) + '\0' + r.stream_key;
+  }
 
   void enqueue(OutboxRecord r) {
     if (!known.insert(r.id).second) return;
     std::uint64_t sid = r.service.id;
     auto& q = queues[sid];
     if (!q.timer) q.timer = std::make_unique<asio::steady_timer>(io);
-    q.items.push_back(std::move(r));
+    std::uint64_t id = r.id;
+    q.items.emplace(id, std::move(r));
     pump(sid);
   }
 
   void pump(std::uint64_t sid) {
     auto& q = queues[sid];
     if (q.busy || q.items.empty()) return;
-    q.busy = true;
-    std::int64_t wait = q.items.front().next_attempt_ms - actors::wall_ms();
-    if (wait <= 0) {
-      attempt(sid);
-      return;
+    const std::int64_t now = actors::wall_ms();
+    std::set<std::string> blocked;  // streams with an older record not due yet
+    std::int64_t earliest = 0;
+    for (auto& [id, r] : q.items) {
+      std::string key = order_key(r);
+      if (blocked.count(key)) continue;
+      if (r.next_attempt_ms <= now) {
+        q.busy = true;
+        q.in_flight = id;
+        attempt(sid);
+        return;
+      }
+      blocked.insert(std::move(key));
+      if (earliest == 0 || r.next_attempt_ms < earliest) earliest = r.next_attempt_ms;
     }
-    q.timer->expires_after(std::chrono::milliseconds(wait));
+    if (earliest == 0 || (q.timer_at != 0 && q.timer_at <= earliest)) return;
+    q.timer_at = earliest;
+    q.timer->expires_after(std::chrono::milliseconds(std::max<std::int64_t>(1, earliest - now)));
     q.timer->async_wait([this, sid](boost::system::error_code ec) {
-      if (!ec) attempt(sid);
+      if (ec) return;  // re-armed for another time, or stopped
+      queues[sid].timer_at = 0;
+      pump(sid);
     });
+  }
+
+  OutboxRecord& current(std::uint64_t sid) {
+    auto& q = queues[sid];
+    return q.items.at(q.in_flight);
   }
 
   void done_with_head(std::uint64_t sid) {
     auto& q = queues[sid];
-    known.erase(q.items.front().id);
-    q.items.pop_front();
+    known.erase(q.in_flight);
+    q.items.erase(q.in_flight);
     q.busy = false;
     pump(sid);
   }
 
+  // Outcomes the outbox could not record (a storage error): the record is not attempted again in
+  // this run, and the write is retried until it succeeds (a delivered record would otherwise be
+  // sent again after a restart, a failed one stay pending).
+  struct Unrecorded {
+    OutboxRecord r;
+    bool delivered = false;
+    int status = 0;
+  };
+  std::map<std::uint64_t, Unrecorded> unrecorded;
+
+  void record_failed(const OutboxRecord& r) {
+    if (!hub.outbox_failed(r)) unrecorded[r.id] = Unrecorded{r, false, 0};
+  }
+
+  // The hub's periodic work (retries of unpersisted alert state, idle streams, retention of
+  // failed notifications) and the outcomes to record again, on this thread, four times a second.
+  void housekeep() {
+    hub.housekeep();
+    for (auto it = unrecorded.begin(); it != unrecorded.end();) {
+      auto& u = it->second;
+      bool ok = u.delivered ? hub.outbox_delivered(u.r, u.status) : hub.outbox_failed(u.r);
+      it = ok ? unrecorded.erase(it) : std::next(it);
+    }
+    housekeeping->expires_after(std::chrono::milliseconds(250));
+    housekeeping->async_wait([this](boost::system::error_code ec) {
+      if (!ec) housekeep();
+    });
+  }
+
   void attempt(std::uint64_t sid) {
-    auto& q = queues[sid];
-    OutboxRecord& r = q.items.front();
+    OutboxRecord& r = current(sid);
     std::string err;
     if (!alerting::deliverable_service_type(r.service.type)) {
       r.attempts += 1;
       r.last_error = "undeliverable: the " + r.service.type + " service no longer exists";
       spdlog::warn("notification {} to service {}: {}", r.id, sid, r.last_error);
-      hub.outbox_failed(r);
+      record_failed(r);
       done_with_head(sid);
       return;
     }
@@ -112,7 +173,7 @@ struct Notifier::Impl {
       if (!render_mail(r, mail_spec, err)) {
         r.attempts += 1;
         r.last_error = err;
-        hub.outbox_failed(r);
+        record_failed(r);
         done_with_head(sid);
         return;
       }
@@ -136,7 +197,7 @@ struct Notifier::Impl {
       r.attempts += 1;
       r.last_error = err;
       spdlog::warn("notification {} cannot be sent: {}", r.id, err);
-      hub.outbox_failed(r);
+      record_failed(r);
       done_with_head(sid);
       return;
     }
@@ -157,11 +218,11 @@ struct Notifier::Impl {
   // The end of an attempt: delivered (with the receiver's status), retried later, or failed.
   void finish(std::uint64_t sid, bool ok, int status, bool retryable, std::string error) {
     auto& q = queues[sid];
-    OutboxRecord& r = q.items.front();
+    OutboxRecord& r = current(sid);
     int attempts = r.attempts + 1;
     r.attempts = attempts;
     if (ok) {
-      hub.outbox_delivered(r, status);
+      if (!hub.outbox_delivered(r, status)) unrecorded[r.id] = Unrecorded{r, true, status};
       done_with_head(sid);
       return;
     }
@@ -170,7 +231,7 @@ struct Notifier::Impl {
     error = r.last_error;
     if (!retryable || attempts >= opts.max_attempts) {
       spdlog::warn("notification {} to service {} failed after {} attempt(s): {}", r.id, sid, attempts, error);
-      hub.outbox_failed(r);
+      record_failed(r);
       done_with_head(sid);
       return;
     }
@@ -180,7 +241,8 @@ struct Notifier::Impl {
     r.next_attempt_ms = actors::wall_ms() + delay;
     spdlog::info("notification {} to service {}: attempt {} failed ({}); retrying in {} ms", r.id, sid, attempts, error,
                  delay);
-    hub.outbox_update(r);
+    if (!hub.outbox_update(r))  // the stored record keeps its older attempt count: a restart retries sooner
+      spdlog::warn("notification {}: the retry schedule could not be stored", r.id);
     q.busy = false;
     pump(sid);
   }
@@ -197,6 +259,8 @@ void Notifier::start() {
       for (auto& r : records) I->enqueue(std::move(r));
     });
   });
+  I->housekeeping = std::make_unique<asio::steady_timer>(I->io);
+  asio::post(I->io, [I] { I->housekeep(); });
   asio::post(I->io, [I] {
     auto pending = I->hub.pending_outbox();
     if (!pending.empty()) spdlog::info("notifier: resuming {} pending notification(s)", pending.size());

@@ -1,9 +1,10 @@
 // The notifier: delivers the alert outbox (actors/alerting/hub.hpp) off the ingest path, on its own
 // thread running an Asio event loop with the asynchronous HTTP client.
 //
-// Records are delivered per service in outbox order (a trigger is never overtaken by its
-// resolve), one at a time per service, so a slow or hanging receiver delays only its own
-// notifications. A failed attempt (no answer within the timeout, a 5xx, 408 or 429) is retried
+// Records are delivered one at a time per service, so a slow or hanging receiver delays only its
+// own notifications; within a service, in outbox order per stream (a trigger is never overtaken
+// by its resolve), while a record waiting for its retry does not hold back the other streams of
+// its service. A failed attempt (no answer within the timeout, a 5xx, 408 or 429) is retried
 // with exponential backoff and jitter, the attempt count and next attempt time rewritten in the
 // outbox; other 4xx answers and the last failed attempt leave the record in the outbox as
 // `failed` (visible through the API). Every attempt carries the record's Idempotency-Key. At start

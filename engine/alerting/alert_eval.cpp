@@ -141,6 +141,7 @@ std::vector<AlertEvent> AlertBook::apply(const std::vector<Transition>& ts, std:
     }
     st.conds[t.cond] = t.holds ? 1 : 0;
     st.values[t.cond] = t.value;
+    st.touched_ms = now_ms;
     dirty.emplace(t.alert_id, t.stream);
     bool all = true, any_false = false;
     for (auto v : st.conds) {
@@ -177,6 +178,7 @@ std::vector<AlertEvent> AlertBook::clear(std::uint64_t id, std::int64_t now_ms, 
   for (auto& [key, st] : it->second) {
     if (st.firing) events.push_back(clear_stream(id, key, st, now_ms, reason));
     std::fill(st.conds.begin(), st.conds.end(), -1);
+    st.touched_ms = now_ms;
     dirty.emplace(id, key);
   }
   return events;
@@ -184,6 +186,34 @@ std::vector<AlertEvent> AlertBook::clear(std::uint64_t id, std::int64_t now_ms, 
 
 void AlertBook::restore(std::uint64_t id, const std::string& stream, StreamState s) {
   streams_[id][stream] = std::move(s);
+}
+
+void AlertBook::erase(std::uint64_t id, const std::string& stream) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  it->second.erase(stream);
+}
+
+std::vector<std::pair<std::uint64_t, std::string>> AlertBook::idle(std::int64_t now_ms, std::int64_t idle_ms) const {
+  std::vector<std::pair<std::uint64_t, std::string>> out;
+  for (const auto& [id, streams] : streams_) {
+    auto ai = alerts_.find(id);
+    const std::int64_t rearm_ms = ai == alerts_.end() ? 0 : ai->second.rearm_seconds * 1000;
+    for (const auto& [key, st] : streams) {
+      if (st.firing || now_ms - st.touched_ms < idle_ms) continue;
+      if (st.notified_at != 0 && now_ms - st.notified_at < rearm_ms) continue;
+      bool holding = false;
+      for (auto v : st.conds) holding = holding || v == 1;
+      if (!holding) out.emplace_back(id, key);
+    }
+  }
+  return out;
+}
+
+std::size_t AlertBook::stream_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, streams] : streams_) n += streams.size();
+  return n;
 }
 
 const std::map<std::string, StreamState>* AlertBook::streams(std::uint64_t id) const {

@@ -68,6 +68,8 @@ struct StreamState {
   std::int64_t triggered_at = 0;   // ms
   std::int64_t cleared_at = 0;     // ms
   std::int64_t notified_at = 0;    // ms of the last trigger notification (rearm)
+  // In memory only (not encoded): the last change (ms), for the release of idle streams.
+  std::int64_t touched_ms = 0;
 };
 std::string encode(const StreamState& s);
 bool decode(std::string_view text, StreamState& s);
@@ -107,8 +109,16 @@ class AlertBook {
   // the verdicts of all its streams.
   std::vector<AlertEvent> clear(std::uint64_t id, std::int64_t now_ms, const std::string& reason, Dirty& dirty);
 
-  // Restores a persisted stream state (at start).
+  // Restores a persisted stream state (at start), or a stream's state as it was before a change
+  // that could not be persisted.
   void restore(std::uint64_t id, const std::string& stream, StreamState s);
+  // Forgets a stream (a change that could not be persisted created it, or it was released).
+  void erase(std::uint64_t id, const std::string& stream);
+  // Streams that can be forgotten without changing any later decision: not firing, no condition
+  // holding (a verdict of 1 would be lost), no change for `idle_ms`, and past their alert's
+  // rearm period since the last notification.
+  std::vector<std::pair<std::uint64_t, std::string>> idle(std::int64_t now_ms, std::int64_t idle_ms) const;
+  std::size_t stream_count() const;
   const std::map<std::string, StreamState>* streams(std::uint64_t id) const;
   const StreamState* stream(std::uint64_t id, const std::string& stream) const;
 

@@ -1,5 +1,7 @@
 #include "engine/storage/storage.hpp"
 
+#include <sys/statvfs.h>
+
 #include <rocksdb/db.h>
 #include <rocksdb/metadata.h>
 #include <rocksdb/filter_policy.h>
@@ -10,7 +12,10 @@
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
 #include <array>
 #include <atomic>
 #include <deque>
@@ -18,6 +23,7 @@
 #include <vector>
 
 #include "engine/encoding/bytes.hpp"
+#include "engine/storage/free_space.hpp"
 #include "engine/encoding/keys.hpp"
 #include "engine/encoding/raw_block.hpp"
 #include "engine/encoding/rollup_block.hpp"
@@ -263,11 +269,161 @@ std::size_t Storage::Batch::count() const { return static_cast<std::size_t>(impl
 
 // -- storage ----------------------------------------------------------------------------------
 
+namespace {
+
+// A fault of storage.fault_injection, with the failures it has left to inject.
+struct Fault {
+  bool write = true;
+  std::string prefix;
+  std::atomic<std::int64_t> left{0};
+  // True (and one failure fewer left) when this fault fails the operation now.
+  bool take() {
+    std::int64_t n = left.load();
+    while (n > 0)
+      if (left.compare_exchange_weak(n, n - 1)) return true;
+    return false;
+  }
+};
+
+// Whether a batch holds a key starting with `prefix` (any column family).
+class PrefixFinder : public rocksdb::WriteBatch::Handler {
+ public:
+  explicit PrefixFinder(std::string_view prefix) : prefix_(prefix) {}
+  bool found = false;
+  rocksdb::Status PutCF(std::uint32_t, const rocksdb::Slice& k, const rocksdb::Slice&) override { return see(k); }
+  rocksdb::Status MergeCF(std::uint32_t, const rocksdb::Slice& k, const rocksdb::Slice&) override { return see(k); }
+  rocksdb::Status DeleteCF(std::uint32_t, const rocksdb::Slice& k) override { return see(k); }
+  rocksdb::Status SingleDeleteCF(std::uint32_t, const rocksdb::Slice& k) override { return see(k); }
+  rocksdb::Status DeleteRangeCF(std::uint32_t, const rocksdb::Slice& b, const rocksdb::Slice&) override {
+    return see(b);
+  }
+  bool Continue() override { return !found; }
+
+ private:
+  rocksdb::Status see(const rocksdb::Slice& k) {
+    if (k.starts_with(sl(prefix_))) found = true;
+    return rocksdb::Status::OK();
+  }
+  std::string_view prefix_;
+};
+
+std::atomic<std::uint64_t> g_min_free{0};
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool no_space_status(const rocksdb::Status& st) {
+  return st.IsNoSpace() || st.ToString().find("No space left on device") != std::string::npos;
+}
+
+}  // namespace
+
+void set_min_free_space(std::uint64_t bytes) { g_min_free.store(bytes); }
+std::uint64_t min_free_space() { return g_min_free.load(); }
+
+bool parse_storage_faults(std::string_view spec, std::vector<StorageFault>& out, std::string& err) {
+  out.clear();
+  while (!spec.empty()) {
+    auto comma = spec.find(',');
+    std::string_view item = spec.substr(0, comma);
+    spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
+    if (item.empty()) continue;
+    auto c1 = item.find(':');
+    auto c2 = item.rfind(':');
+    if (c1 == std::string_view::npos || c2 == c1) {
+      err = "fault '" + std::string(item) + "' is not op:prefix:count";
+      return false;
+    }
+    StorageFault f;
+    std::string_view op = item.substr(0, c1);
+    if (op != "write" && op != "get") {
+      err = "fault '" + std::string(item) + "': the op must be write or get";
+      return false;
+    }
+    f.write = op == "write";
+    f.prefix = std::string(item.substr(c1 + 1, c2 - c1 - 1));
+    std::string_view count = item.substr(c2 + 1);
+    if (f.prefix.empty() || count.empty() || count.size() > 9 ||
+        count.find_first_not_of("0123456789") != std::string_view::npos) {
+      err = "fault '" + std::string(item) + "' needs a key prefix and a count (1..999999999)";
+      return false;
+    }
+    f.count = std::stoll(std::string(count));
+    if (f.count < 1) {
+      err = "fault '" + std::string(item) + "': the count must be at least 1";
+      return false;
+    }
+    out.push_back(std::move(f));
+  }
+  return true;
+}
+
 struct Storage::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::WriteOptions wopts;
   ErrorCounters errors{};
+  std::deque<Fault> faults;  // storage.fault_injection (tests)
+  bool write_faults = false, get_faults = false;
+  // Out of space: RocksDB holds a background error and refuses writes until Resume() succeeds.
+  std::atomic<bool> no_space{false};
+  std::atomic<std::int64_t> last_resume_ms{0};
+  std::atomic<std::uint64_t> no_space_writes{0}, resumes{0}, guard_refusals{0};
+  std::mutex resume_mu;
+  // The free-space guard (free_space.hpp): the directory's free bytes, read at most every 100 ms.
+  std::string dir;
+  std::atomic<std::int64_t> free_read_ms{-1000};
+  std::atomic<std::uint64_t> free_bytes{~std::uint64_t{0}};
+
+  // False when the directory has less free space than the guard asks for.
+  bool enough_space(std::uint64_t& free) {
+    const std::uint64_t min = g_min_free.load(std::memory_order_relaxed);
+    if (min == 0) return true;
+    const std::int64_t now = steady_ms();
+    std::int64_t last = free_read_ms.load(std::memory_order_relaxed);
+    if (now - last >= 100 && free_read_ms.compare_exchange_strong(last, now)) {
+      struct statvfs sv {};
+      if (::statvfs(dir.c_str(), &sv) == 0)
+        free_bytes.store(static_cast<std::uint64_t>(sv.f_bavail) * sv.f_frsize, std::memory_order_relaxed);
+    }
+    free = free_bytes.load(std::memory_order_relaxed);
+    return free >= min;
+  }
+
+  // An injected failure for this operation, if a fault matches.
+  bool injected(bool write, std::string_view key, rocksdb::WriteBatch* wb) {
+    for (auto& f : faults) {
+      if (f.write != write || f.left.load() <= 0) continue;
+      bool match;
+      if (wb) {
+        PrefixFinder finder(f.prefix);
+        (void)wb->Iterate(&finder);
+        match = finder.found;
+      } else {
+        match = key.starts_with(f.prefix);
+      }
+      if (match && f.take()) return true;
+    }
+    return false;
+  }
+
+  // After a write refused for lack of space: asks RocksDB to resume, at most every 200 ms.
+  void try_resume() {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (now - last_resume_ms.load() < 200) return;
+    std::unique_lock lock(resume_mu, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    last_resume_ms.store(now);
+    rocksdb::Status st = db->Resume();
+    if (st.ok()) {
+      no_space.store(false);
+      resumes.fetch_add(1);
+      spdlog::warn("storage: writes resumed (space is available again)");
+    }
+  }
 
   // Counts `st` as a failure of `op` unless it is OK (or, for a read, a key that is absent).
   Status count(Op op, Status st) {
@@ -376,6 +532,18 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
     }
   }
   s->impl_->wopts.sync = opts.sync_writes;
+  s->impl_->dir = dir;
+  {
+    std::vector<StorageFault> faults;
+    if (!parse_storage_faults(opts.fault_injection, faults, err)) return nullptr;
+    for (auto& f : faults) {
+      auto& to = s->impl_->faults.emplace_back();
+      to.write = f.write;
+      to.prefix = f.prefix;
+      to.left.store(f.count);
+      (f.write ? s->impl_->write_faults : s->impl_->get_faults) = true;
+    }
+  }
   // The store's format: rollups are kept in per-chunk blocks since format 2, at four stored
   // resolutions since format 3, with compact values (engine/encoding/compact.hpp) since format 4, column by column since format 5. A store without the
   // marker is new if it holds no series yet; otherwise it predates the marker and is refused.
@@ -410,28 +578,56 @@ std::unique_ptr<Storage> Storage::open(const std::string& dir, const StorageOpti
   return s;
 }
 
-bool Storage::write(Batch& batch, std::string& err) {
+bool Storage::write(Batch& batch, std::string& err, bool* no_space) {
   auto& b = *batch.impl_;
+  if (no_space) *no_space = false;
   if (!b.error.empty()) {
     err = b.error;
     (void)impl_->count(Op::write, Status::other(b.error));
     return false;
   }
+  if (impl_->write_faults && impl_->injected(true, {}, &b.wb)) {
+    err = "IO error: injected fault (storage.fault_injection)";
+    (void)impl_->count(Op::write, Status::io_error(err));
+    return false;
+  }
+  if (std::uint64_t free = 0; b.wal && !impl_->enough_space(free)) {
+    err = "IO error: No space left on device: " + std::to_string(free >> 10) + " KiB free in " + impl_->dir +
+          ", less than storage.min_free_mb (" + std::to_string(g_min_free.load() >> 20) + " MiB)";
+    (void)impl_->count(Op::write, Status::io_error(err));
+    impl_->no_space_writes.fetch_add(1, std::memory_order_relaxed);
+    impl_->guard_refusals.fetch_add(1, std::memory_order_relaxed);
+    if (!impl_->no_space.exchange(true)) spdlog::error("storage: out of space, writes refused: {}", err);
+    if (no_space) *no_space = true;
+    return false;
+  }
+  if (impl_->no_space.load(std::memory_order_relaxed)) impl_->try_resume();
   rocksdb::WriteOptions wo = impl_->wopts;
   if (!b.wal) {
     wo.disableWAL = true;
     wo.sync = false;
   }
   rocksdb::Status st = impl_->db->Write(wo, &b.wb);
+  if (st.ok() && impl_->no_space.load(std::memory_order_relaxed) && impl_->no_space.exchange(false))
+    spdlog::warn("storage: writes resumed (space is available again)");
   if (!st.ok()) {
     err = st.ToString();
     (void)impl_->count(Op::write, to_status(st));
+    if (no_space_status(st)) {
+      impl_->no_space_writes.fetch_add(1, std::memory_order_relaxed);
+      if (!impl_->no_space.exchange(true)) spdlog::error("storage: out of space, writes refused: {}", err);
+      if (no_space) *no_space = true;
+    }
     return false;
   }
   return true;
 }
 
+bool Storage::out_of_space() const { return impl_->no_space.load(std::memory_order_relaxed); }
+
 Status Storage::get(Cf cf, std::string_view key, std::string& value) {
+  if (impl_->get_faults && impl_->injected(false, key, nullptr))
+    return impl_->count(Op::get, Status::io_error("injected fault (storage.fault_injection)"));
   return impl_->count(Op::get, to_status(impl_->db->Get(rocksdb::ReadOptions(), impl_->h(cf), sl(key), &value)));
 }
 
@@ -584,6 +780,16 @@ std::string Storage::stats_text() {
   for (std::size_t i = 0; i < kOpCount; ++i)
     prom::sample(out, "vigil_storage_errors_total", "op", op_name(i),
                  impl_->errors[i].load(std::memory_order_relaxed));
+  prom::metric(out, "vigil_storage_no_space_writes_total", "counter",
+               "Writes refused because the disk was out of space (HTTP 507).", impl_->no_space_writes.load());
+  prom::metric(out, "vigil_storage_out_of_space", "gauge",
+               "1 while the store refuses writes for lack of space (until space returns and it resumes).",
+               impl_->no_space.load() ? 1 : 0);
+  prom::metric(out, "vigil_storage_min_free_refusals_total", "counter",
+               "Writes refused because the data directory had less free space than storage.min_free_mb.",
+               impl_->guard_refusals.load());
+  prom::metric(out, "vigil_storage_resumes_total", "counter",
+               "Times the store resumed writing after running out of space.", impl_->resumes.load());
   return out;
 }
 

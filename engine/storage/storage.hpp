@@ -47,7 +47,19 @@ struct StorageOptions {
   bool sync_writes = false;
   std::int64_t block_cache_mb = 256;
   std::int64_t memtable_mb = 256;  // all memtables together (RocksDB db_write_buffer_size)
+  // Fault injection for tests (storage.fault_injection): "op:prefix:count[,...]", op "write" or
+  // "get". The first `count` writes of a batch holding a key that starts with `prefix` (any
+  // column family), or gets of such a key, fail as an I/O error would. Empty: none.
+  std::string fault_injection;
 };
+
+// Parses a fault_injection spec; false and `err` when it is malformed.
+struct StorageFault {
+  bool write = true;  // write or get
+  std::string prefix;
+  std::int64_t count = 0;
+};
+bool parse_storage_faults(std::string_view spec, std::vector<StorageFault>& out, std::string& err);
 
 class Storage {
  public:
@@ -81,7 +93,14 @@ class Storage {
   ~Storage();
 
   // False with `err` when the batch could not be applied (counted as a failed write).
-  bool write(Batch& batch, std::string& err);
+  // `no_space` (when given) tells whether the failure was the disk running out of space.
+  //
+  // Out of space: RocksDB stops writing (a background error) once a write, a memtable flush or
+  // a compaction meets ENOSPC. Every later write first asks RocksDB to resume (at most every
+  // 200 ms): once space is back the store takes writes again without a restart.
+  bool write(Batch& batch, std::string& err, bool* no_space = nullptr);
+  // True while the store refuses writes for lack of space (until a resume succeeds).
+  bool out_of_space() const;
 
   // The value of `key`: OK, not_found when absent, or the storage error that prevented the read.
   Status get(Cf cf, std::string_view key, std::string& value);

@@ -13,7 +13,7 @@ class Receiver:
         self.status = 200       # answer for new requests
         self.hang = 0.0         # seconds to wait before answering
         self.path_status = {}   # path -> status, overriding `status`
-        self.status_fn = None   # when set: a function of the path giving the status, overriding both
+        self.status_for = None  # (path, body) -> status or None, overriding both (e.g. one dead stream)
         self.cond = threading.Condition(self.lock)
         outer = self
 
@@ -24,16 +24,18 @@ class Receiver:
                 t = time.time()
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n)
-                with outer.lock:
-                    status, hang = outer.path_status.get(self.path, outer.status), outer.hang
-                    if outer.status_fn:
-                        status = outer.status_fn(self.path)
-                if hang:
-                    time.sleep(hang)
                 try:
                     body = json.loads(raw)
                 except ValueError:
                     body = raw.decode(errors="replace")
+                with outer.lock:
+                    status, hang = outer.path_status.get(self.path, outer.status), outer.hang
+                    if outer.status_for is not None:
+                        chosen = outer.status_for(self.path, body)
+                        if chosen is not None:
+                            status = chosen
+                if hang:
+                    time.sleep(hang)
                 rec = {"t": t, "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                        "raw": raw, "body": body, "status": status}
                 payload = b"{}" if status < 300 else b'{"error":"unavailable"}'

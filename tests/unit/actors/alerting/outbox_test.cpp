@@ -34,6 +34,22 @@ OutboxRecord trigger_record() {
   return r;
 }
 
+TEST(OutboxRecord, a_failed_record_keeps_its_failure_time) {
+  OutboxRecord r = trigger_record();
+  r.state = OutboxState::failed;
+  r.failed_ms = 1700000500000;
+  json j = json::parse(to_json(r));
+  EXPECT_EQ(j["failed_ms"], 1700000500000);
+  OutboxRecord back;
+  std::string err;
+  ASSERT_TRUE(from_json(to_json(r), back, err)) << err;
+  EXPECT_EQ(back, r);
+  EXPECT_FALSE(json::parse(to_json(trigger_record())).contains("failed_ms"));  // pending: no such key
+  j["failed_ms"] = "soon";
+  EXPECT_FALSE(from_json(j.dump(), back, err));
+  EXPECT_NE(err.find("failed_ms"), std::string::npos);
+}
+
 TEST(OutboxRecord, to_json_then_from_json_gives_an_equal_record) {
   OutboxRecord r = trigger_record();
   OutboxRecord back;

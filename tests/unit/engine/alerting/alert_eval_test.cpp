@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "engine/alerting/alert_eval.hpp"
 #include "engine/alerting/alert_model.hpp"
@@ -191,6 +192,42 @@ TEST(AlertBookTest, manual_clear_and_restore_keep_the_firing_state) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, AlertEvent::Kind::clear);
   EXPECT_FALSE(after.stream(1, "s")->firing);
+}
+
+TEST(AlertBookTest, idle_streams_are_those_whose_release_changes_nothing) {
+  AlertBook book;
+  book.define(1, {1, 2, 600, true});  // two conditions, rearm 600 s
+  AlertBook::Dirty d;
+  book.apply({tr(1, 0, "quiet", false)}, 1000, d);           // no condition holds
+  book.apply({tr(1, 0, "half", true)}, 1000, d);             // one holds: releasing it would lose that
+  book.apply({tr(1, 0, "fired", true), tr(1, 1, "fired", true)}, 1000, d);
+  book.apply({tr(1, 0, "fired", false), tr(1, 1, "fired", false)}, 2000, d);  // cleared; notified at 1000
+  book.apply({tr(1, 0, "fresh", false)}, 50'000, d);         // quiet, but recent
+  auto names = [](const std::vector<std::pair<std::uint64_t, std::string>>& v) {
+    std::set<std::string> out;
+    for (const auto& [id, s] : v) out.insert(s);
+    return out;
+  };
+  EXPECT_EQ(names(book.idle(60'000, 30'000)), (std::set<std::string>{"quiet"}));  // "fired": within rearm
+  EXPECT_EQ(names(book.idle(700'000, 30'000)), (std::set<std::string>{"quiet", "fired", "fresh"}));
+  EXPECT_EQ(book.stream_count(), 4u);
+  book.erase(1, "quiet");
+  EXPECT_EQ(book.stream(1, "quiet"), nullptr);
+  EXPECT_EQ(book.stream_count(), 3u);
+  // A released stream is a new one: it fires when every condition holds again.
+  book.apply({tr(1, 0, "quiet", true)}, 800'000, d);
+  auto ev = book.apply({tr(1, 1, "quiet", true)}, 800'000, d);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, AlertEvent::Kind::trigger);
+  EXPECT_TRUE(ev[0].notify);
+}
+
+TEST(AlertBookTest, a_firing_stream_is_never_idle) {
+  AlertBook book;
+  book.define(1, {1, 1, 0, true});
+  AlertBook::Dirty d;
+  book.apply({tr(1, 0, "s", true)}, 1, d);
+  EXPECT_TRUE(book.idle(1'000'000'000, 1).empty());
 }
 
 }  // namespace

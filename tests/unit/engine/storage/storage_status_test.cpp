@@ -9,10 +9,12 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "engine/encoding/keys.hpp"
 #include "engine/storage/series_index.hpp"
 #include "engine/storage/status.hpp"
+#include "engine/storage/free_space.hpp"
 #include "engine/storage/storage.hpp"
 #include "engine/storage/store_reader.hpp"
 
@@ -49,6 +51,94 @@ TEST(Status, update_keeps_the_first_failure) {
   s.update(Status::corruption("first"));
   s.update(Status::io_error("second"));
   EXPECT_EQ(s.to_string(), "corruption: first");
+}
+
+TEST(StorageFaults, specs_parse_and_malformed_ones_are_refused) {
+  std::vector<StorageFault> f;
+  std::string err;
+  ASSERT_TRUE(parse_storage_faults("write:alertstate/:3,get:koff/:8", f, err)) << err;
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_TRUE(f[0].write);
+  EXPECT_EQ(f[0].prefix, "alertstate/");
+  EXPECT_EQ(f[0].count, 3);
+  EXPECT_FALSE(f[1].write);
+  EXPECT_EQ(f[1].prefix, "koff/");
+  EXPECT_EQ(f[1].count, 8);
+  ASSERT_TRUE(parse_storage_faults("", f, err));
+  EXPECT_TRUE(f.empty());
+  for (const char* bad : {"write", "write:x", "read:x:1", "get::1", "get:x:0", "get:x:-1", "get:x:abc"})
+    EXPECT_FALSE(parse_storage_faults(bad, f, err)) << bad;
+}
+
+TEST(StorageFaults, injected_failures_hit_matching_operations_only_and_are_counted) {
+  auto dir = std::filesystem::temp_directory_path() / ("vigil-faults-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  StorageOptions o;
+  o.fault_injection = "write:alertstate/:2,get:koff/:1";
+  std::string err;
+  auto st = Storage::open(dir.string(), o, err);
+  ASSERT_TRUE(st) << err;
+  auto put = [&](std::string_view k) {
+    Storage::Batch b;
+    b.put(Cf::meta, "other", "x");
+    b.put(Cf::meta, k, "v");
+    bool no_space = true;
+    bool ok = st->write(b, err, &no_space);
+    EXPECT_FALSE(no_space);  // an injected I/O error is not a full disk
+    return ok;
+  };
+  EXPECT_TRUE(put("koff/g/t/0"));
+  EXPECT_FALSE(put("alertstate/1"));  // any key of the batch matches
+  EXPECT_NE(err.find("injected"), std::string::npos);
+  EXPECT_FALSE(put("alertstate/2"));
+  EXPECT_TRUE(put("alertstate/3"));  // two failures, then writes go through
+  std::string v;
+  EXPECT_TRUE(st->get(Cf::meta, "koff/g/t/0", v).is_io_error());
+  EXPECT_TRUE(st->get(Cf::meta, "koff/g/t/0", v).ok());
+  EXPECT_EQ(v, "v");
+  EXPECT_TRUE(st->get(Cf::meta, "alertstate/3", v).ok());
+  EXPECT_FALSE(st->out_of_space());
+  std::string text = st->stats_text();
+  EXPECT_NE(text.find("vigil_storage_errors_total{op=\"write\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("vigil_storage_errors_total{op=\"get\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("vigil_storage_out_of_space 0"), std::string::npos);
+  st.reset();
+  o.fault_injection = "delete:x:1";
+  EXPECT_FALSE(Storage::open(dir.string(), o, err));
+  EXPECT_NE(err.find("write or get"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StorageFaults, writes_are_refused_as_out_of_space_below_the_free_space_guard) {
+  auto dir = std::filesystem::temp_directory_path() / ("vigil-guard-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::string err;
+  auto st = Storage::open(dir.string(), StorageOptions{}, err);
+  ASSERT_TRUE(st) << err;
+  set_min_free_space(std::uint64_t{1} << 62);  // more than any disk has
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // the free space is read every 100 ms
+  Storage::Batch b;
+  b.put(Cf::meta, "k", "v");
+  bool no_space = false;
+  EXPECT_FALSE(st->write(b, err, &no_space));
+  EXPECT_TRUE(no_space);
+  EXPECT_TRUE(st->out_of_space());
+  EXPECT_NE(err.find("storage.min_free_mb"), std::string::npos) << err;
+  Storage::Batch flush;  // a batch without the log (a shard flush) reaches memtables only
+  flush.put(Cf::meta, "f", "v");
+  flush.skip_wal();
+  EXPECT_TRUE(st->write(flush, err));
+  set_min_free_space(0);
+  Storage::Batch again;
+  again.put(Cf::meta, "k", "v");
+  EXPECT_TRUE(st->write(again, err, &no_space)) << err;
+  EXPECT_FALSE(no_space);
+  EXPECT_FALSE(st->out_of_space());
+  std::string v;
+  EXPECT_TRUE(st->get(Cf::meta, "k", v).ok());
+  EXPECT_NE(st->stats_text().find("vigil_storage_min_free_refusals_total 1"), std::string::npos);
+  st.reset();
+  std::filesystem::remove_all(dir);
 }
 
 class CorruptStoreTest : public ::testing::Test {
