@@ -44,8 +44,14 @@ struct EngineOptions {
   // memory between ticks: about 16 bytes a sample, plus its series' open buckets).
   std::size_t flush_pending_samples = 1'500'000;
   StorageOptions storage;
-  // Backpressure: ingest waits while more samples than this are accepted but not yet applied.
+  // Backpressure: ingest waits while more samples than this are accepted but not yet applied
+  // (engine.max_unapplied_samples). A batch is admitted while the backlog is below the bound (so
+  // the backlog exceeds it by one batch at most), never past it.
   std::size_t max_in_flight = 2'000'000;
+  // How long ingest() waits for the backlog to fall below the bound before it refuses the batch
+  // with IngestResult::busy, storing nothing (engine.ingest_wait_ms). ingest_learning() (Kafka)
+  // waits until the batch is admitted or the engine stops.
+  int ingest_wait_ms = 1000;
   // After this long without new samples, memtables are written to SST files: the merge operands
   // of recent rollup writes are folded once there instead of on every query. 0 disables.
   int idle_flush_ms = 2000;
@@ -68,6 +74,9 @@ struct IngestResult {
   // Nothing was accepted because measurements named series by ids learned before series were
   // removed (ingest_learning): parse them again and retry.
   bool stale_series = false;
+  // Nothing was stored: the shards are too far behind (EngineOptions::max_in_flight) and did not
+  // catch up within ingest_wait_ms. Retry later (HTTP: 503 with Retry-After).
+  bool busy = false;
 };
 
 class Engine {
@@ -76,7 +85,8 @@ class Engine {
   ~Engine();
 
   // Makes `ms` durable (ingest log), then hands the samples to their shard actors. When this
-  // returns ok, the batch survives a crash and will be applied exactly once. `extra` writes
+  // returns ok, the batch survives a crash and will be applied exactly once. When the shards are
+  // behind, waits at most ingest_wait_ms for them, then fails with `busy` (nothing stored). `extra` writes
   // (e.g. consumed offsets) are committed in the same atomic batch.
   IngestResult ingest(const std::vector<Measurement>& ms, std::int64_t now,
                       Storage::Batch* extra = nullptr);
@@ -130,7 +140,7 @@ class Engine {
  private:
   Engine();
   IngestResult ingest_batch(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
-                            std::vector<Measurement>* learn);
+                            std::vector<Measurement>* learn, bool bounded_wait);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

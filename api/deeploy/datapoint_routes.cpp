@@ -185,7 +185,9 @@ Response push(Resources& res, const Request& req, const PathParams& pp) {
     if (!r.ok) {
       std::string undo_err;
       res.docs.put(doc_key(ws, dep, m.id), to_json(before), undo_err);
-      return error_answer(503, "the data points were not stored: " + r.error);
+      Response busy = error_answer(503, "the data points were not stored: " + r.error);
+      if (r.busy) busy.headers.emplace_back("Retry-After", "1");
+      return busy;
     }
   }
   json out = json::array();

@@ -110,6 +110,11 @@ Response store(Resources& res, const Request& req, ParseOutcome& out, int ok_sta
   if (!out.measurements.empty()) {
     auto res = engine.ingest(out.measurements, now);
     if (!res.ok) {
+      if (res.busy) {
+        Response busy = system_error(503, "could not store the measurements: " + res.error);
+        busy.headers.emplace_back("Retry-After", "1");
+        return busy;
+      }
       spdlog::error("ingest failed: {}", res.error);
       return system_error(503, "could not store the measurements: " + res.error);
     }

@@ -196,7 +196,11 @@ Response write_data(Resources& res, const Request& req, const PathParams& p, boo
   }
   if (!ms.empty()) {
     auto r = res.engine.ingest(ms, now_seconds());
-    if (!r.ok) return error_response(503, "cannot store the data: " + r.error);
+    if (!r.ok) {
+      Response busy = error_response(503, "cannot store the data: " + r.error);
+      if (r.busy) busy.headers.emplace_back("Retry-After", "1");
+      return busy;
+    }
   }
   json out = json::array();
   for (const auto& e : entries) {
