@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <list>
 #include <thread>
 
@@ -167,7 +168,9 @@ class Session : public Timed, public std::enable_shared_from_this<Session<Stream
   // header timeout runs from the accept, TLS handshake included).
   void read_head(bool kept_alive) {
     parser_.emplace();
-    parser_->body_limit(boost::none);  // a declared length is checked once the head is read
+    // A declared length is checked once the head is read. (Not boost::none: Beast 1.74 compares
+    // a Content-Length with an empty optional as "over the limit".)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     if (kept_alive) {
       if (buffer_.size() == 0) {
         phase_ = Phase::idle;

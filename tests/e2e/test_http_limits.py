@@ -8,6 +8,7 @@ stored, never admitted past the bound). Every refusal is counted on /metrics."""
 import http.client
 import json
 import os
+import shutil
 import socket
 import stat
 import sys
@@ -125,6 +126,7 @@ def auth_from_headers(v):
     # A viewer token may not submit: 403 from the head too.
     st, r, _ = v.request("POST", "/v1/api_tokens", json.dumps({"name": "viewer", "role": "viewer"}),
                          "application/json")
+    eq(st, 201, "a viewer token is created: " + r)
     viewer = basic(ADMIN_USER, json.loads(r)["token"])
     s = connect(v)
     s.sendall(head("POST", "/v1/measurements", [("Authorization", viewer), ("Content-Type", "application/json"),
@@ -229,23 +231,18 @@ def timeouts_and_requests_per_connection(v):
 
     # A kept-alive connection survives the header timeout while idle (idle_timeout_ms governs),
     # and serves server.max_requests_per_connection (3) requests, the last with Connection: close.
-    c = http.client.HTTPConnection("127.0.0.1", v.port, timeout=10)
-    c.request("GET", "/health")
-    r = c.getresponse()
-    r.read()
-    check(r.status == 200 and r.getheader("Connection") != "close", "request 1 of 3: kept alive")
-    time.sleep(1.5)  # longer than the header timeout, shorter than the idle timeout
-    c.request("GET", "/health")
-    r = c.getresponse()
-    r.read()
-    check(r.status == 200 and r.getheader("Connection") != "close",
-          "request 2 of 3, after 1.5 s idle (over the header timeout): kept alive")
-    c.request("GET", "/health")
-    r = c.getresponse()
-    r.read()
-    eq((r.status, r.getheader("Connection")), (200, "close"), "request 3 of 3 -> Connection: close")
-    check(closed_by_server(c.sock, 10), "the server closes the connection after its last request")
-    c.close()
+    s = connect(v)
+    got = []
+    for i in range(3):
+        if i == 1:
+            time.sleep(1.5)  # longer than the header timeout, shorter than the idle timeout
+        s.sendall(head("GET", "/health", []))
+        st, hdrs, _ = read_answer(s)
+        got.append((st, hdrs.get("connection", "keep-alive")))
+    eq(got, [(200, "keep-alive"), (200, "keep-alive"), (200, "close")],
+       "3 requests on one connection, the 2nd after 1.5 s idle (over the header timeout); the 3rd closes")
+    check(closed_by_server(s, 10), "the server closes the connection after its last request")
+    s.close()
 
 
 def in_flight(v):
@@ -354,6 +351,17 @@ def accept_backoff(binary):
     os.chmod(wrapper, stat.S_IRWXU)
     v = Vigil(wrapper, extra=["--set", "server.max_connections=100000", "--set", "server.http_threads=1"]).start()
     try:
+        # In the sanitizer build, UBSan checks the dynamic type of an object the first time a
+        # virtual call meets it, probing memory through a pipe, which cannot be created while
+        # descriptors are exhausted (a false "invalid vptr" would abort the process). The paths
+        # the server takes while accept fails are walked once before: a kept-alive connection
+        # the sweeper visits, then closed by the client.
+        s = connect(v)
+        s.sendall(head("GET", "/health", []))
+        eq(read_answer(s)[0], 200, "a request before the descriptors run out")
+        time.sleep(1.2)
+        s.close()
+        time.sleep(0.3)
         socks = []
         for _ in range(260):
             socks.append(connect(v))
@@ -381,14 +389,15 @@ def accept_backoff(binary):
             except (ConnectionError, OSError):
                 time.sleep(0.2)
         check(ok, "once descriptors are free again, requests are served")
+        if not ok:
+            print(v.log()[-3000:])
         n = metric(v, "vigil_http_accept_errors_total")
         check(n is not None and 1 <= n <= 100,
               "vigil_http_accept_errors_total counts the failed accepts, a few per second at most (%r)" % n)
         eq(v.stop(), 0, "stops cleanly")
     finally:
         v.cleanup()
-        os.remove(wrapper)
-        os.rmdir(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def ingest_backpressure(binary):
