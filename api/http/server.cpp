@@ -175,7 +175,7 @@ class Session : public Timed, public std::enable_shared_from_this<Session<Stream
       if (buffer_.size() == 0) {
         phase_ = Phase::idle;
         deadline_ = Clock::now() + shared_.limits.idle_timeout;
-        stream_.async_read_some(buffer_.prepare(4096),
+        stream_.async_read_some(buffer_.prepare(65536),
                                 [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                                   if (ec) {
                                     self->drop();
@@ -201,7 +201,8 @@ class Session : public Timed, public std::enable_shared_from_this<Session<Stream
   }
 
   static bool gone(const beast::error_code& ec) {
-    return ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+    return ec == http::error::end_of_stream || ec == http::error::partial_message ||
+           ec == net::error::operation_aborted ||
            ec == net::error::connection_reset || ec == net::error::bad_descriptor || ec == net::error::eof ||
            ec == net::ssl::error::stream_truncated;
   }
