@@ -45,7 +45,7 @@ TEST(EngineBackpressure, a_write_beyond_the_bound_is_refused_after_the_wait_and_
   std::string err;
   auto e = Engine::open(o, err);
   ASSERT_TRUE(e) << err;
-  const std::int64_t t = 1'700'000'000;
+  const std::int64_t t = 1'699'999'980;  // on a minute boundary: each sample in its own 60 s bucket
 
   auto first = e->ingest({sample("bp.a", t, 1), sample("bp.a", t + 60, 2)}, t);
   ASSERT_TRUE(first.ok) << first.error;
