@@ -115,6 +115,14 @@ struct Shared {
     if (l) l->applied(std::shared_ptr<const std::vector<LogRecord>>(w, &w->records));
   }
 
+  // Takes room for `n` samples in the backlog if it is below the bound.
+  bool try_reserve(std::size_t n) {
+    std::size_t cur = in_flight.load(std::memory_order_relaxed);
+    while (cur < max_in_flight)
+      if (in_flight.compare_exchange_weak(cur, cur + n)) return true;
+    return false;
+  }
+
   void release(std::size_t n) {
     std::size_t before = in_flight.fetch_sub(n);
     if (before >= max_in_flight && before - n < max_in_flight) {
@@ -224,6 +232,8 @@ struct Engine::Impl {
   std::atomic<std::uint64_t> synced{0};  // `ingested` at the start of the latest successful sync
   std::atomic<std::uint64_t> log_batches{0};
   std::atomic<std::uint64_t> backpressure_waits{0};
+  std::atomic<std::uint64_t> busy_refusals{0};  // batches refused after ingest_wait
+  std::chrono::milliseconds ingest_wait{1000};
   std::atomic<std::uint64_t> idle_flushes{0};
   std::atomic<std::uint64_t> idle_compactions{0};
   std::array<std::atomic<std::uint64_t>, kSeriesLimitCount> series_refused{};  // measurements, by limit
@@ -356,6 +366,7 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
   I.shared.flush_interval = std::chrono::milliseconds(std::max(1, opts.flush_interval_ms));
   I.shared.flush_pending_samples = std::max<std::size_t>(1, opts.flush_pending_samples);
   I.shared.max_in_flight = std::max<std::size_t>(opts.max_in_flight, 1);
+  I.ingest_wait = std::chrono::milliseconds(std::max(0, opts.ingest_wait_ms));
   I.shared.apply_delay = std::chrono::microseconds(std::max<std::int64_t>(0, opts.apply_delay_us));
   I.fail_write_every = opts.fail_write_every;
   I.shared.gate = std::make_unique<FlushGate>(static_cast<std::size_t>(n));
@@ -392,12 +403,12 @@ std::unique_ptr<Engine> Engine::open(const EngineOptions& opts, std::string& err
 
 IngestResult Engine::ingest(const std::vector<Measurement>& ms, std::int64_t now,
                             Storage::Batch* extra, bool partial) {
-  return ingest_batch(ms, now, extra, nullptr, partial);
+  return ingest_batch(ms, now, extra, nullptr, partial, true);
 }
 
 IngestResult Engine::ingest_learning(std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
                                      bool partial) {
-  return ingest_batch(ms, now, extra, &ms, partial);
+  return ingest_batch(ms, now, extra, &ms, partial, false);
 }
 
 std::uint64_t Engine::series_generation() const { return impl_->series->generation(); }
@@ -420,15 +431,15 @@ std::string Engine::refusal_text(const Measurement& m, const SeriesRefusal& r) c
 }
 
 IngestResult Engine::ingest_batch(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
-                                  std::vector<Measurement>* learn, bool partial) {
-  IngestResult res = ingest_once(ms, now, extra, learn, partial);
+                                  std::vector<Measurement>* learn, bool partial, bool bounded_wait) {
+  IngestResult res = ingest_once(ms, now, extra, learn, partial, bounded_wait);
   // Out of space anywhere on the way (catalog, series index, ingest log): the caller says so.
   if (!res.ok && !res.stale_series && impl_->storage->out_of_space()) res.no_space = true;
   return res;
 }
 
 IngestResult Engine::ingest_once(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
-                                 std::vector<Measurement>* learn, bool partial) {
+                                 std::vector<Measurement>* learn, bool partial, bool bounded_wait) {
   auto& I = *impl_;
   IngestResult res;
   if (I.stopped.load()) {
@@ -437,6 +448,38 @@ IngestResult Engine::ingest_once(const std::vector<Measurement>& ms, std::int64_
     return res;
   }
   if (ms.empty() && extra == nullptr) return res;
+  // Backpressure, before anything is written (catalog and series index included): the batch
+  // reserves its place in the backlog while the backlog is below the bound, or waits for the
+  // shards to catch up. A refused batch stores nothing.
+  bool reserved = I.shared.try_reserve(ms.size());
+  if (!reserved) {
+    I.backpressure_waits.fetch_add(1);
+    std::unique_lock lock(I.shared.gate_mu);
+    auto admitted = [&] { return (reserved = I.shared.try_reserve(ms.size())) || I.stopped.load(); };
+    if (bounded_wait) I.shared.gate_cv.wait_for(lock, I.ingest_wait, admitted);
+    else I.shared.gate_cv.wait(lock, admitted);
+    if (!reserved) {
+      res.ok = false;
+      if (I.stopped.load()) {
+        res.error = "the engine is shutting down";
+      } else {
+        res.busy = true;
+        I.busy_refusals.fetch_add(1);
+        res.error = "the shards are behind (over " + std::to_string(I.shared.max_in_flight) +
+                    " samples accepted and not yet applied, engine.max_unapplied_samples); nothing was stored, "
+                    "retry later";
+      }
+      return res;
+    }
+  }
+  // Released on every failure below; on success the shards release it as they apply.
+  struct Hold {
+    Shared* shared;
+    std::size_t n;
+    ~Hold() {
+      if (shared) shared->release(n);
+    }
+  } hold{&I.shared, ms.size()};
   // The series keys of the measurements whose series is not known yet (no series_id), in one
   // buffer; a batch is mostly one metric, so its key is computed once per run of equal names.
   const std::uint64_t generation = I.series->generation();
@@ -523,15 +566,6 @@ IngestResult Engine::ingest_once(const std::vector<Measurement>& ms, std::int64_
   for (std::size_t s = 0; s < n; ++s)
     if (work[s]) encode_log_entry(work[s]->records, entries[s]);
 
-  // Backpressure: wait while the shards are too far behind.
-  if (I.shared.in_flight.load() >= I.shared.max_in_flight) {
-    I.backpressure_waits.fetch_add(1);
-    std::unique_lock lock(I.shared.gate_mu);
-    I.shared.gate_cv.wait_for(lock, std::chrono::seconds(30), [&] {
-      return I.shared.in_flight.load() < I.shared.max_in_flight || I.stopped.load();
-    });
-  }
-
   // Sequence numbers, the log write and the hand-off happen under one lock so that each shard
   // receives its entries in sequence order (its checkpoint is the highest applied sequence).
   std::lock_guard lock(I.log_mu);
@@ -551,7 +585,8 @@ IngestResult Engine::ingest_once(const std::vector<Measurement>& ms, std::int64_
     res.ok = false;
     return res;
   }
-  I.shared.in_flight.fetch_add(accepted);
+  hold.shared = nullptr;  // the samples are in flight: the shards release them
+  if (accepted < ms.size()) I.shared.release(ms.size() - accepted);  // the refused ones never are
   for (std::size_t s = 0; s < n; ++s) {
     if (!work[s]) continue;
     I.next_seq[s] = seqs[s];
@@ -683,6 +718,9 @@ std::string Engine::metrics_text() {
        I.shared.in_flight.load());
   line("vigil_backpressure_waits_total", "counter", "Ingest calls that waited for shards to catch up.",
        I.backpressure_waits.load());
+  line("vigil_backpressure_refusals_total", "counter",
+       "Ingest calls refused (nothing stored) because the shards did not catch up within engine.ingest_wait_ms.",
+       I.busy_refusals.load());
   line("vigil_shard_flushes_total", "counter", "Shard flushes to storage.", I.shared.flushes.load());
   line("vigil_shard_flush_errors_total", "counter", "Failed shard flushes (retried).",
        I.shared.flush_errors.load());

@@ -45,8 +45,14 @@ struct EngineOptions {
   // memory between ticks: about 16 bytes a sample, plus its series' open buckets).
   std::size_t flush_pending_samples = 1'500'000;
   StorageOptions storage;
-  // Backpressure: ingest waits while more samples than this are accepted but not yet applied.
+  // Backpressure: ingest waits while more samples than this are accepted but not yet applied
+  // (engine.max_unapplied_samples). A batch is admitted while the backlog is below the bound (so
+  // the backlog exceeds it by one batch at most), never past it.
   std::size_t max_in_flight = 2'000'000;
+  // How long ingest() waits for the backlog to fall below the bound before it refuses the batch
+  // with IngestResult::busy, storing nothing (engine.ingest_wait_ms). ingest_learning() (Kafka)
+  // waits until the batch is admitted or the engine stops.
+  int ingest_wait_ms = 1000;
   // After this long without new samples, memtables are written to SST files: the merge operands
   // of recent rollup writes are folded once there instead of on every query. 0 disables.
   int idle_flush_ms = 2000;
@@ -81,6 +87,9 @@ struct IngestResult {
   // max_series_per_metric): `index` is the measurement's in the batch. Without `partial`, the
   // whole batch was refused (ok false, nothing stored); with it, every other measurement was.
   std::vector<SeriesRefusal> refused_series;
+  // Nothing was stored: the shards are too far behind (EngineOptions::max_in_flight) and did not
+  // catch up within ingest_wait_ms. Retry later (HTTP: 503 with Retry-After).
+  bool busy = false;
 };
 
 class Engine {
@@ -89,7 +98,8 @@ class Engine {
   ~Engine();
 
   // Makes `ms` durable (ingest log), then hands the samples to their shard actors. When this
-  // returns ok, the batch survives a crash and will be applied exactly once. `extra` writes
+  // returns ok, the batch survives a crash and will be applied exactly once. When the shards are
+  // behind, waits at most ingest_wait_ms for them, then fails with `busy` (nothing stored). `extra` writes
   // (e.g. consumed offsets) are committed in the same atomic batch.
   // A measurement of a new series beyond a series limit refuses the whole batch (nothing is
   // stored, IngestResult::refused_series lists them), or with `partial` only itself.
@@ -154,9 +164,9 @@ class Engine {
  private:
   Engine();
   IngestResult ingest_batch(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
-                            std::vector<Measurement>* learn, bool partial);
+                            std::vector<Measurement>* learn, bool partial, bool bounded_wait);
   IngestResult ingest_once(const std::vector<Measurement>& ms, std::int64_t now, Storage::Batch* extra,
-                           std::vector<Measurement>* learn, bool partial);
+                           std::vector<Measurement>* learn, bool partial, bool bounded_wait);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -121,7 +121,7 @@ bool start_kafka(const vigil::config::Config& cfg, vigil::actors::Engine& engine
   return true;
 }
 
-int serve(const vigil::config::Config& cfg) {
+int serve(const vigil::config::Config& cfg, std::shared_ptr<vigil::api::TlsContext> tls) {
   setup_logging(cfg);
   sigset_t sigs = block_stop_signals();
 
@@ -151,6 +151,8 @@ int serve(const vigil::config::Config& cfg) {
   eo.storage.fault_injection = cfg.fault_injection;
   vigil::set_min_free_space(static_cast<std::uint64_t>(cfg.min_free_mb) << 20);
   if (!cfg.fault_injection.empty()) spdlog::warn("storage.fault_injection = \"{}\": injected storage faults (tests only)", cfg.fault_injection);
+  eo.max_in_flight = static_cast<std::size_t>(cfg.max_unapplied_samples);
+  eo.ingest_wait_ms = static_cast<int>(cfg.ingest_wait_ms);
   std::string err;
   auto engine = vigil::actors::Engine::open(eo, err);
   if (!engine) {
@@ -200,8 +202,14 @@ int serve(const vigil::config::Config& cfg) {
     return 1;
   }
   vigil::api::RouterOptions ro;
-  ro.extra_metrics = [&kafka] { return kafka ? kafka->metrics_text() : std::string(); };
+  const vigil::api::HttpServer* http_server = nullptr;  // set once the server exists
+  ro.extra_metrics = [&kafka, &http_server] {
+    std::string out = http_server ? http_server->metrics_text() : std::string();
+    if (kafka) out += kafka->metrics_text();
+    return out;
+  };
   ro.max_inflated_bytes = static_cast<std::size_t>(cfg.max_inflated_mb) << 20;
+  ro.max_body_bytes = static_cast<std::uint64_t>(cfg.max_body_mb) << 20;
   vigil::api::Router router(*engine, ro);
   vigil::api::librato::Resources librato{*engine,
                                          access,
@@ -242,13 +250,21 @@ int serve(const vigil::config::Config& cfg) {
   vigil::api::console::Console console(*engine, auth, {web_root, cfg.auth_enabled});
   if (!console.load_error().empty()) spdlog::warn("web console: {}", console.load_error());
   router.set_fallback([&console](const vigil::api::Request& r) { return console.handle(r); });
-  vigil::api::HttpServer server(cfg.listen_host(), cfg.listen_port(), cfg.http_threads,
-                                [&router](const vigil::api::Request& r) { return router.handle(r); });
+  vigil::api::HttpLimits limits;
+  limits.max_body_bytes = static_cast<std::uint64_t>(cfg.max_body_mb) << 20;
+  limits.max_connections = static_cast<std::size_t>(cfg.max_connections);
+  limits.header_timeout = std::chrono::milliseconds(cfg.header_timeout_ms);
+  limits.body_timeout = std::chrono::milliseconds(cfg.body_timeout_ms);
+  limits.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);
+  limits.max_requests_per_connection = static_cast<std::uint64_t>(cfg.max_requests_per_connection);
+  limits.max_in_flight = static_cast<std::size_t>(cfg.max_in_flight);
+  vigil::api::HttpServer server(cfg.listen_host(), cfg.listen_port(), cfg.http_threads, router, limits, tls);
+  http_server = &server;
   if (!server.start(err)) {
     spdlog::error("{}", err);
     return 1;
   }
-  spdlog::info("listening on {}:{}", cfg.listen_host(), server.port());
+  spdlog::info("listening on {}:{}{}", cfg.listen_host(), server.port(), tls ? " (TLS)" : "");
   if (!start_kafka(cfg, *engine, kafka_mock, kafka)) {
     server.stop();
     engine->shutdown();
@@ -290,5 +306,16 @@ int main(int argc, char** argv) {
     std::cerr << "config error: " << e->key << ": " << e->message << std::endl;
     return 2;
   }
-  return serve(cfg);
+  // The TLS files are loaded before anything starts: an unusable one is a configuration error.
+  std::shared_ptr<vigil::api::TlsContext> tls;
+  if (!cfg.tls_cert_file.empty()) {
+    vigil::api::TlsOptions to{cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_client_ca_file, cfg.tls_min_version};
+    std::string key, err;
+    tls = vigil::api::make_tls_context(to, key, err);
+    if (!tls) {
+      std::cerr << "config error: " << key << ": " << err << std::endl;
+      return 2;
+    }
+  }
+  return serve(cfg, std::move(tls));
 }

@@ -30,13 +30,52 @@ Dialect* Router::owner(const std::string& path) const {
   return best;
 }
 
-Response Router::handle(const Request& req) {
-  requests_.fetch_add(1);
+Response& Router::counted(Response& r) {
+  if (r.status < 300) responses_2xx_.fetch_add(1, std::memory_order_relaxed);
+  else if (r.status < 500) responses_4xx_.fetch_add(1, std::memory_order_relaxed);
+  else responses_5xx_.fetch_add(1, std::memory_order_relaxed);
+  return r;
+}
+
+Response Router::too_large(Dialect* d) {
+  rejects_.too_large.fetch_add(1);
+  std::string msg = "the request body is over the size limit (" + std::to_string(opts_.max_body_bytes >> 20) +
+                    " MiB, server.max_body_mb)";
+  return d ? d->error(413, msg) : neutral_error(413, msg);
+}
+
+std::optional<Response> Router::admit(const Request& head, Admission& adm) {
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  std::optional<Response> r;
+  if (head.path == "/health" || head.path == "/metrics") {
+    adm.operations = true;
+    if (head.unread_status) r = too_large(nullptr);
+  } else if (Dialect* d = owner(head.path)) {
+    adm.owner = d;
+    Caller caller;
+    r = d->admit(head, caller);
+    adm.headers = std::move(caller.headers);
+    if (!r && head.unread_status) r = too_large(d);
+    if (r)
+      for (const auto& h : adm.headers) r->headers.push_back(h);
+  } else if (!fallback_) {
+    r = neutral_error(404, "no route for " + head.path);
+  } else if (head.unread_status) {
+    r = too_large(nullptr);
+  }
+  if (r) counted(*r);
+  return r;
+}
+
+Response Router::handle(const Request& req, Admission& adm) {
   Response r;
-  if (req.path == "/health" || req.path == "/metrics") {
-    r = operations(req);
-  } else if (Dialect* d = owner(req.path)) {
-    r = serve(*d, req);
+  if (adm.operations) {
+    r = req.unread_status ? too_large(nullptr) : operations(req);
+  } else if (adm.owner) {
+    // The owner is one of the dialects added: admit() set it.
+    r = serve(*const_cast<Dialect*>(static_cast<const Dialect*>(adm.owner)), req, adm);
+  } else if (req.unread_status) {
+    r = too_large(nullptr);
   } else if (fallback_) {
     try {
       r = fallback_(req);
@@ -47,20 +86,27 @@ Response Router::handle(const Request& req) {
   } else {
     r = neutral_error(404, "no route for " + req.path);
   }
-  if (r.status < 300) responses_2xx_.fetch_add(1);
-  else if (r.status < 500) responses_4xx_.fetch_add(1);
-  else responses_5xx_.fetch_add(1);
-  return r;
+  return counted(r);
 }
 
-Response Router::serve(Dialect& d, const Request& req) {
-  Caller caller;
+Response Router::handle(const Request& req) {
+  Admission adm;
+  if (auto early = admit(req, adm)) return std::move(*early);
+  return handle(req, adm);
+}
+
+Response Router::refuse(const Request& head, int status, const std::string& message) {
   Response r;
-  if (auto denied = d.admit(req, caller)) {
-    r = std::move(*denied);
-  } else if (req.unread_status) {
-    rejects_.too_large.fetch_add(1);
-    r = d.error(req.unread_status, "the request body is over the size limit (64 MiB)");
+  if (head.path == "/health" || head.path == "/metrics") r = neutral_error(status, message);
+  else if (Dialect* d = owner(head.path)) r = d->error(status, message);
+  else r = neutral_error(status, message);
+  return counted(r);
+}
+
+Response Router::serve(Dialect& d, const Request& req, Admission& adm) {
+  Response r;
+  if (req.unread_status) {
+    r = too_large(&d);  // a chunked body that went over the limit while it was read
   } else {
     // A compressed body is inflated once the caller is admitted (an unauthenticated request costs
     // no inflation), within the inflated-size bound.
@@ -71,7 +117,7 @@ Response Router::serve(Dialect& d, const Request& req) {
       if (int st = decode_content(*inflated, opts_.max_inflated_bytes, err); st != 0) {
         (st == 413 ? rejects_.too_large : st == 415 ? rejects_.bad_content_type : rejects_.bad_body).fetch_add(1);
         r = d.error(st, err);
-        for (auto& h : caller.headers) r.headers.push_back(std::move(h));
+        for (const auto& h : adm.headers) r.headers.push_back(h);
         return r;
       }
     }
@@ -88,7 +134,7 @@ Response Router::serve(Dialect& d, const Request& req) {
       r = d.error(500, "internal error");
     }
   }
-  for (auto& h : caller.headers) r.headers.push_back(std::move(h));
+  for (const auto& h : adm.headers) r.headers.push_back(h);
   return r;
 }
 

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <initializer_list>
@@ -503,12 +505,25 @@ const std::vector<Setting>& table() {
       text("server.listen", "VIGIL_LISTEN", &Config::listen, listen_address()),
       integer("server.http_threads", "VIGIL_HTTP_THREADS", &Config::http_threads, 1, 256),
       integer("server.max_inflated_mb", "", &Config::max_inflated_mb, 1, 4096),
+      integer("server.max_body_mb", "", &Config::max_body_mb, 1, 4096),
+      integer("server.max_connections", "", &Config::max_connections, 1, 1'000'000),
+      integer("server.header_timeout_ms", "", &Config::header_timeout_ms, 100, 3'600'000),
+      integer("server.body_timeout_ms", "", &Config::body_timeout_ms, 100, 3'600'000),
+      integer("server.idle_timeout_ms", "", &Config::idle_timeout_ms, 100, 3'600'000),
+      integer("server.max_requests_per_connection", "", &Config::max_requests_per_connection, 0, 1'000'000'000),
+      integer("server.max_in_flight", "", &Config::max_in_flight, 1, 1'000'000),
+      text("tls.cert_file", "", &Config::tls_cert_file, any_text()),
+      text("tls.key_file", "", &Config::tls_key_file, any_text()),
+      text("tls.client_ca_file", "", &Config::tls_client_ca_file, any_text()),
+      text("tls.min_version", "", &Config::tls_min_version, one_of({"1.2", "1.3"})),
       text("console.web_root", "", &Config::console_web_root, any_text()),
       integer("engine.shards", "VIGIL_SHARDS", &Config::shards, 0, 1024),
       integer("engine.flush_interval_ms", "", &Config::flush_interval_ms, 1, 3'600'000),
       integer("engine.flush_pending_samples", "", &Config::flush_pending_samples, 1, 100'000'000),
       integer("engine.idle_flush_ms", "", &Config::idle_flush_ms, 0, 3'600'000),
       integer("engine.max_batch_samples", "", &Config::max_batch_samples, 1, 100'000'000),
+      integer("engine.max_unapplied_samples", "", &Config::max_unapplied_samples, 1, 1'000'000'000),
+      integer("engine.ingest_wait_ms", "", &Config::ingest_wait_ms, 0, 600'000),
       integer("engine.apply_delay_us", "", &Config::apply_delay_us, 0, 10'000'000),
       integer("engine.fail_write_every", "", &Config::fail_write_every, 0, 1'000'000'000),
       boolean("storage.sync_writes", "", &Config::sync_writes),
@@ -659,6 +674,24 @@ const std::string* last_value(const KeyValues& env, const std::string& name) {
   return found;
 }
 
+// [tls]: a certificate and its key together, every file named readable. Whether the files hold
+// a usable certificate and key is checked when the server loads them (api/http/server.hpp).
+std::optional<ConfigError> check_tls(const Config& c) {
+  if (c.tls_cert_file.empty() && c.tls_key_file.empty() && c.tls_client_ca_file.empty()) return std::nullopt;
+  if (c.tls_cert_file.empty())
+    return ConfigError{c.tls_key_file.empty() ? "tls.client_ca_file" : "tls.key_file",
+                       "needs tls.cert_file (TLS is on only with a certificate and its key)"};
+  if (c.tls_key_file.empty()) return ConfigError{"tls.key_file", "is required with tls.cert_file"};
+  for (const auto& [key, file] : {std::pair<const char*, const std::string*>{"tls.cert_file", &c.tls_cert_file},
+                                  {"tls.key_file", &c.tls_key_file},
+                                  {"tls.client_ca_file", &c.tls_client_ca_file}}) {
+    if (file->empty()) continue;
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) return ConfigError{key, "cannot read " + quoted(*file) + ": " + std::strerror(errno)};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string Config::listen_host() const {
@@ -710,6 +743,7 @@ std::optional<ConfigError> load(Config& out, const std::string& file, const KeyV
   if (c.kafka_resume_low_water >= c.kafka_pause_high_water)
     return ConfigError{"kafka.resume_low_water", "must be below kafka.pause_high_water (" +
                                                      std::to_string(c.kafka_pause_high_water) + ")"};
+  if (auto err = check_tls(c)) return err;
   out = std::move(c);
   return std::nullopt;
 }

@@ -54,6 +54,18 @@ struct Config {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT of the HTTP API; IPv6 as [::1]:8080
   int http_threads = 4;                   // HTTP worker threads, 1..256
   std::int64_t max_inflated_mb = 64;      // largest size a gzip / deflate request body inflates to
+  std::int64_t max_body_mb = 32;          // largest request body read (413 beyond, before reading it)
+  std::int64_t max_connections = 1000;    // open HTTP connections; more get 503 and are closed
+  std::int64_t header_timeout_ms = 10000; // a request head (and the TLS handshake) must arrive within this
+  std::int64_t body_timeout_ms = 60000;   // a request body must arrive within this
+  std::int64_t idle_timeout_ms = 60000;   // a kept-alive connection waiting for its next request
+  std::int64_t max_requests_per_connection = 10000;  // then the connection closes; 0 = no limit
+  std::int64_t max_in_flight = 64;        // requests admitted and not yet answered; more get 503
+  // [tls]: TLS on the HTTP API when cert_file is set (plain HTTP otherwise)
+  std::string tls_cert_file;              // PEM certificate chain
+  std::string tls_key_file;               // PEM private key
+  std::string tls_client_ca_file;         // PEM CA(s): set, clients must present a certificate they signed
+  std::string tls_min_version = "1.2";    // 1.2|1.3
   // [console]
   std::string console_web_root;           // the web console's files; empty: <executable's dir>/web
   // [engine]
@@ -62,6 +74,8 @@ struct Config {
   std::int64_t flush_pending_samples = 1500000;  // a shard flushes early at this many pending samples
   int idle_flush_ms = 2000;               // quiet time before idle maintenance, 0..3600000 (0 = never)
   std::int64_t max_batch_samples = 100000;  // largest accepted ingest request, in measurements
+  std::int64_t max_unapplied_samples = 2000000;  // backlog bound: ingest waits (then 503) beyond it
+  std::int64_t ingest_wait_ms = 1000;     // an HTTP write waits this long for the backlog, then 503
   std::int64_t apply_delay_us = 0;        // fault injection: sleep per applied batch (tests only)
   std::int64_t fail_write_every = 0;      // fault injection: every Nth ingest write fails (tests only)
   // [storage]

@@ -189,9 +189,10 @@ Response push(Resources& res, const Request& req, const PathParams& pp) {
       if (!r.refused_series.empty())  // a series limit: nothing of the request is stored
         return error_answer(400, "the data points were not stored: " +
                                      res.engine.refusal_text(ms[r.refused_series.front().index], r.refused_series.front()));
-      return error_answer(r.no_space ? 507 : 503,
-                          (r.no_space ? "insufficient storage: the data points were not stored: "
-                                      : "the data points were not stored: ") + r.error);
+      if (r.no_space) return error_answer(507, "insufficient storage: the data points were not stored: " + r.error);
+      Response busy = error_answer(503, "the data points were not stored: " + r.error);
+      if (r.busy) busy.headers.emplace_back("Retry-After", "1");
+      return busy;
     }
   }
   json out = json::array();

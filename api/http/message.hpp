@@ -18,8 +18,9 @@ struct Request {
   std::string query;   // the raw query string, without '?'
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  // Non-zero when the server could read the head but not the body (413: over the size limit):
-  // the dialect still authenticates and counts the request, then answers with this status.
+  // Non-zero when the server will not read the body (413: declared or read over the size limit,
+  // server.max_body_mb): the dialect still authenticates and counts the request, then answers
+  // with this status.
   int unread_status = 0;
 
   // The value of a header (name lower-cased), or empty.

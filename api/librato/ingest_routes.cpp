@@ -122,6 +122,11 @@ Response store(Resources& res, const Request& req, ParseOutcome& out, int ok_sta
       return refused;
     }
     if (!res.ok) {
+      if (res.busy) {
+        Response busy = system_error(503, "could not store the measurements: " + res.error);
+        busy.headers.emplace_back("Retry-After", "1");
+        return busy;
+      }
       spdlog::error("ingest failed: {}", res.error);
       // Out of space: 507 and Retry-After; the store resumes by itself once space returns.
       // Any other storage failure: 503 and Retry-After. Nothing of the request was stored.

@@ -57,10 +57,7 @@ Response ScaleDialect::dispatch_here(const Request& req) {
 std::optional<Response> ScaleDialect::admit(const Request& req, Caller&) {
   if (auto denied = refuse(req)) return denied;
   if (req.path.size() > 1 && req.path.back() == '/') {
-    if (req.unread_status) {
-      res_.rejects.too_large.fetch_add(1);
-      return error(req.unread_status, "the request body is over the size limit (64 MiB)");
-    }
+    if (req.unread_status) return std::nullopt;  // the router answers 413
     return dispatch_here(req);
   }
   return std::nullopt;

@@ -195,9 +195,12 @@ Response write_data(Resources& res, const Request& req, const PathParams& p, boo
     if (!r.refused_series.empty())  // a series limit: nothing of the request is stored
       return error_response(400, "the data was not stored: " +
                                      res.engine.refusal_text(ms[r.refused_series.front().index], r.refused_series.front()));
-    if (!r.ok)
-      return error_response(r.no_space ? 507 : 503,
-                            (r.no_space ? "insufficient storage, nothing was stored: " : "cannot store the data: ") + r.error);
+    if (!r.ok) {
+      if (r.no_space) return error_response(507, "insufficient storage, nothing was stored: " + r.error);
+      Response busy = error_response(503, "cannot store the data: " + r.error);
+      if (r.busy) busy.headers.emplace_back("Retry-After", "1");
+      return busy;
+    }
   }
   json out = json::array();
   for (const auto& e : entries) {

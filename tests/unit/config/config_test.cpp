@@ -429,7 +429,7 @@ TEST_F(ConfigTest, shipped_config_file_documents_every_setting) {
   text << in.rdbuf();
   const std::string content = text.str();
   ASSERT_FALSE(content.empty());
-  ASSERT_EQ(settings().size(), 57u);
+  ASSERT_EQ(settings().size(), 70u);
   for (const auto& s : settings()) {
     auto dot = s.key.find('.');
     auto section = content.find("\n[" + s.key.substr(0, dot) + "]\n");
@@ -443,6 +443,63 @@ TEST_F(ConfigTest, shipped_config_file_documents_every_setting) {
     EXPECT_LT(entry, next_section) << s.key << " is not in its section";
     EXPECT_EQ(content.substr(content.rfind('\n', entry - 1) + 1, 2), "# ") << s.key << " has no comment";
   }
+}
+
+TEST_F(ConfigTest, http_limit_settings) {
+  Config c;
+  ASSERT_EQ(load(c, "", {}, {}), std::nullopt);
+  EXPECT_EQ(c.max_body_mb, 32);
+  EXPECT_EQ(c.max_connections, 1000);
+  EXPECT_EQ(c.header_timeout_ms, 10000);
+  EXPECT_EQ(c.body_timeout_ms, 60000);
+  EXPECT_EQ(c.idle_timeout_ms, 60000);
+  EXPECT_EQ(c.max_requests_per_connection, 10000);
+  EXPECT_EQ(c.max_in_flight, 64);
+  EXPECT_EQ(c.max_unapplied_samples, 2000000);
+  EXPECT_EQ(c.ingest_wait_ms, 1000);
+  ASSERT_EQ(load(c, "", {{"VIGIL_SERVER_MAX_IN_FLIGHT", "3"}},
+                 {{"server.max_body_mb", "1"}, {"server.max_requests_per_connection", "0"}}),
+            std::nullopt);
+  EXPECT_EQ(c.max_in_flight, 3);
+  EXPECT_EQ(c.max_body_mb, 1);
+  EXPECT_EQ(c.max_requests_per_connection, 0);
+  auto err = load(c, "", {}, {{"server.max_in_flight", "0"}});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->key, "server.max_in_flight");
+  err = load(c, "", {}, {{"server.header_timeout_ms", "99"}});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->key, "server.header_timeout_ms");
+}
+
+TEST_F(ConfigTest, tls_files_must_come_in_pairs_and_be_readable) {
+  Config c;
+  std::string cert = write("cert.pem", "-----BEGIN CERTIFICATE-----\n");
+  std::string key = write("key.pem", "-----BEGIN PRIVATE KEY-----\n");
+  ASSERT_EQ(load(c, "", {}, {{"tls.cert_file", cert}, {"tls.key_file", key}}), std::nullopt);
+  EXPECT_EQ(c.tls_cert_file, cert);
+  EXPECT_EQ(c.tls_min_version, "1.2");
+
+  auto err = load(c, "", {}, {{"tls.cert_file", (dir_ / "missing.pem").string()}, {"tls.key_file", key}});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->key, "tls.cert_file");
+  EXPECT_NE(err->message.find("missing.pem"), std::string::npos) << err->message;
+  EXPECT_NE(err->message.find("No such file"), std::string::npos) << err->message;
+
+  err = load(c, "", {}, {{"tls.cert_file", cert}});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->key, "tls.key_file");
+
+  err = load(c, "", {}, {{"tls.key_file", key}});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->key, "tls.key_file");
+
+  err = load(c, "", {}, {{"tls.cert_file", cert}, {"tls.key_file", key}, {"tls.client_ca_file", dir_.string() + "/no-ca.pem"}});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->key, "tls.client_ca_file");
+
+  err = load(c, "", {}, {{"tls.min_version", "1.1"}});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->key, "tls.min_version");
 }
 
 TEST_F(ConfigTest, auth_settings_and_admin_aliases) {
