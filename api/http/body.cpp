@@ -48,7 +48,7 @@ void arrays_from_indexes(nlohmann::json& j) {
 
 }  // namespace
 
-nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs) {
+nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs, std::string* too_deep) {
   nlohmann::json root = nlohmann::json::object();
   for (const auto& [key, value] : pairs) {
     // Split "a[b][]" into "a", "b", "".
@@ -65,6 +65,13 @@ nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string
       parts.push_back(key.substr(open + 1, close - open - 1));
       open = close + 1 < key.size() ? (key[close + 1] == '[' ? close + 1 : std::string::npos) : std::string::npos;
       if (open == std::string::npos && close + 1 < key.size()) ok = false;
+      if (parts.size() > kMaxFormKeyDepth + 1) {
+        if (too_deep) {
+          *too_deep = key;
+          return nlohmann::json::object();
+        }
+        ok = false;
+      }
     }
     if (!ok) {
       root[key] = value;
@@ -117,7 +124,13 @@ std::optional<BodyError> decode_body(const Request& req, nlohmann::json& out) {
     return std::nullopt;
   }
   if (type.empty() || type == "application/x-www-form-urlencoded") {
-    out = form_to_json(parse_urlencoded(req.body));
+    std::string too_deep;
+    out = form_to_json(parse_urlencoded(req.body), &too_deep);
+    if (!too_deep.empty()) {
+      if (too_deep.size() > 64) too_deep = too_deep.substr(0, 64) + "...";
+      return BodyError{400, "the parameter name " + too_deep + " nests deeper than " +
+                                std::to_string(kMaxFormKeyDepth) + " levels"};
+    }
     return std::nullopt;
   }
   return BodyError{415, "Content-Type must be application/json or application/x-www-form-urlencoded"};

@@ -1376,6 +1376,11 @@ ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now, const Na
       out.request_error = "malformed parameter name: " + key;
       return out;
     }
+    if (parts.size() > kMaxFormKeyDepth + 1) {
+      out.request_error = "parameter name nests deeper than " + std::to_string(kMaxFormKeyDepth) +
+                          " levels: " + (key.size() > 64 ? key.substr(0, 64) + "..." : key);
+      return out;
+    }
     ojson* node = &root;
     for (std::size_t i = 0; i < parts.size(); ++i) {
       if (!node->is_object() && !node->is_null()) {

@@ -24,5 +24,48 @@ TEST(FormJson, bracket_notation) {
   EXPECT_EQ(j["attributes"]["runbook_url"], "http://x");
 }
 
+TEST(FormJson, nesting_is_bounded) {
+  auto name = [](std::size_t levels) {
+    std::string k = "a";
+    for (std::size_t i = 0; i < levels; ++i) k += i % 2 ? "[0]" : "[k]";
+    return k;
+  };
+  // 32 levels nest as written.
+  std::string err;
+  auto j = api::form_to_json({{name(32), "v"}}, &err);
+  EXPECT_EQ(err, "");
+  const json* node = &j["a"];
+  for (int i = 1; i < 32 && node->is_structured(); ++i) node = i % 2 ? &(*node)["k"] : &(*node)[0];
+  EXPECT_TRUE(node->is_array() || node->is_object());
+  // Deeper: the body form refuses the name, the query form keeps it flat. 200,000 levels used to
+  // recurse once per level when indexes were turned into arrays.
+  for (std::size_t levels : {33u, 200000u}) {
+    std::string e;
+    auto refused = api::form_to_json({{"b", "1"}, {name(levels), "v"}}, &e);
+    EXPECT_EQ(e, name(levels));
+    EXPECT_EQ(refused, json::object()) << "nothing of a refused body is kept";
+    auto flat = api::form_to_json({{"b", "1"}, {name(levels), "v"}});
+    EXPECT_EQ(flat["b"], "1");
+    EXPECT_EQ(flat[name(levels)], "v");
+  }
+}
+
+TEST(FormJson, decode_body_answers_400_for_a_name_nested_too_deeply) {
+  Request req;
+  req.headers = {{"content-type", "application/x-www-form-urlencoded"}};
+  req.body = "name=x&attributes";
+  for (int i = 0; i < 5000; ++i) req.body += "%5Bk%5D";
+  req.body += "=1";
+  json out;
+  auto e = api::decode_body(req, out);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->status, 400);
+  EXPECT_NE(e->message.find("nests deeper than 32 levels"), std::string::npos) << e->message;
+  EXPECT_LT(e->message.size(), 200u);
+  req.body = "name=x&attributes[a][b]=1";
+  EXPECT_FALSE(api::decode_body(req, out).has_value());
+  EXPECT_EQ(out["attributes"]["a"]["b"], "1");
+}
+
 }  // namespace
 }  // namespace vigil::api::librato

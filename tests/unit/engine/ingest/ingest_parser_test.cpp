@@ -727,6 +727,24 @@ TEST(LegacyForm, array_style_keys_with_globals) {
   EXPECT_EQ(o.measurements[2].agg.sum, 3);
 }
 
+TEST(LegacyForm, names_nested_beyond_the_bound_are_refused_whole) {
+  // 32 levels are accepted (and mean nothing to the legacy parser here); 33 are refused with a
+  // request error, before any nesting is built, however deep the name goes.
+  std::string ok = "gauges[0][name]=a&gauges[0][value]=1&x";
+  for (int i = 0; i < 32; ++i) ok += "[k]";
+  auto o = parse_legacy_form(ok + "=1", kNow);
+  EXPECT_EQ(o.request_error.find("nests deeper"), std::string::npos) << o.request_error;
+  for (std::size_t levels : {33u, 100000u}) {
+    std::string deep = "gauges[0][name]=a&gauges[0][value]=1&gauges";
+    for (std::size_t i = 0; i < levels; ++i) deep += "[k]";
+    auto r = parse_legacy_form(deep + "=1", kNow);
+    EXPECT_NE(r.request_error.find("nests deeper than 32 levels: gauges[k][k]"), std::string::npos)
+        << r.request_error.substr(0, 200);
+    EXPECT_LT(r.request_error.size(), 200u) << "the name is cut in the message";
+    EXPECT_TRUE(r.measurements.empty()) << "nothing is stored from a refused body";
+  }
+}
+
 TEST(LegacyForm, hashed_by_name_keys) {
   auto o = parse_legacy_form("gauges[login-delay][value]=3.5&gauges[login-delay][source]=Foo",
                              kNow);
