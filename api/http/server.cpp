@@ -1,5 +1,7 @@
 #include "api/http/server.hpp"
 
+#include "api/http/request_parse.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
@@ -15,8 +17,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 namespace {
-
-constexpr std::uint64_t kBodyLimit = 64ull << 20;
 
 // A connection idle (no read or write completing) for this long is closed.
 constexpr auto kIdleTimeout = std::chrono::seconds(120);
@@ -64,7 +64,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read() {
     parser_.emplace();
-    parser_->body_limit(kBodyLimit);
+    configure(*parser_);
     http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
                        self->touch();
@@ -86,20 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
       write(make(r, 11, false));
       return;
     }
-    auto& msg = parser_->get();
-    Request req;
-    req.method = std::string(msg.method_string());
-    std::string_view target(msg.target().data(), msg.target().size());
-    auto q = target.find('?');
-    req.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-    if (ec) req.unread_status = 413;  // a body over the limit: the handler answers, then we close
-    else req.body = std::move(msg.body());
-    for (const auto& f : msg) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string(f.value()));
-    }
+    Request req = to_request(*parser_, static_cast<bool>(ec));
     Response r;
     try {
       r = handler_(req);
@@ -111,7 +98,7 @@ class Session : public std::enable_shared_from_this<Session> {
       start_stream(r);
       return;
     }
-    write(make(r, msg.version(), msg.keep_alive() && !ec));
+    write(make(r, parser_->get().version(), parser_->get().keep_alive() && !ec));
   }
 
   // A streamed answer: the head, then the stream's output as it comes; the connection closes
@@ -213,7 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
   net::steady_timer idle_;
   std::chrono::steady_clock::time_point last_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   const Handler& handler_;
   // A streamed answer in progress (start_stream).
   std::shared_ptr<BodyStream> stream_;

@@ -30,12 +30,21 @@
 namespace vigil::composite {
 
 struct Node {
+  struct Entry;
   enum Kind { call, string, number, list, map } kind = call;
   std::size_t pos = 0;  // 1-based character position in the expression
   std::string text;     // function name or string value
   double value = 0;
   std::vector<Node> args;                       // call arguments, list items
-  std::vector<std::pair<std::string, Node>> entries;  // map entries
+  std::vector<Entry> entries;                   // map entries
+};
+
+// A map entry, key and value. Not a std::pair: clang cannot instantiate std::pair<std::string,
+// Node> while Node is incomplete (libstdc++'s conditionally explicit pair constructors).
+struct Node::Entry {
+  std::string first;
+  Node second;
+  Entry(std::string key, Node value) : first(std::move(key)), second(std::move(value)) {}
 };
 
 // Parses an expression; nullopt with `err` = "<what> at position N" on failure.
