@@ -196,6 +196,10 @@ class Evaluator {
       : fetch_(fetch), iv_(iv), sources_(sources) {}
 
   Set eval(const Node& n) {
+    // map() evaluates its expression once per matching source, so nested maps multiply: the
+    // number of steps is bounded, not only the nesting.
+    if (++steps_ > kMaxEvaluationSteps)
+      error(n, "the expression takes more than " + std::to_string(kMaxEvaluationSteps) + " evaluation steps");
     if (n.kind == Node::list) {
       Set out;
       for (const auto& a : n.args) {
@@ -450,6 +454,7 @@ class Evaluator {
   const Fetch& fetch_;
   Interval iv_;
   const Sources& sources_;
+  std::size_t steps_ = 0;  // eval() calls so far
 };
 
 void find_first(const Node& n, std::pair<std::string, std::string>& out, bool& found) {

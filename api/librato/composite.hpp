@@ -18,6 +18,7 @@
 //                                                   strings replaced by the source name
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -68,8 +69,12 @@ struct Interval {
 // The source names matching a wildcard pattern (for map()).
 using Sources = std::function<std::vector<std::string>(const std::string& pattern)>;
 
+// The most sub-expressions one evaluation evaluates (map() evaluates its expression once per
+// matching source, so nested maps multiply); beyond, the expression is refused.
+inline constexpr std::size_t kMaxEvaluationSteps = 20000;
+
 // Evaluates; throws std::invalid_argument("<what> at position N") for semantic errors (unknown
-// function, wrong arguments).
+// function, wrong arguments, more than kMaxEvaluationSteps steps).
 Set evaluate(const Node& expr, const Fetch& fetch, const Interval& interval, const Sources& sources = {});
 
 // The `query` block of a response: the metric and source of the first s() call, if any.

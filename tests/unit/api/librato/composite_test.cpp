@@ -95,6 +95,35 @@ TEST(Composite, window_and_map) {
   EXPECT_EQ(set[1].points, (Points{{0, 1.5}, {120, 1.25}}));
 }
 
+TEST(Composite, nested_maps_are_bounded_in_steps) {
+  // Each map() evaluates its expression once per source: 30 nested maps over 2 sources would take
+  // 2^30 evaluations (over a store's thousands of sources, 3 would do). Refused after
+  // kMaxEvaluationSteps steps instead.
+  std::string expr = "s(\"cpu\", \"&\")";
+  for (int i = 0; i < 30; ++i) expr = "map({source: \"*\"}, " + expr + ")";
+  std::string err;
+  auto n = parse(expr, err);
+  ASSERT_TRUE(n) << err;
+  std::size_t listed = 0;
+  Sources sources = [&](const std::string&) {
+    ++listed;
+    return std::vector<std::string>{"web-1", "web-2"};
+  };
+  try {
+    evaluate(*n, fetch, Interval{0, 180, 60}, sources);
+    ADD_FAILURE() << "30 nested maps evaluated";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("more than " + std::to_string(kMaxEvaluationSteps) + " evaluation steps"), std::string::npos) << e.what();
+  }
+  EXPECT_LE(listed, kMaxEvaluationSteps);
+  // Within the bound: 10 nested maps are 2^10 series.
+  expr = "s(\"cpu\", \"&\")";
+  for (int i = 0; i < 10; ++i) expr = "map({source: \"*\"}, " + expr + ")";
+  n = parse(expr, err);
+  ASSERT_TRUE(n) << err;
+  EXPECT_EQ(evaluate(*n, fetch, Interval{0, 180, 60}, sources).size(), 1024u);
+}
+
 std::string parse_error(const std::string& expr) {
   std::string err;
   EXPECT_FALSE(parse(expr, err)) << expr;
