@@ -797,8 +797,10 @@ class SeriesMemo {
 
   Entry* find(std::uint64_t h, std::string_view name, std::string_view tags) {
     return probe(h, [&](const Entry& e) {
-      return e.raw.size() == name.size() + 1 + tags.size() && std::memcmp(e.raw.data(), name.data(), name.size()) == 0 &&
-             std::memcmp(e.raw.data() + name.size() + 1, tags.data(), tags.size()) == 0;
+      // string_view compares: no memcmp of a null pointer when there are no tags (UB).
+      const std::string_view raw(e.raw);
+      return raw.size() == name.size() + 1 + tags.size() && raw.substr(0, name.size()) == name &&
+             raw.substr(name.size() + 1) == tags;
     });
   }
 

@@ -92,6 +92,24 @@ TEST(IngestParser, recycled_tag_vectors_hold_only_the_new_tags) {
   EXPECT_EQ(second.measurements[2].tags, tags({{"source", "unassigned"}}));
 }
 
+// Found by fuzz/single_measurement (UBSan): a message without tags was looked up in the memory of
+// series with memcmp on the null data of its empty tags text. It is recognized like any other.
+TEST(IngestParser, message_stream_knows_a_series_without_tags) {
+  const std::string body = R"({"name":"untagged.fuzz","value":1})";
+  ParseOutcome out;
+  parse_measurement_message(body, kNow, nullptr, 1, out);
+  ASSERT_EQ(out.measurements.size(), 1u);
+  out.measurements[0].series_id = 7;
+  out.measurements[0].series_generation = 1;
+  learn_series(out.measurements);
+  out.measurements.clear();
+  parse_measurement_message(body, kNow, nullptr, 1, out);
+  ASSERT_EQ(out.measurements.size(), 1u);
+  EXPECT_EQ(out.measurements[0].series_id, 7u) << "the learned series, found by its (empty) tags text";
+  EXPECT_EQ(out.measurements[0].name, "untagged.fuzz");
+  EXPECT_EQ(out.measurements[0].agg.sum, 1);
+}
+
 // A stream of one-measurement messages: a body whose name and tags are written as in an earlier
 // one, whose series was learned since, yields that series id and no tags; its time and value are
 // still read and checked; another generation, other text or a refused name parse in full again.
