@@ -49,17 +49,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ParseOutcome dom = parse_measurements_json_dom(body, fuzz::kNow);
   ParseOutcome fast = parse_measurements_json(body, fuzz::kNow);
   same(fast, dom);
-  // The Kafka path: first sight, then (a series id learned) the memorised one.
+  // The Kafka path: first sight, then (a series id learned) the memorised one. A new series index
+  // generation per input, so that what earlier inputs taught the memory is not reused.
+  static std::uint64_t generation = 0;
+  ++generation;
   ParseOutcome first;
-  parse_measurement_message(body, fuzz::kNow, nullptr, 1, first);
+  parse_measurement_message(body, fuzz::kNow, nullptr, generation, first);
   same(first, dom);
   for (auto& m : first.measurements) {
     m.series_id = 42;
-    m.series_generation = 1;
+    m.series_generation = generation;
   }
   learn_series(first.measurements);
   ParseOutcome again;
-  parse_measurement_message(body, fuzz::kNow, nullptr, 1, again);
+  parse_measurement_message(body, fuzz::kNow, nullptr, generation, again);
   VIGIL_FUZZ_CHECK(again.measurements.size() == dom.measurements.size(), "memorised: count differs");
   for (std::size_t i = 0; i < again.measurements.size(); ++i) {
     const Measurement& a = again.measurements[i];
