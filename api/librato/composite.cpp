@@ -257,7 +257,8 @@ class Evaluator {
     }
     if (f == "moving_average") {
       double w = number_option(opts, "window", 5);
-      if (w < 1) error(n, "moving_average() needs a window of at least 1 point");
+      if (!(w >= 1)) error(n, "moving_average() needs a window of at least 1 point");
+      w = std::min(w, 1e9);  // beyond any series; and within the range of the cast below
       auto window = static_cast<std::size_t>(w);
       for (auto& s : set) {
         std::vector<std::pair<std::int64_t, double>> out;
@@ -286,7 +287,8 @@ class Evaluator {
     }
     if (f == "window") {
       double size = number_option(opts, "size", 0);
-      if (size < 1) error(n, "window() needs {size: seconds}");
+      if (!(size >= 1)) error(n, "window() needs {size: seconds}");
+      size = std::min(size, 1e15);  // beyond any time range; and within the range of the cast below
       std::string fn = string_option(opts, "function", "mean");
       if (fn == "average") fn = "mean";
       if (fn != "mean" && fn != "sum" && fn != "min" && fn != "max") error(n, "function must be mean, sum, min or max");
@@ -308,7 +310,8 @@ class Evaluator {
       std::string fn = string_option(opts, "function", "mean");
       if (fn != "mean" && fn != "sum" && fn != "min" && fn != "max") error(n, "function must be mean, sum, min or max");
       double limit = number_option(opts, "limit", 5);
-      if (limit < 1) error(n, "limit must be at least 1");
+      if (!(limit >= 1)) error(n, "limit must be at least 1");
+      limit = std::min(limit, 1e9);
       std::vector<std::pair<double, std::size_t>> rank;
       for (std::size_t i = 0; i < set.size(); ++i) {
         double acc = 0;

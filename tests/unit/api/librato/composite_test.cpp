@@ -124,6 +124,15 @@ TEST(Composite, nested_maps_are_bounded_in_steps) {
   EXPECT_EQ(evaluate(*n, fetch, Interval{0, 180, 60}, sources).size(), 1024u);
 }
 
+// Found by fuzz/composite (UBSan, clang's float-cast-overflow): window sizes, moving-average
+// windows and top/bottom limits beyond the integer range were converted to integers (undefined
+// behaviour); "nan" passed the checks. Huge values now mean "everything", NaN is refused.
+TEST(Composite, huge_window_sizes_and_limits_mean_everything) {
+  EXPECT_EQ(pts("window(s(\"ctr\",\"*\"), {size: 6.4e71, function: \"sum\"})"), (Points{{0, 37}}));
+  EXPECT_EQ(pts("moving_average(s(\"cpu\",\"web-1\"), {window: 1e300})").size(), 3u);
+  EXPECT_EQ(run("top(s(\"cpu\",\"*\"), {limit: 1e300})").size(), 2u);
+}
+
 std::string parse_error(const std::string& expr) {
   std::string err;
   EXPECT_FALSE(parse(expr, err)) << expr;
@@ -164,6 +173,7 @@ TEST(Composite, evaluation_errors_give_the_position) {
             "divide() takes a list of two series sets: divide([a, b]) at position 1");
   EXPECT_EQ(eval_error("s(\"cpu\", \"*\", {function: \"p99\"})"), "function must be mean, sum, min, max or count at position 1");
   EXPECT_EQ(eval_error("window(s(\"cpu\",\"*\"))"), "window() needs {size: seconds} at position 1");
+  EXPECT_EQ(eval_error("window(s(\"cpu\",\"*\"), {size: \"nan\"})"), "window() needs {size: seconds} at position 1");
   EXPECT_EQ(eval_error("map(s(\"cpu\",\"*\"), sum(s(\"cpu\",\"&\")))"), "map() takes ({source: pattern}, expression) at position 1");
 }
 
