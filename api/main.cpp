@@ -1,6 +1,7 @@
 // vigil: the executable. Parses the command line and config, opens the engine, serves HTTP, and
 // shuts down gracefully on SIGTERM / SIGINT (every accepted sample is flushed first).
 #include <signal.h>
+#include <unistd.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -104,6 +105,17 @@ bool start_kafka(const vigil::config::Config& cfg, vigil::actors::Engine& engine
   ko.bootstrap_servers = bootstrap;
   ko.topics = cfg.kafka_topic_list();
   ko.group_id = cfg.kafka_group_id;
+  if (cfg.kafka_group_instance_id.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    std::error_code dir_ec;
+    auto dir = std::filesystem::weakly_canonical(std::filesystem::absolute(cfg.data_dir), dir_ec);
+    ko.group_instance_id = vigil::connectors::default_group_instance_id(host, dir_ec ? cfg.data_dir : dir.string());
+  } else if (cfg.kafka_group_instance_id != "off") {
+    ko.group_instance_id = cfg.kafka_group_instance_id;
+  }
+  spdlog::info("kafka: group {}, {}", ko.group_id,
+               ko.group_instance_id.empty() ? std::string("dynamic member") : "static member " + ko.group_instance_id);
   ko.dead_letter_topic = cfg.kafka_dead_letter_topic;
   ko.timestamp_precision = cfg.kafka_timestamp_precision;
   ko.batch_size = static_cast<std::size_t>(cfg.kafka_batch_size);

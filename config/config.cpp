@@ -202,6 +202,17 @@ Check non_empty() {
   };
 }
 
+// kafka.group_instance_id: empty (derived), "off", or a Kafka id: 1..249 of [A-Za-z0-9._-].
+Check instance_id() {
+  return [](const std::string& s) -> Error {
+    if (s.size() > 249) return "must be at most 249 characters";
+    for (unsigned char c : s)
+      if (!std::isalnum(c) && c != '.' && c != '_' && c != '-')
+        return "invalid value " + quoted(s) + ": letters, digits, '.', '_' and '-' only";
+    return std::nullopt;
+  };
+}
+
 Check any_text() {
   return [](const std::string&) -> Error { return std::nullopt; };
 }
@@ -554,6 +565,7 @@ const std::vector<Setting>& table() {
       text("kafka.bootstrap_servers", "VIGIL_KAFKA_BOOTSTRAP", &Config::kafka_bootstrap_servers, any_text()),
       text("kafka.topics", "", &Config::kafka_topics, topic_list()),
       text("kafka.group_id", "", &Config::kafka_group_id, non_empty()),
+      text("kafka.group_instance_id", "", &Config::kafka_group_instance_id, instance_id()),
       text("kafka.dead_letter_topic", "", &Config::kafka_dead_letter_topic, any_text()),
       text("kafka.timestamp_precision", "", &Config::kafka_timestamp_precision, one_of({"ns", "us", "ms", "s"})),
       integer("kafka.batch_size", "", &Config::kafka_batch_size, 1, 1'000'000),
@@ -609,16 +621,10 @@ std::string where(const std::string& file, const toml::node& n) {
   return " (" + file + ":" + std::to_string(src.begin.line) + ")";
 }
 
-std::optional<ConfigError> load_file(Config& c, const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return ConfigError{file, "cannot open config file"};
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) return ConfigError{file, "cannot read config file"};
-
+std::optional<ConfigError> load_text(Config& c, std::string_view content, const std::string& file) {
   toml::table doc;
   try {
-    doc = toml::parse(content.str(), file);
+    doc = toml::parse(content, file);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     return ConfigError{file, "line " + std::to_string(b.line) + ", column " + std::to_string(b.column) + ": " +
@@ -667,6 +673,15 @@ std::optional<ConfigError> load_file(Config& c, const std::string& file) {
   return std::nullopt;
 }
 
+std::optional<ConfigError> load_file(Config& c, const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return ConfigError{file, "cannot open config file"};
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) return ConfigError{file, "cannot read config file"};
+  return load_text(c, content.str(), file);
+}
+
 const std::string* last_value(const KeyValues& env, const std::string& name) {
   const std::string* found = nullptr;
   for (const auto& [k, v] : env)
@@ -690,6 +705,14 @@ std::optional<ConfigError> check_tls(const Config& c) {
     if (!in) return ConfigError{key, "cannot read " + quoted(*file) + ": " + std::strerror(errno)};
   }
   return std::nullopt;
+}
+
+// The checks of settings that depend on each other, once every source is applied.
+std::optional<ConfigError> check_together(const Config& c) {
+  if (c.kafka_resume_low_water >= c.kafka_pause_high_water)
+    return ConfigError{"kafka.resume_low_water", "must be below kafka.pause_high_water (" +
+                                                     std::to_string(c.kafka_pause_high_water) + ")"};
+  return check_tls(c);
 }
 
 }  // namespace
@@ -740,10 +763,15 @@ std::optional<ConfigError> load(Config& out, const std::string& file, const KeyV
     if (auto err = apply_text(c, *s, value, "command line")) return err;
   }
 
-  if (c.kafka_resume_low_water >= c.kafka_pause_high_water)
-    return ConfigError{"kafka.resume_low_water", "must be below kafka.pause_high_water (" +
-                                                     std::to_string(c.kafka_pause_high_water) + ")"};
-  if (auto err = check_tls(c)) return err;
+  if (auto err = check_together(c)) return err;
+  out = std::move(c);
+  return std::nullopt;
+}
+
+std::optional<ConfigError> load_toml(Config& out, std::string_view text, const std::string& name) {
+  Config c;
+  if (auto err = load_text(c, text, name)) return err;
+  if (auto err = check_together(c)) return err;
   out = std::move(c);
   return std::nullopt;
 }

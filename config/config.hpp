@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -111,6 +112,9 @@ struct Config {
   std::string kafka_bootstrap_servers;              // empty: no Kafka consumer
   std::string kafka_topics = "measurements";        // comma-separated topic list
   std::string kafka_group_id = "vigil";
+  // Static group membership: "" derives the id from the host name and the data directory,
+  // "off" joins as a dynamic member (connectors/kafka: default_group_instance_id).
+  std::string kafka_group_instance_id;
   std::string kafka_dead_letter_topic = "measurements.dlq";  // empty: count bad messages only
   std::string kafka_timestamp_precision = "ns";     // line protocol timestamps: ns|us|ms|s
   std::int64_t kafka_batch_size = 5000;             // messages per consume call
@@ -162,6 +166,10 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;
 // problem found and leaves `out` unchanged.
 std::optional<ConfigError> load(Config& out, const std::string& file, const KeyValues& env,
                                 const KeyValues& overrides);
+
+// The settings of a TOML text over the defaults, as load() reads a file named `name` (the same
+// checks and messages, no environment and no overrides). Used by the TOML fuzz target.
+std::optional<ConfigError> load_toml(Config& out, std::string_view text, const std::string& name);
 
 // The process environment as (name, value) pairs.
 KeyValues environment();

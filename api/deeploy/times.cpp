@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -89,9 +90,17 @@ std::optional<TimeZone> TimeZone::find(std::string_view name) {
   const char* dir = std::getenv("TZDIR");
   std::string path =
       std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + std::string(name);
+  // A directory of zones ("America") is no zone: reading it would throw.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string data;
+  try {
+    data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t size = data.size();
   // RFC 8536: a v1 block with 32-bit times, then (version 2+) the same with 64-bit times.

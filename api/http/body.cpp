@@ -22,6 +22,53 @@ std::string_view media_type(std::string_view ct) {
   return ct;
 }
 
+// The length of the valid UTF-8 sequence at s[i] (1..4), or 0 (overlong forms, surrogates and
+// code points above U+10FFFF are invalid, as for JSON text).
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  std::size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+  if (c == 0xe0 && b(i + 1) < 0xa0) return 0;   // overlong
+  if (c == 0xed && b(i + 1) >= 0xa0) return 0;  // surrogates
+  if (c == 0xf0 && b(i + 1) < 0x90) return 0;   // overlong
+  if (c == 0xf4 && b(i + 1) >= 0x90) return 0;  // above U+10FFFF
+  return n;
+}
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = utf8_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+// `s` with each invalid byte replaced by U+FFFD.
+std::string repaired_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = utf8_length(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::string cut(std::string_view s) {
+  return s.size() > 64 ? std::string(s.substr(0, 64)) + "..." : std::string(s);
+}
+
 bool is_index(const std::string& k) {
   return !k.empty() && k.size() < 10 && std::all_of(k.begin(), k.end(), [](unsigned char c) { return std::isdigit(c); });
 }
@@ -48,9 +95,21 @@ void arrays_from_indexes(nlohmann::json& j) {
 
 }  // namespace
 
-nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs) {
+nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs, std::string* refused) {
   nlohmann::json root = nlohmann::json::object();
-  for (const auto& [key, value] : pairs) {
+  std::string repaired_key, repaired_value;
+  for (const auto& [raw_key, raw_value] : pairs) {
+    // JSON strings are UTF-8: a body says so, a query string is repaired.
+    const bool key_ok = valid_utf8(raw_key), value_ok = valid_utf8(raw_value);
+    if ((!key_ok || !value_ok) && refused) {
+      *refused = "the parameter " + repaired_utf8(cut(raw_key)) + (key_ok ? "" : " (its name)") +
+                 " is not valid UTF-8";
+      return nlohmann::json::object();
+    }
+    if (!key_ok) repaired_key = repaired_utf8(raw_key);
+    if (!value_ok) repaired_value = repaired_utf8(raw_value);
+    const std::string& key = key_ok ? raw_key : repaired_key;
+    const std::string& value = value_ok ? raw_value : repaired_value;
     // Split "a[b][]" into "a", "b", "".
     std::vector<std::string> parts;
     auto open = key.find('[');
@@ -65,6 +124,14 @@ nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string
       parts.push_back(key.substr(open + 1, close - open - 1));
       open = close + 1 < key.size() ? (key[close + 1] == '[' ? close + 1 : std::string::npos) : std::string::npos;
       if (open == std::string::npos && close + 1 < key.size()) ok = false;
+      if (parts.size() > kMaxFormKeyDepth + 1) {
+        if (refused) {
+          *refused = "the parameter name " + repaired_utf8(cut(key)) + " nests deeper than " + std::to_string(kMaxFormKeyDepth) +
+                     " levels";
+          return nlohmann::json::object();
+        }
+        ok = false;
+      }
     }
     if (!ok) {
       root[key] = value;
@@ -117,7 +184,9 @@ std::optional<BodyError> decode_body(const Request& req, nlohmann::json& out) {
     return std::nullopt;
   }
   if (type.empty() || type == "application/x-www-form-urlencoded") {
-    out = form_to_json(parse_urlencoded(req.body));
+    std::string refused;
+    out = form_to_json(parse_urlencoded(req.body), &refused);
+    if (!refused.empty()) return BodyError{400, refused};
     return std::nullopt;
   }
   return BodyError{415, "Content-Type must be application/json or application/x-www-form-urlencoded"};

@@ -16,10 +16,16 @@ namespace vigil::api {
 // `a[]=x&a[]=y` -> {"a":["x","y"]}; objects whose keys are all decimal indexes become arrays
 // ordered by index (`gauges[0][name]`). Values stay strings; a repeated key collects its values
 // into an array (`names=a&names=b` -> {"names":["a","b"]}).
-nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs);
+// Refusals (form bodies): a name nested deeper than kMaxFormKeyDepth
+// (engine/ingest/urlencoded.hpp), or a name or value that is not UTF-8 once percent-decoded, set
+// `*refused` to the reason and give an empty object. Without `refused` (query strings), such a
+// name is kept as one flat key, as malformed bracket names are, and invalid UTF-8 bytes become
+// U+FFFD. Either way nesting stays bounded and every string is valid JSON text.
+nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string>>& pairs,
+                            std::string* refused = nullptr);
 
 struct BodyError {
-  int status;  // 400 (not a JSON object) or 415 (another content type)
+  int status;  // 400 (not a JSON object; a form name nested too deeply, or not UTF-8) or 415 (another content type)
   std::string message;
 };
 

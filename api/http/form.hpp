@@ -2,12 +2,17 @@
 // the query strings and form bodies of the HTTP layer (api/http/).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace vigil {
+
+// The deepest bracket nesting of a form parameter name: `a[b][c]` has 2 levels. Deeper names are
+// refused (400) in form bodies; they would otherwise build (and walk) one nested object per level.
+inline constexpr std::size_t kMaxFormKeyDepth = 32;
 
 // Decodes %XX escapes (and '+' as a space when `plus_is_space`). A '%' not followed by two hex
 // digits is kept literally.

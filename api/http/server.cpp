@@ -1,6 +1,8 @@
 #include "api/http/server.hpp"
 
 #include <openssl/ssl.h>
+
+#include "api/http/request_parse.hpp"
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -168,9 +170,7 @@ class Session : public Timed, public std::enable_shared_from_this<Session<Stream
   // header timeout runs from the accept, TLS handshake included).
   void read_head(bool kept_alive) {
     parser_.emplace();
-    // A declared length is checked once the head is read. (Not boost::none: Beast 1.74 compares
-    // a Content-Length with an empty optional as "over the limit".)
-    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    configure_head(*parser_);
     if (kept_alive) {
       if (buffer_.size() == 0) {
         phase_ = Phase::idle;
@@ -223,20 +223,7 @@ class Session : public Timed, public std::enable_shared_from_this<Session<Stream
     }
     auto& msg = parser_->get();
     ++requests_;
-    req_.method.assign(msg.method_string().data(), msg.method_string().size());
-    std::string_view target(msg.target().data(), msg.target().size());
-    auto q = target.find('?');
-    req_.path.assign(target.substr(0, q));
-    if (q != std::string_view::npos) req_.query.assign(target.substr(q + 1));
-    else req_.query.clear();
-    req_.body.clear();
-    req_.unread_status = 0;
-    req_.headers.clear();
-    for (const auto& f : msg) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req_.headers.emplace_back(std::move(name), std::string(f.value()));
-    }
+    head_to_request(msg, req_);
     adm_.clear();
     const bool has_body = !parser_->is_done();
     keep_alive_ = msg.keep_alive() && (shared_.limits.max_requests_per_connection == 0 ||
@@ -504,7 +491,7 @@ class Session : public Timed, public std::enable_shared_from_this<Session<Stream
   Phase phase_ = Phase::head;
   Clock::time_point deadline_ = Clock::time_point::max();
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   Request req_;
   Admission adm_;
   std::uint64_t requests_ = 0;

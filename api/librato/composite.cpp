@@ -196,6 +196,10 @@ class Evaluator {
       : fetch_(fetch), iv_(iv), sources_(sources) {}
 
   Set eval(const Node& n) {
+    // map() evaluates its expression once per matching source, so nested maps multiply: the
+    // number of steps is bounded, not only the nesting.
+    if (++steps_ > kMaxEvaluationSteps)
+      error(n, "the expression takes more than " + std::to_string(kMaxEvaluationSteps) + " evaluation steps");
     if (n.kind == Node::list) {
       Set out;
       for (const auto& a : n.args) {
@@ -253,7 +257,8 @@ class Evaluator {
     }
     if (f == "moving_average") {
       double w = number_option(opts, "window", 5);
-      if (w < 1) error(n, "moving_average() needs a window of at least 1 point");
+      if (!(w >= 1)) error(n, "moving_average() needs a window of at least 1 point");
+      w = std::min(w, 1e9);  // beyond any series; and within the range of the cast below
       auto window = static_cast<std::size_t>(w);
       for (auto& s : set) {
         std::vector<std::pair<std::int64_t, double>> out;
@@ -282,7 +287,8 @@ class Evaluator {
     }
     if (f == "window") {
       double size = number_option(opts, "size", 0);
-      if (size < 1) error(n, "window() needs {size: seconds}");
+      if (!(size >= 1)) error(n, "window() needs {size: seconds}");
+      size = std::min(size, 1e15);  // beyond any time range; and within the range of the cast below
       std::string fn = string_option(opts, "function", "mean");
       if (fn == "average") fn = "mean";
       if (fn != "mean" && fn != "sum" && fn != "min" && fn != "max") error(n, "function must be mean, sum, min or max");
@@ -304,7 +310,8 @@ class Evaluator {
       std::string fn = string_option(opts, "function", "mean");
       if (fn != "mean" && fn != "sum" && fn != "min" && fn != "max") error(n, "function must be mean, sum, min or max");
       double limit = number_option(opts, "limit", 5);
-      if (limit < 1) error(n, "limit must be at least 1");
+      if (!(limit >= 1)) error(n, "limit must be at least 1");
+      limit = std::min(limit, 1e9);
       std::vector<std::pair<double, std::size_t>> rank;
       for (std::size_t i = 0; i < set.size(); ++i) {
         double acc = 0;
@@ -450,6 +457,7 @@ class Evaluator {
   const Fetch& fetch_;
   Interval iv_;
   const Sources& sources_;
+  std::size_t steps_ = 0;  // eval() calls so far
 };
 
 void find_first(const Node& n, std::pair<std::string, std::string>& out, bool& found) {

@@ -18,6 +18,7 @@
 //                                                   strings replaced by the source name
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -30,12 +31,21 @@
 namespace vigil::composite {
 
 struct Node {
+  struct Entry;
   enum Kind { call, string, number, list, map } kind = call;
   std::size_t pos = 0;  // 1-based character position in the expression
   std::string text;     // function name or string value
   double value = 0;
   std::vector<Node> args;                       // call arguments, list items
-  std::vector<std::pair<std::string, Node>> entries;  // map entries
+  std::vector<Entry> entries;                   // map entries
+};
+
+// A map entry, key and value. Not a std::pair: clang cannot instantiate std::pair<std::string,
+// Node> while Node is incomplete (libstdc++'s conditionally explicit pair constructors).
+struct Node::Entry {
+  std::string first;
+  Node second;
+  Entry(std::string key, Node value) : first(std::move(key)), second(std::move(value)) {}
 };
 
 // Parses an expression; nullopt with `err` = "<what> at position N" on failure.
@@ -59,8 +69,12 @@ struct Interval {
 // The source names matching a wildcard pattern (for map()).
 using Sources = std::function<std::vector<std::string>(const std::string& pattern)>;
 
+// The most sub-expressions one evaluation evaluates (map() evaluates its expression once per
+// matching source, so nested maps multiply); beyond, the expression is refused.
+inline constexpr std::size_t kMaxEvaluationSteps = 20000;
+
 // Evaluates; throws std::invalid_argument("<what> at position N") for semantic errors (unknown
-// function, wrong arguments).
+// function, wrong arguments, more than kMaxEvaluationSteps steps).
 Set evaluate(const Node& expr, const Fetch& fetch, const Interval& interval, const Sources& sources = {});
 
 // The `query` block of a response: the metric and source of the first s() call, if any.

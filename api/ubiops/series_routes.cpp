@@ -19,6 +19,7 @@
 #include "actors/pending_reader.hpp"
 #include "api/http/body.hpp"
 #include "api/ubiops/codec.hpp"
+#include "api/ubiops/entries.hpp"
 #include "api/ubiops/errors.hpp"
 #include "api/ubiops/request.hpp"
 #include "api/ubiops/resources.hpp"
@@ -42,8 +43,6 @@ constexpr std::int64_t kDefaultPeriodBudget = 1440;
 constexpr std::int64_t kAggregateMinAgeUs = 120 * 1000000LL;
 constexpr std::int64_t kSearchMaxLimit = 100000;
 
-using Labels = std::vector<std::pair<std::string, std::string>>;
-
 json labels_json(const Labels& labels) {
   json o = json::object();
   for (const auto& [k, v] : labels) o[k] = v;
@@ -52,74 +51,9 @@ json labels_json(const Labels& labels) {
 
 std::int64_t ceil_to(std::int64_t t, std::int64_t p) { return -floor_to(-t, p); }
 
-std::string item(std::size_t i) { return "[" + std::to_string(i) + "]"; }
-
-// One TimeSeriesDataCreate of a request, checked.
-struct Entry {
-  std::size_t def = 0;  // index into the project's metrics
-  Tags tags;
-  Labels labels;
-  std::vector<std::pair<std::int64_t, double>> points;  // (minute, value)
-};
-
 std::optional<Response> bad_item(Resources& res, const std::string& field, const std::string& message) {
   res.rejects.invalid_items.fetch_add(1);
   return field_error(400, field, message);
-}
-
-std::optional<Response> parse_entries(const json& body, Resources& res, const std::vector<MetricDef>& defs,
-                                      bool aggregate, std::vector<Entry>& out) {
-  json wrapped;
-  const json& items = body.is_array() ? body : (wrapped = json::array({body}));
-  const std::int64_t newest_us = now_micros() - kAggregateMinAgeUs;
-  std::size_t total = 0;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    const json& it = items[i];
-    const std::string at = item(i);
-    if (!it.is_object()) return bad_item(res, at, "must be an object with metric, labels and data");
-    Entry e;
-    auto m = it.find("metric");
-    if (m == it.end() || !m->is_string()) return bad_item(res, at + ".metric", "is required: the name of a metric");
-    const std::string name = m->get<std::string>();
-    auto def = std::find_if(defs.begin(), defs.end(), [&](const MetricDef& d) { return d.name == name; });
-    if (def == defs.end()) return bad_item(res, at + ".metric", "metric '" + name + "' does not exist in the project");
-    e.def = static_cast<std::size_t>(def - defs.begin());
-    if (auto l = it.find("labels"); l != it.end() && !l->is_null()) {
-      if (!l->is_object()) return bad_item(res, at + ".labels", "must be an object of label keys to string values");
-      for (const auto& [k, v] : l->items()) {
-        if (!v.is_string()) return bad_item(res, at + ".labels." + k, "must be a string");
-        if (std::find(def->labels.begin(), def->labels.end(), k) == def->labels.end())
-          return bad_item(res, at + ".labels", "'" + k + "' is not a label of metric '" + name + "'");
-        e.labels.emplace_back(k, v.get<std::string>());
-      }
-    }
-    if (auto err = labels_to_tags(e.labels, e.tags); !err.empty()) return bad_item(res, at + ".labels", err);
-    std::sort(e.labels.begin(), e.labels.end());
-    auto d = it.find("data");
-    if (d == it.end() || !d->is_array()) return bad_item(res, at + ".data", "is required: a list of {date, value}");
-    for (std::size_t j = 0; j < d->size(); ++j) {
-      const json& p = (*d)[j];
-      const std::string pat = at + ".data[" + std::to_string(j) + "]";
-      if (!p.is_object()) return bad_item(res, pat, "must be an object with date and value");
-      auto date = p.find("date");
-      if (date == p.end() || !date->is_string()) return bad_item(res, pat + ".date", "is required: an ISO 8601 date");
-      auto us = parse_date(date->get<std::string>());
-      if (!us) return bad_item(res, pat + ".date", "is not an ISO 8601 date: '" + date->get<std::string>() + "'");
-      if (aggregate && *us > newest_us) return bad_item(res, pat + ".date", "must be at least two minutes old");
-      auto value = p.find("value");
-      if (value == p.end() || !value->is_number()) return bad_item(res, pat + ".value", "must be a number");
-      double v = value->get<double>();
-      if (auto c = check_float(v); c != FloatCheck::ok) return bad_item(res, pat + ".value", float_error_message(c));
-      e.points.emplace_back(floor_to(floor_div(*us, 1000000), 60), v);
-    }
-    total += e.points.size();
-    out.push_back(std::move(e));
-  }
-  if (total > res.max_batch_samples) {
-    res.rejects.too_large.fetch_add(1);
-    return field_error(413, "data", "at most " + std::to_string(res.max_batch_samples) + " data points per request");
-  }
-  return std::nullopt;
 }
 
 // The stored series of `name` with exactly `tags`, or 0.
@@ -143,7 +77,10 @@ Response write_data(Resources& res, const Request& req, const PathParams& p, boo
   std::lock_guard lock(res.write_mu);
   const std::vector<MetricDef> defs = project_metrics(res.docs, project);
   std::vector<Entry> entries;
-  if (auto e = parse_entries(body, res, defs, aggregate, entries)) return *e;
+  if (auto e = parse_entries(body, defs, aggregate, now_micros() - kAggregateMinAgeUs, res.max_batch_samples, entries)) {
+    (e->status == 413 ? res.rejects.too_large : res.rejects.invalid_items).fetch_add(1);
+    return field_error(e->status, e->field, e->message);
+  }
 
   std::vector<Measurement> ms;
   auto add = [&](const Entry& e, std::int64_t minute, double v) {

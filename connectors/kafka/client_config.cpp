@@ -5,7 +5,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "connectors/kafka/consumer_impl.hpp"
@@ -51,9 +53,18 @@ Conf consumer_conf(const KafkaOptions& opts, std::string& err) {
       // Latency: the broker answers a fetch after at most 10 ms even if little data is waiting
       // (librdkafka's default is 500 ms, which would delay alerts on Kafka-borne samples).
       {"fetch.wait.max.ms", "10"},
+      // A member that stops heartbeating (a crashed node) is out of the group after 6 s (the
+      // broker's default group.min.session.timeout.ms; librdkafka's default is 45 s), so that its
+      // partitions move to the other members, or back to it once restarted, within seconds.
+      {"session.timeout.ms", "6000"},
+      {"heartbeat.interval.ms", "1000"},
   };
   for (const auto& [k, v] : defaults)
     if (!set_conf(conf.get(), k, v, err)) return nullptr;
+  // Static membership: the restarted node is the same member, and a broker hands it its
+  // partitions back without waiting for the session timeout.
+  if (!opts.group_instance_id.empty() && !set_conf(conf.get(), "group.instance.id", opts.group_instance_id, err))
+    return nullptr;
   for (const auto& [k, v] : opts.rdkafka)
     if (!set_conf(conf.get(), k, v, err)) return nullptr;
   return conf;
@@ -101,3 +112,23 @@ void lower_broker_threads(rd_kafka_conf_t* conf, int* nice) {
 }
 
 }  // namespace vigil::connectors::kafka
+
+namespace vigil::connectors {
+
+std::string default_group_instance_id(std::string_view host, std::string_view abs_data_dir) {
+  std::string id = "vigil-";
+  for (unsigned char c : host.substr(0, 64))
+    id.push_back(std::isalnum(c) || c == '.' || c == '_' || c == '-' ? static_cast<char>(c) : '-');
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a: the same on every build and platform
+  for (unsigned char c : abs_data_dir) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  id += '-';
+  id += hex;
+  return id;
+}
+
+}  // namespace vigil::connectors

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct KafkaOptions {
   std::string bootstrap_servers;
   std::vector<std::string> topics{"measurements"};
   std::string group_id = "vigil";
+  // Kafka's group.instance.id (static membership): a restarted consumer rejoins as the member it
+  // was. Empty: a dynamic member.
+  std::string group_instance_id;
   std::string dead_letter_topic = "measurements.dlq";  // empty: count and log only
   std::string timestamp_precision = "ns";              // line protocol: ns|us|ms|s
   std::size_t batch_size = 5000;                       // messages per consume call
@@ -59,6 +63,12 @@ struct KafkaOptions {
   // librdkafka properties applied after Vigil's defaults (so they win).
   std::vector<std::pair<std::string, std::string>> rdkafka;
 };
+
+// The default group.instance.id of a node: "vigil-<host>-<16 hex digits of a hash of the absolute
+// data directory>", with the host name cut to 64 characters of [A-Za-z0-9._-] (others become
+// '-'). Stable across restarts of one node; two nodes differ in host or directory (two processes
+// cannot share a data directory).
+std::string default_group_instance_id(std::string_view host, std::string_view abs_data_dir);
 
 class KafkaConsumer {
  public:

@@ -62,17 +62,41 @@ std::string encode(const StreamState& s) {
 bool decode(std::string_view text, StreamState& s) {
   auto j = json::parse(text, nullptr, false);
   if (!j.is_object()) return false;
-  try {
-    s.conds = j.value("conds", std::vector<std::int8_t>{});
-    s.values = j.value("values", std::vector<double>{});
-  } catch (const json::exception&) {
-    return false;
+  // A stored state is read strictly: members of another type (a double where an integer was
+  // written, which a conversion would turn into undefined behaviour) make it malformed.
+  auto integer = [&](const char* key, std::int64_t& out) {
+    auto it = j.find(key);
+    if (it == j.end()) return (out = 0, true);
+    if (!it->is_number_integer()) return false;
+    out = it->get<std::int64_t>();
+    return true;
+  };
+  auto boolean = [&](const char* key, bool& out) {
+    auto it = j.find(key);
+    if (it == j.end()) return (out = false, true);
+    if (!it->is_boolean()) return false;
+    out = it->get<bool>();
+    return true;
+  };
+  StreamState r;
+  if (auto it = j.find("conds"); it != j.end()) {
+    if (!it->is_array()) return false;
+    for (const auto& c : *it) {
+      if (!c.is_number_integer() || c.get<std::int64_t>() < -1 || c.get<std::int64_t>() > 1) return false;
+      r.conds.push_back(static_cast<std::int8_t>(c.get<std::int64_t>()));
+    }
   }
-  s.firing = j.value("firing", false);
-  s.notified = j.value("notified", false);
-  s.triggered_at = j.value("triggered_at", std::int64_t{0});
-  s.cleared_at = j.value("cleared_at", std::int64_t{0});
-  s.notified_at = j.value("notified_at", std::int64_t{0});
+  if (auto it = j.find("values"); it != j.end()) {
+    if (!it->is_array()) return false;
+    for (const auto& v : *it) {
+      if (!v.is_number()) return false;
+      r.values.push_back(v.get<double>());
+    }
+  }
+  if (!boolean("firing", r.firing) || !boolean("notified", r.notified) || !integer("triggered_at", r.triggered_at) ||
+      !integer("cleared_at", r.cleared_at) || !integer("notified_at", r.notified_at))
+    return false;
+  s = std::move(r);
   return true;
 }
 

@@ -389,7 +389,7 @@ bool get_double_column(const char*& p, const char* end, std::size_t n, double* o
   const auto mode = static_cast<unsigned char>(*p++);
   if (mode == kColumnRaw) {
     if (static_cast<std::size_t>(end - p) != 8 * n) return false;
-    std::memcpy(out, p, 8 * n);
+    if (n != 0) std::memcpy(out, p, 8 * n);  // `out` may be null for no values
     p = end;
     return true;
   }

@@ -117,7 +117,7 @@ bool decode_rollup_block(std::string_view block, std::int64_t chunk, std::int64_
   }
   if (flags & 2) {
     std::uint64_t first;
-    if (!get_varint(p, end, first) || first + n > static_cast<std::uint64_t>(kRollupChunkBuckets)) return false;
+    if (!get_varint(p, end, first) || first > static_cast<std::uint64_t>(kRollupChunkBuckets) - n) return false;  // no overflow
     for (std::size_t i = 0; i < n; ++i) c.index[i] = static_cast<std::uint16_t>(first + i);
   } else {
     if (!get_int_column(p, end, n, ints)) return false;

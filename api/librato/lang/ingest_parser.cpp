@@ -795,8 +795,10 @@ class SeriesMemo {
 
   Entry* find(std::uint64_t h, std::string_view name, std::string_view tags) {
     return probe(h, [&](const Entry& e) {
-      return e.raw.size() == name.size() + 1 + tags.size() && std::memcmp(e.raw.data(), name.data(), name.size()) == 0 &&
-             std::memcmp(e.raw.data() + name.size() + 1, tags.data(), tags.size()) == 0;
+      // string_view compares: no memcmp of a null pointer when there are no tags (UB).
+      const std::string_view raw(e.raw);
+      return raw.size() == name.size() + 1 + tags.size() && raw.substr(0, name.size()) == name &&
+             raw.substr(name.size() + 1) == tags;
     });
   }
 
@@ -1376,6 +1378,11 @@ ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now, const Na
   for (const auto& [key, value] : parse_urlencoded(body)) {
     if (!split_form_key(key, parts)) {
       out.request_error = "malformed parameter name: " + key;
+      return out;
+    }
+    if (parts.size() > kMaxFormKeyDepth + 1) {
+      out.request_error = "parameter name nests deeper than " + std::to_string(kMaxFormKeyDepth) +
+                          " levels: " + (key.size() > 64 ? key.substr(0, 64) + "..." : key);
       return out;
     }
     ojson* node = &root;

@@ -429,7 +429,7 @@ TEST_F(ConfigTest, shipped_config_file_documents_every_setting) {
   text << in.rdbuf();
   const std::string content = text.str();
   ASSERT_FALSE(content.empty());
-  ASSERT_EQ(settings().size(), 70u);
+  ASSERT_EQ(settings().size(), 71u);
   for (const auto& s : settings()) {
     auto dot = s.key.find('.');
     auto section = content.find("\n[" + s.key.substr(0, dot) + "]\n");

@@ -10,6 +10,14 @@ namespace {
 
 std::optional<std::int64_t> utc(std::string_view s) { return parse_iso8601(s, TimeZone::utc()); }
 
+// Found by fuzz/deeploy_body: a zone name naming a directory of the zoneinfo tree ("America")
+// threw from the file read (a 500 for ?timezone=America); it is an unknown zone.
+TEST(DeeployTimes, a_directory_of_zones_is_no_zone) {
+  EXPECT_FALSE(TimeZone::find("America").has_value());
+  EXPECT_FALSE(TimeZone::find("Etc").has_value());
+  EXPECT_TRUE(TimeZone::find("America/New_York").has_value());
+}
+
 TEST(DeeployTimes, iso_datetimes_with_offsets_read_as_utc) {
   EXPECT_EQ(utc("2024-01-15T10:30:00Z"), 1705314600);
   EXPECT_EQ(utc("2024-01-15T10:30:00.999Z"), 1705314600);  // the fraction is dropped

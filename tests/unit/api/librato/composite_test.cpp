@@ -95,6 +95,44 @@ TEST(Composite, window_and_map) {
   EXPECT_EQ(set[1].points, (Points{{0, 1.5}, {120, 1.25}}));
 }
 
+TEST(Composite, nested_maps_are_bounded_in_steps) {
+  // Each map() evaluates its expression once per source: 30 nested maps over 2 sources would take
+  // 2^30 evaluations (over a store's thousands of sources, 3 would do). Refused after
+  // kMaxEvaluationSteps steps instead.
+  std::string expr = "s(\"cpu\", \"&\")";
+  for (int i = 0; i < 30; ++i) expr = "map({source: \"*\"}, " + expr + ")";
+  std::string err;
+  auto n = parse(expr, err);
+  ASSERT_TRUE(n) << err;
+  std::size_t listed = 0;
+  Sources sources = [&](const std::string&) {
+    ++listed;
+    return std::vector<std::string>{"web-1", "web-2"};
+  };
+  try {
+    evaluate(*n, fetch, Interval{0, 180, 60}, sources);
+    ADD_FAILURE() << "30 nested maps evaluated";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("more than " + std::to_string(kMaxEvaluationSteps) + " evaluation steps"), std::string::npos) << e.what();
+  }
+  EXPECT_LE(listed, kMaxEvaluationSteps);
+  // Within the bound: 10 nested maps are 2^10 series.
+  expr = "s(\"cpu\", \"&\")";
+  for (int i = 0; i < 10; ++i) expr = "map({source: \"*\"}, " + expr + ")";
+  n = parse(expr, err);
+  ASSERT_TRUE(n) << err;
+  EXPECT_EQ(evaluate(*n, fetch, Interval{0, 180, 60}, sources).size(), 1024u);
+}
+
+// Found by fuzz/composite (UBSan, clang's float-cast-overflow): window sizes, moving-average
+// windows and top/bottom limits beyond the integer range were converted to integers (undefined
+// behaviour); "nan" passed the checks. Huge values now mean "everything", NaN is refused.
+TEST(Composite, huge_window_sizes_and_limits_mean_everything) {
+  EXPECT_EQ(pts("window(s(\"ctr\",\"*\"), {size: 6.4e71, function: \"sum\"})"), (Points{{0, 37}}));
+  EXPECT_EQ(pts("moving_average(s(\"cpu\",\"web-1\"), {window: 1e300})").size(), 3u);
+  EXPECT_EQ(run("top(s(\"cpu\",\"*\"), {limit: 1e300})").size(), 2u);
+}
+
 std::string parse_error(const std::string& expr) {
   std::string err;
   EXPECT_FALSE(parse(expr, err)) << expr;
@@ -135,6 +173,7 @@ TEST(Composite, evaluation_errors_give_the_position) {
             "divide() takes a list of two series sets: divide([a, b]) at position 1");
   EXPECT_EQ(eval_error("s(\"cpu\", \"*\", {function: \"p99\"})"), "function must be mean, sum, min, max or count at position 1");
   EXPECT_EQ(eval_error("window(s(\"cpu\",\"*\"))"), "window() needs {size: seconds} at position 1");
+  EXPECT_EQ(eval_error("window(s(\"cpu\",\"*\"), {size: \"nan\"})"), "window() needs {size: seconds} at position 1");
   EXPECT_EQ(eval_error("map(s(\"cpu\",\"*\"), sum(s(\"cpu\",\"&\")))"), "map() takes ({source: pattern}, expression) at position 1");
 }
 

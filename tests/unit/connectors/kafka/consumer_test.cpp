@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "actors/engine.hpp"
+#include "connectors/kafka/consumer_impl.hpp"
 #include "connectors/kafka/kafka.hpp"
 
 namespace vigil::connectors {
@@ -53,6 +54,43 @@ TEST(KafkaConsumer, refuses_an_unknown_rdkafka_property_and_names_it) {
   EXPECT_NE(err.find("kafka property no.such.property=1"), std::string::npos) << err;
   engine.reset();
   fs::remove_all(dir);
+}
+
+TEST(KafkaConsumer, default_group_instance_id_is_stable_and_distinct_per_node) {
+  const std::string a = default_group_instance_id("node-1", "/var/lib/vigil");
+  EXPECT_EQ(a, default_group_instance_id("node-1", "/var/lib/vigil")) << "stable across restarts";
+  EXPECT_EQ(a.rfind("vigil-node-1-", 0), 0u) << a;
+  EXPECT_EQ(a.size(), std::string("vigil-node-1-").size() + 16) << a;
+  EXPECT_NE(a, default_group_instance_id("node-2", "/var/lib/vigil")) << "another host";
+  EXPECT_NE(a, default_group_instance_id("node-1", "/var/lib/vigil2")) << "another data dir on one host";
+  // A host name Kafka would refuse is made legal: [A-Za-z0-9._-] only, at most 64 of them.
+  const std::string odd = default_group_instance_id("h\xc3\xa9 st/" + std::string(100, 'x'), "/d");
+  EXPECT_EQ(odd.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"),
+            std::string::npos) << odd;
+  EXPECT_EQ(odd.size(), 6u + 64 + 1 + 16);
+}
+
+TEST(KafkaConsumer, conf_sets_static_membership_and_a_short_session_timeout) {
+  auto get = [](rd_kafka_conf_t* c, const char* k) {
+    char buf[512];
+    size_t n = sizeof buf;
+    return rd_kafka_conf_get(c, k, buf, &n) == RD_KAFKA_CONF_OK ? std::string(buf) : std::string("?");
+  };
+  KafkaOptions o;
+  o.bootstrap_servers = "127.0.0.1:9";
+  std::string err;
+  auto dynamic = kafka::consumer_conf(o, err);
+  ASSERT_TRUE(dynamic) << err;
+  const std::string unset = get(dynamic.get(), "group.instance.id");
+  EXPECT_TRUE(unset.empty() || unset == "?") << "no instance id: a dynamic member (" << unset << ")";
+  EXPECT_EQ(get(dynamic.get(), "session.timeout.ms"), "6000");
+  EXPECT_EQ(get(dynamic.get(), "heartbeat.interval.ms"), "1000");
+  o.group_instance_id = "vigil-node-1-0123456789abcdef";
+  o.rdkafka = {{"session.timeout.ms", "10000"}};
+  auto fixed = kafka::consumer_conf(o, err);
+  ASSERT_TRUE(fixed) << err;
+  EXPECT_EQ(get(fixed.get(), "group.instance.id"), o.group_instance_id);
+  EXPECT_EQ(get(fixed.get(), "session.timeout.ms"), "10000") << "the user's properties win";
 }
 
 TEST(KafkaConsumer, refuses_an_unknown_timestamp_precision) {

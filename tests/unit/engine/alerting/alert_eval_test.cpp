@@ -25,6 +25,30 @@ std::optional<bool> feed(const Condition& c, Tracker& t, double v, std::int64_t 
   return observe(c, type, t, Agg::of_value(v, time), time, out);
 }
 
+// Found by fuzz/store_keys (UBSan): a stored stream state with a double where an integer was
+// written (1.7e33 as triggered_at) was converted to int64, undefined behaviour; a member of the
+// wrong type threw outside the decoder's catch. Such a state is malformed.
+TEST(AlertStreamState, decode_refuses_members_of_another_type) {
+  StreamState st;
+  st.conds = {1, -1, 0};
+  st.values = {2.5, 0, -1};
+  st.firing = true;
+  st.triggered_at = 1699920000000;
+  StreamState back;
+  ASSERT_TRUE(decode(encode(st), back));
+  EXPECT_EQ(back.conds, st.conds);
+  EXPECT_EQ(back.values, st.values);
+  EXPECT_TRUE(back.firing);
+  EXPECT_EQ(back.triggered_at, st.triggered_at);
+  for (const char* bad : {R"({"triggered_at":1.69992e+33})", R"({"cleared_at":"x"})", R"({"firing":1})",
+                          R"({"conds":[1e300]})", R"({"conds":[5]})", R"({"values":["a"]})", R"({"conds":{}})"}) {
+    StreamState s;
+    EXPECT_FALSE(decode(bad, s)) << bad;
+  }
+  StreamState empty;
+  EXPECT_TRUE(decode("{}", empty));
+}
+
 TEST(AlertObserve, above_without_duration_fires_on_one_sample) {
   auto c = above(90);
   Tracker t;

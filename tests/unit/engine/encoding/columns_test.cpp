@@ -78,6 +78,18 @@ TEST(Encoding, double_columns_round_trip_every_mix_bit_for_bit) {
   }
 }
 
+// Found by fuzz/columns (UBSan): a raw double column of no values was copied with memcpy into a
+// null output (the data() of an empty vector).
+TEST(Encoding, an_empty_raw_double_column_reads_into_no_storage) {
+  const std::string column("\x01\x00", 2);  // byte length 1, head kColumnRaw, no values
+  const char* p = column.data();
+  EXPECT_TRUE(enc::get_double_column(p, column.data() + column.size(), 0, nullptr));
+  EXPECT_EQ(p, column.data() + column.size());
+  p = column.data();
+  double one;
+  EXPECT_FALSE(enc::get_double_column(p, column.data() + column.size(), 1, &one)) << "one value expected, none there";
+}
+
 TEST(Encoding, integer_columns_round_trip_every_width) {
   std::mt19937_64 rng(3);
   for (int b = 0; b <= 64; ++b) {

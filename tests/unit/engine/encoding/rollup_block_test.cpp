@@ -14,6 +14,31 @@ namespace vigil {
 
 using namespace encoding_test;
 
+// Found by fuzz/rollup_block: the first index of a consecutive block is a varint, and a huge one
+// wrapped `first + n` past the bound check, giving indices outside the chunk (not ascending).
+TEST(Encoding, rollup_block_refuses_a_first_index_that_wraps) {
+  const std::int64_t res = 60, chunk = 1699920000 - 1699920000 % (res * 1440);
+  std::string block;
+  enc::RollupBlockWriter w(block, chunk, res);
+  for (std::int64_t k = 0; k < 3; ++k) w.add_bucket(chunk + k * res, Agg::of_value(1.5 * k, chunk + k * res));
+  w.finish();
+  ASSERT_EQ(block[0], 3);
+  ASSERT_TRUE(block[1] & 2) << "consecutive indices";
+  ASSERT_EQ(block[2], 0) << "first index 0";
+  enc::RollupColumns c;
+  ASSERT_TRUE(enc::decode_rollup_block(block, chunk, res, c));
+  EXPECT_EQ(c.n, 3u);
+  // First index 2^64 - 2: first + 3 wraps to 1.
+  std::string tampered = block.substr(0, 2) + std::string("\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10) + block.substr(3);
+  EXPECT_FALSE(enc::decode_rollup_block(tampered, chunk, res, c));
+  // The last index that fits, and one past it.
+  std::string last = block.substr(0, 2) + std::string("\x9d\x0b", 2) + block.substr(3);  // 1437: 1437..1439
+  EXPECT_TRUE(enc::decode_rollup_block(last, chunk, res, c));
+  EXPECT_EQ(c.index[2], 1439);
+  std::string past = block.substr(0, 2) + std::string("\x9e\x0b", 2) + block.substr(3);  // 1438..1440
+  EXPECT_FALSE(enc::decode_rollup_block(past, chunk, res, c));
+}
+
 TEST(Encoding, small_rollup_blocks_are_written_entry_by_entry_and_read_like_columns) {
   const std::int64_t chunk = 1699920000, res = 900;
   for (std::size_t n = 1; n <= 4; ++n) {

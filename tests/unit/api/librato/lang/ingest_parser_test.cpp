@@ -92,6 +92,24 @@ TEST(IngestParser, recycled_tag_vectors_hold_only_the_new_tags) {
   EXPECT_EQ(second.measurements[2].tags, tags({{"source", "unassigned"}}));
 }
 
+// Found by fuzz/single_measurement (UBSan): a message without tags was looked up in the memory of
+// series with memcmp on the null data of its empty tags text. It is recognized like any other.
+TEST(IngestParser, message_stream_knows_a_series_without_tags) {
+  const std::string body = R"({"name":"untagged.fuzz","value":1})";
+  ParseOutcome out;
+  parse_measurement_message(body, kNow, nullptr, 1, out);
+  ASSERT_EQ(out.measurements.size(), 1u);
+  out.measurements[0].series_id = 7;
+  out.measurements[0].series_generation = 1;
+  learn_series(out.measurements);
+  out.measurements.clear();
+  parse_measurement_message(body, kNow, nullptr, 1, out);
+  ASSERT_EQ(out.measurements.size(), 1u);
+  EXPECT_EQ(out.measurements[0].series_id, 7u) << "the learned series, found by its (empty) tags text";
+  EXPECT_EQ(out.measurements[0].name, "untagged.fuzz");
+  EXPECT_EQ(out.measurements[0].agg.sum, 1);
+}
+
 // A stream of one-measurement messages: a body whose name and tags are written as in an earlier
 // one, whose series was learned since, yields that series id and no tags; its time and value are
 // still read and checked; another generation, other text or a refused name parse in full again.
@@ -725,6 +743,24 @@ TEST(LegacyForm, array_style_keys_with_globals) {
   EXPECT_EQ(o.measurements[1].tags, tags({{"source", "prod-us-west"}}));
   EXPECT_EQ(o.measurements[2].name, "write_fails");
   EXPECT_EQ(o.measurements[2].agg.sum, 3);
+}
+
+TEST(LegacyForm, names_nested_beyond_the_bound_are_refused_whole) {
+  // 32 levels are accepted (and mean nothing to the legacy parser here); 33 are refused with a
+  // request error, before any nesting is built, however deep the name goes.
+  std::string ok = "gauges[0][name]=a&gauges[0][value]=1&x";
+  for (int i = 0; i < 32; ++i) ok += "[k]";
+  auto o = parse_legacy_form(ok + "=1", kNow);
+  EXPECT_EQ(o.request_error.find("nests deeper"), std::string::npos) << o.request_error;
+  for (std::size_t levels : {33u, 100000u}) {
+    std::string deep = "gauges[0][name]=a&gauges[0][value]=1&gauges";
+    for (std::size_t i = 0; i < levels; ++i) deep += "[k]";
+    auto r = parse_legacy_form(deep + "=1", kNow);
+    EXPECT_NE(r.request_error.find("nests deeper than 32 levels: gauges[k][k]"), std::string::npos)
+        << r.request_error.substr(0, 200);
+    EXPECT_LT(r.request_error.size(), 200u) << "the name is cut in the message";
+    EXPECT_TRUE(r.measurements.empty()) << "nothing is stored from a refused body";
+  }
 }
 
 TEST(LegacyForm, hashed_by_name_keys) {
