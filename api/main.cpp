@@ -171,11 +171,11 @@ int serve(const vigil::config::Config& cfg, std::shared_ptr<vigil::api::TlsConte
     spdlog::error("cannot open the store in {}: {}", cfg.data_dir, err);
     return 1;
   }
-  vigil::actors::AlertLimits limits;
-  limits.outbox_max = static_cast<std::size_t>(cfg.alerts_outbox_max);
-  limits.idle_stream_ms = cfg.alerts_idle_stream_s * 1000;
-  limits.failed_retention_ms = cfg.alerts_failed_retention_s * 1000;
-  engine->alerts().set_limits(limits);
+  vigil::actors::AlertLimits alert_limits;
+  alert_limits.outbox_max = static_cast<std::size_t>(cfg.alerts_outbox_max);
+  alert_limits.idle_stream_ms = cfg.alerts_idle_stream_s * 1000;
+  alert_limits.failed_retention_ms = cfg.alerts_failed_retention_s * 1000;
+  engine->alerts().set_limits(alert_limits);
   vigil::connectors::NotifierOptions no;
   no.delivery_timeout_ms = cfg.alerts_delivery_timeout_ms;
   no.max_attempts = cfg.alerts_max_attempts;

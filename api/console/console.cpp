@@ -7,6 +7,7 @@
 #include "api/console/live.hpp"
 #include "api/console/static_files.hpp"
 #include "api/http/body.hpp"
+#include "api/http/routes.hpp"
 
 namespace vigil::api::console {
 
@@ -24,9 +25,7 @@ void page_headers(Response& r) {
 }
 
 Response method_not_allowed(const char* allow) {
-  Response r = neutral_error(405, std::string("method not allowed; use ") + allow);
-  r.headers.emplace_back("Allow", allow);
-  return r;
+  return with_allow(neutral_error(405, std::string("method not allowed; use ") + allow), allow);
 }
 
 Response unauthorized(const char* why) {

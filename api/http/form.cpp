@@ -55,4 +55,19 @@ std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_vi
   return out;
 }
 
+void url_encode(std::string& out, std::string_view s, std::string_view also_plain) {
+  static const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_' || c == '.' || c == '~' || also_plain.find(static_cast<char>(c)) != std::string_view::npos;
+    if (plain) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+}
+
 }  // namespace vigil

@@ -22,4 +22,8 @@ std::string url_decode(std::string_view s, bool plus_is_space = true);
 // segments are skipped; a segment without '=' has an empty value.
 std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_view s);
 
+// Appends `s` to `out` percent-encoded (%XX, upper-case hex), keeping the unreserved characters
+// [A-Za-z0-9-_.~] and those in `also_plain` as they are: for links built into answers.
+void url_encode(std::string& out, std::string_view s, std::string_view also_plain = {});
+
 }  // namespace vigil

@@ -104,8 +104,11 @@ Response dispatch(const RouteTable& table, const Request& req, const std::functi
   auto m = table.match(req.method, req.path);
   if (m.handler) return (*m.handler)(req, m.params);
   if (m.allow.empty()) return not_found();
-  Response r = not_allowed(m.allow);
-  r.headers.emplace_back("Allow", m.allow);
+  return with_allow(not_allowed(m.allow), m.allow);
+}
+
+Response with_allow(Response r, const std::string& allow) {
+  r.headers.emplace_back("Allow", allow);
   return r;
 }
 

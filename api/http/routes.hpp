@@ -64,4 +64,8 @@ Response dispatch(const RouteTable& table, const Request& req,
                   const std::function<Response()>& not_found,
                   const std::function<Response(const std::string& allow)>& not_allowed);
 
+// A 405 answer: `r` (an error body in the caller's format) with the Allow header listing the
+// methods the path takes. dispatch() and the routes outside a table (the console) answer through it.
+Response with_allow(Response r, const std::string& allow);
+
 }  // namespace vigil::api

@@ -79,6 +79,10 @@ struct Shared {
   HttpHandler& handler;
   HttpLimits limits;
   Stats stats;
+  // Where handlers run (HttpServer::start): off the I/O threads, so that a slow handler (a query
+  // waiting for its shards, a write under backpressure) holds one worker, never the other
+  // connections of its I/O thread.
+  net::thread_pool* workers = nullptr;
 };
 
 // A session as its I/O thread's sweeper sees it.
@@ -325,9 +329,19 @@ class Session : public Timed, public std::enable_shared_from_this<Session<Stream
     }
   }
 
+  // The handler runs on a worker; the answer is written from the session's I/O thread. Meanwhile
+  // the session starts no I/O and the sweeper leaves it alone (its deadline is unset).
   void serve() {
     phase_ = Phase::handler;
-    Response r = guarded([&] { return shared_.handler.handle(req_, adm_); });
+    net::post(*shared_.workers, [self = this->shared_from_this()]() mutable {
+      auto r = std::make_shared<Response>(self->guarded([&] { return self->shared_.handler.handle(self->req_, self->adm_); }));
+      auto ex = lowest(self->stream_).get_executor();
+      // The worker keeps no reference: the session ends on its own thread (its loop's list).
+      net::post(ex, [self = std::move(self), r = std::move(r)] { self->respond(*r); });
+    });
+  }
+
+  void respond(const Response& r) {
     if (r.stream && r.status == 200) {
       start_stream(r);
       return;
@@ -563,9 +577,10 @@ std::shared_ptr<TlsContext> make_tls_context(const TlsOptions& opts, std::string
   return t;
 }
 
-// One io_context per worker thread, each run by its thread alone: a connection's reads, handler
-// and writes stay on one thread, so no request wakes another thread (with one shared io_context
-// every completion could hop threads, and the wake-ups cost more than small requests do).
+// One io_context per I/O thread, each run by its thread alone: a connection's reads and writes
+// stay on one thread (with one shared io_context every completion could hop threads). Handlers
+// run on a pool of as many workers (Shared::workers): two hand-offs per request, so that a slow
+// one never stalls the other connections of its I/O thread.
 struct HttpServer::Impl {
   Impl(HttpHandler& h, HttpLimits l) : shared{h, l, {}} {}
   std::string host;
@@ -574,6 +589,7 @@ struct HttpServer::Impl {
   Shared shared;
   std::shared_ptr<TlsContext> tls;
   std::vector<std::unique_ptr<Loop>> loops;
+  std::unique_ptr<net::thread_pool> workers;  // after the loops: destroyed (and joined) first
   std::optional<tcp::acceptor> acceptor;
   std::optional<net::steady_timer> backoff_timer;
   Clock::duration backoff{};
@@ -700,6 +716,8 @@ bool HttpServer::start(std::string& err) {
   I.backoff_timer.emplace(I.loops[0]->ioc);
   for (auto& l : I.loops) I.guards.push_back(net::make_work_guard(l->ioc));
   for (auto& l : I.loops) l->arm();
+  I.workers = std::make_unique<net::thread_pool>(static_cast<std::size_t>(I.threads));
+  I.shared.workers = I.workers.get();
   I.accept();
   for (int i = 0; i < I.threads; ++i) I.pool.emplace_back([this, i] { impl_->loops[i]->ioc.run(); });
   return true;
@@ -716,6 +734,11 @@ void HttpServer::stop() {
   for (auto& l : I.loops) l->ioc.stop();
   for (auto& t : I.pool) t.join();
   I.pool.clear();
+  // Handlers running finish (their answers are not written); queued ones are dropped.
+  if (I.workers) {
+    I.workers->stop();
+    I.workers->join();
+  }
 }
 
 std::uint16_t HttpServer::port() const { return impl_->port; }

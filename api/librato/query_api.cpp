@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api/http/form.hpp"
 #include "api/http/json_out.hpp"
 #include "api/librato/lang/tags_search.hpp"
 #include "api/librato/metric_json.hpp"
@@ -129,35 +130,22 @@ json number(double v) {
   return v;
 }
 
-std::string percent_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || c == '.' || c == '~' || c == '*' || c == ',' || c == '!';
-    if (plain) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 // The request again, resuming at `start`: start_time replaced (or appended), duration dropped and
 // end_time pinned to the resolved end so that every page covers the same window.
+constexpr std::string_view kPlain = "*,!";  // kept as they are in links: globs, lists
+
 std::string next_href(std::string_view name, const Params& q, std::int64_t start,
                       std::int64_t end) {
-  std::string href = "/v1/measurements/" + percent_encode(name) + "?";
+  std::string href = "/v1/measurements/";
+  url_encode(href, name, kPlain);
+  href += '?';
   bool first = true;
   auto add = [&](std::string_view k, std::string_view v) {
     if (!first) href += '&';
     first = false;
-    href += percent_encode(k);
+    url_encode(href, k, kPlain);
     href += '=';
-    href += percent_encode(v);
+    url_encode(href, v, kPlain);
   };
   bool start_done = false, end_done = false;
   for (const auto& [k, v] : q) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api/http/form.hpp"
+
 namespace vigil::api::scale {
 
 namespace {
@@ -19,21 +21,6 @@ const std::string* last_of(const Params& q, const char* key) {
   for (const auto& [k, v] : q)
     if (k == key) found = &v;
   return found;
-}
-
-void percent_encode(std::string& out, const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || c == '.' || c == '~' || c == ':';
-    if (plain) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
 }
 
 }  // namespace
@@ -84,9 +71,9 @@ std::string page_url(const Request& req, const Params& q, std::int64_t page) {
   auto add = [&](const std::string& k, const std::string& v) {
     if (!first) url += '&';
     first = false;
-    percent_encode(url, k);
+    url_encode(url, k, ":");
     url += '=';
-    percent_encode(url, v);
+    url_encode(url, v, ":");
   };
   for (const auto& [k, v] : q) {
     if (k == "page") {

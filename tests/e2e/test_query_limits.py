@@ -162,10 +162,10 @@ finally:
     v.cleanup()
 
 # -- deadline and concurrency ---------------------------------------------------------------------------
-# Each shard sleeps 1.5 s before applying a batch (fault injection): a query right after a write
-# waits for that apply (a query sees every sample accepted before it), so it holds its slot for
-# about 1.5 s and passes its 500 ms deadline.
-v = Vigil(A.vigil, extra=["--set", "engine.apply_delay_us=1500000", "--set", "query.timeout_ms=500",
+# Each shard sleeps 6 s before applying a batch (fault injection): a query right after a write
+# waits for that apply (a query sees every sample accepted before it), so it holds its slot until
+# it passes its 3 s deadline; the second query comes within those 3 s, also on a loaded machine.
+v = Vigil(A.vigil, extra=["--set", "engine.apply_delay_us=6000000", "--set", "query.timeout_ms=3000",
                           "--set", "query.max_concurrent=1", "--set", "engine.shards=1"])
 try:
     v.start()
@@ -191,8 +191,8 @@ try:
     check('"errors"' in body, "in Librato's error body: %s" % body)
     t.join(30)
     st, body, headers = slow["answer"]
-    eq(st, 503, "the first query passed its 500 ms deadline -> 503")
-    check("query.timeout_ms (500 ms)" in body, "the error names the deadline and its setting: %s" % body)
+    eq(st, 503, "the first query passed its 3 s deadline -> 503")
+    check("query.timeout_ms (3000 ms)" in body, "the error names the deadline and its setting: %s" % body)
     eq(hdr(headers, "Retry-After"), "1", "with Retry-After")
     m = metrics(v)
     eq(refused(m, "concurrency"), 1, "counted as limit=concurrency")
