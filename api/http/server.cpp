@@ -79,9 +79,8 @@ struct Shared {
   HttpHandler& handler;
   HttpLimits limits;
   Stats stats;
-  // Where handlers run (HttpServer::start): off the I/O threads, so that a slow handler (a query
-  // waiting for its shards, a write under backpressure) holds one worker, never the other
-  // connections of its I/O thread.
+  // Where read handlers run (HttpServer::start): off the I/O threads, so that a slow query holds
+  // one worker, never the other connections of its I/O thread.
   net::thread_pool* workers = nullptr;
 };
 
@@ -329,10 +328,16 @@ class Session : public Timed, public std::enable_shared_from_this<Session<Stream
     }
   }
 
-  // The handler runs on a worker; the answer is written from the session's I/O thread. Meanwhile
-  // the session starts no I/O and the sweeper leaves it alone (its deadline is unset).
+  // Reads (GET, HEAD: queries, which may run up to query.timeout_ms) run on a worker and the
+  // answer is written from the session's I/O thread; meanwhile the session starts no I/O and the
+  // sweeper leaves it alone (its deadline is unset). Writes run here: they wait at most
+  // engine.ingest_wait_ms, and the hand-offs would cost the ingest path a fifth of its rate.
   void serve() {
     phase_ = Phase::handler;
+    if (req_.method != "GET" && req_.method != "HEAD") {
+      respond(guarded([&] { return shared_.handler.handle(req_, adm_); }));
+      return;
+    }
     net::post(*shared_.workers, [self = this->shared_from_this()]() mutable {
       auto r = std::make_shared<Response>(self->guarded([&] { return self->shared_.handler.handle(self->req_, self->adm_); }));
       auto ex = lowest(self->stream_).get_executor();
@@ -578,9 +583,9 @@ std::shared_ptr<TlsContext> make_tls_context(const TlsOptions& opts, std::string
 }
 
 // One io_context per I/O thread, each run by its thread alone: a connection's reads and writes
-// stay on one thread (with one shared io_context every completion could hop threads). Handlers
-// run on a pool of as many workers (Shared::workers): two hand-offs per request, so that a slow
-// one never stalls the other connections of its I/O thread.
+// stay on one thread (with one shared io_context every completion could hop threads). Reads run
+// on a pool of as many workers (Shared::workers): two hand-offs per query, so that a slow one
+// never stalls the other connections of its I/O thread; writes run on the I/O thread.
 struct HttpServer::Impl {
   Impl(HttpHandler& h, HttpLimits l) : shared{h, l, {}} {}
   std::string host;
