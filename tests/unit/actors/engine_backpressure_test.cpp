@@ -10,6 +10,7 @@
 
 #include "actors/engine.hpp"
 #include "engine/storage/store_reader.hpp"
+#include "tests/support/rollup_count.hpp"
 
 namespace vigil::actors {
 namespace {
@@ -25,13 +26,7 @@ Measurement sample(const char* name, std::int64_t t, double v) {
   return m;
 }
 
-double rollup_count(Engine& e, std::string_view metric, std::int64_t from, std::int64_t to) {
-  StoreReader r(e.storage(), e.series());
-  double n = 0;
-  for (const auto& ref : r.series_of(metric))
-    r.read_rollup(ref.id, 60, from, to, [&](std::int64_t, const Agg& a) { n += a.count; });
-  return n;
-}
+using vigil::test::rollup_count;
 
 TEST(EngineBackpressure, a_write_beyond_the_bound_is_refused_after_the_wait_and_stores_nothing) {
   fs::path dir = fs::temp_directory_path() / ("vigil_backpressure_" + std::to_string(::getpid()));

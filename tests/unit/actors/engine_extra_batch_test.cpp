@@ -10,6 +10,7 @@
 
 #include "actors/engine.hpp"
 #include "engine/storage/store_reader.hpp"
+#include "tests/support/rollup_count.hpp"
 
 namespace vigil::actors {
 namespace {
@@ -33,14 +34,7 @@ Measurement sample(const char* name, const std::string& host, std::int64_t t) {
   return m;
 }
 
-// The samples of a metric in its 60 s rollups over [from, to], all series.
-double rollup_count(Engine& e, std::string_view metric, std::int64_t from, std::int64_t to) {
-  StoreReader r(e.storage(), e.series());
-  double n = 0;
-  for (const auto& ref : r.series_of(metric))
-    r.read_rollup(ref.id, 60, from, to, [&](std::int64_t, const Agg& a) { n += a.count; });
-  return n;
-}
+using vigil::test::rollup_count;
 
 TEST(EngineExtraBatch, offsets_are_written_with_and_without_samples) {
   fs::path dir = fs::temp_directory_path() / ("vigil_extra_batch_" + std::to_string(::getpid()));
