@@ -775,6 +775,27 @@ std::string Storage::stats_text() {
   prop("vigil_rocksdb_estimated_keys", "rocksdb.estimate-num-keys", "Estimated keys per column family.");
   prop("vigil_rocksdb_sst_bytes", "rocksdb.total-sst-files-size", "SST file bytes per column family.");
   prop("vigil_rocksdb_memtable_bytes", "rocksdb.cur-size-all-mem-tables", "Memtable bytes per column family.");
+  prop("vigil_rocksdb_table_readers_bytes", "rocksdb.estimate-table-readers-mem",
+       "Memory of open SST files outside the block cache, per column family.");
+  prop("vigil_rocksdb_pending_compaction_bytes", "rocksdb.estimate-pending-compaction-bytes",
+       "Bytes RocksDB estimates it must rewrite to bring the levels back under their targets, per column family.");
+  {
+    // One block cache serves every column family; write stalls are the database's.
+    std::uint64_t usage = 0, pinned = 0;
+    impl_->db->GetIntProperty(impl_->handles[0], "rocksdb.block-cache-usage", &usage);
+    impl_->db->GetIntProperty(impl_->handles[0], "rocksdb.block-cache-pinned-usage", &pinned);
+    prom::metric(out, "vigil_rocksdb_block_cache_bytes", "gauge",
+                 "Bytes in the block cache (data, index and filter blocks; bound: storage.block_cache_mb).", usage);
+    prom::metric(out, "vigil_rocksdb_block_cache_pinned_bytes", "gauge",
+                 "Bytes of the block cache pinned by blocks in use.", pinned);
+    std::uint64_t delayed = 0, stopped = 0;
+    impl_->db->GetIntProperty("rocksdb.actual-delayed-write-rate", &delayed);
+    impl_->db->GetIntProperty("rocksdb.is-write-stopped", &stopped);
+    prom::metric(out, "vigil_rocksdb_delayed_write_rate", "gauge",
+                 "Bytes/s RocksDB lets writes through while it delays them (0: no delay).", delayed);
+    prom::metric(out, "vigil_rocksdb_write_stopped", "gauge",
+                 "1 while RocksDB stops writes (too many level-0 files or pending compaction bytes).", stopped);
+  }
   prom::head(out, "vigil_storage_errors_total", "counter",
              "Storage operations that failed (corruption, I/O and other errors; not absent keys), per op.");
   for (std::size_t i = 0; i < kOpCount; ++i)

@@ -183,6 +183,16 @@ def main():
         after = [(m["time"], m["value"]) for m in r["series"][0]["measurements"]] if st == 200 and r["series"] else None
         eq(after, B_SAMPLES, "metric B answers all its data")
 
+        # The store's memory gauges: the raw SST file is open (its index and filter held), and
+        # the reads above went through the block cache.
+        st, body, _ = v.request("GET", "/metrics")
+        gauge = lambda name: sum(int(n) for n in re.findall(r'^%s(?:\{[^}]*\})? (\d+)$' % name, body, re.M))
+        check(gauge("vigil_rocksdb_table_readers_bytes") > 0, "vigil_rocksdb_table_readers_bytes counts the open SST files")
+        check(0 < gauge("vigil_rocksdb_block_cache_bytes") <= 256 << 20,
+              "vigil_rocksdb_block_cache_bytes holds the blocks read, within storage.block_cache_mb (256)")
+        eq((gauge("vigil_rocksdb_write_stopped"), gauge("vigil_rocksdb_delayed_write_rate")), (0, 0),
+           "no write stall reported")
+
         st, r = v.get_json("/health")
         eq((st, r), (200, {"status": "ok"}), "/health answers 200 after the storage errors")
         check(v.proc.poll() is None, "the process is still running")
