@@ -38,13 +38,13 @@ class Dialect {
   virtual ~Dialect() = default;
 
   // A short name, for logs ("librato").
-  virtual std::string_view name() const = 0;
+  std::string_view name() const { return name_; }
   // The path prefixes the dialect owns, e.g. {"/v1"}.
-  virtual std::vector<std::string> prefixes() const = 0;
+  const std::vector<std::string>& prefixes() const { return prefixes_; }
+  // The dialect's routes, which its constructor adds to routes_.
+  const RouteTable& routes() const { return routes_; }
   // nullopt to let the request through, or the answer that refuses it (401, 403, 429, ...).
   virtual std::optional<Response> admit(const Request& req, Caller& caller) = 0;
-  // The dialect's routes.
-  virtual const RouteTable& routes() const = 0;
   // An error answer in the dialect's format.
   virtual Response error(int status, const std::string& message) const = 0;
   // The answer to a query refused by a query limit: by default error() with the refusal's status
@@ -55,6 +55,16 @@ class Dialect {
     if (e.status() == 503) r.headers.emplace_back("Retry-After", "1");
     return r;
   }
+
+ protected:
+  Dialect(std::string_view name, std::vector<std::string> prefixes)
+      : name_(name), prefixes_(std::move(prefixes)) {}
+
+  RouteTable routes_;
+
+ private:
+  std::string name_;
+  std::vector<std::string> prefixes_;
 };
 
 // Counters of rejected input, by kind, that every dialect reports into; exported on /metrics.

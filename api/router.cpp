@@ -14,7 +14,7 @@ namespace vigil::api {
 Router::Router(actors::Engine& engine, RouterOptions opts) : engine_(engine), opts_(std::move(opts)) {}
 
 void Router::add(Dialect& dialect) {
-  for (auto& p : dialect.prefixes()) prefixes_.emplace_back(std::move(p), &dialect);
+  for (const auto& p : dialect.prefixes()) prefixes_.emplace_back(p, &dialect);
 }
 
 Dialect* Router::owner(const std::string& path) const {

@@ -47,7 +47,7 @@ RouteClass classify(const std::string& method, const std::string& path) {
   return RouteClass::manage;
 }
 
-DeeployDialect::DeeployDialect(Resources& res) : res_(res) {
+DeeployDialect::DeeployDialect(Resources& res) : Dialect("deeploy", {"/workspaces"}), res_(res) {
   add_metric_routes(routes_, res);
   add_datapoint_routes(routes_, res);
   add_chart_routes(routes_, res);

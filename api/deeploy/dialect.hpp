@@ -18,15 +18,11 @@ class DeeployDialect final : public Dialect {
  public:
   explicit DeeployDialect(Resources& res);
 
-  std::string_view name() const override { return "deeploy"; }
-  std::vector<std::string> prefixes() const override { return {"/workspaces"}; }
   std::optional<Response> admit(const Request& req, Caller& caller) override;
-  const RouteTable& routes() const override { return routes_; }
   Response error(int status, const std::string& message) const override;
 
  private:
   Resources& res_;
-  RouteTable routes_;
 };
 
 }  // namespace vigil::api::deeploy

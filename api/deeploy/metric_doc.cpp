@@ -4,6 +4,7 @@
 
 #include "api/deeploy/times.hpp"
 #include "api/http/json_out.hpp"
+#include "engine/meta/doc_store.hpp"
 #include "engine/meta/tokens.hpp"
 #include "engine/model/limits.hpp"
 #include "engine/model/text.hpp"
@@ -134,6 +135,16 @@ json api_json(const MetricDoc& m) {
 
 std::string doc_prefix(const std::string& workspace, const std::string& deployment) {
   return "deeploy/metric/" + workspace + "/" + deployment + "/";
+}
+
+std::vector<MetricDoc> metrics_of(const DocStore& docs, const std::string& workspace,
+                                  const std::string& deployment) {
+  std::vector<MetricDoc> metrics;
+  for (const auto& [key, doc] : docs.list(doc_prefix(workspace, deployment)))
+    if (auto m = metric_from_json(doc)) metrics.push_back(std::move(*m));
+  std::sort(metrics.begin(), metrics.end(),
+            [](const MetricDoc& a, const MetricDoc& b) { return a.seq < b.seq; });
+  return metrics;
 }
 
 std::string doc_key(const std::string& workspace, const std::string& deployment,

@@ -19,6 +19,10 @@
 
 #include "engine/model/model.hpp"
 
+namespace vigil {
+class DocStore;
+}
+
 namespace vigil::api::deeploy {
 
 enum class GraphType { line, bar, timeseries };
@@ -62,6 +66,11 @@ nlohmann::json api_json(const MetricDoc& m);
 std::string doc_key(const std::string& workspace, const std::string& deployment,
                     const std::string& id);
 std::string doc_prefix(const std::string& workspace, const std::string& deployment);
+
+// The custom metrics of a deployment, in creation order (documents that are not metric records
+// are skipped).
+std::vector<MetricDoc> metrics_of(const DocStore& docs, const std::string& workspace,
+                                  const std::string& deployment);
 
 // The Vigil metric name of a custom metric, and the tags of its samples (sorted by name).
 std::string vigil_metric(const MetricDoc& m);

@@ -165,11 +165,7 @@ Response list_metrics(Resources& res, const PathParams& p) {
   std::string ws, dep;
   Response err;
   if (!path_namespace(p, ws, dep, err)) return err;
-  std::vector<MetricDoc> metrics;
-  for (const auto& [key, doc] : res.docs.list(doc_prefix(ws, dep)))
-    if (auto m = metric_from_json(doc)) metrics.push_back(std::move(*m));
-  std::sort(metrics.begin(), metrics.end(),
-            [](const MetricDoc& a, const MetricDoc& b) { return a.seq < b.seq; });
+  const std::vector<MetricDoc> metrics = metrics_of(res.docs, ws, dep);
   json out = json::array();
   for (const auto& m : metrics) out.push_back(api_json(m));
   return json_answer(200, out.dump());

@@ -5,7 +5,7 @@
 
 namespace vigil::api::librato {
 
-LibratoDialect::LibratoDialect(Resources& res) : res_(res) {
+LibratoDialect::LibratoDialect(Resources& res) : Dialect("librato", {"/v1"}), res_(res) {
   add_ingest_routes(routes_, res);
   add_token_routes(routes_, res);
   add_metric_routes(routes_, res);

@@ -13,15 +13,11 @@ class LibratoDialect final : public Dialect {
  public:
   explicit LibratoDialect(Resources& res);
 
-  std::string_view name() const override { return "librato"; }
-  std::vector<std::string> prefixes() const override { return {"/v1"}; }
   std::optional<Response> admit(const Request& req, Caller& caller) override;
-  const RouteTable& routes() const override { return routes_; }
   Response error(int status, const std::string& message) const override;
 
  private:
   Resources& res_;
-  RouteTable routes_;
 };
 
 }  // namespace vigil::api::librato

@@ -30,7 +30,7 @@ Response error_body(int status, const std::string& message, const std::string& p
   return json_answer(status, b.dump());
 }
 
-OdslDialect::OdslDialect(Resources& res) : res_(res) {
+OdslDialect::OdslDialect(Resources& res) : Dialect("odsl", {"/api"}), res_(res) {
   add_object_routes(routes_, res);
   add_metric_routes(routes_, res);
 }

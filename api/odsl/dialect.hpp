@@ -13,15 +13,11 @@ class OdslDialect final : public Dialect {
  public:
   explicit OdslDialect(Resources& res);
 
-  std::string_view name() const override { return "odsl"; }
-  std::vector<std::string> prefixes() const override { return {"/api"}; }
   std::optional<Response> admit(const Request& req, Caller& caller) override;
-  const RouteTable& routes() const override { return routes_; }
   Response error(int status, const std::string& message) const override;
 
  private:
   Resources& res_;
-  RouteTable routes_;
 };
 
 }  // namespace vigil::api::odsl

@@ -9,7 +9,7 @@
 namespace vigil::api::scale {
 
 ScaleDialect::ScaleDialect(Resources& res)
-    : res_(res), ids_(std::make_unique<ChoiceIds>(res.docs)) {
+    : Dialect("scale", {"/v6/metrics"}), res_(res), ids_(std::make_unique<ChoiceIds>(res.docs)) {
   add_metrics_routes(routes_, res_, *ids_);
   spdlog::info("scale: {} metrics type(s) under /v6/metrics", res_.types.size());
 }

@@ -23,10 +23,7 @@ class ScaleDialect final : public Dialect {
   explicit ScaleDialect(Resources& res);
   ~ScaleDialect() override;
 
-  std::string_view name() const override { return "scale"; }
-  std::vector<std::string> prefixes() const override { return {"/v6/metrics"}; }
   std::optional<Response> admit(const Request& req, Caller& caller) override;
-  const RouteTable& routes() const override { return routes_; }
   Response error(int status, const std::string& message) const override;
 
  private:
@@ -35,7 +32,6 @@ class ScaleDialect final : public Dialect {
 
   Resources& res_;
   std::unique_ptr<ChoiceIds> ids_;
-  RouteTable routes_;
 };
 
 }  // namespace vigil::api::scale

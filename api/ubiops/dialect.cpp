@@ -40,7 +40,7 @@ bool role_allows(Role role, Need need) {
   return false;
 }
 
-UbiOpsDialect::UbiOpsDialect(Resources& res) : res_(res) {
+UbiOpsDialect::UbiOpsDialect(Resources& res) : Dialect("ubiops", {"/v2.1"}), res_(res) {
   add_metric_routes(routes_, res);
   add_series_routes(routes_, res);
 }

@@ -13,15 +13,11 @@ class UbiOpsDialect final : public Dialect {
  public:
   explicit UbiOpsDialect(Resources& res);
 
-  std::string_view name() const override { return "ubiops"; }
-  std::vector<std::string> prefixes() const override { return {"/v2.1"}; }
   std::optional<Response> admit(const Request& req, Caller& caller) override;
-  const RouteTable& routes() const override { return routes_; }
   Response error(int status, const std::string& message) const override;
 
  private:
   Resources& res_;
-  RouteTable routes_;
 };
 
 // What a route needs of a token's role: reading, writing time-series data, or anything else.
