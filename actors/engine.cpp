@@ -313,6 +313,30 @@ void release_free_memory() {
 
 const char* allocator_name() { return jemalloc_mallctl() ? "jemalloc" : "libc malloc"; }
 
+namespace {
+
+// jemalloc's statistics (refreshed by writing "epoch"): bytes the program holds, bytes in
+// active pages, and bytes of physically resident pages (allocator metadata and dirty pages
+// included). False without jemalloc.
+struct HeapStats {
+  std::size_t allocated = 0, active = 0, resident = 0, retained = 0;
+};
+bool heap_stats(HeapStats& h) {
+  MallctlFn mallctl = jemalloc_mallctl();
+  if (!mallctl) return false;
+  std::uint64_t epoch = 1;
+  std::size_t len = sizeof(epoch);
+  mallctl("epoch", &epoch, &len, &epoch, len);
+  auto read = [&](const char* name, std::size_t& v) {
+    std::size_t n = sizeof(v);
+    return mallctl(name, &v, &n, nullptr, 0) == 0;
+  };
+  return read("stats.allocated", h.allocated) && read("stats.active", h.active) &&
+         read("stats.resident", h.resident) && read("stats.retained", h.retained);
+}
+
+}  // namespace
+
 Engine::Engine() : impl_(std::make_unique<Impl>()) {}
 
 Engine::~Engine() { shutdown(); }
@@ -738,6 +762,16 @@ std::string Engine::metrics_text() {
   for (std::size_t i = 0; i < kSeriesLimitCount; ++i)
     prom::sample(out, "vigil_series_refused_total", "limit", to_string(static_cast<SeriesLimit>(i)),
                  I.series_refused[i].load(std::memory_order_relaxed));
+  if (HeapStats h; heap_stats(h)) {
+    line("vigil_heap_allocated_bytes", "gauge", "Bytes of the heap in use (jemalloc's stats.allocated).",
+         h.allocated);
+    line("vigil_heap_active_bytes", "gauge", "Bytes in the heap's active pages (stats.active).", h.active);
+    line("vigil_heap_resident_bytes", "gauge",
+         "Bytes of the heap physically resident, free pages not yet returned included (stats.resident).",
+         h.resident);
+    line("vigil_heap_retained_bytes", "gauge",
+         "Bytes of virtual memory the heap keeps without physical pages (stats.retained).", h.retained);
+  }
   I.queries->metrics_text(out);
   out += I.storage->stats_text();
   return out;

@@ -121,6 +121,7 @@ bool start_kafka(const vigil::config::Config& cfg, vigil::actors::Engine& engine
   ko.batch_size = static_cast<std::size_t>(cfg.kafka_batch_size);
   ko.pause_high_water = static_cast<std::size_t>(cfg.kafka_pause_high_water);
   ko.prefetch_bytes = static_cast<std::size_t>(cfg.kafka_prefetch_mb) << 20;
+  ko.prefetch_stalled_bytes = static_cast<std::size_t>(cfg.kafka_prefetch_stalled_mb) << 20;
   ko.broker_thread_nice = static_cast<int>(cfg.kafka_broker_thread_nice);
   ko.resume_low_water = static_cast<std::size_t>(cfg.kafka_resume_low_water);
   ko.max_sample_age_s = cfg.kafka_max_sample_age_s;

@@ -572,6 +572,7 @@ const std::vector<Setting>& table() {
       integer("kafka.pause_high_water", "", &Config::kafka_pause_high_water, 1, 100'000'000),
       integer("kafka.resume_low_water", "", &Config::kafka_resume_low_water, 0, 100'000'000),
       integer("kafka.prefetch_mb", "", &Config::kafka_prefetch_mb, 1, 65'536),
+      integer("kafka.prefetch_stalled_mb", "", &Config::kafka_prefetch_stalled_mb, 1, 65'536),
       integer("kafka.broker_thread_nice", "", &Config::kafka_broker_thread_nice, 0, 19),
       integer("kafka.max_sample_age_s", "", &Config::kafka_max_sample_age_s, 0, 100LL * 365 * 86400),
       boolean("kafka.embedded", "", &Config::kafka_embedded),

@@ -246,6 +246,9 @@ struct KafkaConsumer::Impl {
   kafka::Counters counters;
   kafka::RateLimitedLog error_log;
   kafka::Clock::time_point last_commit{};
+  // Whether the store delays writes, as last read (every 100 ms) by the fetch thread.
+  bool store_delayed = false;
+  kafka::Clock::time_point last_store_check{};
 
   // -- assignment.cpp: rebalancing and stored offsets ------------------------------------------
 

@@ -90,12 +90,20 @@ void KafkaConsumer::Impl::run() {
       if (unknown) retry_unknown_offsets();
       last_offset_retry = kafka::Clock::now();
     }
+    if (kafka::Clock::now() - last_store_check > std::chrono::milliseconds(100)) {
+      store_delayed = engine->storage().writes_delayed();
+      last_store_check = kafka::Clock::now();
+    }
+    // While the store delays writes, nothing drains the buffer fast: a smaller bound keeps what
+    // waits for the store (and the memory it holds) small until the stall is over.
+    const std::size_t limit = store_delayed ? std::min(opts.prefetch_stalled_bytes, opts.prefetch_bytes)
+                                            : opts.prefetch_bytes;
     const std::size_t depth = engine->queue_depth();
     const std::size_t bytes = prefetch.bytes.load();
     const bool paused = partitions.paused;  // only this thread writes it
-    if (!paused && (depth > opts.pause_high_water || bytes > opts.prefetch_bytes))
+    if (!paused && (depth > opts.pause_high_water || bytes > limit))
       set_paused(true);
-    else if (paused && depth <= opts.resume_low_water && bytes <= opts.prefetch_bytes / 2)
+    else if (paused && depth <= opts.resume_low_water && bytes <= limit / 2)
       set_paused(false);
     ssize_t n = rd_kafka_consume_batch_queue(queue.get(), partitions.paused ? 50 : 10, msgs.data(),
                                              msgs.size());

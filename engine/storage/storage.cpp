@@ -762,6 +762,13 @@ Status Storage::multi_get(Cf cf, const std::vector<std::string_view>& keys,
   return impl_->count(Op::multi_get, std::move(first));
 }
 
+bool Storage::writes_delayed() const {
+  std::uint64_t delayed = 0, stopped = 0;
+  impl_->db->GetIntProperty("rocksdb.actual-delayed-write-rate", &delayed);
+  impl_->db->GetIntProperty("rocksdb.is-write-stopped", &stopped);
+  return delayed > 0 || stopped > 0;
+}
+
 std::string Storage::stats_text() {
   std::string out;
   auto prop = [&](const char* metric, const char* property, const char* help) {

@@ -101,6 +101,9 @@ class Storage {
   bool write(Batch& batch, std::string& err, bool* no_space = nullptr);
   // True while the store refuses writes for lack of space (until a resume succeeds).
   bool out_of_space() const;
+  // True while RocksDB delays or stops writes (too many level-0 files, too many memtables, or
+  // too many pending compaction bytes): what waits to be written should stay small meanwhile.
+  bool writes_delayed() const;
 
   // The value of `key`: OK, not_found when absent, or the storage error that prevented the read.
   Status get(Cf cf, std::string_view key, std::string& value);

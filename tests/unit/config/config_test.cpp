@@ -429,7 +429,7 @@ TEST_F(ConfigTest, shipped_config_file_documents_every_setting) {
   text << in.rdbuf();
   const std::string content = text.str();
   ASSERT_FALSE(content.empty());
-  ASSERT_EQ(settings().size(), 71u);
+  ASSERT_EQ(settings().size(), 72u);
   for (const auto& s : settings()) {
     auto dot = s.key.find('.');
     auto section = content.find("\n[" + s.key.substr(0, dot) + "]\n");
@@ -563,6 +563,7 @@ TEST_F(ConfigTest, kafka_defaults_and_overrides) {
   EXPECT_FALSE(c.kafka_embedded);
   EXPECT_EQ(c.kafka_max_sample_age_s, 0);
   EXPECT_EQ(c.kafka_prefetch_mb, 256);
+  EXPECT_EQ(c.kafka_prefetch_stalled_mb, 32);
   EXPECT_EQ(c.kafka_broker_thread_nice, 10);
   EXPECT_TRUE(c.kafka_rdkafka.empty());
   ASSERT_EQ(load(c, "", {{"VIGIL_KAFKA_BOOTSTRAP", "k1:9092"}},
@@ -589,6 +590,9 @@ TEST_F(ConfigTest, kafka_invalid_values_name_the_setting) {
   e = load(c, "", {}, {{"kafka.prefetch_mb", "0"}});
   ASSERT_TRUE(e);
   EXPECT_EQ(e->key, "kafka.prefetch_mb");
+  e = load(c, "", {}, {{"kafka.prefetch_stalled_mb", "0"}});
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->key, "kafka.prefetch_stalled_mb");
   e = load(c, "", {}, {{"kafka.broker_thread_nice", "20"}});
   ASSERT_TRUE(e);
   EXPECT_EQ(e->key, "kafka.broker_thread_nice");
