@@ -122,7 +122,7 @@ struct Config {
   std::int64_t kafka_resume_low_water = 100000;     // resume them at or below this
   std::int64_t kafka_broker_thread_nice = 10;       // librdkafka's broker threads, below the consumer's own
   std::int64_t kafka_prefetch_mb = 256;             // consumed messages waiting to be parsed, at most
-  std::int64_t kafka_prefetch_stalled_mb = 32;      // the same bound while the store delays writes
+  std::int64_t kafka_prefetch_stalled_mb = 256;     // the same bound while the store delays writes
   std::int64_t kafka_max_sample_age_s = 0;          // dead-letter samples older than this; 0 = off
   bool kafka_embedded = false;                      // run the mock cluster in-process and consume from it
   std::int64_t kafka_embedded_partitions = 4;       // partitions per topic of the embedded cluster

@@ -57,8 +57,9 @@ struct KafkaOptions {
   // Consumed messages waiting to be parsed (payload bytes plus a per-message overhead); above it
   // every assigned partition is paused until half of it is left.
   std::size_t prefetch_bytes = std::size_t{256} << 20;
-  // The bound while the store delays or stops writes (RocksDB's write stall).
-  std::size_t prefetch_stalled_bytes = std::size_t{32} << 20;
+  // The bound while the store delays or stops writes (RocksDB's write stall); at or above
+  // prefetch_bytes (the default) it changes nothing.
+  std::size_t prefetch_stalled_bytes = std::size_t{256} << 20;
   // Nice value of librdkafka's broker threads (0..19): fetching yields to parsing and writing.
   int broker_thread_nice = 10;
   std::int64_t max_sample_age_s = 0;  // 0: no limit

@@ -563,7 +563,7 @@ TEST_F(ConfigTest, kafka_defaults_and_overrides) {
   EXPECT_FALSE(c.kafka_embedded);
   EXPECT_EQ(c.kafka_max_sample_age_s, 0);
   EXPECT_EQ(c.kafka_prefetch_mb, 256);
-  EXPECT_EQ(c.kafka_prefetch_stalled_mb, 32);
+  EXPECT_EQ(c.kafka_prefetch_stalled_mb, 256);
   EXPECT_EQ(c.kafka_broker_thread_nice, 10);
   EXPECT_TRUE(c.kafka_rdkafka.empty());
   ASSERT_EQ(load(c, "", {{"VIGIL_KAFKA_BOOTSTRAP", "k1:9092"}},
