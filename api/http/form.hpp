@@ -26,4 +26,11 @@ std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_vi
 // [A-Za-z0-9-_.~] and those in `also_plain` as they are: for links built into answers.
 void url_encode(std::string& out, std::string_view s, std::string_view also_plain = {});
 
+// Whether `s` is UTF-8 as JSON text requires it (no overlong forms, surrogates or code points
+// above U+10FFFF): decoded form names and values must be, before they become JSON strings.
+bool valid_utf8(std::string_view s);
+
+// `s` with each invalid byte replaced by U+FFFD.
+std::string repaired_utf8(std::string_view s);
+
 }  // namespace vigil

@@ -191,6 +191,15 @@ def check_bad_input(v):
                                                      "summary_function": "sum"})
     eq([(m["time"], m["value"]) for m in r["series"][0]["measurements"]] if st == 200 and r["series"]
        else None, [(T0, 1), (T0 + 60, 5)], "the corrected batch's values are stored once (sums)")
+    # A legacy form body whose attribute decodes to bytes that are not UTF-8 (%B5): 400, whole.
+    st, body, _ = v.request("POST", "/v1/metrics",
+                            "gauges[0][name]=form_utf8&gauges[0][value]=1&gauges[0][measure_time]=%d"
+                            "&gauges[0][attributes][display_name]=%%B5" % T0,
+                            "application/x-www-form-urlencoded")
+    eq(st, 400, "legacy form with an attribute that is not UTF-8 -> 400")
+    check("not valid UTF-8" in body, "the 400 says why: %s" % body[:200])
+    st, r = v.get_json("/v1/metrics/form_utf8")
+    eq(st, 404, "the refused legacy form stored nothing")
     st, r = v.get_json("/v1/measurements/cpu", {"start_time": T0})
     eq(st, 400, "missing resolution -> 400")
     check("resolution" in r.get("errors", {}).get("params", {}), "missing resolution named in params")

@@ -763,6 +763,24 @@ TEST(LegacyForm, names_nested_beyond_the_bound_are_refused_whole) {
   }
 }
 
+TEST(LegacyForm, text_that_is_not_utf8_is_refused_whole) {
+  // Found by fuzzing: an attribute value that decodes to bytes that are not UTF-8 was kept as JSON
+  // and threw when its text was written (type_error.316), out of the parser.
+  const std::string good = "gauges[0][name]=a&gauges[0][value]=1&gauges[0][attributes][display_name]=";
+  auto ok = parse_legacy_form(good + "%C2%B5s", kNow);
+  ASSERT_EQ(ok.request_error, "");
+  ASSERT_EQ(ok.measurements.size(), 1u);
+  EXPECT_NE(ok.measurements[0].attributes_json.find("\xC2\xB5s"), std::string::npos)
+      << ok.measurements[0].attributes_json;
+  auto bad_value = parse_legacy_form(good + "%B5", kNow);
+  EXPECT_EQ(bad_value.request_error, "the parameter gauges[0][attributes][display_name] is not valid UTF-8");
+  EXPECT_TRUE(bad_value.measurements.empty());
+  EXPECT_TRUE(bad_value.errors.empty());
+  auto bad_name = parse_legacy_form("gauges[0][name]=a&gauges[0][value]=1&gauges[0][%FF]=2", kNow);
+  EXPECT_EQ(bad_name.request_error, "the parameter gauges[0][\xEF\xBF\xBD] (its name) is not valid UTF-8");
+  EXPECT_TRUE(bad_name.measurements.empty());
+}
+
 TEST(LegacyForm, hashed_by_name_keys) {
   auto o = parse_legacy_form("gauges[login-delay][value]=3.5&gauges[login-delay][source]=Foo",
                              kNow);
