@@ -1378,9 +1378,9 @@ ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now, const Na
   for (const auto& [key, value] : parse_urlencoded(body)) {
     // Names and values become JSON strings (attributes are kept as JSON text): UTF-8 only, as in
     // every other form body (api/http/body.hpp).
-    if (!valid_utf8(key) || !valid_utf8(value)) {
+    if (const bool key_ok = valid_utf8(key); !key_ok || !valid_utf8(value)) {
       out.request_error = "the parameter " + repaired_utf8(key.size() > 64 ? key.substr(0, 64) + "..." : key) +
-                          (valid_utf8(key) ? "" : " (its name)") + " is not valid UTF-8";
+                          (key_ok ? "" : " (its name)") + " is not valid UTF-8";
       return out;
     }
     if (!split_form_key(key, parts)) {
