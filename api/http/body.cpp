@@ -22,10 +22,6 @@ std::string_view media_type(std::string_view ct) {
   return ct;
 }
 
-std::string cut(std::string_view s) {
-  return s.size() > 64 ? std::string(s.substr(0, 64)) + "..." : std::string(s);
-}
-
 bool is_index(const std::string& k) {
   return !k.empty() && k.size() < 10 && std::all_of(k.begin(), k.end(), [](unsigned char c) { return std::isdigit(c); });
 }
@@ -59,7 +55,7 @@ nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string
     // JSON strings are UTF-8: a body says so, a query string is repaired.
     const bool key_ok = valid_utf8(raw_key), value_ok = valid_utf8(raw_value);
     if ((!key_ok || !value_ok) && refused) {
-      *refused = "the parameter " + repaired_utf8(cut(raw_key)) + (key_ok ? "" : " (its name)") +
+      *refused = "the parameter " + shown_name(raw_key) + (key_ok ? "" : " (its name)") +
                  " is not valid UTF-8";
       return nlohmann::json::object();
     }
@@ -83,7 +79,7 @@ nlohmann::json form_to_json(const std::vector<std::pair<std::string, std::string
       if (open == std::string::npos && close + 1 < key.size()) ok = false;
       if (parts.size() > kMaxFormKeyDepth + 1) {
         if (refused) {
-          *refused = "the parameter name " + repaired_utf8(cut(key)) + " nests deeper than " + std::to_string(kMaxFormKeyDepth) +
+          *refused = "the parameter name " + shown_name(key) + " nests deeper than " + std::to_string(kMaxFormKeyDepth) +
                      " levels";
           return nlohmann::json::object();
         }

@@ -116,4 +116,9 @@ std::string repaired_utf8(std::string_view s) {
   return out;
 }
 
+std::string shown_name(std::string_view name) {
+  constexpr std::size_t kShown = 64;
+  return name.size() > kShown ? repaired_utf8(name.substr(0, kShown)) + "..." : repaired_utf8(name);
+}
+
 }  // namespace vigil

@@ -33,4 +33,8 @@ bool valid_utf8(std::string_view s);
 // `s` with each invalid byte replaced by U+FFFD.
 std::string repaired_utf8(std::string_view s);
 
+// A parameter name as error messages show it: its first 64 bytes ("..." after a longer one), each
+// invalid byte replaced by U+FFFD.
+std::string shown_name(std::string_view name);
+
 }  // namespace vigil

@@ -1379,29 +1379,29 @@ ParseOutcome parse_legacy_form(std::string_view body, std::int64_t now, const Na
     // Names and values become JSON strings (attributes are kept as JSON text): UTF-8 only, as in
     // every other form body (api/http/body.hpp).
     if (const bool key_ok = valid_utf8(key); !key_ok || !valid_utf8(value)) {
-      out.request_error = "the parameter " + repaired_utf8(key.size() > 64 ? key.substr(0, 64) + "..." : key) +
+      out.request_error = "the parameter " + shown_name(key) +
                           (key_ok ? "" : " (its name)") + " is not valid UTF-8";
       return out;
     }
     if (!split_form_key(key, parts)) {
-      out.request_error = "malformed parameter name: " + key;
+      out.request_error = "malformed parameter name: " + shown_name(key);
       return out;
     }
     if (parts.size() > kMaxFormKeyDepth + 1) {
       out.request_error = "parameter name nests deeper than " + std::to_string(kMaxFormKeyDepth) +
-                          " levels: " + (key.size() > 64 ? key.substr(0, 64) + "..." : key);
+                          " levels: " + shown_name(key);
       return out;
     }
     ojson* node = &root;
     for (std::size_t i = 0; i < parts.size(); ++i) {
       if (!node->is_object() && !node->is_null()) {
-        out.request_error = "conflicting parameter: " + key;
+        out.request_error = "conflicting parameter: " + shown_name(key);
         return out;
       }
       node = &(*node)[std::string(parts[i])];
     }
     if (node->is_object()) {
-      out.request_error = "conflicting parameter: " + key;
+      out.request_error = "conflicting parameter: " + shown_name(key);
       return out;
     }
     *node = value;  // a repeated scalar parameter: the last one wins

@@ -52,4 +52,23 @@ TEST(ParseUrlencoded, only_the_first_equals_splits) {
   EXPECT_EQ(parse_urlencoded("q=a=b=c"), (Pairs{{"q", "a=b=c"}}));
 }
 
+TEST(ShownName, short_names_are_whole_and_long_ones_cut_at_64_bytes) {
+  EXPECT_EQ(shown_name("gauges[0][name]"), "gauges[0][name]");
+  const std::string n64(64, 'k');
+  EXPECT_EQ(shown_name(n64), n64);
+  EXPECT_EQ(shown_name(n64 + "x"), n64 + "...");
+}
+
+TEST(ShownName, invalid_bytes_and_a_character_cut_in_two_become_replacement_characters) {
+  const std::string replacement = "\xEF\xBF\xBD";
+  EXPECT_EQ(shown_name("a\xB5" "b"), "a" + replacement + "b");
+  EXPECT_EQ(shown_name("\xC2\xB5"), "\xC2\xB5");
+  // The 64th and 65th bytes are one character (U+00B5): the cut leaves its first byte alone.
+  std::string name(63, 'k');
+  name.append("\xC2\xB5").append("tail");
+  std::string shown(63, 'k');
+  shown.append(replacement).append("...");
+  EXPECT_EQ(shown_name(name), shown);
+}
+
 }  // namespace vigil
